@@ -1,0 +1,180 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Runs;
+
+namespace SynthPref.Orchestration.Api;
+
+/// <summary>
+/// The HTTP contract. Handlers are public so the Functions app's triggers call exactly these; the local host
+/// maps them with <see cref="MapRunsApi"/>.
+/// </summary>
+public static class RunsApi
+{
+    public const string ReviewTokenHeader = "X-Review-Token";
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
+    {
+        var runs = app.MapGroup("/api/runs");
+        runs.MapPost("/", (HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => StartRun(req, client, service, ct));
+        runs.MapGet("/", (HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => ListRuns(req, client, service, ct));
+        runs.MapGet("/{runId}", (string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => GetRun(runId, req, client, service, ct));
+        runs.MapGet("/{runId}/review-items", (string runId, HttpRequest req, RunService service, CancellationToken ct) => GetReviewItems(runId, req, service, ct));
+        runs.MapPost("/{runId}/reviews", (string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => SubmitReview(runId, req, client, service, ct));
+        runs.MapPost("/{runId}/reviews/close", (string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => CloseReview(runId, req, client, service, ct));
+        runs.MapGet("/{runId}/report", (string runId, DurableTaskClient client, RunService service, CancellationToken ct) => GetReport(runId, client, service, ct));
+        runs.MapGet("/{runId}/report.html", (string runId, DurableTaskClient client, RunService service, CancellationToken ct) => GetReportHtml(runId, client, service, ct));
+        runs.MapGet("/{runId}/dataset", (string runId, DurableTaskClient client, RunService service, CancellationToken ct) => GetDataset(runId, client, service, ct));
+        runs.MapGet("/{runId}/review", (string runId) => ReviewPage(runId));
+        return app;
+    }
+
+    public static async Task<Results<Accepted<StartRunResponse>, ValidationProblem>> StartRun(
+        HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+    {
+        StartRunRequest? body;
+        try
+        {
+            body = await req.ReadFromJsonAsync<StartRunRequest>(Json, ct);
+        }
+        catch (JsonException e)
+        {
+            return Invalid("The request body is not valid JSON for a run request.", [$"body: {e.Message}"]);
+        }
+        if (body is null) return Invalid("The request body is empty.", ["body: required."]);
+
+        var outcome = await service.StartFromHttpAsync(client, body.Name, body.Items, body.InputBlob, body.Options, ct);
+        if (outcome.Kind != OutcomeKind.Ok) return Invalid(outcome.Detail!, outcome.Errors ?? []);
+
+        var started = outcome.Value!;
+        var statusUri = StatusUri(req, started.RunId);
+        return TypedResults.Accepted(statusUri,
+            new StartRunResponse(started.RunId, statusUri, ReviewUri(req, started.RunId, started.ReviewToken), started.ReviewToken));
+    }
+
+    public static async Task<Ok<RunSummary[]>> ListRuns(HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+    {
+        var take = int.TryParse(req.Query["take"], out var t) ? Math.Clamp(t, 1, 500) : 50;
+        var runs = await service.ListAsync(client, take, ct);
+        return TypedResults.Ok(runs.Select(r => new RunSummary(r.View.RunId, r.View.Name, r.View.Source, r.View.Status,
+            r.View.CreatedAt, StatusUri(req, r.View.RunId), ReviewUri(req, r.View.RunId, r.ReviewToken))).ToArray());
+    }
+
+    public static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> GetRun(
+        string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+    {
+        var view = await service.GetAsync(client, runId, ct);
+        if (view is null) return Problem(StatusCodes.Status404NotFound, $"Run '{runId}' does not exist.");
+        var outputs = view.Result is { } r
+            ? new RunOutputs(r.ReportJson, r.ReportHtml, r.Dataset, r.DatasetRows, r.FailedItems)
+            : null;
+        return TypedResults.Ok(new RunStatusResponse(view.RunId, view.Status, view.Progress, view.Error, view.Name,
+            view.Source, view.CreatedAt, outputs));
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<ReviewItemView>>, ProblemHttpResult>> GetReviewItems(
+        string runId, HttpRequest req, RunService service, CancellationToken ct)
+    {
+        var outcome = await service.GetReviewItemsAsync(runId, TokenOf(req), ct);
+        return outcome.Kind == OutcomeKind.Ok ? TypedResults.Ok(outcome.Value!) : ProblemOf(outcome);
+    }
+
+    public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> SubmitReview(
+        string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+    {
+        SubmitReviewRequest? body = null;
+        string? bodyError = null;
+        try
+        {
+            body = await req.ReadFromJsonAsync<SubmitReviewRequest>(Json, ct);
+        }
+        catch (JsonException e)
+        {
+            bodyError = e.Message;
+        }
+
+        var outcome = await service.SubmitReviewAsync(client, runId, TokenOf(req), body?.ItemId, body?.Reviewer, body?.Preference, ct);
+        // The token is checked before the body, so a caller without it learns nothing about the run.
+        if (bodyError is not null && outcome.Kind is OutcomeKind.Invalid)
+            return Invalid("The request body is not valid JSON for a review.", [$"body: {bodyError}"]);
+        return outcome.Kind switch
+        {
+            OutcomeKind.Ok => TypedResults.Accepted((string?)null),
+            OutcomeKind.Invalid => Invalid(outcome.Detail!, outcome.Errors ?? []),
+            _ => ProblemOf(outcome),
+        };
+    }
+
+    public static async Task<Results<Accepted, ProblemHttpResult>> CloseReview(
+        string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+    {
+        var outcome = await service.CloseReviewAsync(client, runId, TokenOf(req), ct);
+        return outcome.Kind == OutcomeKind.Ok ? TypedResults.Accepted((string?)null) : ProblemOf(outcome);
+    }
+
+    public static Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetReport(
+        string runId, DurableTaskClient client, RunService service, CancellationToken ct) =>
+        Output(runId, OutputStore.ReportJsonName, "application/json", client, service, ct);
+
+    public static Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetReportHtml(
+        string runId, DurableTaskClient client, RunService service, CancellationToken ct) =>
+        Output(runId, OutputStore.ReportHtmlName, "text/html; charset=utf-8", client, service, ct);
+
+    public static Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetDataset(
+        string runId, DurableTaskClient client, RunService service, CancellationToken ct) =>
+        Output(runId, OutputStore.DatasetName, "application/x-ndjson", client, service, ct);
+
+    public static ContentHttpResult ReviewPage(string runId) =>
+        TypedResults.Content(ReviewPageHtml.Render(runId), "text/html; charset=utf-8");
+
+    static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Output(
+        string runId, string name, string contentType, DurableTaskClient client, RunService service, CancellationToken ct)
+    {
+        var outcome = await service.OpenOutputAsync(client, runId, name, ct);
+        return outcome.Kind == OutcomeKind.Ok ? TypedResults.Stream(outcome.Value!, contentType) : ProblemOf(outcome);
+    }
+
+    static string? TokenOf(HttpRequest req) =>
+        req.Headers.TryGetValue(ReviewTokenHeader, out var header) && !string.IsNullOrEmpty(header)
+            ? header.ToString()
+            : req.Query["token"].ToString() is { Length: > 0 } query ? query : null;
+
+    static string BaseUri(HttpRequest req) => $"{req.Scheme}://{req.Host}{req.PathBase}";
+    static string StatusUri(HttpRequest req, string runId) => $"{BaseUri(req)}/api/runs/{runId}";
+    static string ReviewUri(HttpRequest req, string runId, string token) =>
+        $"{BaseUri(req)}/api/runs/{runId}/review?token={Uri.EscapeDataString(token)}";
+
+    static ValidationProblem Invalid(string detail, IReadOnlyList<string> errors) =>
+        TypedResults.ValidationProblem(
+            errors.GroupBy(FieldOf).ToDictionary(g => g.Key, g => g.ToArray()),
+            detail: detail, title: "Invalid request");
+
+    // "line 3, field 'prompt': ..." → "line 3.prompt"; "reviewer: required." → "reviewer"
+    static string FieldOf(string error)
+    {
+        var field = error.IndexOf(", field '", StringComparison.Ordinal);
+        if (field > 0)
+        {
+            var end = error.IndexOf('\'', field + 9);
+            return $"{error[..field]}.{error[(field + 9)..end]}";
+        }
+        var colon = error.IndexOf(':');
+        return colon > 0 ? error[..colon] : "request";
+    }
+
+    static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
+
+    static ProblemHttpResult ProblemOf<T>(Outcome<T> outcome) => outcome.Kind switch
+    {
+        OutcomeKind.NotFound => Problem(StatusCodes.Status404NotFound, outcome.Detail!),
+        OutcomeKind.Unauthorized => Problem(StatusCodes.Status401Unauthorized, outcome.Detail!),
+        OutcomeKind.Conflict => Problem(StatusCodes.Status409Conflict, outcome.Detail!),
+        OutcomeKind.Invalid => Problem(StatusCodes.Status400BadRequest, outcome.Detail!),
+        _ => throw new InvalidOperationException($"Outcome {outcome.Kind} is not an error."),
+    };
+}

@@ -1,0 +1,10 @@
+using Microsoft.DurableTask;
+using SynthPref.Orchestration.Pairs;
+
+namespace SynthPref.Orchestration.Audit;
+
+public sealed class AuditPairsActivity(PairStore pairs) : TaskActivity<string, BiasReport>
+{
+    public override async Task<BiasReport> RunAsync(TaskActivityContext context, string runId) =>
+        BiasAuditor.Audit(await pairs.ListAsync(runId, CancellationToken.None));
+}

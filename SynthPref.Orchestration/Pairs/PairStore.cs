@@ -1,0 +1,77 @@
+using Azure.Data.Tables;
+using SynthPref.Orchestration.Storage;
+
+namespace SynthPref.Orchestration.Pairs;
+
+/// <summary>Pairs in Table Storage: PartitionKey = runId, RowKey = <see cref="PreferencePair.KeyFor"/>.</summary>
+public sealed class PairStore(StorageClients storage)
+{
+    TableClient Table => storage.Table(StorageNames.PairsTable);
+
+    /// <summary>Upsert-replace, so an activity that runs twice leaves exactly one row.</summary>
+    public async Task SaveAsync(PreferencePair pair, CancellationToken ct) =>
+        await Table.UpsertEntityAsync(ToEntity(pair), TableUpdateMode.Replace, ct);
+
+    public async Task<IReadOnlyList<PreferencePair>> ListAsync(string runId, CancellationToken ct)
+    {
+        var pairs = new List<PreferencePair>();
+        await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: ct))
+            pairs.Add(FromEntity(entity));
+        return pairs;
+    }
+
+    public async Task<PreferencePair?> GetAsync(string runId, string pairId, CancellationToken ct)
+    {
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(runId, pairId, cancellationToken: ct);
+        return response.HasValue ? FromEntity(response.Value!) : null;
+    }
+
+    static TableEntity ToEntity(PreferencePair p)
+    {
+        var e = new TableEntity(p.RunId, p.PairId)
+        {
+            ["ItemIndex"] = p.ItemIndex,
+            ["InputId"] = p.InputId,
+            ["Category"] = p.Category,
+            ["Source"] = p.Source.ToString(),
+            ["ModelA"] = p.ModelA,
+            ["ModelB"] = p.ModelB,
+            ["Verdict"] = p.Verdict.ToString(),
+            ["Confidence"] = p.Confidence?.ToString(),
+            ["JudgedBothOrders"] = p.JudgedBothOrders,
+            ["PositionInconsistent"] = p.PositionInconsistent,
+            ["ForwardCall"] = p.ForwardCall?.ToString(),
+            ["SwappedCall"] = p.SwappedCall?.ToString(),
+            ["JudgeCalls"] = p.JudgeCalls,
+        };
+        LongText.Write(e, "Prompt", p.Prompt);
+        LongText.Write(e, "ResponseA", p.ResponseA);
+        LongText.Write(e, "ResponseB", p.ResponseB);
+        LongText.Write(e, "Reasoning", p.Reasoning);
+        return e;
+    }
+
+    static PreferencePair FromEntity(TableEntity e) => new(
+        RunId: e.PartitionKey,
+        PairId: e.RowKey,
+        ItemIndex: e.GetInt32("ItemIndex") ?? 0,
+        InputId: e.GetString("InputId") ?? "",
+        Category: e.GetString("Category") ?? "uncategorized",
+        Source: Enum.Parse<PairSource>(e.GetString("Source")!),
+        Prompt: LongText.Read(e, "Prompt") ?? "",
+        ResponseA: LongText.Read(e, "ResponseA") ?? "",
+        ResponseB: LongText.Read(e, "ResponseB") ?? "",
+        ModelA: e.GetString("ModelA"),
+        ModelB: e.GetString("ModelB"),
+        Verdict: Enum.Parse<Preference>(e.GetString("Verdict")!),
+        Confidence: ParseOptional<Confidence>(e.GetString("Confidence")),
+        Reasoning: LongText.Read(e, "Reasoning"),
+        JudgedBothOrders: e.GetBoolean("JudgedBothOrders") ?? false,
+        PositionInconsistent: e.GetBoolean("PositionInconsistent") ?? false,
+        ForwardCall: ParseOptional<Preference>(e.GetString("ForwardCall")),
+        SwappedCall: ParseOptional<Preference>(e.GetString("SwappedCall")),
+        JudgeCalls: e.GetInt32("JudgeCalls") ?? 0);
+
+    static T? ParseOptional<T>(string? text) where T : struct, Enum =>
+        text is null ? null : Enum.Parse<T>(text);
+}

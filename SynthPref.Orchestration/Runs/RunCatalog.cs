@@ -1,0 +1,67 @@
+using Azure.Data.Tables;
+using SynthPref.Orchestration.Storage;
+
+namespace SynthPref.Orchestration.Runs;
+
+/// <summary>What the durable backend doesn't keep for us: where a run came from and its review token.</summary>
+public sealed record RunRecord(
+    string RunId,
+    string? Name,
+    string Source,
+    string InputBlob,
+    string ReviewToken,
+    DateTimeOffset CreatedAt);
+
+public sealed class RunCatalog(StorageClients storage)
+{
+    const string Partition = "run";
+    TableClient Table => storage.Table(StorageNames.RunsTable);
+
+    /// <summary>Returns false when the run is already registered (a repeated trigger), leaving it untouched.</summary>
+    public async Task<bool> TryAddAsync(RunRecord run, CancellationToken ct)
+    {
+        try
+        {
+            await Table.AddEntityAsync(new TableEntity(Partition, run.RunId)
+            {
+                ["Name"] = run.Name,
+                ["Source"] = run.Source,
+                ["InputBlob"] = run.InputBlob,
+                ["ReviewToken"] = run.ReviewToken,
+                ["CreatedAt"] = run.CreatedAt,
+            }, ct);
+            return true;
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    public async Task<RunRecord?> GetAsync(string runId, CancellationToken ct)
+    {
+        if (!IsValidRunId(runId)) return null;
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, runId, cancellationToken: ct);
+        return response.HasValue ? FromEntity(response.Value!) : null;
+    }
+
+    public async Task<IReadOnlyList<RunRecord>> ListRecentAsync(int take, CancellationToken ct)
+    {
+        var runs = new List<RunRecord>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(e => e.PartitionKey == Partition, cancellationToken: ct))
+            runs.Add(FromEntity(e));
+        return runs.OrderByDescending(r => r.CreatedAt).Take(take).ToList();
+    }
+
+    /// <summary>Run ids become table keys and blob paths, so only a safe alphabet is accepted.</summary>
+    public static bool IsValidRunId(string runId) =>
+        runId.Length is > 0 and <= 100 && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    static RunRecord FromEntity(TableEntity e) => new(
+        e.RowKey,
+        e.GetString("Name"),
+        e.GetString("Source") ?? "",
+        e.GetString("InputBlob") ?? "",
+        e.GetString("ReviewToken") ?? "",
+        e.GetDateTimeOffset("CreatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue);
+}

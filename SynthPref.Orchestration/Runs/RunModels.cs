@@ -1,0 +1,47 @@
+using System.Text.Json.Serialization;
+
+namespace SynthPref.Orchestration.Runs;
+
+/// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them.</summary>
+public sealed record RunSettings(
+    bool SwapPositions,
+    bool CritiqueRevise,
+    int ReviewSampleSize,
+    int MinReviewsPerItem,
+    TimeSpan ReviewDeadline,
+    int Seed);
+
+/// <summary>The orchestration input: references only, never the items themselves.</summary>
+public sealed record RunInput(string RunId, string? Name, string Source, string InputBlob, RunSettings Settings);
+
+[JsonConverter(typeof(JsonStringEnumConverter<RunStatus>))]
+public enum RunStatus { Pending, Judging, Auditing, AwaitingReview, Reporting, Completed, Failed }
+
+/// <summary>Published as the orchestration's custom status, so status reads need no storage round trip.</summary>
+public sealed record RunProgress(
+    RunStatus Phase,
+    int Items = 0,
+    int ItemsDone = 0,
+    int PairsWritten = 0,
+    int FailedItems = 0,
+    int SampledItems = 0,
+    int Votes = 0,
+    int ItemsFullyReviewed = 0,
+    DateTime? ReviewDeadline = null);
+
+public sealed record RunResult(
+    string RunId,
+    int Pairs,
+    int FailedItems,
+    int DatasetRows,
+    string ReportJson,
+    string ReportHtml,
+    string Dataset);
+
+public static class RunEvents
+{
+    public const string ReviewSubmitted = "ReviewSubmitted";
+    public const string CloseReview = "CloseReview";
+}
+
+public sealed record ReviewSubmitted(string ItemId, string Reviewer);

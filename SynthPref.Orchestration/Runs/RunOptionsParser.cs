@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Xml;
+using SynthPref.Orchestration.Sampling;
+
+namespace SynthPref.Orchestration.Runs;
+
+/// <summary>Run options as callers send them (JSON body or blob metadata); all optional.</summary>
+public sealed record RunOptions(
+    bool? SwapPositions = null,
+    bool? CritiqueRevise = null,
+    int? ReviewSampleSize = null,
+    int? MinReviewsPerItem = null,
+    string? ReviewDeadline = null,
+    int? Seed = null);
+
+public static class RunOptionsParser
+{
+    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromDays(7);
+    static readonly TimeSpan MaxDeadline = TimeSpan.FromDays(365);
+
+    /// <summary>Applies defaults and checks ranges; the seed falls back to one derived from the run id.</summary>
+    public static RunSettings Resolve(RunOptions? options, string runId, List<string> errors)
+    {
+        options ??= new RunOptions();
+        var deadline = DefaultDeadline;
+        if (options.ReviewDeadline is { } text)
+        {
+            if (!TryParseDuration(text, out deadline))
+                errors.Add($"options.reviewDeadline: '{text}' is not an ISO-8601 duration such as P7D or PT30M.");
+            else if (deadline <= TimeSpan.Zero || deadline > MaxDeadline)
+                errors.Add($"options.reviewDeadline: must be more than zero and at most P365D (got {text}).");
+        }
+        if (options.ReviewSampleSize is < 0)
+            errors.Add("options.reviewSampleSize: must be zero or more.");
+        if (options.MinReviewsPerItem is < 1)
+            errors.Add("options.minReviewsPerItem: must be at least 1.");
+
+        return new RunSettings(
+            options.SwapPositions ?? true,
+            options.CritiqueRevise ?? true,
+            options.ReviewSampleSize ?? 20,
+            options.MinReviewsPerItem ?? 1,
+            deadline,
+            options.Seed ?? (int)(StableHash.Fnv1a(runId) & 0x7FFFFFFF));
+    }
+
+    /// <summary>Blob metadata keys are case-insensitive and string-valued; bad values are reported by key.</summary>
+    public static RunOptions FromMetadata(IDictionary<string, string> metadata, List<string> errors)
+    {
+        var m = new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase);
+        return new RunOptions(
+            Bool(m, "swapPositions", errors),
+            Bool(m, "critiqueRevise", errors),
+            Int(m, "reviewSampleSize", errors),
+            Int(m, "minReviewsPerItem", errors),
+            m.GetValueOrDefault("reviewDeadline"),
+            Int(m, "seed", errors));
+    }
+
+    public static bool TryParseDuration(string text, out TimeSpan value)
+    {
+        try
+        {
+            value = XmlConvert.ToTimeSpan(text.Trim());
+            return true;
+        }
+        catch (FormatException)
+        {
+            value = default;
+            return false;
+        }
+    }
+
+    static bool? Bool(Dictionary<string, string> m, string key, List<string> errors)
+    {
+        if (!m.TryGetValue(key, out var text)) return null;
+        if (bool.TryParse(text, out var value)) return value;
+        errors.Add($"metadata {key}: '{text}' is not true or false.");
+        return null;
+    }
+
+    static int? Int(Dictionary<string, string> m, string key, List<string> errors)
+    {
+        if (!m.TryGetValue(key, out var text)) return null;
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
+        errors.Add($"metadata {key}: '{text}' is not an integer.");
+        return null;
+    }
+}

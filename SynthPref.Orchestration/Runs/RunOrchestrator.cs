@@ -1,0 +1,148 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Generation;
+using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Sampling;
+
+namespace SynthPref.Orchestration.Runs;
+
+public sealed class InvalidInputException(string message) : Exception(message);
+
+/// <summary>
+/// input → pairs → audit → sample → reviews → report. Deterministic: every decision comes from the
+/// run input, activity results and external events; time only from the context.
+/// </summary>
+public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
+{
+    /// <summary>Items per fan-out wave. Waves exist so progress is published while a large run is judged;
+    /// the LLM client's concurrency limit, not this, bounds load on the model.</summary>
+    public const int WaveSize = 50;
+
+    static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(
+        maxNumberOfAttempts: 3, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
+
+    public override async Task<RunResult> RunAsync(TaskOrchestrationContext context, RunInput run)
+    {
+        var log = context.CreateReplaySafeLogger<RunOrchestrator>();
+        var settings = run.Settings;
+        var progress = new RunProgress(RunStatus.Pending);
+        context.SetCustomStatus(progress);
+
+        var manifest = await context.CallActivityAsync<InputManifest>(
+            nameof(LoadInputActivity), new LoadInputRequest(run.RunId, run.InputBlob), Retry);
+        if (manifest.Error is not null)
+            throw new InvalidInputException(manifest.Error);
+
+        progress = progress with { Phase = RunStatus.Judging, Items = manifest.Items.Length };
+        context.SetCustomStatus(progress);
+
+        var failures = new List<string>();
+        for (var start = 0; start < manifest.Items.Length; start += WaveSize)
+        {
+            var wave = Enumerable.Range(start, Math.Min(WaveSize, manifest.Items.Length - start))
+                .Select(index => ProcessItemAsync(context, run, index, manifest.Items[index]))
+                .ToList();
+            var outcomes = await Task.WhenAll(wave);
+            failures.AddRange(outcomes.Where(o => o.Error is not null).Select(o => o.Error!));
+            progress = progress with
+            {
+                ItemsDone = start + wave.Count,
+                PairsWritten = progress.PairsWritten + outcomes.Sum(o => o.Pairs),
+                FailedItems = failures.Count,
+            };
+            context.SetCustomStatus(progress);
+        }
+
+        if (failures.Count == manifest.Items.Length)
+            throw new InvalidOperationException($"All {failures.Count} items failed. First error: {failures[0]}");
+        if (failures.Count > 0)
+            log.LogWarning("Run {RunId}: {Failed} of {Total} items failed", run.RunId, failures.Count, manifest.Items.Length);
+
+        progress = progress with { Phase = RunStatus.Auditing };
+        context.SetCustomStatus(progress);
+        var bias = await context.CallActivityAsync<BiasReport>(nameof(AuditPairsActivity), run.RunId, Retry);
+        var sample = await context.CallActivityAsync<string[]>(
+            nameof(DrawSampleActivity), new SampleRequest(run.RunId, settings.ReviewSampleSize, settings.Seed), Retry);
+
+        var endedBy = await AwaitReviewsAsync(context, run, sample, progress);
+
+        progress = progress with { Phase = RunStatus.Reporting };
+        context.SetCustomStatus(progress);
+        var result = await context.CallActivityAsync<RunResult>(
+            nameof(BuildReportActivity), new ReportRequest(run.RunId, run.Name, bias, endedBy), Retry);
+        log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, result.Pairs, endedBy);
+        return result with { FailedItems = failures.Count };
+    }
+
+    sealed record ItemOutcome(int Pairs, string? Error);
+
+    static async Task<ItemOutcome> ProcessItemAsync(TaskOrchestrationContext context, RunInput run, int index, ItemWork work)
+    {
+        var task = new ItemTask(run.RunId, index);
+        try
+        {
+            if (work == ItemWork.GenerateAndJudge)
+                await context.CallActivityAsync<bool>(nameof(GenerateResponsesActivity), task, Retry);
+
+            var steps = new List<Task<PairOutcome>>();
+            if (work != ItemWork.ReviseOnly)
+                steps.Add(context.CallActivityAsync<PairOutcome>(
+                    nameof(JudgePairActivity), new JudgeTask(run.RunId, index, run.Settings.SwapPositions), Retry));
+            if (run.Settings.CritiqueRevise)
+                steps.Add(context.CallActivityAsync<PairOutcome>(nameof(CritiqueReviseActivity), task, Retry));
+            await Task.WhenAll(steps);
+            return new ItemOutcome(steps.Count, null);
+        }
+        catch (TaskFailedException e)
+        {
+            // One bad item must not sink the run; the count surfaces in progress and the result.
+            return new ItemOutcome(0, $"item {index}: {e.FailureDetails.ErrorMessage}");
+        }
+    }
+
+    /// <summary>
+    /// Ends when every sampled item has enough distinct reviewers, when someone closes the phase, or at the
+    /// deadline. Labels themselves are stored by the API; the events only tell this loop who labelled what.
+    /// </summary>
+    static async Task<string> AwaitReviewsAsync(TaskOrchestrationContext context, RunInput run, string[] sample, RunProgress progress)
+    {
+        if (sample.Length == 0) return "nothing-to-review";
+
+        var settings = run.Settings;
+        var deadlineAt = context.CurrentUtcDateTime.Add(settings.ReviewDeadline);
+        var reviewers = sample.ToDictionary(id => id, _ => new HashSet<string>(StringComparer.Ordinal));
+        var votes = 0;
+        progress = progress with { Phase = RunStatus.AwaitingReview, SampledItems = sample.Length, ReviewDeadline = deadlineAt };
+        context.SetCustomStatus(progress);
+
+        using var timerCancel = new CancellationTokenSource();
+        var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
+        var close = context.WaitForExternalEvent<bool>(RunEvents.CloseReview);
+        try
+        {
+            while (true)
+            {
+                var next = context.WaitForExternalEvent<ReviewSubmitted>(RunEvents.ReviewSubmitted);
+                var first = await Task.WhenAny(next, close, deadline);
+                if (first == close) return "closed";
+                if (first == deadline) return "deadline";
+
+                var review = next.Result;
+                if (reviewers.TryGetValue(review.ItemId, out var seen) && seen.Add(review.Reviewer))
+                    votes++;
+                var complete = reviewers.Values.Count(r => r.Count >= settings.MinReviewsPerItem);
+                progress = progress with { Votes = votes, ItemsFullyReviewed = complete };
+                context.SetCustomStatus(progress);
+                if (complete == sample.Length) return "complete";
+            }
+        }
+        finally
+        {
+            timerCancel.Cancel();
+        }
+    }
+}

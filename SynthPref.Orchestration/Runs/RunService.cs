@@ -1,0 +1,239 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Reviews;
+
+namespace SynthPref.Orchestration.Runs;
+
+public enum OutcomeKind { Ok, NotFound, Unauthorized, Invalid, Conflict }
+
+/// <summary>What an application call came to; hosts turn it into their own HTTP responses.</summary>
+public sealed record Outcome<T>(OutcomeKind Kind, T? Value = default, string? Detail = null, IReadOnlyList<string>? Errors = null)
+{
+    public static Outcome<T> Ok(T value) => new(OutcomeKind.Ok, value);
+    public static Outcome<T> NotFound(string detail) => new(OutcomeKind.NotFound, Detail: detail);
+    public static Outcome<T> Unauthorized() => new(OutcomeKind.Unauthorized, Detail: "Missing or wrong review token.");
+    public static Outcome<T> Invalid(string detail, IReadOnlyList<string> errors) => new(OutcomeKind.Invalid, Detail: detail, Errors: errors);
+    public static Outcome<T> Conflict(string detail) => new(OutcomeKind.Conflict, Detail: detail);
+}
+
+public sealed record StartedRun(string RunId, string ReviewToken, bool AlreadyExisted);
+
+public sealed record RunView(
+    string RunId,
+    string? Name,
+    string Source,
+    DateTimeOffset CreatedAt,
+    RunStatus Status,
+    RunProgress Progress,
+    string? Error,
+    RunResult? Result);
+
+public sealed record ReviewItemView(string ItemId, string InputId, string Prompt, string Category, string First, string Second);
+
+/// <summary>
+/// The product's use cases over storage and the durable client. Both hosts call these; the client is a
+/// parameter because Azure Functions binds it per invocation rather than through DI.
+/// </summary>
+public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pairs, ReviewStore reviews, OutputStore output)
+{
+    public const string HttpSource = "http";
+
+    /// <summary>Starts a run from inline items (already JSON) or a blob reference. Inline items are checked
+    /// here so the caller hears about bad lines at once; blob input is checked by the run itself.</summary>
+    public async Task<Outcome<StartedRun>> StartFromHttpAsync(DurableTaskClient client, string? name, JsonElement? inlineItems,
+        string? inputBlob, RunOptions? options, CancellationToken ct)
+    {
+        var runId = $"run-{DateTime.UtcNow:yyyyMMddHHmmss}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant()}";
+        var errors = new List<string>();
+        var hasItems = inlineItems is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
+        if (hasItems == (inputBlob is not null))
+            errors.Add("Give exactly one of 'items' (inline input objects) or 'inputBlob' (\"container/path.jsonl\").");
+        var settings = RunOptionsParser.Resolve(options, runId, errors);
+
+        InputParseResult? parsed = null;
+        if (hasItems && errors.Count == 0)
+        {
+            parsed = InputParser.ParseItems(inlineItems!.Value);
+            if (!parsed.IsValid)
+                return Outcome<StartedRun>.Invalid(InputParser.FormatErrors(parsed.Errors, "items"),
+                    parsed.Errors.Select(e => e.ToString()).ToList());
+            if (parsed.Items.Count == 0) errors.Add("items: the array is empty.");
+        }
+        if (inputBlob is not null && errors.Count == 0)
+        {
+            if (!IsBlobReference(inputBlob))
+                errors.Add($"inputBlob: '{inputBlob}' must have the form 'container/path.jsonl'.");
+            else if (!await items.InputExistsAsync(inputBlob, ct))
+                errors.Add($"inputBlob: blob '{inputBlob}' does not exist.");
+        }
+        if (errors.Count > 0) return Outcome<StartedRun>.Invalid("The run request is invalid.", errors);
+
+        var reference = parsed is not null
+            ? await items.SaveInputAsync(runId, InputParser.ToJsonl(parsed.Items), ct)
+            : inputBlob!;
+        return Outcome<StartedRun>.Ok(await StartAsync(client, new RunInput(runId, name, HttpSource, reference, settings), ct));
+    }
+
+    /// <summary>The blob trigger's entry: the id comes from the blob's name and ETag, so one upload is one run.</summary>
+    public async Task<Outcome<StartedRun>> StartFromBlobAsync(DurableTaskClient client, string container, string blobName,
+        string etag, IDictionary<string, string> metadata, CancellationToken ct)
+    {
+        var runId = BlobRunId(container, blobName, etag);
+        var errors = new List<string>();
+        var options = RunOptionsParser.FromMetadata(metadata, errors);
+        var settings = RunOptionsParser.Resolve(options, runId, errors);
+        if (errors.Count > 0) return Outcome<StartedRun>.Invalid($"Metadata of blob '{container}/{blobName}' is invalid.", errors);
+        var name = metadata.FirstOrDefault(kv => kv.Key.Equals("name", StringComparison.OrdinalIgnoreCase)).Value ?? blobName;
+        return Outcome<StartedRun>.Ok(await StartAsync(client,
+            new RunInput(runId, name, $"blob:{container}/{blobName}", $"{container}/{blobName}", settings), ct));
+    }
+
+    public static string BlobRunId(string container, string blobName, string etag) =>
+        "blob-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{container}/{blobName}|{etag.Trim('"')}")))[..24].ToLowerInvariant();
+
+    async Task<StartedRun> StartAsync(DurableTaskClient client, RunInput input, CancellationToken ct)
+    {
+        var token = Base64Url(RandomNumberGenerator.GetBytes(24));
+        var record = new RunRecord(input.RunId, input.Name, input.Source, input.InputBlob, token, DateTimeOffset.UtcNow);
+        var added = await catalog.TryAddAsync(record, ct);
+        if (!added)
+            record = (await catalog.GetAsync(input.RunId, ct))!;
+
+        // A crash between registering and scheduling leaves a record without an instance; scheduling here heals it.
+        if (added || await client.GetInstanceAsync(input.RunId, ct) is null)
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(RunOrchestrator), input,
+                new StartOrchestrationOptions { InstanceId = input.RunId }, ct);
+        return new StartedRun(input.RunId, record.ReviewToken, !added);
+    }
+
+    public async Task<RunView?> GetAsync(DurableTaskClient client, string runId, CancellationToken ct)
+    {
+        var record = await catalog.GetAsync(runId, ct);
+        if (record is null) return null;
+        var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
+        return ToView(record, instance);
+    }
+
+    public async Task<IReadOnlyList<(RunView View, string ReviewToken)>> ListAsync(DurableTaskClient client, int take, CancellationToken ct)
+    {
+        var records = await catalog.ListRecentAsync(take, ct);
+        var views = new List<(RunView, string)>();
+        foreach (var record in records)
+            views.Add((ToView(record, await client.GetInstanceAsync(record.RunId, getInputsAndOutputs: true, ct)), record.ReviewToken));
+        return views;
+    }
+
+    static RunView ToView(RunRecord record, OrchestrationMetadata? instance)
+    {
+        var progress = instance?.ReadCustomStatusAs<RunProgress>() ?? new RunProgress(RunStatus.Pending);
+        var status = instance?.RuntimeStatus switch
+        {
+            null or OrchestrationRuntimeStatus.Pending => RunStatus.Pending,
+            OrchestrationRuntimeStatus.Completed => RunStatus.Completed,
+            OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated => RunStatus.Failed,
+            _ => progress.Phase,
+        };
+        var error = status == RunStatus.Failed
+            ? instance?.FailureDetails?.ErrorMessage ?? "The run was terminated."
+            : null;
+        var result = status == RunStatus.Completed ? instance?.ReadOutputAs<RunResult>() : null;
+        return new RunView(record.RunId, record.Name, record.Source, record.CreatedAt, status, progress with { Phase = status }, error, result);
+    }
+
+    public async Task<Outcome<IReadOnlyList<ReviewItemView>>> GetReviewItemsAsync(string runId, string? token, CancellationToken ct)
+    {
+        var check = await AuthorizeAsync<IReadOnlyList<ReviewItemView>>(runId, token, ct);
+        if (check is not null) return check;
+
+        var views = new List<ReviewItemView>();
+        foreach (var item in (await reviews.ListItemsAsync(runId, ct)).OrderBy(i => i.ItemId, StringComparer.Ordinal))
+        {
+            var pair = await pairs.GetAsync(runId, item.PairId, ct);
+            if (pair is null) continue;
+            var (first, second) = item.Flipped ? (pair.ResponseB, pair.ResponseA) : (pair.ResponseA, pair.ResponseB);
+            views.Add(new ReviewItemView(item.ItemId, pair.InputId, pair.Prompt, pair.Category, first, second));
+        }
+        return Outcome<IReadOnlyList<ReviewItemView>>.Ok(views);
+    }
+
+    public async Task<Outcome<bool>> SubmitReviewAsync(DurableTaskClient client, string runId, string? token,
+        string? itemId, string? reviewer, string? preference, CancellationToken ct)
+    {
+        var check = await AuthorizeAsync<bool>(runId, token, ct);
+        if (check is not null) return check;
+
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(itemId)) errors.Add("itemId: required.");
+        if (string.IsNullOrWhiteSpace(reviewer)) errors.Add("reviewer: required.");
+        else if (reviewer.Length > 200) errors.Add("reviewer: at most 200 characters.");
+        ReviewLabel label = default;
+        if (string.IsNullOrWhiteSpace(preference)) errors.Add("preference: required, one of first, second, tie.");
+        else if (!Enum.TryParse(preference, ignoreCase: true, out label) || !Enum.IsDefined(label) || preference.Any(char.IsDigit))
+            errors.Add($"preference: '{preference}' is not one of first, second, tie.");
+        if (errors.Count > 0) return Outcome<bool>.Invalid("The review is invalid.", errors);
+
+        var item = await reviews.GetItemAsync(runId, itemId!, ct);
+        if (item is null) return Outcome<bool>.NotFound($"Run '{runId}' has no review item '{itemId}'.");
+        if (await ReviewPhaseClosedAsync(client, runId, ct) is { } closed) return Outcome<bool>.Conflict(closed);
+
+        var reviewerName = reviewer!.Trim();
+        await reviews.SaveLabelAsync(runId, new ReviewLabelRecord(item.ItemId, reviewerName, label, DateTimeOffset.UtcNow), ct);
+        await client.RaiseEventAsync(runId, RunEvents.ReviewSubmitted, new ReviewSubmitted(item.ItemId, reviewerName), ct);
+        return Outcome<bool>.Ok(true);
+    }
+
+    public async Task<Outcome<bool>> CloseReviewAsync(DurableTaskClient client, string runId, string? token, CancellationToken ct)
+    {
+        var check = await AuthorizeAsync<bool>(runId, token, ct);
+        if (check is not null) return check;
+        if (await ReviewPhaseClosedAsync(client, runId, ct) is { } closed) return Outcome<bool>.Conflict(closed);
+        await client.RaiseEventAsync(runId, RunEvents.CloseReview, true, ct);
+        return Outcome<bool>.Ok(true);
+    }
+
+    /// <summary>Opens a finished run's output blob; Conflict while the run is still going.</summary>
+    public async Task<Outcome<Stream>> OpenOutputAsync(DurableTaskClient client, string runId, string name, CancellationToken ct)
+    {
+        var view = await GetAsync(client, runId, ct);
+        if (view is null) return Outcome<Stream>.NotFound($"Run '{runId}' does not exist.");
+        if (view.Status != RunStatus.Completed)
+            return Outcome<Stream>.Conflict($"Run '{runId}' is {view.Status}; its {name} exists once it is Completed.");
+        var stream = await output.OpenAsync(runId, name, ct);
+        return stream is null ? Outcome<Stream>.NotFound($"Run '{runId}' has no {name}.") : Outcome<Stream>.Ok(stream);
+    }
+
+    async Task<Outcome<T>?> AuthorizeAsync<T>(string runId, string? token, CancellationToken ct)
+    {
+        var record = await catalog.GetAsync(runId, ct);
+        if (record is null) return Outcome<T>.NotFound($"Run '{runId}' does not exist.");
+        if (string.IsNullOrEmpty(token) || !CryptographicOperations.FixedTimeEquals(
+                Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(record.ReviewToken)))
+            return Outcome<T>.Unauthorized();
+        return null;
+    }
+
+    /// <summary>Labels are taken only while the run waits for them, so the report counts exactly what the
+    /// review loop saw end.</summary>
+    static async Task<string?> ReviewPhaseClosedAsync(DurableTaskClient client, string runId, CancellationToken ct)
+    {
+        var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
+        var phase = instance?.ReadCustomStatusAs<RunProgress>()?.Phase;
+        return instance?.RuntimeStatus == OrchestrationRuntimeStatus.Running && phase == RunStatus.AwaitingReview
+            ? null
+            : $"Run '{runId}' is not awaiting review (status {(instance is null ? "Pending" : phase?.ToString() ?? instance.RuntimeStatus.ToString())}).";
+    }
+
+    static bool IsBlobReference(string reference)
+    {
+        var slash = reference.IndexOf('/');
+        return slash > 0 && slash < reference.Length - 1;
+    }
+
+    static string Base64Url(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
