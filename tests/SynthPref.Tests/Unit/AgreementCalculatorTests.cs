@@ -1,0 +1,194 @@
+using SynthPref.Orchestration.Agreement;
+using SynthPref.Orchestration.Pairs;
+
+namespace SynthPref.Tests.Unit;
+
+public class AgreementCalculatorTests
+{
+    private const int Precision = 4; // 1e-4
+
+    /*
+     Hand-worked example (H = human, J = judge), z = 1.959964, z² = 3.841459.
+
+       #  category  H    J    agree  both non-tie
+       1  code      A    A    yes    yes
+       2  code      B    B    yes    yes
+       3  code      A    B    no     yes
+       4  code      Tie  A    no     no
+       5  code      B    B    yes    yes
+       6  chat      A    A    yes    yes
+       7  chat      A    A    yes    yes
+       8  chat      B    A    no     yes
+       9  chat      Tie  Tie  yes    no
+      10  chat      A    A    yes    yes
+
+     Overall: agree 7/10 = 0.7.
+       Wilson(7,10): d = 1 + z²/10 = 1.384146 ; centre = (0.7 + z²/20)/d = 0.892073/1.384146 = 0.644493
+                     half = z/d · sqrt(0.7·0.3/10 + z²/400) = 1.416010 · sqrt(0.030604) = 0.247715
+                     → [0.396778, 0.892209]
+       Excluding ties: votes 1,2,3,5,6,7,8,10 = 8 ; agree 1,2,5,6,7,10 = 6 → 0.75
+       Kappa: H marginals A=5 B=3 Tie=2 ; J marginals A=6 B=3 Tie=1
+              pe = (5·6 + 3·3 + 2·1)/100 = 41/100 = 0.41 ; po = 0.7
+              κ = (0.7 − 0.41)/(1 − 0.41) = 0.29/0.59 = 0.491525
+
+     code: agree 3/5 = 0.6.
+       Wilson(3,5): d = 1 + z²/5 = 1.768292 ; centre = (0.6 + z²/10)/d = 0.984146/1.768292 = 0.556552
+                    half = z/d · sqrt(0.6·0.4/5 + z²/100) = 1.108394 · sqrt(0.086415) = 0.325827
+                    → [0.230724, 0.882379]
+       Excluding ties: votes 1,2,3,5 = 4 ; agree 3 → 0.75
+       Kappa: H A=2 B=2 Tie=1 ; J A=2 B=3 Tie=0 ; pe = (4 + 6 + 0)/25 = 0.4 ; κ = (0.6 − 0.4)/0.6 = 0.333333
+
+     chat: agree 4/5 = 0.8.
+       Wilson(4,5): centre = (0.8 + z²/10)/d = 1.184146/1.768292 = 0.669655
+                    half = 1.108394 · sqrt(0.8·0.2/5 + z²/100) = 1.108394 · sqrt(0.070415) = 0.294121
+                    → [0.375535, 0.963776]
+       Excluding ties: votes 6,7,8,10 = 4 ; agree 3 → 0.75
+       Kappa: H A=3 B=1 Tie=1 ; J A=4 B=0 Tie=1 ; pe = (12 + 0 + 1)/25 = 0.52 ; κ = (0.8 − 0.52)/0.48 = 0.583333
+
+     MostDivergent: code (0.6) before chat (0.8).
+    */
+    private static readonly Vote[] HandWorked =
+    [
+        new("code", Preference.A, Preference.A),
+        new("code", Preference.B, Preference.B),
+        new("code", Preference.A, Preference.B),
+        new("code", Preference.Tie, Preference.A),
+        new("code", Preference.B, Preference.B),
+        new("chat", Preference.A, Preference.A),
+        new("chat", Preference.A, Preference.A),
+        new("chat", Preference.B, Preference.A),
+        new("chat", Preference.Tie, Preference.Tie),
+        new("chat", Preference.A, Preference.A),
+    ];
+
+    private static void AssertStats(AgreementStats stats, int votes, int agree, double rate, double low, double high,
+        int votesExTies, double rateExTies, double kappa)
+    {
+        Assert.Equal(votes, stats.Votes);
+        Assert.Equal(agree, stats.Agree);
+        Assert.Equal(rate, stats.Rate!.Value, Precision);
+        Assert.NotNull(stats.Ci95);
+        Assert.Equal(2, stats.Ci95!.Length);
+        Assert.Equal(low, stats.Ci95[0], Precision);
+        Assert.Equal(high, stats.Ci95[1], Precision);
+        Assert.Equal(votesExTies, stats.VotesExcludingTies);
+        Assert.Equal(rateExTies, stats.RateExcludingTies!.Value, Precision);
+        Assert.Equal(kappa, stats.Kappa!.Value, Precision);
+    }
+
+    [Fact]
+    public void Hand_worked_example_overall()
+    {
+        var report = AgreementCalculator.Compute(HandWorked);
+
+        AssertStats(report.Overall, 10, 7, 0.7, 0.396778, 0.892209, 8, 0.75, 0.491525);
+    }
+
+    [Fact]
+    public void Hand_worked_example_by_category_and_most_divergent()
+    {
+        var report = AgreementCalculator.Compute(HandWorked);
+
+        Assert.Equal(["chat", "code"], report.ByCategory.Keys);
+        AssertStats(report.ByCategory["code"], 5, 3, 0.6, 0.230724, 0.882379, 4, 0.75, 0.333333);
+        AssertStats(report.ByCategory["chat"], 5, 4, 0.8, 0.375535, 0.963776, 4, 0.75, 0.583333);
+        Assert.Equal(["code", "chat"], report.MostDivergent);
+    }
+
+    [Fact]
+    public void Wilson_matches_known_value()
+    {
+        var ci = AgreementCalculator.Wilson(8, 10);
+
+        Assert.Equal(0.4902, ci[0], Precision);
+        Assert.Equal(0.9433, ci[1], Precision);
+    }
+
+    [Fact]
+    public void Wilson_stays_inside_unit_interval_at_the_extremes()
+    {
+        var none = AgreementCalculator.Wilson(0, 4);
+        var all = AgreementCalculator.Wilson(5, 5);
+
+        Assert.Equal(0.0, none[0]);
+        Assert.Equal(0.489891, none[1], Precision);
+        Assert.Equal(0.565518, all[0], Precision);
+        Assert.Equal(1.0, all[1]);
+    }
+
+    [Fact]
+    public void Wilson_rejects_impossible_counts()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => AgreementCalculator.Wilson(1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AgreementCalculator.Wilson(3, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AgreementCalculator.Wilson(-1, 2));
+    }
+
+    [Fact]
+    public void No_votes_gives_nulls_and_empty_categories()
+    {
+        var report = AgreementCalculator.Compute([]);
+
+        Assert.Equal(0, report.Overall.Votes);
+        Assert.Null(report.Overall.Rate);
+        Assert.Null(report.Overall.Ci95);
+        Assert.Null(report.Overall.RateExcludingTies);
+        Assert.Null(report.Overall.Kappa);
+        Assert.Empty(report.ByCategory);
+        Assert.Empty(report.MostDivergent);
+    }
+
+    [Fact]
+    public void Only_ties_leave_rate_excluding_ties_null()
+    {
+        var stats = AgreementCalculator.Compute([new Vote("x", Preference.Tie, Preference.A)]).Overall;
+
+        Assert.Equal(0.0, stats.Rate);
+        Assert.Equal(0, stats.VotesExcludingTies);
+        Assert.Null(stats.RateExcludingTies);
+    }
+
+    [Fact]
+    public void Kappa_is_one_when_both_raters_always_give_the_same_single_class()
+    {
+        // pe = 1 makes kappa 0/0; perfect agreement is reported as 1.0 rather than null.
+        var stats = AgreementCalculator.Compute(
+            [new Vote("x", Preference.A, Preference.A), new Vote("x", Preference.A, Preference.A)]).Overall;
+
+        Assert.Equal(1.0, stats.Kappa);
+    }
+
+    [Fact]
+    public void Kappa_is_negative_when_raters_systematically_disagree()
+    {
+        // H A,B ; J B,A: po = 0, pe = (1·1 + 1·1)/4 = 0.5, κ = −0.5/0.5 = −1.
+        var stats = AgreementCalculator.Compute(
+            [new Vote("x", Preference.A, Preference.B), new Vote("x", Preference.B, Preference.A)]).Overall;
+
+        Assert.Equal(-1.0, stats.Kappa!.Value, Precision);
+    }
+
+    [Theory]
+    [InlineData(Preference.Unparseable, Preference.A)]
+    [InlineData(Preference.A, Preference.Unparseable)]
+    public void Unparseable_votes_are_rejected(Preference human, Preference judge) =>
+        Assert.Throws<ArgumentException>(() => AgreementCalculator.Compute([new Vote("x", human, judge)]));
+
+    [Fact]
+    public void Most_divergent_orders_by_rate_then_more_votes_then_name()
+    {
+        Vote Agree(string c) => new(c, Preference.A, Preference.A);
+        Vote Disagree(string c) => new(c, Preference.A, Preference.B);
+
+        var report = AgreementCalculator.Compute(
+        [
+            Agree("zeta"), Disagree("zeta"),                                   // 0.5, 2 votes
+            Agree("big"), Agree("big"), Disagree("big"), Disagree("big"),      // 0.5, 4 votes
+            Agree("alpha"), Disagree("alpha"),                                 // 0.5, 2 votes
+            Disagree("worst"),                                                 // 0.0
+            Agree("best"),                                                     // 1.0
+        ]);
+
+        Assert.Equal(["worst", "big", "alpha", "zeta", "best"], report.MostDivergent);
+    }
+}

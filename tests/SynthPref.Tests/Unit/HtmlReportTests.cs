@@ -1,0 +1,83 @@
+using SynthPref.Orchestration.Reporting;
+
+namespace SynthPref.Tests.Unit;
+
+public class HtmlReportTests
+{
+    private const string Evil = "<script>alert('x')</script>";
+
+    [Fact]
+    public void User_text_is_html_encoded()
+    {
+        var html = HtmlReport.Render(ReportFactory.Build(Evil));
+
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;", html);
+        Assert.Contains("Nightly &lt;batch&gt;", html);
+        Assert.DoesNotContain("Nightly <batch>", html);
+    }
+
+    [Fact]
+    public void Page_is_self_contained()
+    {
+        var html = HtmlReport.Render(ReportFactory.Build());
+
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        Assert.Contains("<style>", html);
+        Assert.DoesNotContain("<link", html);
+        Assert.DoesNotContain("src=", html);
+        Assert.DoesNotContain("http", html);
+    }
+
+    [Fact]
+    public void Key_figures_are_shown_with_one_decimal()
+    {
+        var html = HtmlReport.Render(ReportFactory.Build());
+
+        Assert.Contains("run-42", html);
+        Assert.Contains("<dd>30</dd>", html);           // total pairs
+        Assert.Contains("<dd>80.0%</dd>", html);        // longer-preferred share
+        Assert.Contains("<dd>12.5%</dd>", html);        // position inconsistency rate
+        Assert.Contains("66.7% (4 of 6)", html);        // overall agreement
+        Assert.Contains("80.0% (n = 5)", html);         // excluding ties
+        Assert.Contains("deadline", html);              // review ended by
+        Assert.Matches(@"\d+\.\d%\s–\s\d+\.\d%", html); // a Wilson interval
+    }
+
+    [Fact]
+    public void Length_warning_badge_appears_only_when_warning()
+    {
+        Assert.Contains("badge warn", HtmlReport.Render(ReportFactory.Build(lengthWarning: true)));
+        Assert.DoesNotContain("badge warn", HtmlReport.Render(ReportFactory.Build(lengthWarning: false)));
+    }
+
+    [Fact]
+    public void Category_table_is_sorted_by_rate_with_divergent_rows_highlighted()
+    {
+        // "Code Review" agrees 1/2 = 50%, "chat" 3/4 = 75%, overall 66.7%.
+        var html = HtmlReport.Render(ReportFactory.Build("Code Review"));
+
+        int low = html.IndexOf("<td>Code Review", StringComparison.Ordinal);
+        int high = html.IndexOf("<td>chat", StringComparison.Ordinal);
+        Assert.True(low > 0 && high > low, "lower-agreement category should be listed first");
+        Assert.Contains("<tr class=\"divergent\"><td>Code Review", html);
+        Assert.Contains("<tr><td>chat</td>", html);
+    }
+
+    [Fact]
+    public void Formatting_ignores_the_current_culture()
+    {
+        var previous = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+            var html = HtmlReport.Render(ReportFactory.Build());
+            Assert.Contains("66.7%", html);
+            Assert.DoesNotContain("66,7%", html);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = previous;
+        }
+    }
+}

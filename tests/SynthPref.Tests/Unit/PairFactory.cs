@@ -1,0 +1,42 @@
+using SynthPref.Orchestration.Pairs;
+
+namespace SynthPref.Tests.Unit;
+
+/// <summary>Builds pairs with neutral defaults so each test spells out only the fields it is about.</summary>
+internal static class PairFactory
+{
+    public static PreferencePair Pair(
+        Preference verdict,
+        string responseA = "alpha",
+        string responseB = "beta",
+        PairSource source = PairSource.Judge,
+        int itemIndex = 0,
+        string category = "general",
+        string prompt = "prompt",
+        string? inputId = null,
+        Confidence? confidence = null,
+        bool judgedBothOrders = false,
+        bool positionInconsistent = false,
+        Preference? forwardCall = null,
+        Preference? swappedCall = null) =>
+        new(
+            RunId: "run-1",
+            PairId: PreferencePair.KeyFor(itemIndex, source),
+            ItemIndex: itemIndex,
+            InputId: inputId ?? $"item-{itemIndex}",
+            Category: category,
+            Source: source,
+            Prompt: prompt,
+            ResponseA: responseA,
+            ResponseB: responseB,
+            ModelA: null,
+            ModelB: null,
+            Verdict: verdict,
+            Confidence: confidence,
+            Reasoning: null,
+            JudgedBothOrders: judgedBothOrders,
+            PositionInconsistent: positionInconsistent,
+            ForwardCall: forwardCall,
+            SwappedCall: swappedCall,
+            JudgeCalls: judgedBothOrders ? 2 : 1);
+}

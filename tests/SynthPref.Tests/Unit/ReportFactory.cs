@@ -1,0 +1,37 @@
+using SynthPref.Orchestration.Agreement;
+using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reporting;
+
+namespace SynthPref.Tests.Unit;
+
+/// <summary>A realistic report built from the real calculators, so report tests see real numbers.</summary>
+internal static class ReportFactory
+{
+    public static RunReport Build(string weirdCategory = "Code Review", bool lengthWarning = true)
+    {
+        var votes = new List<Vote>
+        {
+            new(weirdCategory, Preference.A, Preference.B),
+            new(weirdCategory, Preference.A, Preference.A),
+            new("chat", Preference.A, Preference.A),
+            new("chat", Preference.B, Preference.B),
+            new("chat", Preference.Tie, Preference.A),
+            new("chat", Preference.A, Preference.A),
+        };
+        var agreement = AgreementCalculator.Compute(votes);
+        var bias = new BiasReport(
+            new LengthBias(Decisive: 20, LongerPreferred: lengthWarning ? 16 : 11, EqualLength: 2,
+                Share: lengthWarning ? 0.8 : 0.55, Warning: lengthWarning),
+            new PositionBias(PairsJudgedBothOrders: 8, Inconsistent: 1, InconsistentRate: 0.125, FirstPreferredRate: null));
+
+        return new RunReport(
+            RunId: "run-42",
+            Name: "Nightly <batch>",
+            Pairs: new PairCounts(30, new Dictionary<string, int> { ["judge"] = 24, ["revision"] = 6 }, 1, 3, 1),
+            Bias: bias,
+            Review: new ReviewCounts(SampledItems: 6, Reviewers: 2, Votes: votes.Count, EndedBy: "deadline"),
+            Agreement: agreement,
+            DatasetRows: 26);
+    }
+}

@@ -1,0 +1,142 @@
+using SynthPref.Orchestration.Sampling;
+
+namespace SynthPref.Tests.Unit;
+
+public class StratifiedSamplerTests
+{
+    private static List<SampleCandidate> Candidates(params (string Category, int Count)[] strata) =>
+        strata.SelectMany(s => Enumerable.Range(0, s.Count).Select(i => new SampleCandidate($"{s.Category}-{i:D4}", s.Category)))
+            .ToList();
+
+    private static Dictionary<string, int> PerCategory(IReadOnlyList<string> ids, IEnumerable<SampleCandidate> candidates)
+    {
+        var categoryOf = candidates.ToDictionary(c => c.PairId, c => c.Category);
+        return ids.GroupBy(id => categoryOf[id]).ToDictionary(g => g.Key, g => g.Count());
+    }
+
+    [Fact]
+    public void Same_seed_gives_same_sample_regardless_of_input_order()
+    {
+        var candidates = Candidates(("code", 40), ("chat", 25), ("math", 15));
+        var shuffled = candidates.OrderBy(_ => Guid.NewGuid()).ToList();
+        var reversed = Enumerable.Reverse(candidates).ToList();
+
+        var first = StratifiedSampler.Sample(candidates, 20, seed: 42);
+
+        Assert.Equal(first, StratifiedSampler.Sample(shuffled, 20, seed: 42));
+        Assert.Equal(first, StratifiedSampler.Sample(reversed, 20, seed: 42));
+        Assert.Equal(20, first.Count);
+        Assert.Equal(20, first.Distinct().Count());
+        Assert.Equal(first.OrderBy(id => id, StringComparer.Ordinal), first);
+    }
+
+    [Fact]
+    public void Different_seed_gives_different_sample()
+    {
+        var candidates = Candidates(("code", 50), ("chat", 50));
+
+        var a = StratifiedSampler.Sample(candidates, 10, seed: 1);
+        var b = StratifiedSampler.Sample(candidates, 10, seed: 2);
+
+        Assert.NotEqual(a, b);
+        // Both are still 5/5 splits: the seed changes which items, not how many per category.
+        Assert.Equal(PerCategory(a, candidates), PerCategory(b, candidates));
+    }
+
+    [Fact]
+    public void Allocation_is_proportional_with_largest_remainder()
+    {
+        // 10 of 100: code 5.5 → 5, chat 3.3 → 3, math 1.2 → 1 ; the one left goes to the largest remainder (code, .5).
+        var candidates = Candidates(("code", 55), ("chat", 33), ("math", 12));
+
+        var counts = PerCategory(StratifiedSampler.Sample(candidates, 10, seed: 7), candidates);
+
+        Assert.Equal(6, counts["code"]);
+        Assert.Equal(3, counts["chat"]);
+        Assert.Equal(1, counts["math"]);
+    }
+
+    [Fact]
+    public void Equal_remainders_are_broken_by_category_name()
+    {
+        // 3 of 6 with two strata of 3: 1.5 each → both floor to 1, the extra slot goes to "alpha" (ordinal first).
+        var candidates = Candidates(("beta", 3), ("alpha", 3));
+
+        var counts = PerCategory(StratifiedSampler.Sample(candidates, 3, seed: 3), candidates);
+
+        Assert.Equal(2, counts["alpha"]);
+        Assert.Equal(1, counts["beta"]);
+    }
+
+    [Fact]
+    public void Every_category_gets_at_least_one_when_size_allows()
+    {
+        // Proportional: big 4.85 → 5, each singleton 0.05 → 0 ; minimum-one moves three slots from "big".
+        var candidates = Candidates(("big", 97), ("tiny", 1), ("tiny2", 1), ("small", 1));
+
+        var counts = PerCategory(StratifiedSampler.Sample(candidates, 5, seed: 11), candidates);
+
+        Assert.Equal(2, counts["big"]);
+        Assert.Equal(1, counts["tiny"]);
+        Assert.Equal(1, counts["tiny2"]);
+        Assert.Equal(1, counts["small"]);
+    }
+
+    [Fact]
+    public void Size_smaller_than_category_count_stays_proportional()
+    {
+        var candidates = Candidates(("big", 90), ("a", 5), ("b", 5));
+
+        var ids = StratifiedSampler.Sample(candidates, 2, seed: 5);
+
+        Assert.Equal(2, ids.Count);
+        Assert.All(ids, id => Assert.StartsWith("big-", id));
+    }
+
+    [Fact]
+    public void Size_at_or_above_count_returns_everything_sorted()
+    {
+        var candidates = new List<SampleCandidate> { new("b", "x"), new("a", "y"), new("C", "x") };
+
+        Assert.Equal(["C", "a", "b"], StratifiedSampler.Sample(candidates, 3, seed: 1));
+        Assert.Equal(["C", "a", "b"], StratifiedSampler.Sample(candidates, 100, seed: 1));
+    }
+
+    [Fact]
+    public void Zero_size_is_empty_and_negative_size_is_rejected()
+    {
+        var candidates = Candidates(("code", 5));
+
+        Assert.Empty(StratifiedSampler.Sample(candidates, 0, seed: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StratifiedSampler.Sample(candidates, -1, seed: 1));
+    }
+}
+
+public class StableHashTests
+{
+    [Fact]
+    public void Fnv1a_of_empty_string_is_the_offset_basis() =>
+        Assert.Equal(2166136261u, StableHash.Fnv1a(""));
+
+    [Fact]
+    public void Fnv1a_hashes_each_char_as_low_then_high_byte()
+    {
+        // "a" = 0x61 0x00: ((2166136261 ^ 0x61) * 16777619) then (^ 0x00) * 16777619, all mod 2^32.
+        uint expected = 2166136261u;
+        unchecked
+        {
+            expected = (expected ^ 0x61) * 16777619u;
+            expected = (expected ^ 0x00) * 16777619u;
+        }
+        Assert.Equal(expected, StableHash.Fnv1a("a"));
+        Assert.NotEqual(StableHash.Fnv1a("ab"), StableHash.Fnv1a("ba"));
+    }
+
+    [Fact]
+    public void Seed_depends_on_both_seed_and_key()
+    {
+        Assert.Equal(StableHash.Seed(1, "code"), StableHash.Seed(1, "code"));
+        Assert.NotEqual(StableHash.Seed(1, "code"), StableHash.Seed(2, "code"));
+        Assert.NotEqual(StableHash.Seed(1, "code"), StableHash.Seed(1, "chat"));
+    }
+}
