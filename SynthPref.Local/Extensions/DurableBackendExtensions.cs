@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+using Microsoft.DurableTask.Worker;
+using SynthPref.Local.Durable;
+using SynthPref.Orchestration.Hosting;
+
+namespace SynthPref.Local.Extensions;
+
+public static class DurableBackendExtensions
+{
+    /// <summary>
+    /// Durable Task over Azure Storage (the layout Durable Functions uses), served by TaskHubGrpcServer on a
+    /// loopback HTTP/2 endpoint of this same Kestrel app; the worker and client connect to it over gRPC.
+    /// </summary>
+    public static WebApplicationBuilder AddDurableBackend(this WebApplicationBuilder builder, int grpcPort)
+    {
+        var options = builder.Configuration.GetSection("DurableTask").Get<DurableBackendOptions>() ?? new();
+        var connectionString = builder.Configuration["AzureWebJobsStorage"] is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true";
+
+        var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        {
+            StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),
+            TaskHubName = options.HubName,
+            PartitionCount = options.PartitionCount,
+            MaxQueuePollingInterval = TimeSpan.FromSeconds(options.MaxQueuePollingSeconds),
+            MaxConcurrentTaskActivityWorkItems = options.MaxConcurrentActivities,
+            MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
+        });
+        builder.Services.AddSingleton(service);
+        builder.Services.AddSingleton<IOrchestrationService>(service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton<WorkerConnection>();
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = null);
+        builder.Services.AddSingleton<ObservedTaskHubGrpcServer>();
+
+        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}", new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+        });
+        builder.Services.AddDurableTaskWorker(b =>
+        {
+            b.AddTasks(r => r.AddSynthPrefTasks());
+            b.UseGrpc(channel);
+            b.Configure(o =>
+            {
+                o.Concurrency.MaximumConcurrentActivityWorkItems = options.MaxConcurrentActivities;
+                o.Concurrency.MaximumConcurrentOrchestrationWorkItems = options.MaxConcurrentOrchestrations;
+            });
+        });
+        builder.Services.AddDurableTaskClient(b => b.UseGrpc(channel));
+        return builder;
+    }
+
+    /// <summary>The task hub's queues, tables and containers; the gRPC server never creates them itself.</summary>
+    public static async Task EnsureTaskHubAsync(this WebApplication app) =>
+        await app.Services.GetRequiredService<AzureStorageOrchestrationService>().CreateIfNotExistsAsync();
+
+    public static int ResolveGrpcPort(IConfiguration configuration)
+    {
+        var configured = configuration.GetValue<int?>("DurableTask:GrpcPort") ?? 0;
+        if (configured > 0) return configured;
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    public static void ListenForGrpc(this KestrelServerOptions kestrel, int grpcPort) =>
+        kestrel.Listen(IPAddress.Loopback, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+}

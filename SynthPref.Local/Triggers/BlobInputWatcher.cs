@@ -1,0 +1,59 @@
+using Azure.Storage.Blobs.Models;
+using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Storage;
+
+namespace SynthPref.Local.Triggers;
+
+/// <summary>
+/// The local stand-in for the Functions BlobTrigger on synthpref-input: it polls the container and starts a
+/// run per (name, ETag). The run id is derived from both, so restarts and repeated polls never start twice.
+/// </summary>
+public sealed class BlobInputWatcher(
+    StorageClients storage,
+    RunService runs,
+    DurableTaskClient client,
+    IConfiguration configuration,
+    ILogger<BlobInputWatcher> logger) : BackgroundService
+{
+    readonly HashSet<string> handled = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(configuration.GetValue("BlobTrigger:PollSeconds", 2.0));
+        var container = storage.Container(StorageNames.InputContainer);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var blob in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, prefix: null, stoppingToken))
+                {
+                    if (!blob.Name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)) continue;
+                    var key = $"{blob.Name}|{blob.Properties.ETag}";
+                    if (handled.Contains(key)) continue;
+                    await StartAsync(blob, stoppingToken);
+                    handled.Add(key);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Polling {Container} failed; retrying in {Interval}", StorageNames.InputContainer, interval);
+            }
+            await Task.Delay(interval, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
+        }
+    }
+
+    async Task StartAsync(BlobItem blob, CancellationToken ct)
+    {
+        var outcome = await runs.StartFromBlobAsync(client, StorageNames.InputContainer, blob.Name,
+            blob.Properties.ETag?.ToString() ?? "", blob.Metadata ?? new Dictionary<string, string>(), ct);
+        if (outcome.Kind != OutcomeKind.Ok)
+            logger.LogError("Blob {Blob} was not started: {Detail} {Errors}", blob.Name, outcome.Detail, string.Join("; ", outcome.Errors ?? []));
+        else if (!outcome.Value!.AlreadyExisted)
+            logger.LogInformation("Blob {Blob} started run {RunId}", blob.Name, outcome.Value.RunId);
+    }
+}

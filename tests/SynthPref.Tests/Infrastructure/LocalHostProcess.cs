@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace SynthPref.Tests.Infrastructure;
+
+/// <summary>
+/// The real SynthPref.Local host as a child process, so tests exercise exactly what users run, and a
+/// restart can be a hard kill in the middle of a run.
+/// </summary>
+public sealed class LocalHostProcess : IAsyncDisposable
+{
+    readonly Dictionary<string, string> environment;
+    readonly StringBuilder log = new();
+    Process? process;
+
+    public LocalHostProcess(string storageConnectionString, Uri llmEndpoint, string hubName, IDictionary<string, string>? extra = null)
+    {
+        Port = FreePort.Next();
+        BaseAddress = new Uri($"http://127.0.0.1:{Port}");
+        environment = new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = storageConnectionString,
+            ["DurableTask__HubName"] = hubName,
+            ["DurableTask__PartitionCount"] = "1",
+            ["DurableTask__MaxQueuePollingSeconds"] = "0.5",
+            ["BlobTrigger__PollSeconds"] = "0.5",
+            ["Llm__Provider"] = "OpenAICompatible",
+            ["Llm__Endpoint"] = llmEndpoint.ToString().TrimEnd('/'),
+            ["Llm__Model"] = "fake-judge",
+            ["Llm__MaxConcurrency"] = "8",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__SynthPref"] = "Information",
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+            environment[key] = value;
+    }
+
+    public int Port { get; }
+    public Uri BaseAddress { get; }
+    public string Log { get { lock (log) return log.ToString(); } }
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+
+    public async Task StartAsync()
+    {
+        var dll = HostAssemblyPath();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { dll, "--urls", BaseAddress.ToString().TrimEnd('/') },
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = CreateClient();
+        var until = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < until)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"SynthPref.Local exited with {process.ExitCode}:\n{Log}");
+            try
+            {
+                if ((await http.GetAsync("/api/health")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"SynthPref.Local did not become healthy:\n{Log}");
+    }
+
+    /// <summary>A hard kill: no graceful shutdown, as a crash or a pulled plug would be.</summary>
+    public void Kill()
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+        }
+        process?.Dispose();
+        process = null;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        return ValueTask.CompletedTask;
+    }
+
+    static string HostAssemblyPath()
+    {
+        var configuration = typeof(LocalHostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var dll = Path.Combine(RepoPaths.Root, "SynthPref.Local", "bin", configuration, "net10.0", "SynthPref.Local.dll");
+        if (!File.Exists(dll))
+            throw new InvalidOperationException($"{dll} is missing: build the solution first.");
+        return dll;
+    }
+}
