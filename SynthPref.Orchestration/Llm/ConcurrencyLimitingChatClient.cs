@@ -1,0 +1,68 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+
+namespace SynthPref.Orchestration.Llm;
+
+/// <summary>
+/// Caps in-flight calls to the inner client. Provider rate limits are per deployment, so the cap lives on the
+/// shared client rather than in each caller. A streaming call holds its slot until the stream is fully read or disposed.
+/// </summary>
+public sealed class ConcurrencyLimitingChatClient : DelegatingChatClient
+{
+    private readonly SemaphoreSlim _slots;
+
+    public ConcurrencyLimitingChatClient(IChatClient innerClient, int maxConcurrency) : base(innerClient)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrency, 1);
+        MaxConcurrency = maxConcurrency;
+        _slots = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+    }
+
+    public int MaxConcurrency { get; }
+
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+                yield return update;
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _slots.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+public static class ConcurrencyLimitingChatClientBuilderExtensions
+{
+    public static ChatClientBuilder UseConcurrencyLimit(this ChatClientBuilder builder, int maxConcurrency)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrency, 1);
+        return builder.Use(inner => new ConcurrencyLimitingChatClient(inner, maxConcurrency));
+    }
+}

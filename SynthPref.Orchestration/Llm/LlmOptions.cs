@@ -1,0 +1,53 @@
+namespace SynthPref.Orchestration.Llm;
+
+public enum LlmProvider { AzureOpenAI, OpenAICompatible, Replay }
+
+/// <summary>Bound from the "Llm" configuration section.</summary>
+public sealed class LlmOptions
+{
+    public const string SectionName = "Llm";
+
+    /// <summary>Replay by default: it is the only provider that works offline with no credentials.</summary>
+    public LlmProvider Provider { get; set; } = LlmProvider.Replay;
+    public string? Endpoint { get; set; }
+    public string? Model { get; set; } = "gpt-4o-mini";
+    public string? ApiKey { get; set; }
+    public string? ReplayFile { get; set; }
+    public int MaxConcurrency { get; set; } = 8;
+    public int TimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Every problem at once, so a misconfigured deployment is fixed in one pass rather than one error per restart.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        var p = SectionName;
+
+        if (!Enum.IsDefined(Provider))
+            errors.Add($"{p}:Provider '{Provider}' is not one of {string.Join(", ", Enum.GetNames<LlmProvider>())}");
+
+        if (MaxConcurrency < 1)
+            errors.Add($"{p}:MaxConcurrency must be at least 1 (was {MaxConcurrency})");
+        if (TimeoutSeconds < 1)
+            errors.Add($"{p}:TimeoutSeconds must be at least 1 (was {TimeoutSeconds})");
+
+        switch (Provider)
+        {
+            case LlmProvider.AzureOpenAI or LlmProvider.OpenAICompatible:
+                if (string.IsNullOrWhiteSpace(Endpoint))
+                    errors.Add($"{p}:Endpoint is required when {p}:Provider is {Provider}");
+                else if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                    errors.Add($"{p}:Endpoint '{Endpoint}' must be an absolute http or https URL");
+                if (string.IsNullOrWhiteSpace(Model))
+                    errors.Add($"{p}:Model is required when {p}:Provider is {Provider}");
+                break;
+            case LlmProvider.Replay:
+                if (string.IsNullOrWhiteSpace(ReplayFile))
+                    errors.Add($"{p}:ReplayFile is required when {p}:Provider is Replay");
+                else if (!File.Exists(ReplayFile))
+                    errors.Add($"{p}:ReplayFile '{ReplayFile}' does not exist");
+                break;
+        }
+
+        return errors;
+    }
+}

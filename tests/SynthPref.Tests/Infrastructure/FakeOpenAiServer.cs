@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace SynthPref.Tests.Infrastructure;
+
+public sealed record FakeMessage(string Role, string Text);
+
+/// <summary>What the server logged for one chat completion request.</summary>
+public sealed record FakeRequest(string Path, string Model, IReadOnlyList<FakeMessage> Messages, bool Stream, DateTimeOffset ReceivedAt);
+
+/// <summary>What a responder sees.</summary>
+public sealed record FakeChatRequest(string Model, IReadOnlyList<FakeMessage> Messages)
+{
+    public string? LastUserText => Messages.LastOrDefault(m => m.Role == "user")?.Text;
+}
+
+/// <summary>Either assistant text or an HTTP error the server returns instead.</summary>
+public sealed record FakeReply(string? Text, int StatusCode, string? ErrorMessage)
+{
+    public static FakeReply Answer(string text) => new(text, StatusCodes.Status200OK, null);
+    public static FakeReply Error(int statusCode, string message = "fake server error") => new(null, statusCode, message);
+}
+
+/// <summary>
+/// A real Kestrel server on a loopback port speaking the OpenAI Chat Completions wire format, so the real SDK,
+/// its pipeline and our middleware are exercised end to end. Supports plain and streamed (SSE) completions.
+/// </summary>
+public sealed class FakeOpenAiServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<FakeRequest> _requests = new();
+    private long _nextId;
+
+    private FakeOpenAiServer(WebApplication app, Func<FakeChatRequest, CancellationToken, Task<FakeReply>> responder)
+    {
+        _app = app;
+        Responder = responder;
+    }
+
+    /// <summary>Decides each reply; may be swapped between calls.</summary>
+    public Func<FakeChatRequest, CancellationToken, Task<FakeReply>> Responder { get; set; }
+
+    /// <summary>The OpenAI-style base address, ending in /v1.</summary>
+    public Uri BaseUrl { get; private set; } = null!;
+
+    /// <summary>The server root, for clients (like Azure OpenAI) that build their own paths.</summary>
+    public Uri RootUrl { get; private set; } = null!;
+
+    public IReadOnlyList<FakeRequest> Requests => _requests.ToArray();
+
+    public static Task<FakeOpenAiServer> StartAsync(Func<FakeChatRequest, FakeReply> responder) =>
+        StartAsync((request, _) => Task.FromResult(responder(request)));
+
+    public static async Task<FakeOpenAiServer> StartAsync(Func<FakeChatRequest, CancellationToken, Task<FakeReply>> responder)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+
+        var server = new FakeOpenAiServer(app, responder);
+        app.MapPost("/v1/chat/completions", (HttpContext ctx) => server.HandleAsync(ctx, deployment: null));
+        // Azure OpenAI puts the deployment in the path instead of the body.
+        app.MapPost("/openai/deployments/{deployment}/chat/completions",
+            (HttpContext ctx, string deployment) => server.HandleAsync(ctx, deployment));
+
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        server.RootUrl = new Uri(address.TrimEnd('/') + "/");
+        server.BaseUrl = new Uri(address.TrimEnd('/') + "/v1");
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext ctx, string? deployment)
+    {
+        JsonNode? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            await WriteErrorAsync(ctx, StatusCodes.Status400BadRequest, $"Request body is not valid JSON: {ex.Message}");
+            return;
+        }
+
+        if (body is not JsonObject obj || obj["messages"] is not JsonArray rawMessages)
+        {
+            await WriteErrorAsync(ctx, StatusCodes.Status400BadRequest, "Request body must be a JSON object with a 'messages' array");
+            return;
+        }
+
+        List<FakeMessage> messages;
+        try
+        {
+            messages = rawMessages.Select(ReadMessage).ToList();
+        }
+        catch (FormatException ex)
+        {
+            await WriteErrorAsync(ctx, StatusCodes.Status400BadRequest, ex.Message);
+            return;
+        }
+
+        var model = deployment ?? obj["model"]?.GetValue<string>() ?? "";
+        var stream = obj["stream"]?.GetValue<bool>() ?? false;
+        _requests.Enqueue(new FakeRequest(ctx.Request.Path, model, messages, stream, DateTimeOffset.UtcNow));
+
+        var reply = await Responder(new FakeChatRequest(model, messages), ctx.RequestAborted);
+        if (reply.Text is null)
+        {
+            await WriteErrorAsync(ctx, reply.StatusCode, reply.ErrorMessage ?? "fake server error");
+            return;
+        }
+
+        var id = $"chatcmpl-fake-{Interlocked.Increment(ref _nextId)}";
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var promptTokens = messages.Sum(m => WordCount(m.Text));
+        var completionTokens = WordCount(reply.Text);
+        var usage = new JsonObject
+        {
+            ["prompt_tokens"] = promptTokens,
+            ["completion_tokens"] = completionTokens,
+            ["total_tokens"] = promptTokens + completionTokens,
+        };
+
+        if (stream)
+        {
+            await WriteStreamAsync(ctx, id, created, model, reply.Text, usage);
+            return;
+        }
+
+        var response = new JsonObject
+        {
+            ["id"] = id,
+            ["object"] = "chat.completion",
+            ["created"] = created,
+            ["model"] = model,
+            ["choices"] = new JsonArray(new JsonObject
+            {
+                ["index"] = 0,
+                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = reply.Text },
+                ["finish_reason"] = "stop",
+            }),
+            ["usage"] = usage,
+        };
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.WriteAsync(response.ToJsonString(), ctx.RequestAborted);
+    }
+
+    private static async Task WriteStreamAsync(HttpContext ctx, string id, long created, string model, string text, JsonObject usage)
+    {
+        ctx.Response.ContentType = "text/event-stream";
+
+        JsonObject Chunk(JsonObject delta, string? finishReason) => new()
+        {
+            ["id"] = id,
+            ["object"] = "chat.completion.chunk",
+            ["created"] = created,
+            ["model"] = model,
+            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finishReason }),
+        };
+
+        async Task Send(string data)
+        {
+            await ctx.Response.WriteAsync($"data: {data}\n\n", ctx.RequestAborted);
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+        }
+
+        await Send(Chunk(new JsonObject { ["role"] = "assistant", ["content"] = text }, null).ToJsonString());
+        var last = Chunk(new JsonObject(), "stop");
+        last["usage"] = usage;
+        await Send(last.ToJsonString());
+        await Send("[DONE]");
+    }
+
+    private static FakeMessage ReadMessage(JsonNode? node)
+    {
+        if (node is not JsonObject m || m["role"]?.GetValue<string>() is not { } role)
+            throw new FormatException("Each message must be an object with a string 'role'");
+
+        var text = m["content"] switch
+        {
+            null => "",
+            JsonValue v when v.TryGetValue<string>(out var s) => s,
+            JsonArray parts => string.Concat(parts.Select(p =>
+                p?["type"]?.GetValue<string>() == "text"
+                    ? p["text"]?.GetValue<string>() ?? ""
+                    : throw new FormatException("Only 'text' content parts are supported"))),
+            _ => throw new FormatException("Message 'content' must be a string or an array of content parts"),
+        };
+        return new FakeMessage(role, text);
+    }
+
+    private static async Task WriteErrorAsync(HttpContext ctx, int status, string message)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        var error = new JsonObject
+        {
+            ["error"] = new JsonObject { ["message"] = message, ["type"] = "fake_error", ["code"] = status },
+        };
+        await ctx.Response.WriteAsync(error.ToJsonString(), Encoding.UTF8);
+    }
+
+    private static int WordCount(string text) =>
+        text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+}

@@ -1,0 +1,101 @@
+using SynthPref.Orchestration.Llm;
+
+namespace SynthPref.Tests.Unit;
+
+public sealed class LlmOptionsTests
+{
+    [Fact]
+    public void Defaults_are_replay_with_sensible_limits()
+    {
+        var options = new LlmOptions();
+        Assert.Equal(LlmProvider.Replay, options.Provider);
+        Assert.Equal("gpt-4o-mini", options.Model);
+        Assert.Equal(8, options.MaxConcurrency);
+        Assert.Equal(120, options.TimeoutSeconds);
+    }
+
+    [Fact]
+    public void Default_options_are_invalid_until_a_replay_file_is_named()
+    {
+        var errors = new LlmOptions().Validate();
+        Assert.Equal(["Llm:ReplayFile is required when Llm:Provider is Replay"], errors);
+    }
+
+    [Fact]
+    public void Missing_replay_file_is_named()
+    {
+        var errors = new LlmOptions { ReplayFile = "/nonexistent/replay.jsonl" }.Validate();
+        Assert.Equal(["Llm:ReplayFile '/nonexistent/replay.jsonl' does not exist"], errors);
+    }
+
+    [Fact]
+    public void Existing_replay_file_is_valid()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            Assert.Empty(new LlmOptions { ReplayFile = path }.Validate());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(LlmProvider.OpenAICompatible)]
+    [InlineData(LlmProvider.AzureOpenAI)]
+    public void Endpoint_is_required_for_network_providers(LlmProvider provider)
+    {
+        var errors = new LlmOptions { Provider = provider }.Validate();
+        Assert.Equal([$"Llm:Endpoint is required when Llm:Provider is {provider}"], errors);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:9000/v1")]
+    [InlineData("/v1")]
+    [InlineData("ftp://example.test/v1")]
+    public void Endpoint_must_be_an_absolute_http_url(string endpoint)
+    {
+        var errors = new LlmOptions { Provider = LlmProvider.OpenAICompatible, Endpoint = endpoint }.Validate();
+        Assert.Equal([$"Llm:Endpoint '{endpoint}' must be an absolute http or https URL"], errors);
+    }
+
+    [Fact]
+    public void All_problems_are_reported_together()
+    {
+        var errors = new LlmOptions
+        {
+            Provider = LlmProvider.OpenAICompatible,
+            Model = " ",
+            MaxConcurrency = 0,
+            TimeoutSeconds = 0,
+        }.Validate();
+
+        Assert.Equal(
+            [
+                "Llm:MaxConcurrency must be at least 1 (was 0)",
+                "Llm:TimeoutSeconds must be at least 1 (was 0)",
+                "Llm:Endpoint is required when Llm:Provider is OpenAICompatible",
+                "Llm:Model is required when Llm:Provider is OpenAICompatible",
+            ],
+            errors);
+    }
+
+    [Fact]
+    public void Valid_openai_compatible_options_pass()
+    {
+        Assert.Empty(new LlmOptions { Provider = LlmProvider.OpenAICompatible, Endpoint = "http://127.0.0.1:9000/v1" }.Validate());
+    }
+
+    [Fact]
+    public void Factory_refuses_invalid_options_with_every_error()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => ChatClientFactory.Create(
+            new LlmOptions { Provider = LlmProvider.OpenAICompatible, MaxConcurrency = 0 },
+            Infrastructure.SimpleJudgePrompt.TryRead));
+
+        Assert.Contains("Llm:Endpoint is required when Llm:Provider is OpenAICompatible", ex.Message);
+        Assert.Contains("Llm:MaxConcurrency must be at least 1", ex.Message);
+    }
+}
