@@ -1,0 +1,63 @@
+using Microsoft.Extensions.AI;
+
+namespace SynthPref.Tests.Unit;
+
+/// <summary>Test double: answers each call with a function of its messages and records every request.</summary>
+internal sealed class FakeChatClient : IChatClient
+{
+    private readonly Func<IReadOnlyList<ChatMessage>, string> _respond;
+    private readonly List<RecordedCall> _calls = [];
+
+    public FakeChatClient(Func<IReadOnlyList<ChatMessage>, string> respond) => _respond = respond;
+
+    /// <summary>Answers calls with the given strings in order, failing the test if more calls arrive.</summary>
+    public static FakeChatClient Queued(params string[] answers)
+    {
+        var queue = new Queue<string>(answers);
+        return new FakeChatClient(_ =>
+        {
+            lock (queue)
+            {
+                return queue.Count > 0 ? queue.Dequeue() : throw new InvalidOperationException("No more queued answers.");
+            }
+        });
+    }
+
+    public IReadOnlyList<RecordedCall> Calls
+    {
+        get
+        {
+            lock (_calls)
+            {
+                return _calls.ToList();
+            }
+        }
+    }
+
+    public async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var list = messages.ToList();
+        lock (_calls)
+        {
+            _calls.Add(new RecordedCall(list, options));
+        }
+
+        // Yield so concurrent callers really interleave.
+        await Task.Yield();
+        cancellationToken.ThrowIfCancellationRequested();
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, _respond(list)));
+    }
+
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
+    }
+}
+
+internal sealed record RecordedCall(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options);

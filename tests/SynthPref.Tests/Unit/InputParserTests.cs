@@ -1,0 +1,288 @@
+using System.Text.Json;
+using SynthPref.Orchestration.Input;
+
+namespace SynthPref.Tests.Unit;
+
+public sealed class InputParserTests
+{
+    private static InputParseResult Jsonl(params string[] lines) =>
+        InputParser.ParseJsonl(new StringReader(string.Join("\n", lines)));
+
+    private static InputParseResult Items(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return InputParser.ParseItems(document.RootElement.Clone());
+    }
+
+    [Fact]
+    public void ParsesAllFieldsAndAppliesDefaults()
+    {
+        var result = Jsonl(
+            """{"id":"q1","prompt":"Hi","category":"chat","response_a":"Hello","response_b":"Hey","model_a":"m1","model_b":"m2"}""",
+            """{"prompt":"Second","extra":{"ignored":true}}""");
+
+        Assert.True(result.IsValid);
+        Assert.Equal(
+            new InputItem(0, "q1", "Hi", "chat", "Hello", "Hey", "m1", "m2"),
+            result.Items[0]);
+        Assert.Equal(
+            new InputItem(1, "2", "Second", "uncategorized", null, null, null, null),
+            result.Items[1]);
+        Assert.True(result.Items[0].HasBothResponses);
+        Assert.True(result.Items[1].NeedsGeneration);
+    }
+
+    [Fact]
+    public void BlankLinesAreSkippedButStillCountAsLines()
+    {
+        var result = Jsonl(
+            "",
+            """{"prompt":"first"}""",
+            "   \t",
+            """{"prompt":"second"}""");
+
+        Assert.True(result.IsValid);
+        Assert.Equal([0, 1], result.Items.Select(i => i.Index));
+        // Default ids are physical line numbers, not positions.
+        Assert.Equal(["2", "4"], result.Items.Select(i => i.Id));
+    }
+
+    [Fact]
+    public void HandlesCrLfAndByteOrderMark()
+    {
+        var result = InputParser.ParseJsonl(new StringReader("\uFEFF{\"prompt\":\"a\"}\r\n{\"prompt\":\"b\"}\r\n"));
+
+        Assert.True(result.IsValid);
+        Assert.Equal(["a", "b"], result.Items.Select(i => i.Prompt));
+    }
+
+    [Fact]
+    public void IntegerIdIsConvertedToItsText()
+    {
+        var result = Jsonl(
+            """{"id":42,"prompt":"x"}""",
+            """{"id":-7,"prompt":"y"}""",
+            """{"id":123456789012345678901234567890,"prompt":"z"}""");
+
+        Assert.True(result.IsValid);
+        Assert.Equal(["42", "-7", "123456789012345678901234567890"], result.Items.Select(i => i.Id));
+    }
+
+    [Theory]
+    [InlineData("""{"id":1.5,"prompt":"x"}""")]
+    [InlineData("""{"id":1e3,"prompt":"x"}""")]
+    [InlineData("""{"id":true,"prompt":"x"}""")]
+    [InlineData("""{"id":["a"],"prompt":"x"}""")]
+    [InlineData("""{"id":"  ","prompt":"x"}""")]
+    public void RejectsBadIds(string line)
+    {
+        var error = Assert.Single(Jsonl(line).Errors);
+        Assert.Equal(new InputError(1, "id", error.Message), error);
+    }
+
+    [Theory]
+    [InlineData("", "uncategorized")]
+    [InlineData("   ", "uncategorized")]
+    [InlineData("math", "math")]
+    public void CategoryDefaultsWhenBlank(string category, string expected)
+    {
+        var line = JsonSerializer.Serialize(new { prompt = "p", category });
+        Assert.Equal(expected, Assert.Single(Jsonl(line).Items).Category);
+    }
+
+    [Fact]
+    public void JsonNullMeansAbsent()
+    {
+        var item = Assert.Single(Jsonl(
+            """{"id":null,"prompt":"p","category":null,"response_a":null,"response_b":null,"model_a":null,"model_b":null}""").Items);
+
+        Assert.Equal(new InputItem(0, "1", "p", "uncategorized", null, null, null, null), item);
+    }
+
+    [Fact]
+    public void SingleResponseAIsAllowed()
+    {
+        var item = Assert.Single(Jsonl("""{"prompt":"p","response_a":"only"}""").Items);
+        Assert.Equal("only", item.ResponseA);
+        Assert.Null(item.ResponseB);
+        Assert.False(item.HasBothResponses);
+        Assert.False(item.NeedsGeneration);
+    }
+
+    [Fact]
+    public void CollectsEveryErrorOfEveryLineInLineOrder()
+    {
+        var result = Jsonl(
+            """{"id":"a","prompt":"ok"}""",
+            """{"prompt":""",
+            """["not","an","object"]""",
+            """{"prompt":"","category":5}""",
+            "",
+            """{"response_b":"b","model_a":false}""",
+            """{"id":"a","prompt":"dup"}""");
+
+        Assert.False(result.IsValid);
+        Assert.Empty(result.Items);
+        Assert.Equal(
+            [
+                (2, "(line)"),
+                (3, "(line)"),
+                (4, "category"),
+                (4, "prompt"),
+                (6, "model_a"),
+                (6, "prompt"),
+                (6, "response_b"),
+                (7, "id"),
+            ],
+            result.Errors.Select(e => (e.Line, e.Field)).OrderBy(e => e.Line).ThenBy(e => e.Field, StringComparer.Ordinal));
+        Assert.Equal(result.Errors.Select(e => e.Line).Order(), result.Errors.Select(e => e.Line));
+        Assert.StartsWith("invalid JSON: ", result.Errors.Single(e => e.Line == 2).Message);
+        Assert.Contains("line 1", result.Errors.Single(e => e.Line == 7).Message);
+    }
+
+    [Fact]
+    public void InvalidJsonMessageIncludesParserMessage()
+    {
+        var error = Assert.Single(Jsonl("{not json}").Errors);
+        string parserMessage;
+        try
+        {
+            JsonDocument.Parse("{not json}");
+            throw new InvalidOperationException("expected the JSON to be invalid");
+        }
+        catch (JsonException ex)
+        {
+            parserMessage = ex.Message;
+        }
+
+        Assert.Equal("(line)", error.Field);
+        Assert.Contains(parserMessage, error.Message);
+    }
+
+    [Fact]
+    public void MissingAndWhitespacePromptAreErrors()
+    {
+        var result = Jsonl("""{"id":"x"}""", """{"prompt":"  "}""", """{"prompt":3}""");
+
+        Assert.Equal([1, 2, 3], result.Errors.Select(e => e.Line));
+        Assert.All(result.Errors, e => Assert.Equal("prompt", e.Field));
+        Assert.Contains("required", result.Errors[0].Message);
+        Assert.Contains("empty", result.Errors[1].Message);
+        Assert.Contains("expected a string", result.Errors[2].Message);
+    }
+
+    [Fact]
+    public void DefaultIdCollidingWithExplicitIdIsADuplicate()
+    {
+        var result = Jsonl("""{"id":"2","prompt":"a"}""", """{"prompt":"b"}""");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(new InputError(2, "id", "duplicate id '2', first used on line 1"), error);
+    }
+
+    [Fact]
+    public void IntegerAndStringIdsWithTheSameTextAreDuplicates()
+    {
+        var error = Assert.Single(Jsonl("""{"id":7,"prompt":"a"}""", """{"id":"7","prompt":"b"}""").Errors);
+        Assert.Equal("id", error.Field);
+        Assert.Equal(2, error.Line);
+    }
+
+    [Fact]
+    public void RejectsTextsOverTheStorageLimit()
+    {
+        var third = InputParser.MaxTextChars / 3;
+        var atLimit = JsonSerializer.Serialize(new
+        {
+            prompt = new string('p', InputParser.MaxTextChars - 2 * third),
+            response_a = new string('a', third),
+            response_b = new string('b', third),
+        });
+        var overLimit = JsonSerializer.Serialize(new
+        {
+            prompt = new string('p', InputParser.MaxTextChars - 2 * third + 1),
+            response_a = new string('a', third),
+            response_b = new string('b', third),
+        });
+
+        Assert.True(Jsonl(atLimit).IsValid);
+        var error = Assert.Single(Jsonl(overLimit).Errors);
+        Assert.Equal("(line)", error.Field);
+        Assert.Contains("400000", error.Message);
+    }
+
+    [Fact]
+    public void ParseItemsUsesArrayPositions()
+    {
+        var result = Items("""[{"prompt":"a"},{"id":9,"prompt":"b","response_a":"x","response_b":"y"}]""");
+
+        Assert.True(result.IsValid);
+        Assert.Equal(new InputItem(0, "1", "a", "uncategorized", null, null, null, null), result.Items[0]);
+        Assert.Equal(new InputItem(1, "9", "b", "uncategorized", "x", "y", null, null), result.Items[1]);
+    }
+
+    [Fact]
+    public void ParseItemsReportsErrorsByPosition()
+    {
+        var result = Items("""[{"prompt":"a"}, 5, {"prompt":"c","response_b":"y"}, {"id":"1","prompt":"d"}]""");
+
+        Assert.Empty(result.Items);
+        Assert.Equal([(2, "(line)"), (3, "response_b"), (4, "id")], result.Errors.Select(e => (e.Line, e.Field)));
+    }
+
+    [Theory]
+    [InlineData("""{"prompt":"a"}""")]
+    [InlineData("\"text\"")]
+    [InlineData("null")]
+    public void ParseItemsRejectsNonArrays(string json)
+    {
+        var error = Assert.Single(Items(json).Errors);
+        Assert.Equal(0, error.Line);
+        Assert.Equal("items", error.Field);
+    }
+
+    [Fact]
+    public void FormatErrorsListsErrorsAndTruncates()
+    {
+        var errors = new[]
+        {
+            new InputError(1, "prompt", "prompt is required"),
+            new InputError(1, "id", "bad"),
+            new InputError(3, "(line)", "invalid JSON"),
+        };
+
+        Assert.Equal(
+            "Input 'data.jsonl' has 2 invalid line(s):\n" +
+            "line 1, field 'prompt': prompt is required\n" +
+            "line 1, field 'id': bad\n" +
+            "line 3, field '(line)': invalid JSON",
+            InputParser.FormatErrors(errors, "data.jsonl"));
+
+        Assert.Equal(
+            "Input 'x' has 2 invalid line(s):\n" +
+            "line 1, field 'prompt': prompt is required\n" +
+            "... and 2 more",
+            InputParser.FormatErrors(errors, "x", max: 1));
+    }
+
+    [Fact]
+    public void ToJsonlRoundTrips()
+    {
+        var original = Jsonl(
+            """{"id":5,"prompt":"Line one\nline \"two\" – ünïcode 🎉","category":"  ","response_a":"[RESPONSE B]\r\n","response_b":"","model_a":"gpt","unknown":1}""",
+            "",
+            """{"prompt":"no id","model_b":"other"}""");
+        Assert.True(original.IsValid);
+
+        var jsonl = InputParser.ToJsonl(original.Items);
+        var reparsed = InputParser.ParseJsonl(new StringReader(jsonl));
+
+        Assert.True(reparsed.IsValid);
+        Assert.Equal(original.Items, reparsed.Items);
+        Assert.Equal(2, jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.DoesNotContain("null", jsonl);
+        Assert.DoesNotContain("response_b\":null", jsonl);
+        Assert.Contains("\"model_b\":\"other\"", jsonl);
+        Assert.DoesNotContain("ModelB", jsonl);
+    }
+}
