@@ -8,6 +8,14 @@ public sealed class DurableBackendOptions
     public double MaxQueuePollingSeconds { get; set; } = 2;
     /// <summary>Loopback port of the HTTP/2 endpoint the worker and client reach the gRPC server on; 0 picks a free one.</summary>
     public int GrpcPort { get; set; }
+    /// <summary>
+    /// How long a dequeued message stays hidden. The gRPC server never renews it, so this is also how soon
+    /// the work of a crashed host is picked up again, and it must exceed the longest activity (LLM timeout
+    /// and retries included) or a slow activity runs twice (harmless: every write is idempotent).
+    /// </summary>
+    public double VisibilityTimeoutSeconds { get; set; } = 300;
+    /// <summary>How soon another (or a restarted) host may take over a crashed host's partitions.</summary>
+    public double LeaseSeconds { get; set; } = 30;
     public int MaxConcurrentActivities { get; set; } = 16;
     public int MaxConcurrentOrchestrations { get; set; } = 8;
 }

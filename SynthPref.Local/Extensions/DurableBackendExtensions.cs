@@ -29,6 +29,11 @@ public static class DurableBackendExtensions
             TaskHubName = options.HubName,
             PartitionCount = options.PartitionCount,
             MaxQueuePollingInterval = TimeSpan.FromSeconds(options.MaxQueuePollingSeconds),
+            WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(options.VisibilityTimeoutSeconds),
+            ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(options.VisibilityTimeoutSeconds),
+            LeaseInterval = TimeSpan.FromSeconds(options.LeaseSeconds),
+            LeaseRenewInterval = TimeSpan.FromSeconds(Math.Max(1, options.LeaseSeconds / 3)),
+            LeaseAcquireInterval = TimeSpan.FromSeconds(Math.Max(1, options.LeaseSeconds / 3)),
             MaxConcurrentTaskActivityWorkItems = options.MaxConcurrentActivities,
             MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
         });

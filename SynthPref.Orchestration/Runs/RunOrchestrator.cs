@@ -68,7 +68,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var sample = await context.CallActivityAsync<string[]>(
             nameof(DrawSampleActivity), new SampleRequest(run.RunId, settings.ReviewSampleSize, settings.Seed), Retry);
 
-        var endedBy = await AwaitReviewsAsync(context, run, sample, progress);
+        string endedBy;
+        (endedBy, progress) = await AwaitReviewsAsync(context, run, sample, progress);
 
         progress = progress with { Phase = RunStatus.Reporting };
         context.SetCustomStatus(progress);
@@ -108,9 +109,9 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// Ends when every sampled item has enough distinct reviewers, when someone closes the phase, or at the
     /// deadline. Labels themselves are stored by the API; the events only tell this loop who labelled what.
     /// </summary>
-    static async Task<string> AwaitReviewsAsync(TaskOrchestrationContext context, RunInput run, string[] sample, RunProgress progress)
+    static async Task<(string EndedBy, RunProgress Progress)> AwaitReviewsAsync(TaskOrchestrationContext context, RunInput run, string[] sample, RunProgress progress)
     {
-        if (sample.Length == 0) return "nothing-to-review";
+        if (sample.Length == 0) return ("nothing-to-review", progress);
 
         var settings = run.Settings;
         var deadlineAt = context.CurrentUtcDateTime.Add(settings.ReviewDeadline);
@@ -128,8 +129,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             {
                 var next = context.WaitForExternalEvent<ReviewSubmitted>(RunEvents.ReviewSubmitted);
                 var first = await Task.WhenAny(next, close, deadline);
-                if (first == close) return "closed";
-                if (first == deadline) return "deadline";
+                if (first == close) return ("closed", progress);
+                if (first == deadline) return ("deadline", progress);
 
                 var review = next.Result;
                 if (reviewers.TryGetValue(review.ItemId, out var seen) && seen.Add(review.Reviewer))
@@ -137,7 +138,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 var complete = reviewers.Values.Count(r => r.Count >= settings.MinReviewsPerItem);
                 progress = progress with { Votes = votes, ItemsFullyReviewed = complete };
                 context.SetCustomStatus(progress);
-                if (complete == sample.Length) return "complete";
+                if (complete == sample.Length) return ("complete", progress);
             }
         }
         finally

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Pairs;
@@ -139,7 +140,7 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
             _ => progress.Phase,
         };
         var error = status == RunStatus.Failed
-            ? instance?.FailureDetails?.ErrorMessage ?? "The run was terminated."
+            ? instance?.FailureDetails?.ErrorMessage ?? $"DEBUG output={instance?.SerializedOutput}"
             : null;
         var result = status == RunStatus.Completed ? instance?.ReadOutputAs<RunResult>() : null;
         return new RunView(record.RunId, record.Name, record.Source, record.CreatedAt, status, progress with { Phase = status }, error, result);

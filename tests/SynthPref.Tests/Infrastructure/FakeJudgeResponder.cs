@@ -13,7 +13,8 @@ public static class FakeJudgeResponder
     public const string CritiqueMarker = "CRITIQUE REQUEST:";
     public const string RevisionMarker = "REVISION REQUEST:";
     public const string CritiqueText = "The response could be more precise.";
-    public const string RevisionPrefix = "REVISED: ";
+    public const string RevisionPrefix = "(improved) ";
+    public const string PolicyPrefix = "Policy answer to: ";
     public const string GarbageText = "I cannot decide, both are fine.";
 
     public static Func<FakeChatRequest, FakeReply> Create(JudgePromptReader reader) => request => Respond(request, reader);
@@ -34,9 +35,11 @@ public static class FakeJudgeResponder
         if (last.Contains(CritiqueMarker, StringComparison.Ordinal))
             return FakeReply.Answer(CritiqueText);
 
-        // An unreadable prompt is a test bug, so it fails loudly instead of getting a plausible answer.
+        // A lone user message without the judge template is the policy model being asked for a response.
         if (!reader(last, out var query, out var a, out var b))
-            return FakeReply.Error(StatusCodes.Status400BadRequest, "fake judge: last user message is not a judge prompt");
+            return request.Messages.Count(m => m.Role != "system") == 1
+                ? FakeReply.Answer(PolicyPrefix + last)
+                : FakeReply.Error(StatusCodes.Status400BadRequest, "fake judge: last user message is not a judge prompt");
 
         return FakeReply.Answer(Judge(query, a, b));
     }

@@ -24,6 +24,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
             ["DurableTask__HubName"] = hubName,
             ["DurableTask__PartitionCount"] = "1",
             ["DurableTask__MaxQueuePollingSeconds"] = "0.5",
+            ["DurableTask__VisibilityTimeoutSeconds"] = "10",
+            ["DurableTask__LeaseSeconds"] = "6",
             ["BlobTrigger__PollSeconds"] = "0.5",
             ["Llm__Provider"] = "OpenAICompatible",
             ["Llm__Endpoint"] = llmEndpoint.ToString().TrimEnd('/'),

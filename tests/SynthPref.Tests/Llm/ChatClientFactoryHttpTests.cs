@@ -193,9 +193,13 @@ public sealed class ChatClientFactoryHttpTests
             new ChatMessage(ChatRole.Assistant, FakeJudgeResponder.CritiqueText),
             new ChatMessage(ChatRole.User, "REVISION REQUEST: fix them"),
         ]);
-        Assert.Equal("REVISED: Original haiku text", revision.Text);
+        Assert.Equal(FakeJudgeResponder.RevisionPrefix + "Original haiku text", revision.Text);
 
-        var notJudge = await Assert.ThrowsAsync<ClientResultException>(() => client.GetResponseAsync("just chatting"));
+        var policy = await client.GetResponseAsync("Write a haiku");
+        Assert.Equal(FakeJudgeResponder.PolicyPrefix + "Write a haiku", policy.Text);
+
+        var notJudge = await Assert.ThrowsAsync<ClientResultException>(() => client.GetResponseAsync(
+            [new ChatMessage(ChatRole.User, "hi"), new ChatMessage(ChatRole.Assistant, "hello"), new ChatMessage(ChatRole.User, "just chatting")]));
         Assert.Equal(400, notJudge.Status);
     }
 

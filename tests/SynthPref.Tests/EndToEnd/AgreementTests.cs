@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text.Json;
+using SynthPref.Tests.Infrastructure;
+
+namespace SynthPref.Tests.EndToEnd;
+
+[Collection(PipelineCollection.Name)]
+public sealed class AgreementTests(PipelineFixture fixture)
+{
+    /*
+     Hand-worked example. Judge verdicts (fixed by the fake judge's markers) and human labels, in pair terms:
+
+       item  category  judge | r1   r2
+       m1    math      A     | A    A
+       m2    math      B     | A    A
+       m3    math      tie   | tie  A
+       p1    poetry    A     | A    -
+       p2    poetry    B     | B    -
+       p3    poetry    A     | B    -
+
+     Overall: 9 votes, agree = m1r1 m3r1 m1r2 p1r1 p2r1 = 5 → rate 5/9 = 0.5556.
+       Wilson(5, 9), z = 1.959964: p = .5556, d = 1 + z²/9 = 1.42683,
+       centre = (p + z²/18)/d = (.5556 + .21342)/1.42683 = .53897,
+       half = z/d·sqrt(p(1−p)/9 + z²/324) = 1.37364·sqrt(.027435 + .011856) = .27228 → [.2667, .8112].
+       Excluding ties (drop m3r1, m3r2: judge said tie): 7 votes, agree m1r1 m1r2 p1r1 p2r1 = 4 → .5714.
+       κ: judge marginals A4 B3 T2, human A6 B2 T1; pe = (4·6 + 3·2 + 2·1)/81 = 32/81 = .39506,
+          po = .55556 → κ = (.55556 − .39506)/(1 − .39506) = .26531.
+     math: 6 votes, agree 3 → .5, Wilson(3,6) = [.1876, .8124]; pe = (2·5 + 2·0 + 2·1)/36 = 1/3 → κ = (.5 − .3333)/.6667 = .25.
+       excluding ties: m1r1 m2r1 m1r2 m2r2 → 4 votes, 2 agree → .5.
+     poetry: 3 votes, agree 2 → .6667, Wilson(2,3) = [.2077, .9385]; pe = (2·1 + 1·2)/9 = 4/9 → κ = (6/9 − 4/9)/(5/9) = .4.
+     Most divergent: math (.5) before poetry (.6667).
+    */
+    [Fact]
+    public async Task Agreement_figures_match_the_hand_worked_example()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var run = await fixture.Api.StartAsync(new
+        {
+            items = new object[]
+            {
+                new { id = "m1", prompt = $"{tag} m1", category = "math", response_a = "[[good]] m1a", response_b = "m1b" },
+                new { id = "m2", prompt = $"{tag} m2", category = "math", response_a = "m2a", response_b = "[[good]] m2b" },
+                new { id = "m3", prompt = $"{tag} m3 [[tie]]", category = "math", response_a = "m3a", response_b = "m3b" },
+                new { id = "p1", prompt = $"{tag} p1", category = "poetry", response_a = "[[good]] p1a", response_b = "p1b" },
+                new { id = "p2", prompt = $"{tag} p2", category = "poetry", response_a = "p2a", response_b = "[[good]] p2b" },
+                new { id = "p3", prompt = $"{tag} p3", category = "poetry", response_a = "[[good]] p3a", response_b = "p3b" },
+            },
+            options = new { critiqueRevise = false, reviewSampleSize = 20, minReviewsPerItem = 3, seed = 7 },
+        });
+        await fixture.Api.WaitForAsync(run.RunId, "AwaitingReview");
+        var items = (await fixture.Api.ReviewItemsAsync(run)).ToDictionary(i => i.InputId);
+        Assert.Equal(6, items.Count);
+
+        var labels = new (string Reviewer, string Input, string Pref)[]
+        {
+            ("r1", "m1", "A"), ("r1", "m2", "A"), ("r1", "m3", "tie"), ("r1", "p1", "A"), ("r1", "p2", "B"), ("r1", "p3", "B"),
+            ("r2", "m1", "A"), ("r2", "m2", "A"), ("r2", "m3", "A"),
+        };
+        foreach (var (reviewer, input, pref) in labels)
+        {
+            var item = items[input];
+            var response = await fixture.Api.ReviewAsync(run.RunId, run.ReviewToken,
+                new { itemId = item.ItemId, reviewer, preference = Shown(item, pref) });
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.Accepted, (await fixture.Api.CloseAsync(run.RunId, run.ReviewToken)).StatusCode);
+        await fixture.Api.WaitForAsync(run.RunId, "Completed");
+
+        var agreement = (await fixture.Api.ReportAsync(run.RunId)).GetProperty("agreement");
+        AssertStats(agreement.GetProperty("overall"), votes: 9, agree: 5, rate: 5.0 / 9, ciLow: .26665, ciHigh: .81122,
+            votesExTies: 7, rateExTies: 4.0 / 7, kappa: .26531);
+        AssertStats(agreement.GetProperty("byCategory").GetProperty("math"), 6, 3, .5, .18762, .81238, 4, .5, .25);
+        AssertStats(agreement.GetProperty("byCategory").GetProperty("poetry"), 3, 2, 2.0 / 3, .20766, .93851, 3, 2.0 / 3, .4);
+        Assert.Equal(["math", "poetry"], agreement.GetProperty("mostDivergent").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    /// <summary>Turns a preference in the pair's own terms into what the reviewer clicks for this item's display order.</summary>
+    static string Shown(ReviewItem item, string pref)
+    {
+        if (pref == "tie") return "tie";
+        var aShownFirst = item.First.EndsWith("a", StringComparison.Ordinal);
+        return (pref == "A") == aShownFirst ? "first" : "second";
+    }
+
+    static void AssertStats(JsonElement s, int votes, int agree, double rate, double ciLow, double ciHigh,
+        int votesExTies, double rateExTies, double kappa)
+    {
+        Assert.Equal(votes, s.GetProperty("votes").GetInt32());
+        Assert.Equal(agree, s.GetProperty("agree").GetInt32());
+        Assert.Equal(rate, s.GetProperty("rate").GetDouble(), 1e-4);
+        var ci = s.GetProperty("ci95").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(ciLow, ci[0], 1e-4);
+        Assert.Equal(ciHigh, ci[1], 1e-4);
+        Assert.Equal(votesExTies, s.GetProperty("votesExcludingTies").GetInt32());
+        Assert.Equal(rateExTies, s.GetProperty("rateExcludingTies").GetDouble(), 1e-4);
+        Assert.Equal(kappa, s.GetProperty("kappa").GetDouble(), 1e-4);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Storage.Blobs.Models;
+using SynthPref.Orchestration.Runs;
+using SynthPref.Tests.Infrastructure;
+
+namespace SynthPref.Tests.EndToEnd;
+
+[Collection(PipelineCollection.Name)]
+public sealed class BlobTriggerTests(PipelineFixture fixture)
+{
+    [Fact]
+    public async Task An_uploaded_jsonl_starts_exactly_one_run_per_upload_with_options_from_metadata()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var name = $"upload-{tag}.jsonl";
+        var blob = fixture.Container("synthpref-input").GetBlobClient(name);
+        var jsonl = $$"""
+            {"id":"u1","prompt":"{{tag}} one","response_a":"[[good]] a","response_b":"b"}
+            {"id":"u2","prompt":"{{tag}} two","response_a":"a","response_b":"[[good]] b"}
+            """;
+        var upload = await blob.UploadAsync(BinaryData.FromString(jsonl), new BlobUploadOptions
+        {
+            Metadata = new Dictionary<string, string> { ["critiquerevise"] = "false", ["reviewSampleSize"] = "0", ["name"] = "from-blob" },
+        });
+        // A non-JSONL upload is not input.
+        await fixture.Container("synthpref-input").GetBlobClient($"notes-{tag}.txt").UploadAsync(BinaryData.FromString("hello"));
+
+        var expectedId = RunService.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString());
+        var status = await fixture.Api.WaitForAsync(await WaitForRunAsync(expectedId), "Completed");
+        Assert.Equal("from-blob", status.GetProperty("name").GetString());
+        Assert.Equal($"blob:synthpref-input/{name}", status.GetProperty("source").GetString());
+        var report = await fixture.Api.ReportAsync(expectedId);
+        Assert.Equal(0, report.GetProperty("pairs").GetProperty("bySource").GetProperty("revision").GetInt32());
+        Assert.Equal(4, fixture.JudgeCallsFor(tag));
+
+        // More polls of the same upload start nothing new.
+        await Task.Delay(2000);
+        Assert.Equal(1, await RunsFromAsync(name));
+        Assert.Equal(4, fixture.JudgeCallsFor(tag));
+
+        // A new upload under the same name is new input, so it is a new run.
+        var second = await blob.UploadAsync(BinaryData.FromString(jsonl), new BlobUploadOptions
+        {
+            Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false", ["reviewSampleSize"] = "0" },
+        });
+        var secondId = RunService.BlobRunId("synthpref-input", name, second.Value.ETag.ToString());
+        Assert.NotEqual(expectedId, secondId);
+        await fixture.Api.WaitForAsync(await WaitForRunAsync(secondId), "Completed");
+        Assert.Equal(2, await RunsFromAsync(name));
+        Assert.Equal(0, await RunsFromAsync($"notes-{tag}.txt"));
+    }
+
+    async Task<int> RunsFromAsync(string name) =>
+        (await fixture.Api.Http.GetFromJsonAsync<JsonElement[]>("/api/runs?take=500"))!
+            .Count(r => r.GetProperty("source").GetString() == $"blob:synthpref-input/{name}");
+
+    async Task<string> WaitForRunAsync(string runId)
+    {
+        for (var i = 0; i < 120; i++)
+        {
+            if ((await fixture.Api.Http.GetAsync($"/api/runs/{runId}")).IsSuccessStatusCode) return runId;
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"Run {runId} was never started by the blob trigger.");
+    }
+}

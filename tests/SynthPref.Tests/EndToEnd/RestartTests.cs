@@ -1,0 +1,59 @@
+using SynthPref.Orchestration.Judging;
+using SynthPref.Tests.Infrastructure;
+
+namespace SynthPref.Tests.EndToEnd;
+
+[Collection(PipelineCollection.Name)]
+public sealed class RestartTests(PipelineFixture fixture)
+{
+    [Fact]
+    public async Task A_host_killed_mid_run_resumes_on_restart_with_no_lost_or_duplicate_pairs()
+    {
+        const int items = 30;
+        // A slow judge keeps the run in flight long enough to kill the host in the middle of it.
+        var responder = FakeJudgeResponder.Create(JudgePrompt.TryExtract);
+        await using var llm = await FakeOpenAiServer.StartAsync(async (request, ct) =>
+        {
+            await Task.Delay(150, ct);
+            return responder(request);
+        });
+        var host = fixture.CreateHost("restart", llm.BaseUrl, new Dictionary<string, string> { ["Llm__MaxConcurrency"] = "4" });
+        await using var _ = host;
+        await host.StartAsync();
+        using var api = new SynthPrefApi(host.CreateClient());
+
+        var run = await api.StartAsync(new
+        {
+            items = Enumerable.Range(0, items).Select(i => new
+            {
+                id = $"r{i}", prompt = $"restart prompt {i}", category = i % 2 == 0 ? "even" : "odd",
+                response_a = $"answer {i} " + new string('x', i % 5), response_b = $"[[good]] answer {i}",
+            }).ToArray(),
+            options = new { reviewSampleSize = 0 },
+        });
+
+        // Kill once some, but far from all, of the 120 LLM calls (2 judge + 2 critique/revise per item) were made.
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (llm.Requests.Count < 20 && DateTime.UtcNow < until) await Task.Delay(50);
+        Assert.InRange(llm.Requests.Count, 20, 100);
+        host.Kill();
+        var rowsAtKill = (await fixture.PairRowsAsync(run.RunId)).Count;
+        Assert.True(rowsAtKill < 2 * items, $"the run had already finished ({rowsAtKill} rows) before the kill");
+
+        await host.StartAsync();
+        var done = await api.WaitForAsync(run.RunId, "Completed");
+
+        var rows = await fixture.PairRowsAsync(run.RunId);
+        Assert.Equal(2 * items, rows.Count);
+        var expectedKeys = Enumerable.Range(0, items)
+            .SelectMany(i => new[] { $"{i:D7}-judge", $"{i:D7}-revision" }).Order(StringComparer.Ordinal);
+        Assert.Equal(expectedKeys, rows.Select(r => r.RowKey).Order(StringComparer.Ordinal));
+
+        var report = await api.ReportAsync(run.RunId);
+        Assert.Equal(2 * items, report.GetProperty("pairs").GetProperty("total").GetInt32());
+        var dataset = await api.DatasetAsync(run.RunId);
+        Assert.Equal(2 * items, dataset.Length);
+        Assert.Equal(2 * items, dataset.Select(d => (d.GetProperty("id").GetString(), d.GetProperty("source").GetString())).Distinct().Count());
+        Assert.Equal(0, done.GetProperty("progress").GetProperty("failedItems").GetInt32());
+    }
+}

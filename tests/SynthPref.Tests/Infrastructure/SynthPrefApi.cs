@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace SynthPref.Tests.Infrastructure;
+
+public sealed record StartedRun(string RunId, string StatusUri, string ReviewUri, string ReviewToken);
+
+public sealed record ReviewItem(string ItemId, string InputId, string Prompt, string Category, string First, string Second);
+
+/// <summary>A thin client over the public HTTP contract, as an external caller would use it.</summary>
+public sealed class SynthPrefApi(HttpClient http) : IDisposable
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public HttpClient Http => http;
+
+    public Task<HttpResponseMessage> PostRunAsync(object body) => http.PostAsJsonAsync("/api/runs", body, Json);
+
+    public async Task<StartedRun> StartAsync(object body)
+    {
+        var response = await PostRunAsync(body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"POST /api/runs answered {(int)response.StatusCode}: {text}");
+        return JsonSerializer.Deserialize<StartedRun>(text, Json)!;
+    }
+
+    public async Task<JsonElement> StatusAsync(string runId) =>
+        await http.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}", Json);
+
+    /// <summary>Polls the status endpoint until the run reaches one of the statuses (or fails).</summary>
+    public async Task<JsonElement> WaitForAsync(string runId, params string[] statuses)
+    {
+        var until = DateTime.UtcNow.AddSeconds(120);
+        JsonElement status = default;
+        while (DateTime.UtcNow < until)
+        {
+            status = await StatusAsync(runId);
+            var current = status.GetProperty("status").GetString();
+            if (statuses.Contains(current)) return status;
+            if (current == "Failed")
+                throw new InvalidOperationException($"Run {runId} failed: {status}");
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"Run {runId} did not reach {string.Join("/", statuses)}; last status {status}");
+    }
+
+    public async Task<ReviewItem[]> ReviewItemsAsync(StartedRun run)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{run.RunId}/review-items");
+        request.Headers.Add("X-Review-Token", run.ReviewToken);
+        var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ReviewItem[]>(Json))!;
+    }
+
+    public async Task<HttpResponseMessage> ReviewAsync(string runId, string? token, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{runId}/reviews") { Content = JsonContent.Create(body, options: Json) };
+        if (token is not null) request.Headers.Add("X-Review-Token", token);
+        return await http.SendAsync(request);
+    }
+
+    public async Task<HttpResponseMessage> CloseAsync(string runId, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{runId}/reviews/close");
+        if (token is not null) request.Headers.Add("X-Review-Token", token);
+        return await http.SendAsync(request);
+    }
+
+    public async Task<JsonElement> ReportAsync(string runId)
+    {
+        var response = await http.GetAsync($"/api/runs/{runId}/report");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+    }
+
+    public async Task<JsonElement[]> DatasetAsync(string runId)
+    {
+        var response = await http.GetAsync($"/api/runs/{runId}/dataset");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToArray();
+    }
+
+    public void Dispose() => http.Dispose();
+}
