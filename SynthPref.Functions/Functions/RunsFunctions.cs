@@ -1,0 +1,91 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Runs;
+
+namespace SynthPref.Functions.Functions;
+
+/// <summary>
+/// One HTTP function per route of the local host. Each one only binds and calls the matching
+/// <see cref="RunsApi"/> handler, so both hosts answer with the same typed results. The route prefix is "api"
+/// (host.json), so "runs" here is "/api/runs" as in <see cref="RunsApi.MapRunsApi"/>.
+/// Management routes need a function key; review routes are anonymous because the review token protects them.
+/// </summary>
+public sealed class RunsFunctions(RunService service)
+{
+    [Function(nameof(StartRun))]
+    public async Task<IResult> StartRun(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs")] HttpRequest req,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.StartRun(req, client, service, ct);
+
+    [Function(nameof(ListRuns))]
+    public async Task<IResult> ListRuns(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs")] HttpRequest req,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.ListRuns(req, client, service, ct);
+
+    [Function(nameof(GetRun))]
+    public async Task<IResult> GetRun(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{runId}")] HttpRequest req,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.GetRun(runId, req, client, service, ct);
+
+    [Function(nameof(GetReviewItems))]
+    public async Task<IResult> GetReviewItems(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}/review-items")] HttpRequest req,
+        string runId,
+        CancellationToken ct) =>
+        await RunsApi.GetReviewItems(runId, req, service, ct);
+
+    [Function(nameof(SubmitReview))]
+    public async Task<IResult> SubmitReview(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runs/{runId}/reviews")] HttpRequest req,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.SubmitReview(runId, req, client, service, ct);
+
+    [Function(nameof(CloseReview))]
+    public async Task<IResult> CloseReview(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "runs/{runId}/reviews/close")] HttpRequest req,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.CloseReview(runId, req, client, service, ct);
+
+    [Function(nameof(GetReport))]
+    public async Task<IResult> GetReport(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{runId}/report")] HttpRequest req,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.GetReport(runId, client, service, ct);
+
+    [Function(nameof(GetReportHtml))]
+    public async Task<IResult> GetReportHtml(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{runId}/report.html")] HttpRequest req,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.GetReportHtml(runId, client, service, ct);
+
+    [Function(nameof(GetDataset))]
+    public async Task<IResult> GetDataset(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{runId}/dataset")] HttpRequest req,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.GetDataset(runId, client, service, ct);
+
+    [Function(nameof(ReviewPage))]
+    public IResult ReviewPage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}/review")] HttpRequest req,
+        string runId) =>
+        RunsApi.ReviewPage(runId);
+}
