@@ -48,7 +48,7 @@ public static class ChatClientFactory
                     RetryPolicy = new ClientRetryPolicy(MaxRetries),
                 };
                 var endpoint = new Uri(options.Endpoint!);
-                var client = options.ApiKey is null
+                var client = string.IsNullOrEmpty(options.ApiKey)
                     ? new AzureOpenAIClient(endpoint, new DefaultAzureCredential(), clientOptions)
                     : new AzureOpenAIClient(endpoint, new AzureKeyCredential(options.ApiKey), clientOptions);
                 return client.GetChatClient(options.Model!).AsIChatClient();
@@ -57,7 +57,7 @@ public static class ChatClientFactory
             {
                 // Local servers (vLLM, Ollama, llama.cpp) ignore the key but the SDK insists on one.
                 var client = new OpenAIClient(
-                    new ApiKeyCredential(options.ApiKey ?? "not-needed"),
+                    new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "not-needed" : options.ApiKey),
                     new OpenAIClientOptions
                     {
                         Endpoint = new Uri(options.Endpoint!),

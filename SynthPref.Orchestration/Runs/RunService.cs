@@ -140,7 +140,8 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
             _ => progress.Phase,
         };
         var error = status == RunStatus.Failed
-            ? instance?.FailureDetails?.ErrorMessage ?? $"DEBUG output={instance?.SerializedOutput}"
+            // The Azure Storage backend keeps a failed run's message as its output, not as failure details.
+            ? instance?.FailureDetails?.ErrorMessage ?? instance?.SerializedOutput ?? "The run was terminated."
             : null;
         var result = status == RunStatus.Completed ? instance?.ReadOutputAs<RunResult>() : null;
         return new RunView(record.RunId, record.Name, record.Source, record.CreatedAt, status, progress with { Phase = status }, error, result);
