@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Demo;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.Unit;

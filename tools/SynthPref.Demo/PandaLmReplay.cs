@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace SynthPref.Orchestration.Llm;
+namespace SynthPref.Demo;
 
 /// <summary>One PandaLM test-set item joined with GPT-3.5's recorded verdict for it.</summary>
 /// <param name="JudgeResult">As recorded: "1", "2", "Tie" or "garbage".</param>
@@ -90,10 +90,13 @@ public static class PandaLmReplay
         return pool.Take(count).OrderBy(x => x.Idx).ToArray();
     }
 
+    /// <summary>The input id an item gets, by which the demo finds its human labels again.</summary>
+    public static string InputId(PandaLmItem item) => $"pandalm-{item.Idx}";
+
     public static string ToInputJsonl(IEnumerable<PandaLmItem> items) =>
         Jsonl(items, x => new
         {
-            id = $"pandalm-{x.Idx}",
+            id = InputId(x),
             prompt = x.Prompt,
             category = x.Category,
             response_a = x.Response1,

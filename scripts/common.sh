@@ -1,0 +1,35 @@
+# Shared by demo.sh and test.sh: fresh-machine set-up that both need.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+ensure_azurite() {
+  # npm ci is skipped when the installed tree already matches the lock file.
+  if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "==> npm ci (Azurite)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+build_solution() {
+  echo "==> dotnet build (Release)"
+  dotnet build SynthPref.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+}
+
+wait_port() { # port seconds
+  local deadline=$((SECONDS + $2))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { echo "timed out waiting for port $1" >&2; return 1; }
+    sleep 0.5
+  done
+}
+
+wait_http() { # url seconds
+  local url=$1 deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { echo "timed out waiting for $url" >&2; return 1; }
+    sleep 0.5
+  done
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: Azurite, the local host and a 100-item PandaLM run judged by the
+# Replay provider over GPT-3.5's recorded verdicts, reviewed with the recorded human labels.
+source "$(dirname "$0")/common.sh"
+
+PORT="${DEMO_PORT:-7071}"
+COUNT="${DEMO_COUNT:-100}"
+SEED="${DEMO_SEED:-42}"
+DATA="${DEMO_DATA:-../shared/data/pandalm}"
+WORK="$ROOT/.demo"
+[ -f "$DATA/testset-v1.json" ] || { echo "PandaLM data not found at $DATA" >&2; exit 1; }
+
+ensure_azurite
+build_solution
+mkdir -p "$WORK"
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+if (exec 3<>/dev/tcp/127.0.0.1/10000) 2>/dev/null; then
+  echo "==> using the Azurite already listening on 10000-10002"
+else
+  echo "==> starting Azurite (data in .demo/azurite, log in .demo/azurite.log)"
+  node_modules/.bin/azurite --skipApiVersionCheck --loose --location "$WORK/azurite" \
+    --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 > "$WORK/azurite.log" 2>&1 &
+  pids+=($!)
+  for port in 10000 10001 10002; do wait_port $port 60; done
+fi
+
+echo "==> preparing $COUNT PandaLM items (seed $SEED)"
+dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll prepare --data "$DATA" --out "$WORK" --count "$COUNT" --seed "$SEED"
+
+echo "==> starting SynthPref.Local on http://127.0.0.1:$PORT (Replay judge; log in .demo/host.log)"
+AzureWebJobsStorage="UseDevelopmentStorage=true" Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" \
+  DurableTask__MaxQueuePollingSeconds=1 \
+  dotnet run --project SynthPref.Local -c Release --no-build -- --urls "http://127.0.0.1:$PORT" > "$WORK/host.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$PORT/api/health" 120 || { tail -50 "$WORK/host.log"; exit 1; }
+
+dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll run --host "http://127.0.0.1:$PORT" \
+  --data "$DATA" --input "$WORK/input.jsonl" --out "$WORK/output" --sample "${DEMO_SAMPLE:-20}" --seed "$SEED"
