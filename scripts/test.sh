@@ -6,4 +6,15 @@ source "$(dirname "$0")/common.sh"
 ensure_azurite
 build_solution
 echo "==> dotnet test"
-dotnet test SynthPref.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@"
+log=$(mktemp)
+set +e
+dotnet test SynthPref.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line that any CI reader understands, from dotnet test's own summary.
+passed=$(grep -E '^\s+Passed: [0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -E '^\s+Failed: [0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -E '^\s+Skipped: [0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"

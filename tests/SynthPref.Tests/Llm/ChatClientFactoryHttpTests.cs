@@ -1,3 +1,4 @@
+using SynthPref.Orchestration.Judging;
 using System.ClientModel;
 using System.Diagnostics;
 using System.Net;
@@ -20,7 +21,7 @@ public sealed class ChatClientFactoryHttpTests
                 MaxConcurrency = maxConcurrency,
                 TimeoutSeconds = 30,
             },
-            SimpleJudgePrompt.TryRead);
+            JudgePrompt.TryExtract);
 
     [Fact]
     public async Task OpenAI_compatible_client_posts_to_chat_completions_under_the_endpoint()
@@ -150,7 +151,7 @@ public sealed class ChatClientFactoryHttpTests
         await using var server = await FakeOpenAiServer.StartAsync(r => FakeReply.Answer("azure says hi"));
         using var client = ChatClientFactory.Create(
             new LlmOptions { Provider = LlmProvider.AzureOpenAI, Endpoint = server.RootUrl.ToString(), Model = "my-deployment", ApiKey = "k" },
-            SimpleJudgePrompt.TryRead);
+            JudgePrompt.TryExtract);
 
         var response = await client.GetResponseAsync("hello");
 
@@ -162,11 +163,11 @@ public sealed class ChatClientFactoryHttpTests
     [Fact]
     public async Task Fake_judge_rules_through_the_real_client()
     {
-        await using var server = await FakeOpenAiServer.StartAsync(FakeJudgeResponder.Create(SimpleJudgePrompt.TryRead));
+        await using var server = await FakeOpenAiServer.StartAsync(FakeJudgeResponder.Create(JudgePrompt.TryExtract));
         using var client = OpenAiCompatible(server);
 
         async Task<string> Judge(string q, string a, string b) =>
-            (await client.GetResponseAsync([new ChatMessage(ChatRole.User, SimpleJudgePrompt.Build(q, a, b))])).Text;
+            (await client.GetResponseAsync([new ChatMessage(ChatRole.User, JudgeText.Of(q, a, b))])).Text;
 
         Assert.Equal("PREFERENCE: A\nCONFIDENCE: high\nREASONING: fake judge rule longer", await Judge("q", "three words here", "two words"));
         Assert.Equal("PREFERENCE: B\nCONFIDENCE: high\nREASONING: fake judge rule longer", await Judge("q", "two words", "three words here"));

@@ -1,3 +1,4 @@
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 
 namespace SynthPref.Tests.Unit;
@@ -93,7 +94,7 @@ public sealed class LlmOptionsTests
     {
         var ex = Assert.Throws<InvalidOperationException>(() => ChatClientFactory.Create(
             new LlmOptions { Provider = LlmProvider.OpenAICompatible, MaxConcurrency = 0 },
-            Infrastructure.SimpleJudgePrompt.TryRead));
+            JudgePrompt.TryExtract));
 
         Assert.Contains("Llm:Endpoint is required when Llm:Provider is OpenAICompatible", ex.Message);
         Assert.Contains("Llm:MaxConcurrency must be at least 1", ex.Message);

@@ -1,3 +1,4 @@
+using SynthPref.Orchestration.Judging;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using SynthPref.Orchestration.Llm;
@@ -9,8 +10,8 @@ namespace SynthPref.Tests.Unit;
 public sealed class PandaLmReplayTests
 {
     private static readonly Lazy<IReadOnlyList<PandaLmItem>> Items = new(() => PandaLmReplay.Load(
-        Path.Combine(TestPaths.PandaLmData, "testset-v1.json"),
-        Path.Combine(TestPaths.PandaLmData, "gpt-3.5-turbo-testset-v1.json")));
+        Path.Combine(RepoPaths.PandaLmData, "testset-v1.json"),
+        Path.Combine(RepoPaths.PandaLmData, "gpt-3.5-turbo-testset-v1.json")));
 
     [Fact]
     public void Loads_all_items_joined_with_their_verdicts()
@@ -111,12 +112,12 @@ public sealed class PandaLmReplayTests
     public async Task Replay_of_the_real_data_answers_every_item_in_both_orders()
     {
         var items = Items.Value;
-        var client = new ReplayChatClient(ReplayBook.Parse(new StringReader(PandaLmReplay.ToReplayJsonl(items)), "pandalm"), SimpleJudgePrompt.TryRead);
+        var client = new ReplayChatClient(ReplayBook.Parse(new StringReader(PandaLmReplay.ToReplayJsonl(items)), "pandalm"), JudgePrompt.TryExtract);
 
         foreach (var item in items)
         {
-            var forward = (await client.GetResponseAsync([new ChatMessage(ChatRole.User, SimpleJudgePrompt.Build(item.Prompt, item.Response1, item.Response2))])).Text;
-            var swapped = (await client.GetResponseAsync([new ChatMessage(ChatRole.User, SimpleJudgePrompt.Build(item.Prompt, item.Response2, item.Response1))])).Text;
+            var forward = (await client.GetResponseAsync([new ChatMessage(ChatRole.User, JudgeText.Of(item.Prompt, item.Response1, item.Response2))])).Text;
+            var swapped = (await client.GetResponseAsync([new ChatMessage(ChatRole.User, JudgeText.Of(item.Prompt, item.Response2, item.Response1))])).Text;
 
             // Exact (query, texts) duplicates keep the first recording, so compare against that one.
             var first = items.First(i => i.Prompt == item.Prompt && i.Response1 == item.Response1 && i.Response2 == item.Response2);

@@ -1,3 +1,4 @@
+using SynthPref.Orchestration.Judging;
 using Microsoft.Extensions.AI;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Tests.Infrastructure;
@@ -17,10 +18,10 @@ public sealed class ReplayChatClientTests
         """;
 
     private static ReplayChatClient Client() =>
-        new(ReplayBook.Parse(new StringReader(Replay), "test.jsonl"), SimpleJudgePrompt.TryRead);
+        new(ReplayBook.Parse(new StringReader(Replay), "test.jsonl"), JudgePrompt.TryExtract);
 
     private static async Task<ChatResponse> Ask(IChatClient client, string query, string a, string b) =>
-        await client.GetResponseAsync([new ChatMessage(ChatRole.System, "You are a judge."), new ChatMessage(ChatRole.User, SimpleJudgePrompt.Build(query, a, b))]);
+        await client.GetResponseAsync([new ChatMessage(ChatRole.System, "You are a judge."), new ChatMessage(ChatRole.User, JudgeText.Of(query, a, b))]);
 
     [Fact]
     public void Parse_skips_blank_lines_and_keeps_line_numbers()
@@ -96,7 +97,7 @@ public sealed class ReplayChatClientTests
     public async Task Streaming_yields_the_same_single_answer()
     {
         var updates = new List<ChatResponseUpdate>();
-        await foreach (var u in Client().GetStreamingResponseAsync([new ChatMessage(ChatRole.User, SimpleJudgePrompt.Build("Say hi", "hi", "hello there"))]))
+        await foreach (var u in Client().GetStreamingResponseAsync([new ChatMessage(ChatRole.User, JudgeText.Of("Say hi", "hi", "hello there"))]))
             updates.Add(u);
 
         Assert.Equal("PREFERENCE: B\nREASONING: Friendlier.", updates.ToChatResponse().Text);
@@ -131,7 +132,7 @@ public sealed class ReplayChatClientTests
         try
         {
             await File.WriteAllTextAsync(path, Replay);
-            using var client = ChatClientFactory.Create(new LlmOptions { ReplayFile = path, MaxConcurrency = 3 }, SimpleJudgePrompt.TryRead);
+            using var client = ChatClientFactory.Create(new LlmOptions { ReplayFile = path, MaxConcurrency = 3 }, JudgePrompt.TryExtract);
 
             Assert.Equal(3, client.GetService<ConcurrencyLimitingChatClient>()?.MaxConcurrency);
             Assert.NotNull(client.GetService<ReplayChatClient>());

@@ -1,3 +1,4 @@
+using SynthPref.Orchestration.Judging;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +27,7 @@ public sealed class ServiceCollectionExtensionsTests
 
             await using var provider = new ServiceCollection()
                 .AddLogging()
-                .AddSynthPrefLlm(configuration, SimpleJudgePrompt.TryRead)
+                .AddSynthPrefLlm(configuration, JudgePrompt.TryExtract)
                 .BuildServiceProvider();
 
             var options = provider.GetRequiredService<IOptions<LlmOptions>>().Value;
@@ -39,7 +40,7 @@ public sealed class ServiceCollectionExtensionsTests
             Assert.Equal(5, client.GetService<ConcurrencyLimitingChatClient>()?.MaxConcurrency);
             Assert.NotNull(client.GetService<LoggingChatClient>());
 
-            var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, SimpleJudgePrompt.Build("q", "much longer", "short"))]);
+            var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, JudgeText.Of("q", "much longer", "short"))]);
             Assert.Equal("PREFERENCE: A\nREASONING: r", response.Text);
         }
         finally
@@ -56,7 +57,7 @@ public sealed class ServiceCollectionExtensionsTests
             ["Llm:Provider"] = "OpenAICompatible",
         }).Build();
 
-        using var provider = new ServiceCollection().AddSynthPrefLlm(configuration, SimpleJudgePrompt.TryRead).BuildServiceProvider();
+        using var provider = new ServiceCollection().AddSynthPrefLlm(configuration, JudgePrompt.TryExtract).BuildServiceProvider();
         var ex = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IChatClient>());
         Assert.Contains("Llm:Endpoint is required when Llm:Provider is OpenAICompatible", ex.Message);
     }
