@@ -12,9 +12,9 @@ dotnet test SynthPref.sln -c Release --no-build --nologo --logger "console;verbo
 status=${PIPESTATUS[0]}
 set -e
 # One plain closing line that any CI reader understands, from dotnet test's own summary.
-passed=$(grep -E '^\s+Passed: [0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -E '^\s+Failed: [0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -E '^\s+Skipped: [0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+passed=$(awk '/^ +Passed: [0-9]+/ {s+=$2} END {print s+0}' "$log")
+failed=$(awk '/^ +Failed: [0-9]+/ {s+=$2} END {print s+0}' "$log")
+skipped=$(awk '/^ +Skipped: [0-9]+/ {s+=$2} END {print s+0}' "$log")
 rm -f "$log"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -20,6 +20,8 @@ public sealed class BlobInputWatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Off for a host that shares storage with another one but must not take its uploads (tests, a second hub).
+        if (!configuration.GetValue("BlobTrigger:Enabled", true)) return;
         var interval = TimeSpan.FromSeconds(configuration.GetValue("BlobTrigger:PollSeconds", 2.0));
         var container = storage.Container(StorageNames.InputContainer);
         while (!stoppingToken.IsCancellationRequested)

@@ -42,8 +42,9 @@ public static class RunsApi
         {
             body = await req.ReadFromJsonAsync<StartRunRequest>(Json, ct);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: the content type is not JSON.
             return Invalid("The request body is not valid JSON for a run request.", [$"body: {e.Message}"]);
         }
         if (body is null) return Invalid("The request body is empty.", ["body: required."]);
@@ -53,6 +54,8 @@ public static class RunsApi
 
         var started = outcome.Value!;
         var statusUri = StatusUri(req, started.RunId);
+        // As Durable's HTTP starter does: 202, Location, and how long to wait before polling it.
+        req.HttpContext.Response.Headers.RetryAfter = "5";
         return TypedResults.Accepted(statusUri,
             new StartRunResponse(started.RunId, statusUri, ReviewUri(req, started.RunId, started.ReviewToken), started.ReviewToken));
     }
@@ -93,7 +96,7 @@ public static class RunsApi
         {
             body = await req.ReadFromJsonAsync<SubmitReviewRequest>(Json, ct);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             bodyError = e.Message;
         }

@@ -59,6 +59,24 @@ public sealed class InputValidationTests(PipelineFixture fixture)
 
         var notJson = await fixture.Api.Http.PostAsync("/api/runs", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        var notJsonType = await fixture.Api.Http.PostAsync("/api/runs", new StringContent("{}", System.Text.Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.BadRequest, notJsonType.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_started_run_answers_like_a_durable_http_starter()
+    {
+        var response = await fixture.Api.PostRunAsync(new
+        {
+            items = new object[] { new { prompt = "starter", response_a = "[[good]] a", response_b = "b" } },
+            options = new { critiqueRevise = false, reviewSampleSize = 0 },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(["runId", "statusUri", "reviewUri", "reviewToken"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(body.GetProperty("statusUri").GetString(), response.Headers.Location?.ToString());
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+        await fixture.Api.WaitForAsync(body.GetProperty("runId").GetString()!, "Completed");
     }
 
     [Fact]

@@ -17,7 +17,11 @@ public sealed class RestartTests(PipelineFixture fixture)
             await Task.Delay(150, ct);
             return responder(request);
         });
-        var host = fixture.CreateHost("restart", llm.BaseUrl, new Dictionary<string, string> { ["Llm__MaxConcurrency"] = "4" });
+        var host = fixture.CreateHost("restart", llm.BaseUrl, new Dictionary<string, string>
+        {
+            ["Llm__MaxConcurrency"] = "4",
+            ["BlobTrigger__Enabled"] = "false", // the shared "e2e" host owns uploads
+        });
         await using var _ = host;
         await host.StartAsync();
         using var api = new SynthPrefApi(host.CreateClient());

@@ -43,7 +43,7 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
         host = fixture.CreateHost("fn" + Guid.NewGuid().ToString("N")[..10], fixture.Llm.BaseUrl, new Dictionary<string, string>
         {
             ["DurableTask__GrpcPort"] = grpcPort.ToString(),
-            ["BlobTrigger__PollSeconds"] = "3600",
+            ["BlobTrigger__Enabled"] = "false",
         });
         await host.StartAsync();
 
