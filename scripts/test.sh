@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, LLM-client tests against a fake OpenAI-compatible HTTP server, Functions parity
 # tests, and end-to-end tests that drive the real local host over HTTP against a real Azurite (started by the
-# tests themselves on free ports, in memory).
+# tests themselves on free ports, in memory). The Bicep templates are compiled and linted first.
 source "$(dirname "$0")/common.sh"
 ensure_azurite
 build_solution
+echo "==> bicep build + lint"
+bash scripts/validate-bicep.sh
 echo "==> dotnet test"
 log=$(mktemp)
 set +e
