@@ -43,12 +43,15 @@ public sealed class DemoRun(Options options)
 
         var run = await WaitForRunFromBlobAsync(blobName);
         Console.WriteLine($"Run {run.RunId} started by the blob trigger");
-        await WaitForStatusAsync(run.RunId, "AwaitingReview");
+        var started = DateTime.UtcNow;
+        // A run with nothing to review goes straight on to its report.
+        var judged = await WaitForStatusAsync(run.RunId, "AwaitingReview", "Completed");
+        var judging = DateTime.UtcNow - started;
 
         // 2. Blind review: each recorded annotator label goes through the review endpoint as that annotator.
-        var items = await GetAsync<ReviewItem[]>($"/api/runs/{run.RunId}/review-items?token={Uri.EscapeDataString(run.ReviewToken)}");
-        Console.WriteLine($"Judged; {items.Length} items sampled for review. Submitting {items.Length * Annotators.Length} recorded human labels...");
-        foreach (var item in items)
+        var sampled = await GetAsync<ReviewItem[]>($"/api/runs/{run.RunId}/review-items?token={Uri.EscapeDataString(run.ReviewToken)}");
+        Console.WriteLine($"{sampled.Length} items sampled for review. Submitting {sampled.Length * Annotators.Length} recorded human labels...");
+        foreach (var item in sampled)
         {
             var source = byInputId[item.InputId];
             var responseOneFirst = item.First == source.Response1;
@@ -72,6 +75,8 @@ public sealed class DemoRun(Options options)
         }
 
         var status = await WaitForStatusAsync(run.RunId, "Completed");
+        var items = judged.GetProperty("progress").GetProperty("items").GetInt32();
+        Console.WriteLine($"Judged {items} items in {judging.TotalSeconds:0.0} s ({items / judging.TotalSeconds:0.0} items/s, upload to review-ready)");
         var report = await GetAsync<JsonElement>($"/api/runs/{run.RunId}/report");
         var dataset = await http.GetStringAsync($"/api/runs/{run.RunId}/dataset");
         var html = await http.GetStringAsync($"/api/runs/{run.RunId}/report.html");
@@ -105,7 +110,7 @@ public sealed class DemoRun(Options options)
         throw new TimeoutException($"No run was started for synthpref-input/{blobName}; is the host's blob trigger running?");
     }
 
-    async Task<JsonElement> WaitForStatusAsync(string runId, string wanted)
+    async Task<JsonElement> WaitForStatusAsync(string runId, params string[] wanted)
     {
         var until = DateTime.UtcNow.AddMinutes(10);
         var last = "";
@@ -113,7 +118,7 @@ public sealed class DemoRun(Options options)
         {
             var status = await GetAsync<JsonElement>($"/api/runs/{runId}");
             var current = status.GetProperty("status").GetString()!;
-            if (current == wanted) return status;
+            if (wanted.Contains(current)) return status;
             if (current == "Failed")
                 throw new InvalidOperationException($"Run {runId} failed: {status.GetProperty("error")}");
             var progress = status.GetProperty("progress");
@@ -121,7 +126,7 @@ public sealed class DemoRun(Options options)
             if (line != last) Console.WriteLine(last = line);
             await Task.Delay(500);
         }
-        throw new TimeoutException($"Run {runId} did not reach {wanted}.");
+        throw new TimeoutException($"Run {runId} did not reach {string.Join(" or ", wanted)}.");
     }
 
     async Task<T> GetAsync<T>(string path) =>
