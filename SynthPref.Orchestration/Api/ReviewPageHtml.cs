@@ -14,33 +14,41 @@ public static class ReviewPageHtml
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>SynthPref review · {{RUN_ID}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>
 body{font-family:system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
-header{background:#1d2330;color:#fff;padding:12px 24px;display:flex;gap:16px;align-items:center}
-header input{padding:6px;border-radius:4px;border:0}
+header{background:#1d2330;color:#fff;padding:12px 24px;display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center}
+header input{font:inherit;padding:4px 8px;border-radius:4px;border:0;margin-left:6px}
+header .status{color:#c9d1e0}
 main{max-width:1100px;margin:24px auto;padding:0 16px}
 .item{background:#fff;border-radius:8px;padding:16px;margin-bottom:20px;box-shadow:0 1px 3px #0002}
 .prompt{white-space:pre-wrap;background:#eef1f6;padding:10px;border-radius:6px}
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:12px;margin-top:12px}
-.pair pre{white-space:pre-wrap;font-family:inherit;background:#fafbfc;border:1px solid #dde;padding:10px;border-radius:6px;margin:4px 0}
-.actions{margin-top:10px;display:flex;gap:8px;align-items:center}
-button{padding:6px 14px;border-radius:4px;border:1px solid #889;background:#fff;cursor:pointer}
-button.chosen{background:#2b6cb0;color:#fff}
+.pair>div{min-width:0}
+.pair pre{white-space:pre-wrap;overflow-wrap:anywhere;font-family:inherit;background:#fafbfc;border:1px solid #dde;padding:10px;border-radius:6px;margin:4px 0}
+.prompt{overflow-wrap:anywhere}
+.actions{margin-top:10px;display:flex;flex-wrap:wrap;gap:8px;align-items:center}
+button{font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #889;background:#fff;color:#1d2330;cursor:pointer}
+button:hover{border-color:#2b6cb0}
+button.chosen{background:#2b6cb0;border-color:#2b6cb0;color:#fff}
 .status{font-size:.9em;color:#556}
+.status.saved{color:#1e7a3c;font-weight:600}
 .error{color:#b00020}
+@media (max-width:700px){.pair{grid-template-columns:1fr}header{padding:12px 16px}}
 </style></head>
 <body>
 <header><strong>SynthPref blind review</strong><span>run {{RUN_ID}}</span>
 <label>Your name <input id="reviewer" autocomplete="name"></label><span id="summary" class="status"></span></header>
 <main id="items"><p class="status">Loading…</p></main>
 <script>
-const runId = "{{RUN_ID}}";
 const token = new URLSearchParams(location.search).get("token") || "";
 const base = location.pathname.replace(/\/review$/, "");
 const reviewer = document.getElementById("reviewer");
 reviewer.value = localStorage.getItem("synthpref-reviewer") || "";
-reviewer.addEventListener("change", () => localStorage.setItem("synthpref-reviewer", reviewer.value));
-let done = 0;
+reviewer.addEventListener("input", () => localStorage.setItem("synthpref-reviewer", reviewer.value));
+let total = 0;
+const saved = new Set();
+function summarise() { document.getElementById("summary").textContent = total + " items · " + saved.size + " saved"; }
 function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }
 async function load() {
   const main = document.getElementById("items");
@@ -49,7 +57,7 @@ async function load() {
   if (!res.ok) { main.append(el("p", "error", res.status === 401 ? "This link's review token is missing or wrong." : "Could not load items (" + res.status + ").")); return; }
   const items = await res.json();
   if (items.length === 0) main.append(el("p", "status", "Nothing to review yet: the sample is drawn once judging is done. Reload later."));
-  document.getElementById("summary").textContent = items.length + " items";
+  total = items.length; summarise();
   for (const item of items) main.append(render(item));
 }
 function render(item) {
@@ -73,7 +81,8 @@ async function submit(itemId, preference, actions, note) {
     body: JSON.stringify({ itemId, reviewer: reviewer.value.trim(), preference }) });
   if (res.status === 202) {
     for (const b of actions.querySelectorAll("button")) b.classList.toggle("chosen", b.dataset.preference === preference);
-    note.className = "status"; note.textContent = "Saved";
+    note.className = "status saved"; note.textContent = "Saved";
+    saved.add(itemId); summarise();
   } else {
     const problem = await res.json().catch(() => ({}));
     note.className = "error"; note.textContent = problem.detail || ("Error " + res.status);
