@@ -13,6 +13,16 @@ ensure_azurite() {
   fi
 }
 
+ensure_chromium() {
+  # The review-page tests drive Debian's Chromium through Playwright (Playwright's own browser download is not used).
+  if [ ! -x "${SYNTHPREF_CHROMIUM:-/usr/bin/chromium}" ]; then
+    echo "==> apt-get install chromium"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
 build_solution() {
   echo "==> dotnet build (Release)"
   dotnet build SynthPref.sln -c Release --nologo -v quiet -clp:ErrorsOnly

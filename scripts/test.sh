@@ -4,6 +4,7 @@
 # tests themselves on free ports, in memory). The Bicep templates are compiled and linted first.
 source "$(dirname "$0")/common.sh"
 ensure_azurite
+ensure_chromium
 build_solution
 echo "==> bicep build + lint"
 bash scripts/validate-bicep.sh

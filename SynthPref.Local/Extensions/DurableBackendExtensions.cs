@@ -12,6 +12,9 @@ using SynthPref.Orchestration.Hosting;
 
 namespace SynthPref.Local.Extensions;
 
+/// <summary>The loopback port the durable gRPC server listens on.</summary>
+public sealed record GrpcEndpoint(int Port);
+
 public static class DurableBackendExtensions
 {
     /// <summary>
@@ -21,6 +24,7 @@ public static class DurableBackendExtensions
     public static WebApplicationBuilder AddDurableBackend(this WebApplicationBuilder builder, int grpcPort)
     {
         var options = builder.Configuration.GetSection("DurableTask").Get<DurableBackendOptions>() ?? new();
+        builder.Services.AddSingleton(new GrpcEndpoint(grpcPort));
         var connectionString = builder.Configuration["AzureWebJobsStorage"] is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true";
 
         var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
@@ -66,6 +70,8 @@ public static class DurableBackendExtensions
     /// <summary>The task hub's queues, tables and containers; the gRPC server never creates them itself.</summary>
     public static async Task EnsureTaskHubAsync(this WebApplication app) =>
         await app.Services.GetRequiredService<AzureStorageOrchestrationService>().CreateIfNotExistsAsync();
+
+    public static int GrpcPortOf(WebApplication app) => app.Services.GetRequiredService<GrpcEndpoint>().Port;
 
     public static int ResolveGrpcPort(IConfiguration configuration)
     {

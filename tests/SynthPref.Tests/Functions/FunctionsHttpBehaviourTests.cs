@@ -218,7 +218,7 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
         var page = await Send("GET", $"/api/runs/{runId}/review", (ctx, _) => Task.FromResult(functions.ReviewPage(ctx.Request, runId)));
         Assert.Equal(200, page.Status);
         Assert.Equal("text/html; charset=utf-8", page.ContentType);
-        Assert.Contains($"\"{runId}\"", page.Body);
+        Assert.Contains($"run {runId}", page.Body);
 
         // The run list carries the run with absolute URIs on the caller's host.
         var list = await Send("GET", "/api/runs", (ctx, ct) => functions.ListRuns(ctx.Request, client, ct), query: "?take=500");

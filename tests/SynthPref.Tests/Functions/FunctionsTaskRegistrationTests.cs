@@ -1,54 +1,56 @@
 using System.Collections;
 using System.Reflection;
+using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using SynthPref.Functions.Hosting;
-using SynthPref.Orchestration.Hosting;
+using SynthPref.Local.Extensions;
 using SynthPref.Orchestration.Runs;
 
 namespace SynthPref.Tests.Functions;
 
-/// <summary>The Functions app registers exactly the orchestrators and activities the local host registers.</summary>
+/// <summary>
+/// The Functions app registers exactly the orchestrators and activities the local host registers. Both
+/// registries come from the hosts' own compositions (their DI containers), not from the shared extension.
+/// </summary>
 public sealed class FunctionsTaskRegistrationTests
 {
-    /// <summary>
-    /// Task names held by a registry. DurableTaskRegistry keeps them in internal properties keyed by
-    /// <see cref="TaskName"/> (Orchestrators, Activities); they are read by reflection.
-    /// </summary>
+    [Fact]
+    public void Both_hosts_register_the_same_orchestrators_and_activities()
+    {
+        var local = LocalRegistry();
+        var functions = FunctionsRegistry();
+
+        var orchestrators = Names(local, "Orchestrators");
+        Assert.Equal([nameof(RunOrchestrator)], orchestrators);
+        Assert.Equal(orchestrators, Names(functions, "Orchestrators"));
+
+        var activities = Names(local, "Activities");
+        Assert.Equal(7, activities.Count);
+        Assert.Equal(activities, Names(functions, "Activities"));
+    }
+
+    static DurableTaskRegistry LocalRegistry()
+    {
+        var builder = LocalHost.CreateBuilder(["--urls", "http://127.0.0.1:0"]);
+        using var services = builder.Services.BuildServiceProvider();
+        return services.GetRequiredService<IOptionsMonitor<DurableTaskRegistry>>().Get(Options.DefaultName);
+    }
+
+    static DurableTaskRegistry FunctionsRegistry()
+    {
+        var builder = FunctionsHost.Configure(FunctionsApplication.CreateBuilder([]));
+        using var services = builder.Services.BuildServiceProvider();
+        return services.GetRequiredService<IOptionsMonitor<DurableTaskRegistry>>().Get(Options.DefaultName);
+    }
+
+    /// <summary>DurableTaskRegistry keeps task names in non-public dictionaries keyed by TaskName.</summary>
     static SortedSet<string> Names(DurableTaskRegistry registry, string property)
     {
         var member = typeof(DurableTaskRegistry).GetProperty(property, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public);
-        Assert.True(member is not null,
-            $"DurableTaskRegistry has no property '{property}'; its properties are: " +
-            string.Join(", ", typeof(DurableTaskRegistry).GetProperties(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public).Select(p => p.Name)));
-        // A dictionary or a sequence of KeyValuePair<TaskName, factory>, depending on the package version.
+        Assert.True(member is not null, $"DurableTaskRegistry has no property '{property}'.");
         var entries = Assert.IsAssignableFrom<IEnumerable>(member!.GetValue(registry)).Cast<object>().ToList();
         return new SortedSet<string>(entries.Select(e => e.GetType().GetProperty("Key")!.GetValue(e)!.ToString()!), StringComparer.Ordinal);
-    }
-
-    static (DurableTaskRegistry Core, DurableTaskRegistry Functions) Registries()
-    {
-        var core = new DurableTaskRegistry();
-        core.AddSynthPrefTasks();
-        var functions = new DurableTaskRegistry();
-        FunctionsTaskRegistration.Configure(functions);
-        return (core, functions);
-    }
-
-    [Fact]
-    public void Functions_registers_the_same_orchestrators_as_the_core()
-    {
-        var (core, functions) = Registries();
-        var expected = Names(core, "Orchestrators");
-        Assert.Contains(nameof(RunOrchestrator), expected);
-        Assert.Equal(expected, Names(functions, "Orchestrators"));
-    }
-
-    [Fact]
-    public void Functions_registers_the_same_activities_as_the_core()
-    {
-        var (core, functions) = Registries();
-        var expected = Names(core, "Activities");
-        Assert.NotEmpty(expected);
-        Assert.Equal(expected, Names(functions, "Activities"));
     }
 }

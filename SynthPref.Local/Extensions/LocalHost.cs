@@ -1,0 +1,39 @@
+using SynthPref.Local.Durable;
+using SynthPref.Local.Triggers;
+using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Hosting;
+using SynthPref.Orchestration.Storage;
+
+namespace SynthPref.Local.Extensions;
+
+/// <summary>The local host's composition, apart from Program so tests can inspect what it registers.</summary>
+public static class LocalHost
+{
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var grpcPort = DurableBackendExtensions.ResolveGrpcPort(builder.Configuration);
+        builder.ListenOnApiUrls(grpcPort);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddSynthPrefCore(builder.Configuration);
+        builder.AddDurableBackend(grpcPort);
+        builder.Services.AddHostedService<BlobInputWatcher>();
+        return builder;
+    }
+
+    public static async Task<WebApplication> BuildAsync(WebApplicationBuilder builder)
+    {
+        var app = builder.Build();
+        await app.EnsureTaskHubAsync();
+        await app.Services.GetRequiredService<StorageClients>().EnsureCreatedAsync();
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapGrpcService<ObservedTaskHubGrpcServer>().RequireHost($"*:{DurableBackendExtensions.GrpcPortOf(app)}");
+        app.MapGet("/api/health", (WorkerConnection worker) => worker.IsConnected
+            ? Results.Ok(new { status = "healthy", worker = "connected" })
+            : Results.Json(new { status = "starting", worker = "not connected" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapRunsApi();
+        return app;
+    }
+}
