@@ -3,14 +3,18 @@ using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Runs;
 
-/// <summary>What the durable backend doesn't keep for us: where a run came from and its review token.</summary>
+/// <summary>
+/// What the durable backend doesn't keep for us: where a run came from and its review token. A run refused
+/// before it could start (an upload with bad metadata) has a Rejection and no orchestration.
+/// </summary>
 public sealed record RunRecord(
     string RunId,
     string? Name,
     string Source,
     string InputBlob,
     string ReviewToken,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string? Rejection = null);
 
 public sealed class RunCatalog(StorageClients storage)
 {
@@ -29,6 +33,7 @@ public sealed class RunCatalog(StorageClients storage)
                 ["InputBlob"] = run.InputBlob,
                 ["ReviewToken"] = run.ReviewToken,
                 ["CreatedAt"] = run.CreatedAt,
+                ["Rejection"] = run.Rejection,
             }, ct);
             return true;
         }
@@ -63,5 +68,6 @@ public sealed class RunCatalog(StorageClients storage)
         e.GetString("Source") ?? "",
         e.GetString("InputBlob") ?? "",
         e.GetString("ReviewToken") ?? "",
-        e.GetDateTimeOffset("CreatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue);
+        e.GetDateTimeOffset("CreatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
+        e.GetString("Rejection"));
 }

@@ -88,8 +88,15 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         var errors = new List<string>();
         var options = RunOptionsParser.FromMetadata(metadata, errors);
         var settings = RunOptionsParser.Resolve(options, runId, errors);
-        if (errors.Count > 0) return Outcome<StartedRun>.Invalid($"Metadata of blob '{container}/{blobName}' is invalid.", errors);
         var name = metadata.FirstOrDefault(kv => kv.Key.Equals("name", StringComparison.OrdinalIgnoreCase)).Value ?? blobName;
+        if (errors.Count > 0)
+        {
+            // An upload has no caller to answer, so the refusal is recorded where runs are listed.
+            var detail = $"Metadata of blob '{container}/{blobName}' is invalid: {string.Join(" ", errors)}";
+            await catalog.TryAddAsync(new RunRecord(runId, name, $"blob:{container}/{blobName}", $"{container}/{blobName}",
+                NewToken(), DateTimeOffset.UtcNow, detail), ct);
+            return Outcome<StartedRun>.Invalid(detail, errors);
+        }
         return Outcome<StartedRun>.Ok(await StartAsync(client,
             new RunInput(runId, name, $"blob:{container}/{blobName}", $"{container}/{blobName}", settings), ct));
     }
@@ -99,8 +106,7 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
 
     async Task<StartedRun> StartAsync(DurableTaskClient client, RunInput input, CancellationToken ct)
     {
-        var token = Base64Url(RandomNumberGenerator.GetBytes(24));
-        var record = new RunRecord(input.RunId, input.Name, input.Source, input.InputBlob, token, DateTimeOffset.UtcNow);
+        var record = new RunRecord(input.RunId, input.Name, input.Source, input.InputBlob, NewToken(), DateTimeOffset.UtcNow);
         var added = await catalog.TryAddAsync(record, ct);
         if (!added)
             record = (await catalog.GetAsync(input.RunId, ct))!;
@@ -134,6 +140,7 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         var progress = instance?.ReadCustomStatusAs<RunProgress>() ?? new RunProgress(RunStatus.Pending);
         var status = instance?.RuntimeStatus switch
         {
+            null when record.Rejection is not null => RunStatus.Failed,
             null or OrchestrationRuntimeStatus.Pending => RunStatus.Pending,
             OrchestrationRuntimeStatus.Completed => RunStatus.Completed,
             OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated => RunStatus.Failed,
@@ -141,7 +148,7 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         };
         var error = status == RunStatus.Failed
             // The Azure Storage backend keeps a failed run's message as its output, not as failure details.
-            ? instance?.FailureDetails?.ErrorMessage ?? instance?.SerializedOutput ?? "The run was terminated."
+            ? record.Rejection ?? instance?.FailureDetails?.ErrorMessage ?? instance?.SerializedOutput ?? "The run was terminated."
             : null;
         var result = status == RunStatus.Completed ? instance?.ReadOutputAs<RunResult>() : null;
         return new RunView(record.RunId, record.Name, record.Source, record.CreatedAt, status, progress with { Phase = status }, error, result);
@@ -236,6 +243,6 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         return slash > 0 && slash < reference.Length - 1;
     }
 
-    static string Base64Url(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    static string NewToken() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

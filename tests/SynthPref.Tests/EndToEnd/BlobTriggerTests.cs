@@ -51,6 +51,22 @@ public sealed class BlobTriggerTests(PipelineFixture fixture)
         Assert.Equal(0, await RunsFromAsync($"notes-{tag}.txt"));
     }
 
+    [Fact]
+    public async Task An_upload_with_bad_metadata_is_listed_as_a_failed_run_naming_the_key()
+    {
+        var name = $"badmeta-{Guid.NewGuid():N}.jsonl";
+        var upload = await fixture.Container("synthpref-input").GetBlobClient(name).UploadAsync(
+            BinaryData.FromString("""{"prompt":"p","response_a":"a","response_b":"b"}"""),
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["reviewSampleSize"] = "lots" } });
+
+        var runId = await WaitForRunAsync(RunService.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString()));
+        var status = await fixture.Api.StatusAsync(runId);
+        Assert.Equal("Failed", status.GetProperty("status").GetString());
+        Assert.Contains("reviewSampleSize", status.GetProperty("error").GetString());
+        Assert.Contains(name, status.GetProperty("error").GetString());
+        Assert.Empty(await fixture.PairRowsAsync(runId));
+    }
+
     async Task<int> RunsFromAsync(string name) =>
         (await fixture.Api.Http.GetFromJsonAsync<JsonElement[]>("/api/runs?take=500"))!
             .Count(r => r.GetProperty("source").GetString() == $"blob:synthpref-input/{name}");
