@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using SynthPref.Orchestration.Input;
 
 namespace SynthPref.Orchestration.Runs;
 
@@ -11,8 +12,15 @@ public sealed record RunSettings(
     TimeSpan ReviewDeadline,
     int Seed);
 
-/// <summary>The orchestration input: references only, never the items themselves.</summary>
-public sealed record RunInput(string RunId, string? Name, string Source, string InputBlob, RunSettings Settings);
+/// <summary>
+/// The orchestration input: references only, never the items themselves. A run that continues as new carries
+/// its judging checkpoint here.
+/// </summary>
+public sealed record RunInput(string RunId, string? Name, string Source, string InputBlob, RunSettings Settings,
+    JudgingCheckpoint? Checkpoint = null);
+
+/// <summary>The plan per item (small enum values, not item content) and how far judging has come.</summary>
+public sealed record JudgingCheckpoint(ItemWork[] Items, int NextItem, int PairsWritten, int FailedItems, string? FirstFailure);
 
 [JsonConverter(typeof(JsonStringEnumConverter<RunStatus>))]
 public enum RunStatus { Pending, Judging, Auditing, AwaitingReview, Reporting, Completed, Failed }

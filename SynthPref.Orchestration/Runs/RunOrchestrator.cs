@@ -22,6 +22,9 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// the LLM client's concurrency limit, not this, bounds load on the model.</summary>
     public const int WaveSize = 50;
 
+    /// <summary>Waves judged before the orchestration continues as new with a checkpoint.</summary>
+    public const int WavesPerGeneration = 4;
+
     static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 3, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
 
@@ -32,35 +35,61 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var progress = new RunProgress(RunStatus.Pending);
         context.SetCustomStatus(progress);
 
-        var manifest = await context.CallActivityAsync<InputManifest>(
-            nameof(LoadInputActivity), new LoadInputRequest(run.RunId, run.InputBlob), Retry);
-        if (manifest.Error is not null)
-            throw new InvalidInputException(manifest.Error);
+        var checkpoint = run.Checkpoint;
+        if (checkpoint is null)
+        {
+            var manifest = await context.CallActivityAsync<InputManifest>(
+                nameof(LoadInputActivity), new LoadInputRequest(run.RunId, run.InputBlob), Retry);
+            if (manifest.Error is not null)
+                throw new InvalidInputException(manifest.Error);
+            checkpoint = new JudgingCheckpoint(manifest.Items, 0, 0, 0, null);
+        }
 
-        progress = progress with { Phase = RunStatus.Judging, Items = manifest.Items.Length };
+        var items = checkpoint.Items;
+        progress = progress with
+        {
+            Phase = RunStatus.Judging,
+            Items = items.Length,
+            ItemsDone = checkpoint.NextItem,
+            PairsWritten = checkpoint.PairsWritten,
+            FailedItems = checkpoint.FailedItems,
+        };
         context.SetCustomStatus(progress);
 
-        var failures = new List<string>();
-        for (var start = 0; start < manifest.Items.Length; start += WaveSize)
+        for (var wave = 0; checkpoint.NextItem < items.Length; wave++)
         {
-            var wave = Enumerable.Range(start, Math.Min(WaveSize, manifest.Items.Length - start))
-                .Select(index => ProcessItemAsync(context, run, index, manifest.Items[index]))
-                .ToList();
-            var outcomes = await Task.WhenAll(wave);
-            failures.AddRange(outcomes.Where(o => o.Error is not null).Select(o => o.Error!));
+            if (wave == WavesPerGeneration)
+            {
+                // A fresh history keeps replay cost flat however many items a run has.
+                context.ContinueAsNew(run with { Checkpoint = checkpoint });
+                return null!;
+            }
+
+            var start = checkpoint.NextItem;
+            var outcomes = await Task.WhenAll(
+                Enumerable.Range(start, Math.Min(WaveSize, items.Length - start))
+                    .Select(index => ProcessItemAsync(context, run, index, items[index])));
+            checkpoint = checkpoint with
+            {
+                NextItem = start + outcomes.Length,
+                PairsWritten = checkpoint.PairsWritten + outcomes.Sum(o => o.Pairs),
+                FailedItems = checkpoint.FailedItems + outcomes.Count(o => o.Error is not null),
+                FirstFailure = checkpoint.FirstFailure ?? outcomes.FirstOrDefault(o => o.Error is not null)?.Error,
+            };
             progress = progress with
             {
-                ItemsDone = start + wave.Count,
-                PairsWritten = progress.PairsWritten + outcomes.Sum(o => o.Pairs),
-                FailedItems = failures.Count,
+                ItemsDone = checkpoint.NextItem,
+                PairsWritten = checkpoint.PairsWritten,
+                FailedItems = checkpoint.FailedItems,
             };
             context.SetCustomStatus(progress);
         }
 
-        if (failures.Count == manifest.Items.Length)
-            throw new InvalidOperationException($"All {failures.Count} items failed. First error: {failures[0]}");
-        if (failures.Count > 0)
-            log.LogWarning("Run {RunId}: {Failed} of {Total} items failed", run.RunId, failures.Count, manifest.Items.Length);
+        if (checkpoint.FailedItems == items.Length)
+            throw new InvalidOperationException($"All {items.Length} items failed. First error: {checkpoint.FirstFailure}");
+        if (checkpoint.FailedItems > 0)
+            log.LogWarning("Run {RunId}: {Failed} of {Total} items failed; first: {Error}",
+                run.RunId, checkpoint.FailedItems, items.Length, checkpoint.FirstFailure);
 
         progress = progress with { Phase = RunStatus.Auditing };
         context.SetCustomStatus(progress);
@@ -76,7 +105,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var result = await context.CallActivityAsync<RunResult>(
             nameof(BuildReportActivity), new ReportRequest(run.RunId, run.Name, bias, endedBy), Retry);
         log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, result.Pairs, endedBy);
-        return result with { FailedItems = failures.Count };
+        return result with { FailedItems = checkpoint.FailedItems };
     }
 
     sealed record ItemOutcome(int Pairs, string? Error);

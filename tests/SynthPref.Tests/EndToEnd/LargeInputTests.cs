@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using SynthPref.Orchestration.Runs;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
@@ -39,5 +40,32 @@ public sealed class LargeInputTests(PipelineFixture fixture)
         var input = instance.Value.GetString("Input") ?? "";
         Assert.Contains("synthpref-runs/", input);
         Assert.True(input.Length < 2_000, $"orchestration input is {input.Length} characters");
+    }
+
+    [Fact]
+    public async Task A_run_longer_than_one_generation_continues_as_new_and_loses_nothing()
+    {
+        var items = RunOrchestrator.WaveSize * RunOrchestrator.WavesPerGeneration + 30;
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var run = await fixture.Api.StartAsync(new
+        {
+            items = Enumerable.Range(0, items).Select(i => new
+            {
+                id = $"n{i}", prompt = $"{tag} {i}", category = $"c{i % 7}", response_a = $"[[good]] {i}", response_b = $"{i}",
+            }).ToArray(),
+            options = new { critiqueRevise = false, reviewSampleSize = 0 },
+        });
+        var done = await fixture.Api.WaitForAsync(run.RunId, "Completed");
+
+        Assert.Equal(items, done.GetProperty("progress").GetProperty("itemsDone").GetInt32());
+        Assert.Equal(items, done.GetProperty("progress").GetProperty("pairsWritten").GetInt32());
+        Assert.Equal(items, (await fixture.PairRowsAsync(run.RunId)).Count);
+        Assert.Equal(items, (await fixture.Api.DatasetAsync(run.RunId)).Length);
+
+        // The final generation started from a checkpoint past the first generation's items.
+        var instance = await fixture.Table("e2eInstances").GetEntityAsync<TableEntity>(run.RunId, "");
+        var input = System.Text.Json.JsonDocument.Parse(instance.Value.GetString("Input")!).RootElement;
+        Assert.Equal(RunOrchestrator.WaveSize * RunOrchestrator.WavesPerGeneration,
+            input.GetProperty("Checkpoint").GetProperty("NextItem").GetInt32());
     }
 }
