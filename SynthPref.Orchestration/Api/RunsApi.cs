@@ -147,7 +147,19 @@ public static class RunsApi
             ? header.ToString()
             : req.Query["token"].ToString() is { Length: > 0 } query ? query : null;
 
-    static string BaseUri(HttpRequest req) => $"{req.Scheme}://{req.Host}{req.PathBase}";
+    /// <summary>
+    /// Links point where the caller came from. Behind the Functions host, a container ingress or any other
+    /// proxy the request's own scheme and host are the proxy's, so the standard forwarding headers win.
+    /// </summary>
+    static string BaseUri(HttpRequest req)
+    {
+        var scheme = FirstForwarded(req, "X-Forwarded-Proto") ?? req.Scheme;
+        var host = FirstForwarded(req, "X-Forwarded-Host") ?? req.Host.ToString();
+        return $"{scheme}://{host}{req.PathBase}";
+    }
+
+    static string? FirstForwarded(HttpRequest req, string header) =>
+        req.Headers[header].ToString().Split(',')[0].Trim() is { Length: > 0 } value ? value : null;
     static string StatusUri(HttpRequest req, string runId) => $"{BaseUri(req)}/api/runs/{runId}";
     static string ReviewUri(HttpRequest req, string runId, string token) =>
         $"{BaseUri(req)}/api/runs/{runId}/review?token={Uri.EscapeDataString(token)}";

@@ -77,6 +77,21 @@ public sealed class InputValidationTests(PipelineFixture fixture)
         Assert.Equal(body.GetProperty("statusUri").GetString(), response.Headers.Location?.ToString());
         Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
         await fixture.Api.WaitForAsync(body.GetProperty("runId").GetString()!, "Completed");
+
+        // Behind a proxy, links use the forwarded scheme and host.
+        using var proxied = new HttpRequestMessage(HttpMethod.Post, "/api/runs")
+        {
+            Content = JsonContent.Create(new
+            {
+                items = new object[] { new { prompt = "proxied", response_a = "a", response_b = "b" } },
+                options = new { critiqueRevise = false, reviewSampleSize = 0 },
+            }),
+        };
+        proxied.Headers.Add("X-Forwarded-Proto", "https");
+        proxied.Headers.Add("X-Forwarded-Host", "synthpref.example.com");
+        var viaProxy = await (await fixture.Api.Http.SendAsync(proxied)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.StartsWith("https://synthpref.example.com/api/runs/", viaProxy.GetProperty("statusUri").GetString());
+        Assert.StartsWith("https://synthpref.example.com/api/runs/", viaProxy.GetProperty("reviewUri").GetString());
     }
 
     [Fact]
