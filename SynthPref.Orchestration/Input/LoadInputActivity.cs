@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace SynthPref.Orchestration.Input;
 
-public sealed record LoadInputRequest(string RunId, string InputBlob);
+public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise);
 
 /// <summary>What each item needs; the orchestrator plans its fan-out from this alone.</summary>
 public enum ItemWork { GenerateAndJudge, Judge, ReviseOnly }
@@ -19,16 +19,17 @@ public sealed class LoadInputActivity(ItemStore items, ILogger<LoadInputActivity
     {
         await using var stream = await items.OpenInputAsync(request.InputBlob, CancellationToken.None);
         if (stream is null)
-            return new InputManifest([], $"Input blob '{request.InputBlob}' does not exist.");
+            return new InputManifest([], $"Input '{request.InputName}' ({request.InputBlob}) does not exist.");
 
         InputParseResult parsed;
         using (var reader = new StreamReader(stream))
             parsed = InputParser.ParseJsonl(reader);
 
-        if (!parsed.IsValid)
-            return new InputManifest([], InputParser.FormatErrors(parsed.Errors, request.InputBlob));
+        var errors = parsed.IsValid ? InputParser.ErrorsForSettings(parsed.Items, request.CritiqueRevise) : parsed.Errors;
+        if (errors.Count > 0)
+            return new InputManifest([], InputParser.FormatErrors(errors, request.InputName));
         if (parsed.Items.Count == 0)
-            return new InputManifest([], $"Input '{request.InputBlob}' has no items.");
+            return new InputManifest([], $"Input '{request.InputName}' has no items.");
 
         await Parallel.ForEachAsync(parsed.Items, new ParallelOptions { MaxDegreeOfParallelism = 16 },
             async (item, ct) => await items.SaveItemAsync(request.RunId, item, ct));

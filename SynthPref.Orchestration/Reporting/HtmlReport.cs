@@ -50,7 +50,7 @@ public static class HtmlReport
         AppendPairs(html, report);
         AppendBias(html, report);
         AppendReview(html, report.Review);
-        AppendAgreement(html, report.Agreement);
+        AppendAgreement(html, report.Agreement, report.AgreementBySource);
 
         html.Append("</body>\n</html>\n");
         return html.ToString();
@@ -67,6 +67,8 @@ public static class HtmlReport
         Term(html, "Ties", Int(pairs.Ties));
         Term(html, "Position-inconsistent", Int(pairs.PositionInconsistent));
         Term(html, "Dataset rows written", Int(report.DatasetRows));
+        if (pairs.FailedItems > 0)
+            Term(html, "Items with a failed step", $"{Int(pairs.FailedItems)}: {Encode(pairs.FirstFailure ?? "")}");
         html.Append("</dl>\n");
     }
 
@@ -108,7 +110,7 @@ public static class HtmlReport
         html.Append("</dl>\n");
     }
 
-    private static void AppendAgreement(StringBuilder html, AgreementReport agreement)
+    private static void AppendAgreement(StringBuilder html, AgreementReport agreement, IReadOnlyDictionary<string, AgreementStats> bySource)
     {
         var overall = agreement.Overall;
         html.Append("<h2>Judge–human agreement</h2>\n<dl>\n");
@@ -117,6 +119,8 @@ public static class HtmlReport
         Term(html, "95% CI (Wilson)", Interval(overall.Ci95));
         Term(html, "Agreement excluding ties", $"{Percent(overall.RateExcludingTies)} (n = {Int(overall.VotesExcludingTies)})");
         Term(html, "Cohen's κ", Kappa(overall.Kappa));
+        foreach (var (source, stats) in bySource.Where(kv => kv.Value.Votes > 0))
+            Term(html, $"On {source} pairs", $"{Percent(stats.Rate)} ({Int(stats.Agree)} of {Int(stats.Votes)}), κ {Kappa(stats.Kappa)}");
         html.Append("</dl>\n");
 
         var highlighted = Highlighted(agreement);

@@ -3,7 +3,9 @@ using SynthPref.Orchestration.Audit;
 
 namespace SynthPref.Orchestration.Reporting;
 
-public sealed record PairCounts(int Total, IReadOnlyDictionary<string, int> BySource, int Unparseable, int Ties, int PositionInconsistent);
+/// <summary>FailedItems: items with a step that still failed after retries; FirstFailure says why.</summary>
+public sealed record PairCounts(int Total, IReadOnlyDictionary<string, int> BySource, int Unparseable, int Ties, int PositionInconsistent,
+    int FailedItems = 0, string? FirstFailure = null);
 
 public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, string EndedBy);
 
@@ -14,4 +16,5 @@ public sealed record RunReport(
     BiasReport Bias,
     ReviewCounts Review,
     AgreementReport Agreement,
+    IReadOnlyDictionary<string, AgreementStats> AgreementBySource,
     int DatasetRows);

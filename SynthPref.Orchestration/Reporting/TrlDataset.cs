@@ -23,12 +23,6 @@ public static class TrlDataset
         return Rows(pairs).Select(ToJsonLine);
     }
 
-    public static int Count(IEnumerable<PreferencePair> pairs)
-    {
-        ArgumentNullException.ThrowIfNull(pairs);
-        return pairs.Count(p => p.IsDecisive);
-    }
-
     private static IEnumerable<PreferencePair> Rows(IEnumerable<PreferencePair> pairs) =>
         pairs.Where(p => p.IsDecisive)
             .OrderBy(p => p.ItemIndex)

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Azure.Data.Tables;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Storage;
@@ -9,7 +7,6 @@ namespace SynthPref.Orchestration.Reviews;
 /// <summary>A sampled pair as reviewers see it. Flipped = the pair's B text is shown first.</summary>
 public sealed record ReviewItem(string RunId, string ItemId, string PairId, bool Flipped);
 
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ReviewLabel>))]
 public enum ReviewLabel { First, Second, Tie }
 
 public sealed record ReviewLabelRecord(string ItemId, string Reviewer, ReviewLabel Label, DateTimeOffset SubmittedAt);
@@ -41,7 +38,7 @@ public sealed class ReviewStore(StorageClients storage)
 
     public async Task<ReviewItem?> GetItemAsync(string runId, string itemId, CancellationToken ct)
     {
-        if (!IsSafeKey(itemId)) return null;
+        if (!StorageKeys.IsSafe(itemId, 200)) return null;
         var r = await Items.GetEntityIfExistsAsync<TableEntity>(runId, itemId, cancellationToken: ct);
         return r.HasValue ? new ReviewItem(runId, itemId, r.Value!.GetString("PairId")!, r.Value.GetBoolean("Flipped") ?? false) : null;
     }
@@ -56,15 +53,6 @@ public sealed class ReviewStore(StorageClients storage)
             ["SubmittedAt"] = label.SubmittedAt,
         }, TableUpdateMode.Replace, ct);
 
-    public async Task<IReadOnlyList<ReviewLabelRecord>> ListLabelsAsync(string runId, CancellationToken ct)
-    {
-        var labels = new List<ReviewLabelRecord>();
-        await foreach (var e in Labels.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: ct))
-            labels.Add(new ReviewLabelRecord(e.GetString("ItemId")!, e.GetString("Reviewer")!,
-                Enum.Parse<ReviewLabel>(e.GetString("Label")!), e.GetDateTimeOffset("SubmittedAt") ?? default));
-        return labels;
-    }
-
     /// <summary>Maps a reviewer's label on the shown order back to the pair's own A/B terms.</summary>
     public static Preference ToPairPreference(ReviewLabel label, bool flipped) => label switch
     {
@@ -74,9 +62,7 @@ public sealed class ReviewStore(StorageClients storage)
     };
 
     // Reviewer names are free text; hashing keeps them out of the RowKey's forbidden characters.
-    static string LabelKey(string itemId, string reviewer) =>
-        $"{itemId}_{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(reviewer)))[..24]}";
+    static string LabelKey(string itemId, string reviewer) => $"{itemId}_{StorageKeys.Hash(reviewer, 24)}";
 
-    static bool IsSafeKey(string key) =>
-        key.Length is > 0 and <= 200 && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
 }

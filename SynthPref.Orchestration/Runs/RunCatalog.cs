@@ -59,8 +59,10 @@ public sealed class RunCatalog(StorageClients storage)
     }
 
     /// <summary>Run ids become table keys and blob paths, so only a safe alphabet is accepted.</summary>
-    public static bool IsValidRunId(string runId) =>
-        runId.Length is > 0 and <= 100 && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+    public static bool IsValidRunId(string runId) => StorageKeys.IsSafe(runId, 100);
+
+    public async Task DeleteAsync(string runId, CancellationToken ct) =>
+        await Table.DeleteEntityAsync(Partition, runId, cancellationToken: ct);
 
     static RunRecord FromEntity(TableEntity e) => new(
         e.RowKey,

@@ -14,9 +14,10 @@ public sealed record RunSettings(
 
 /// <summary>
 /// The orchestration input: references only, never the items themselves. A run that continues as new carries
-/// its judging checkpoint here.
+/// its judging checkpoint here. InputName is what the user calls the input (the uploaded blob, or "items"),
+/// for error messages; InputBlob is the run's own copy.
 /// </summary>
-public sealed record RunInput(string RunId, string? Name, string Source, string InputBlob, RunSettings Settings,
+public sealed record RunInput(string RunId, string? Name, string Source, string InputName, string InputBlob, RunSettings Settings,
     JudgingCheckpoint? Checkpoint = null);
 
 /// <summary>The plan per item (small enum values, not item content) and how far judging has come.</summary>
@@ -52,4 +53,4 @@ public static class RunEvents
     public const string CloseReview = "CloseReview";
 }
 
-public sealed record ReviewSubmitted(string ItemId, string Reviewer);
+public sealed record ReviewSubmitted(string ItemId, string Reviewer, Reviews.ReviewLabel Label);

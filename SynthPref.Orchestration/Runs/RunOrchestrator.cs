@@ -39,7 +39,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         if (checkpoint is null)
         {
             var manifest = await context.CallActivityAsync<InputManifest>(
-                nameof(LoadInputActivity), new LoadInputRequest(run.RunId, run.InputBlob), Retry);
+                nameof(LoadInputActivity), new LoadInputRequest(run.RunId, run.InputBlob, run.InputName, run.Settings.CritiqueRevise), Retry);
             if (manifest.Error is not null)
                 throw new InvalidInputException(manifest.Error);
             checkpoint = new JudgingCheckpoint(manifest.Items, 0, 0, 0, null);
@@ -73,8 +73,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             {
                 NextItem = start + outcomes.Length,
                 PairsWritten = checkpoint.PairsWritten + outcomes.Sum(o => o.Pairs),
-                FailedItems = checkpoint.FailedItems + outcomes.Count(o => o.Error is not null),
-                FirstFailure = checkpoint.FirstFailure ?? outcomes.FirstOrDefault(o => o.Error is not null)?.Error,
+                FailedItems = checkpoint.FailedItems + outcomes.Count(o => o.Errors.Count > 0),
+                FirstFailure = checkpoint.FirstFailure ?? outcomes.SelectMany(o => o.Errors).FirstOrDefault(),
             };
             progress = progress with
             {
@@ -85,8 +85,9 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             context.SetCustomStatus(progress);
         }
 
-        if (checkpoint.FailedItems == items.Length)
-            throw new InvalidOperationException($"All {items.Length} items failed. First error: {checkpoint.FirstFailure}");
+        if (checkpoint.PairsWritten == 0 && checkpoint.FailedItems > 0)
+            throw new InvalidOperationException(
+                $"No pair was written: {checkpoint.FailedItems} of {items.Length} items failed. First error: {checkpoint.FirstFailure}");
         if (checkpoint.FailedItems > 0)
             log.LogWarning("Run {RunId}: {Failed} of {Total} items failed; first: {Error}",
                 run.RunId, checkpoint.FailedItems, items.Length, checkpoint.FirstFailure);
@@ -97,55 +98,72 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var sample = await context.CallActivityAsync<string[]>(
             nameof(DrawSampleActivity), new SampleRequest(run.RunId, settings.ReviewSampleSize, settings.Seed), Retry);
 
-        string endedBy;
-        (endedBy, progress) = await AwaitReviewsAsync(context, run, sample, progress);
-
-        progress = progress with { Phase = RunStatus.Reporting };
+        var review = await AwaitReviewsAsync(context, run, sample, progress);
+        progress = review.Progress with { Phase = RunStatus.Reporting };
         context.SetCustomStatus(progress);
-        var result = await context.CallActivityAsync<RunResult>(
-            nameof(BuildReportActivity), new ReportRequest(run.RunId, run.Name, bias, endedBy), Retry);
-        log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, result.Pairs, endedBy);
-        return result with { FailedItems = checkpoint.FailedItems };
+        var result = await context.CallActivityAsync<RunResult>(nameof(BuildReportActivity),
+            new ReportRequest(run.RunId, run.Name, bias, review.EndedBy, review.Labels, checkpoint.FailedItems, checkpoint.FirstFailure), Retry);
+        log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, result.Pairs, review.EndedBy);
+        return result;
     }
 
-    sealed record ItemOutcome(int Pairs, string? Error);
+    sealed record ItemOutcome(int Pairs, IReadOnlyList<string> Errors);
 
+    /// <summary>
+    /// Each step stands alone: a failed critique-revise leaves the item's judge pair counted, and the failure
+    /// is reported per step. One bad item never sinks the run.
+    /// </summary>
     static async Task<ItemOutcome> ProcessItemAsync(TaskOrchestrationContext context, RunInput run, int index, ItemWork work)
     {
         var task = new ItemTask(run.RunId, index);
+        if (work == ItemWork.GenerateAndJudge)
+        {
+            try
+            {
+                await context.CallActivityAsync<bool>(nameof(GenerateResponsesActivity), task, Retry);
+            }
+            catch (TaskFailedException e)
+            {
+                return new ItemOutcome(0, [$"item {index} generate: {e.FailureDetails.ErrorMessage}"]);
+            }
+        }
+
+        var steps = new List<(string Name, Task<PairOutcome> Task)>();
+        if (work != ItemWork.ReviseOnly)
+            steps.Add(("judge", context.CallActivityAsync<PairOutcome>(
+                nameof(JudgePairActivity), new JudgeTask(run.RunId, index, run.Settings.SwapPositions), Retry)));
+        if (run.Settings.CritiqueRevise)
+            steps.Add(("critique-revise", context.CallActivityAsync<PairOutcome>(nameof(CritiqueReviseActivity), task, Retry)));
         try
         {
-            if (work == ItemWork.GenerateAndJudge)
-                await context.CallActivityAsync<bool>(nameof(GenerateResponsesActivity), task, Retry);
-
-            var steps = new List<Task<PairOutcome>>();
-            if (work != ItemWork.ReviseOnly)
-                steps.Add(context.CallActivityAsync<PairOutcome>(
-                    nameof(JudgePairActivity), new JudgeTask(run.RunId, index, run.Settings.SwapPositions), Retry));
-            if (run.Settings.CritiqueRevise)
-                steps.Add(context.CallActivityAsync<PairOutcome>(nameof(CritiqueReviseActivity), task, Retry));
-            await Task.WhenAll(steps);
-            return new ItemOutcome(steps.Count, null);
+            await Task.WhenAll(steps.Select(s => s.Task));
         }
-        catch (TaskFailedException e)
+        catch (TaskFailedException)
         {
-            // One bad item must not sink the run; the count surfaces in progress and the result.
-            return new ItemOutcome(0, $"item {index}: {e.FailureDetails.ErrorMessage}");
+            // Inspected per step below.
         }
+        var errors = steps.Where(s => s.Task.IsFaulted)
+            .Select(s => $"item {index} {s.Name}: {(s.Task.Exception!.InnerException as TaskFailedException)?.FailureDetails.ErrorMessage ?? s.Task.Exception.Message}")
+            .ToList();
+        return new ItemOutcome(steps.Count(s => s.Task.IsCompletedSuccessfully), errors);
     }
+
+    sealed record ReviewPhase(string EndedBy, IReadOnlyList<ReviewSubmitted> Labels, RunProgress Progress);
 
     /// <summary>
     /// Ends when every sampled item has enough distinct reviewers, when someone closes the phase, or at the
-    /// deadline. Labels themselves are stored by the API; the events only tell this loop who labelled what.
+    /// deadline. The report counts exactly the labels this loop received (a reviewer's latest per item), so a
+    /// label that races the end of the phase is either in both the count and the report or in neither.
     /// </summary>
-    static async Task<(string EndedBy, RunProgress Progress)> AwaitReviewsAsync(TaskOrchestrationContext context, RunInput run, string[] sample, RunProgress progress)
+    static async Task<ReviewPhase> AwaitReviewsAsync(TaskOrchestrationContext context, RunInput run, string[] sample, RunProgress progress)
     {
-        if (sample.Length == 0) return ("nothing-to-review", progress);
+        var labels = new Dictionary<(string Item, string Reviewer), ReviewSubmitted>();
+        ReviewPhase End(string endedBy) => new(endedBy, labels.Values.ToList(), progress);
+        if (sample.Length == 0) return End("nothing-to-review");
 
         var settings = run.Settings;
         var deadlineAt = context.CurrentUtcDateTime.Add(settings.ReviewDeadline);
         var reviewers = sample.ToDictionary(id => id, _ => new HashSet<string>(StringComparer.Ordinal));
-        var votes = 0;
         progress = progress with { Phase = RunStatus.AwaitingReview, SampledItems = sample.Length, ReviewDeadline = deadlineAt };
         context.SetCustomStatus(progress);
 
@@ -158,16 +176,17 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             {
                 var next = context.WaitForExternalEvent<ReviewSubmitted>(RunEvents.ReviewSubmitted);
                 var first = await Task.WhenAny(next, close, deadline);
-                if (first == close) return ("closed", progress);
-                if (first == deadline) return ("deadline", progress);
+                if (first == close) return End("closed");
+                if (first == deadline) return End("deadline");
 
                 var review = next.Result;
-                if (reviewers.TryGetValue(review.ItemId, out var seen) && seen.Add(review.Reviewer))
-                    votes++;
+                if (!reviewers.TryGetValue(review.ItemId, out var seen)) continue;
+                seen.Add(review.Reviewer);
+                labels[(review.ItemId, review.Reviewer)] = review;
                 var complete = reviewers.Values.Count(r => r.Count >= settings.MinReviewsPerItem);
-                progress = progress with { Votes = votes, ItemsFullyReviewed = complete };
+                progress = progress with { Votes = labels.Count, ItemsFullyReviewed = complete };
                 context.SetCustomStatus(progress);
-                if (complete == sample.Length) return ("complete", progress);
+                if (complete == sample.Length) return End("complete");
             }
         }
         finally

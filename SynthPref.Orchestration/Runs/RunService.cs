@@ -7,6 +7,7 @@ using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Runs;
 
@@ -56,28 +57,31 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
             errors.Add("Give exactly one of 'items' (inline input objects) or 'inputBlob' (\"container/path.jsonl\").");
         var settings = RunOptionsParser.Resolve(options, runId, errors);
 
+        // Every problem at once: bad options do not hide bad items.
         InputParseResult? parsed = null;
-        if (hasItems && errors.Count == 0)
+        if (hasItems)
         {
             parsed = InputParser.ParseItems(inlineItems!.Value);
-            if (!parsed.IsValid)
-                return Outcome<StartedRun>.Invalid(InputParser.FormatErrors(parsed.Errors, "items"),
-                    parsed.Errors.Select(e => e.ToString()).ToList());
-            if (parsed.Items.Count == 0) errors.Add("items: the array is empty.");
-        }
-        if (inputBlob is not null && errors.Count == 0)
-        {
-            if (!IsBlobReference(inputBlob))
-                errors.Add($"inputBlob: '{inputBlob}' must have the form 'container/path.jsonl'.");
-            else if (!await items.InputExistsAsync(inputBlob, ct))
-                errors.Add($"inputBlob: blob '{inputBlob}' does not exist.");
+            var itemErrors = parsed.IsValid ? InputParser.ErrorsForSettings(parsed.Items, settings.CritiqueRevise) : parsed.Errors;
+            errors.AddRange(itemErrors.Select(e => e.ToString()));
+            if (parsed.IsValid && parsed.Items.Count == 0) errors.Add("items: the array is empty.");
+            if (itemErrors.Count > 0)
+                return Outcome<StartedRun>.Invalid(InputParser.FormatErrors(itemErrors, "items"), errors);
         }
         if (errors.Count > 0) return Outcome<StartedRun>.Invalid("The run request is invalid.", errors);
 
-        var reference = parsed is not null
-            ? await items.SaveInputAsync(runId, InputParser.ToJsonl(parsed.Items), ct)
-            : inputBlob!;
-        return Outcome<StartedRun>.Ok(await StartAsync(client, new RunInput(runId, name, HttpSource, reference, settings), ct));
+        string reference;
+        var inputName = parsed is not null ? "items" : inputBlob!;
+        if (parsed is not null)
+            reference = await items.SaveInputAsync(runId, InputParser.ToJsonl(parsed.Items), ct);
+        else
+        {
+            var snapshot = await items.SnapshotInputAsync(runId, inputBlob!, etag: null, ct);
+            if (snapshot.Reference is null)
+                return Outcome<StartedRun>.Invalid("The run request is invalid.", [$"inputBlob: {snapshot.Error}"]);
+            reference = snapshot.Reference;
+        }
+        return Outcome<StartedRun>.Ok(await StartAsync(client, new RunInput(runId, name, HttpSource, inputName, reference, settings), ct));
     }
 
     /// <summary>The blob trigger's entry: the id comes from the blob's name and ETag, so one upload is one run.</summary>
@@ -97,12 +101,21 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
                 NewToken(), DateTimeOffset.UtcNow, detail), ct);
             return Outcome<StartedRun>.Invalid(detail, errors);
         }
+        // The run reads its own copy of exactly this upload (this ETag), made once when the run is first seen.
+        var reference = (await catalog.GetAsync(runId, ct))?.InputBlob;
+        if (reference is null)
+        {
+            var snapshot = await items.SnapshotInputAsync(runId, $"{container}/{blobName}", etag, ct);
+            if (snapshot.Reference is null)
+                return Outcome<StartedRun>.NotFound(snapshot.Error!);
+            reference = snapshot.Reference;
+        }
         return Outcome<StartedRun>.Ok(await StartAsync(client,
-            new RunInput(runId, name, $"blob:{container}/{blobName}", $"{container}/{blobName}", settings), ct));
+            new RunInput(runId, name, $"blob:{container}/{blobName}", $"{container}/{blobName}", reference, settings), ct));
     }
 
     public static string BlobRunId(string container, string blobName, string etag) =>
-        "blob-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{container}/{blobName}|{etag.Trim('"')}")))[..24].ToLowerInvariant();
+        "blob-" + StorageKeys.Hash($"{container}/{blobName}|{etag.Trim('"')}", 24);
 
     async Task<StartedRun> StartAsync(DurableTaskClient client, RunInput input, CancellationToken ct)
     {
@@ -111,10 +124,21 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         if (!added)
             record = (await catalog.GetAsync(input.RunId, ct))!;
 
-        // A crash between registering and scheduling leaves a record without an instance; scheduling here heals it.
-        if (added || await client.GetInstanceAsync(input.RunId, ct) is null)
-            await client.ScheduleNewOrchestrationInstanceAsync(nameof(RunOrchestrator), input,
+        // A blob run whose host crashed between registering and scheduling has a record but no instance; the
+        // next trigger of the same upload schedules it here.
+        if (!added && await client.GetInstanceAsync(input.RunId, ct) is not null)
+            return new StartedRun(input.RunId, record.ReviewToken, AlreadyExisted: true);
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(RunOrchestrator), input with { InputBlob = record.InputBlob },
                 new StartOrchestrationOptions { InstanceId = input.RunId }, ct);
+        }
+        catch when (added)
+        {
+            // Leave no run that can never start; the caller sees the error and may retry.
+            await catalog.DeleteAsync(input.RunId, CancellationToken.None);
+            throw;
+        }
         return new StartedRun(input.RunId, record.ReviewToken, !added);
     }
 
@@ -180,10 +204,14 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         if (string.IsNullOrWhiteSpace(itemId)) errors.Add("itemId: required.");
         if (string.IsNullOrWhiteSpace(reviewer)) errors.Add("reviewer: required.");
         else if (reviewer.Length > 200) errors.Add("reviewer: at most 200 characters.");
-        ReviewLabel label = default;
-        if (string.IsNullOrWhiteSpace(preference)) errors.Add("preference: required, one of first, second, tie.");
-        else if (!Enum.TryParse(preference, ignoreCase: true, out label) || !Enum.IsDefined(label) || preference.Any(char.IsDigit))
-            errors.Add($"preference: '{preference}' is not one of first, second, tie.");
+        ReviewLabel? label = preference?.Trim().ToLowerInvariant() switch
+        {
+            "first" => ReviewLabel.First,
+            "second" => ReviewLabel.Second,
+            "tie" => ReviewLabel.Tie,
+            _ => null,
+        };
+        if (label is null) errors.Add($"preference: '{preference}' is not one of first, second, tie.");
         if (errors.Count > 0) return Outcome<bool>.Invalid("The review is invalid.", errors);
 
         var item = await reviews.GetItemAsync(runId, itemId!, ct);
@@ -191,8 +219,9 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         if (await ReviewPhaseClosedAsync(client, runId, ct) is { } closed) return Outcome<bool>.Conflict(closed);
 
         var reviewerName = reviewer!.Trim();
-        await reviews.SaveLabelAsync(runId, new ReviewLabelRecord(item.ItemId, reviewerName, label, DateTimeOffset.UtcNow), ct);
-        await client.RaiseEventAsync(runId, RunEvents.ReviewSubmitted, new ReviewSubmitted(item.ItemId, reviewerName), ct);
+        // The table keeps every submission; the report counts the labels the run's review loop receives.
+        await reviews.SaveLabelAsync(runId, new ReviewLabelRecord(item.ItemId, reviewerName, label!.Value, DateTimeOffset.UtcNow), ct);
+        await client.RaiseEventAsync(runId, RunEvents.ReviewSubmitted, new ReviewSubmitted(item.ItemId, reviewerName, label.Value), ct);
         return Outcome<bool>.Ok(true);
     }
 
@@ -200,7 +229,11 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
     {
         var check = await AuthorizeAsync<bool>(runId, token, ct);
         if (check is not null) return check;
-        if (await ReviewPhaseClosedAsync(client, runId, ct) is { } closed) return Outcome<bool>.Conflict(closed);
+        // Closing before the review phase is allowed: the event waits in the run, which then skips review.
+        var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
+        var phase = instance?.ReadCustomStatusAs<RunProgress>()?.Phase;
+        if (instance?.RuntimeStatus is not (OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending) || phase == RunStatus.Reporting)
+            return Outcome<bool>.Conflict($"Run '{runId}' is past its review phase.");
         await client.RaiseEventAsync(runId, RunEvents.CloseReview, true, ct);
         return Outcome<bool>.Ok(true);
     }
@@ -235,12 +268,6 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         return instance?.RuntimeStatus == OrchestrationRuntimeStatus.Running && phase == RunStatus.AwaitingReview
             ? null
             : $"Run '{runId}' is not awaiting review (status {(instance is null ? "Pending" : phase?.ToString() ?? instance.RuntimeStatus.ToString())}).";
-    }
-
-    static bool IsBlobReference(string reference)
-    {
-        var slash = reference.IndexOf('/');
-        return slash > 0 && slash < reference.Length - 1;
     }
 
     static string NewToken() =>

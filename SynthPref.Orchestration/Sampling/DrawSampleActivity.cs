@@ -1,8 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.DurableTask;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Sampling;
 
@@ -33,6 +32,5 @@ public sealed class DrawSampleActivity(PairStore pairs, ReviewStore reviews) : T
     }
 
     // An opaque id, so neither the pair's source nor its position in the input leaks to reviewers.
-    static string ItemIdFor(string runId, string pairId) =>
-        "item-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{runId}/{pairId}")))[..12].ToLowerInvariant();
+    static string ItemIdFor(string runId, string pairId) => "item-" + StorageKeys.Hash($"{runId}/{pairId}", 12);
 }

@@ -16,7 +16,6 @@ public static class StratifiedSampler
         // Sorting first makes the result independent of the order storage happened to return rows in.
         var sorted = candidates
             .OrderBy(c => c.PairId, StringComparer.Ordinal)
-            .ThenBy(c => c.Category, StringComparer.Ordinal)
             .ToList();
 
         if (size >= sorted.Count)

@@ -24,7 +24,6 @@ public static class LongText
     public static string? Read(TableEntity entity, string name)
     {
         if (entity.GetString(name) is not { } first) return null;
-        if (!entity.ContainsKey($"{name}_1")) return first;
         var text = new System.Text.StringBuilder(first);
         for (var chunk = 1; entity.GetString($"{name}_{chunk}") is { } part; chunk++)
             text.Append(part);

@@ -72,6 +72,11 @@ public sealed class AgreementTests(PipelineFixture fixture)
         AssertStats(agreement.GetProperty("byCategory").GetProperty("math"), 6, 3, .5, .18762, .81238, 4, .5, .25);
         AssertStats(agreement.GetProperty("byCategory").GetProperty("poetry"), 3, 2, 2.0 / 3, .20766, .93851, 3, 2.0 / 3, .4);
         Assert.Equal(["math", "poetry"], agreement.GetProperty("mostDivergent").EnumerateArray().Select(e => e.GetString()));
+
+        // Every sampled pair here is a judge pair.
+        var bySource = (await fixture.Api.ReportAsync(run.RunId)).GetProperty("agreementBySource");
+        Assert.Equal(9, bySource.GetProperty("judge").GetProperty("votes").GetInt32());
+        Assert.Equal(0, bySource.GetProperty("revision").GetProperty("votes").GetInt32());
     }
 
     /// <summary>Turns a preference in the pair's own terms into what the reviewer clicks for this item's display order.</summary>

@@ -115,6 +115,31 @@ public sealed class JudgingFlowTests(PipelineFixture fixture)
     }
 
     [Fact]
+    public async Task A_failed_critique_keeps_the_items_judge_pair_and_is_reported()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var run = await fixture.Api.StartAsync(new
+        {
+            items = new object[]
+            {
+                new { id = "ok", prompt = $"{tag} fine", response_a = "[[good]] a", response_b = "b" },
+                new { id = "critic-down", prompt = $"{tag} {FakeJudgeResponder.NoCritiqueMarker}", response_a = "[[good]] a", response_b = "b" },
+            },
+            options = new { reviewSampleSize = 0 },
+        });
+        var done = await fixture.Api.WaitForAsync(run.RunId, "Completed");
+        Assert.Equal(3, done.GetProperty("progress").GetProperty("pairsWritten").GetInt32());
+        Assert.Equal(1, done.GetProperty("progress").GetProperty("failedItems").GetInt32());
+
+        var pairs = (await fixture.Api.ReportAsync(run.RunId)).GetProperty("pairs");
+        Assert.Equal(2, pairs.GetProperty("bySource").GetProperty("judge").GetInt32());
+        Assert.Equal(1, pairs.GetProperty("bySource").GetProperty("revision").GetInt32());
+        Assert.Equal(1, pairs.GetProperty("failedItems").GetInt32());
+        Assert.Contains("item 1 critique-revise", pairs.GetProperty("firstFailure").GetString());
+        Assert.Contains("critic-down", (await fixture.Api.DatasetAsync(run.RunId)).Select(d => d.GetProperty("id").GetString()));
+    }
+
+    [Fact]
     public async Task Unparseable_judge_output_is_retried_once_then_recorded_and_left_out()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];

@@ -46,6 +46,8 @@ public sealed class ReviewRulesTests(PipelineFixture fixture)
             new { itemId = item.ItemId, reviewer = "ann", preference = "A" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await fixture.Api.ReviewAsync(run.RunId, run.ReviewToken,
             new { itemId = item.ItemId, preference = "first" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await fixture.Api.ReviewAsync(run.RunId, run.ReviewToken,
+            new { itemId = item.ItemId, reviewer = "ann", preference = "first, second" })).StatusCode);
 
         // The same reviewer twice on one item counts once, and the later label replaces the earlier.
         Assert.Equal(HttpStatusCode.Accepted, (await fixture.Api.ReviewAsync(run.RunId, run.ReviewToken, label)).StatusCode);
@@ -65,8 +67,13 @@ public sealed class ReviewRulesTests(PipelineFixture fixture)
 
         var report = await fixture.Api.ReportAsync(run.RunId);
         Assert.Equal("complete", report.GetProperty("review").GetProperty("endedBy").GetString());
-        // ann once (relabelled) + bob and cy on both items.
-        Assert.Equal(5, report.GetProperty("agreement").GetProperty("overall").GetProperty("votes").GetInt32());
+        // ann once (relabelled) + bob and cy on both items (all ties, which the judge never said).
+        var overall = report.GetProperty("agreement").GetProperty("overall");
+        Assert.Equal(5, overall.GetProperty("votes").GetInt32());
+        // ann's later label ("second") counts, not her first: it agrees with the judge exactly when the
+        // second-shown text is the judge's winner, which is the [[good]] one.
+        var annAgrees = item.Second.Contains("[[good]]");
+        Assert.Equal(annAgrees ? 1 : 0, overall.GetProperty("agree").GetInt32());
 
         // After the phase, labels are refused rather than silently dropped.
         Assert.Equal(HttpStatusCode.Conflict, (await fixture.Api.ReviewAsync(run.RunId, run.ReviewToken, label)).StatusCode);
@@ -90,6 +97,21 @@ public sealed class ReviewRulesTests(PipelineFixture fixture)
         var report = await fixture.Api.ReportAsync(run.RunId);
         Assert.Equal("closed", report.GetProperty("review").GetProperty("endedBy").GetString());
         Assert.Equal(0, report.GetProperty("agreement").GetProperty("overall").GetProperty("votes").GetInt32());
+    }
+
+    [Fact]
+    public async Task Closing_before_the_review_phase_skips_it()
+    {
+        var run = await fixture.Api.StartAsync(new
+        {
+            items = TwoItems(Guid.NewGuid().ToString("N")[..8]),
+            options = new { critiqueRevise = false, reviewSampleSize = 10 },
+        });
+        // Whatever phase the run is in by now, closing is accepted and the run does not wait for reviewers.
+        Assert.Equal(HttpStatusCode.Accepted, (await fixture.Api.CloseAsync(run.RunId, run.ReviewToken)).StatusCode);
+        await fixture.Api.WaitForAsync(run.RunId, "Completed");
+        var report = await fixture.Api.ReportAsync(run.RunId);
+        Assert.Equal("closed", report.GetProperty("review").GetProperty("endedBy").GetString());
     }
 
     [Fact]

@@ -15,6 +15,7 @@ public static class FakeJudgeResponder
     public const string CritiqueText = "The response could be more precise.";
     public const string RevisionPrefix = "(improved) ";
     public const string PolicyPrefix = "Policy answer to: ";
+    public const string NoCritiqueMarker = "[[nocritique]]";
     public const string GarbageText = "I cannot decide, both are fine.";
 
     public static Func<FakeChatRequest, FakeReply> Create(JudgePromptReader reader) => request => Respond(request, reader);
@@ -24,6 +25,10 @@ public static class FakeJudgeResponder
         var last = request.LastUserText;
         if (last is null)
             return FakeReply.Error(StatusCodes.Status400BadRequest, "fake judge: no user message");
+
+        // An item whose critic is down: its judge pair still succeeds.
+        if (last.Contains(CritiqueMarker, StringComparison.Ordinal) && request.Messages.Any(m => m.Text.Contains(NoCritiqueMarker, StringComparison.Ordinal)))
+            return FakeReply.Error(StatusCodes.Status400BadRequest, "fake critic: unavailable for this item");
 
         var trimmed = last.TrimStart();
         if (trimmed.StartsWith(RevisionMarker, StringComparison.Ordinal))

@@ -32,6 +32,11 @@ internal static class ReportFactory
             Bias: bias,
             Review: new ReviewCounts(SampledItems: 6, Reviewers: 2, Votes: votes.Count, EndedBy: "deadline"),
             Agreement: agreement,
+            AgreementBySource: new Dictionary<string, AgreementStats>
+            {
+                ["judge"] = AgreementCalculator.Stats(votes.Take(7).ToList()),
+                ["revision"] = AgreementCalculator.Stats(votes.Skip(7).ToList()),
+            },
             DatasetRows: 26);
     }
 }
