@@ -1,7 +1,9 @@
 namespace SynthPref.Orchestration.Input;
 
 /// <summary>One validated input line. <see cref="Index"/> is zero-based and is what storage keys use,
-/// because <see cref="Id"/> is user text and may be long or contain characters Table keys reject.</summary>
+/// because <see cref="Id"/> is user text and may be long or contain characters Table keys reject.
+/// <see cref="Line"/> is where the item came from, for messages: the 1-based physical line of a JSONL file, or the
+/// 1-based position in an inline array (0 when unknown). It is not an input field, so it is never written back as one.</summary>
 public sealed record InputItem(
     int Index,
     string Id,
@@ -10,7 +12,8 @@ public sealed record InputItem(
     string? ResponseA,
     string? ResponseB,
     string? ModelA,
-    string? ModelB)
+    string? ModelB,
+    int Line = 0)
 {
     public bool HasBothResponses => ResponseA is not null && ResponseB is not null;
     public bool NeedsGeneration => ResponseA is null && ResponseB is null;

@@ -11,9 +11,19 @@ namespace SynthPref.Orchestration.Input;
 /// </summary>
 public static class InputParser
 {
-    /// <summary>Pairs end up as Table Storage entities (1 MB limit, UTF-16 strings), so the texts of one
-    /// item must stay well below that after the judge's reasoning and metadata are added.</summary>
+    /// <summary>Pairs end up as Table Storage entities (1 MB limit, UTF-16 strings, so 2 bytes a character), so the
+    /// texts of one pair must stay well below that after the judge's reasoning or the critique and metadata are added:
+    /// 400,000 characters are 800 KB, leaving about 200 KB. See <see cref="PairTextChars"/> for what is counted.</summary>
     public const int MaxTextChars = 400_000;
+
+    /// <summary>Longest <c>id</c>; ids are stored as a single Table Storage property (64 KiB) and shown in the review UI.</summary>
+    public const int MaxIdChars = 512;
+
+    /// <summary>Longest <c>category</c>; stored as a single Table Storage property and used as a report group.</summary>
+    public const int MaxCategoryChars = 200;
+
+    /// <summary>Longest <c>model_a</c>/<c>model_b</c>; each is stored as a single Table Storage property.</summary>
+    public const int MaxModelChars = 200;
 
     public const string DefaultCategory = "uncategorized";
 
@@ -29,7 +39,7 @@ public static class InputParser
     public static InputParseResult ParseJsonl(TextReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var state = new ParseState();
+        var state = new ParseState("the line number");
         var lineNumber = 0;
         var index = 0;
         while (reader.ReadLine() is { } line)
@@ -77,7 +87,7 @@ public static class InputParser
                 [new InputError(0, "items", $"expected a JSON array of items but found {Describe(array.ValueKind)}")]);
         }
 
-        var state = new ParseState();
+        var state = new ParseState("its position in the array");
         var index = 0;
         foreach (var element in array.EnumerateArray())
         {
@@ -86,6 +96,26 @@ public static class InputParser
         }
 
         return state.ToResult();
+    }
+
+    /// <summary>
+    /// Problems that depend on the run's settings rather than on the input alone, ordered by line: an item with
+    /// response_a but no response_b only yields a critique-revise pair, so without critique-revise it yields nothing.
+    /// </summary>
+    public static IReadOnlyList<InputError> ErrorsForSettings(IReadOnlyList<InputItem> items, bool critiqueRevise)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        if (critiqueRevise)
+        {
+            return [];
+        }
+
+        return items
+            .Where(item => item.ResponseA is not null && item.ResponseB is null)
+            .Select(item => new InputError(item.Line, "response_b",
+                "required when critiqueRevise is false: an item with only response_a yields no pair without critique-revise"))
+            .OrderBy(e => e.Line)
+            .ToList();
     }
 
     public static string FormatErrors(IReadOnlyList<InputError> errors, string source, int max = 50)
@@ -160,28 +190,39 @@ public static class InputParser
         var modelA = ReadString(element, "model_a", line, state.Errors);
         var modelB = ReadString(element, "model_b", line, state.Errors);
 
-        if (string.IsNullOrWhiteSpace(prompt) && !HasWrongType(state, errorsBefore, "prompt"))
+        if (!string.IsNullOrWhiteSpace(category))
+        {
+            CheckLength(category, "category", MaxCategoryChars, line, state.Errors);
+        }
+
+        CheckLength(modelA, "model_a", MaxModelChars, line, state.Errors);
+        CheckLength(modelB, "model_b", MaxModelChars, line, state.Errors);
+
+        if (string.IsNullOrWhiteSpace(prompt) && !FieldHasError(state, errorsBefore, "prompt"))
         {
             state.Errors.Add(new InputError(line, "prompt", prompt is null ? "prompt is required" : "prompt must not be empty"));
         }
 
-        if (responseB is not null && responseA is null && !HasWrongType(state, errorsBefore, "response_a"))
+        if (responseB is not null && responseA is null && !FieldHasError(state, errorsBefore, "response_a"))
         {
             state.Errors.Add(new InputError(line, "response_b", "response_b is given without response_a; put a single response in response_a"));
         }
 
-        var totalChars = (long)(prompt?.Length ?? 0) + (responseA?.Length ?? 0) + (responseB?.Length ?? 0);
-        if (totalChars > MaxTextChars)
+        var pairChars = PairTextChars(prompt, responseA, responseB);
+        if (pairChars > MaxTextChars)
         {
             state.Errors.Add(new InputError(line, LineField,
-                $"prompt and responses total {totalChars} characters; the limit is {MaxTextChars} because pairs are stored as Table Storage entities (1 MB each)"));
+                $"a pair of this item would hold {pairChars} characters of text (the prompt, response_a, and the longer of response_b " +
+                $"and a revision of response_a); the limit is {MaxTextChars} because pairs are stored as Table Storage entities (1 MB each)"));
         }
 
         if (id is not null)
         {
             if (state.FirstLineById.TryGetValue(id, out var firstLine))
             {
-                state.Errors.Add(new InputError(line, "id", $"duplicate id '{id}', first used on line {firstLine}"));
+                state.Errors.Add(new InputError(line, "id", HasIdField(element)
+                    ? $"duplicate id '{id}', first used on line {firstLine}"
+                    : $"line {line} has no id, and its default id '{id}' ({state.DefaultIdSource}) is already used by line {firstLine}; give it an explicit id"));
             }
             else
             {
@@ -199,11 +240,34 @@ public static class InputParser
                 responseA,
                 responseB,
                 modelA,
-                modelB));
+                modelB,
+                line));
         }
     }
 
-    private static bool HasWrongType(ParseState state, int errorsBefore, string field)
+    // Each pair is its own entity with the prompt and two texts: response_a and response_b (judge pair), or a revision of
+    // response_a and response_a itself (revision pair; the revision is assumed about as long as response_a).
+    private static long PairTextChars(string? prompt, string? responseA, string? responseB) =>
+        (long)(prompt?.Length ?? 0) + (responseA?.Length ?? 0) + Math.Max(responseA?.Length ?? 0, responseB?.Length ?? 0);
+
+    private static bool CheckLength(string? value, string field, int max, int line, List<InputError> errors)
+    {
+        if (value is null || value.Length <= max)
+        {
+            return true;
+        }
+
+        errors.Add(new InputError(line, field,
+            $"{field} has {value.Length} characters; the limit is {max} because it is stored as a single Table Storage property"));
+        return false;
+    }
+
+    private static bool HasIdField(JsonElement item) =>
+        item.TryGetProperty("id", out var value) && value.ValueKind != JsonValueKind.Null;
+
+    /// <summary>Whether <paramref name="field"/> already has an error on the current line (errors from
+    /// <paramref name="errorsBefore"/> on), so a follow-up check on it would only repeat the problem.</summary>
+    private static bool FieldHasError(ParseState state, int errorsBefore, string field)
     {
         for (var i = errorsBefore; i < state.Errors.Count; i++)
         {
@@ -233,9 +297,10 @@ public static class InputParser
                     return null;
                 }
 
-                return text;
+                return CheckLength(text, "id", MaxIdChars, line, errors) ? text : null;
             case JsonValueKind.Number when IsIntegerLiteral(value.GetRawText()):
-                return value.GetRawText();
+                var digits = value.GetRawText();
+                return CheckLength(digits, "id", MaxIdChars, line, errors) ? digits : null;
             default:
                 errors.Add(new InputError(line, "id", $"expected a string or an integer but found {Describe(value)}"));
                 return null;
@@ -283,8 +348,11 @@ public static class InputParser
         _ => "nothing",
     };
 
-    private sealed class ParseState
+    private sealed class ParseState(string defaultIdSource)
     {
+        /// <summary>What a missing id defaults to, for messages: the line number or the array position.</summary>
+        public string DefaultIdSource { get; } = defaultIdSource;
+
         public List<InputItem> Items { get; } = [];
         public List<InputError> Errors { get; } = [];
         public Dictionary<string, int> FirstLineById { get; } = new(StringComparer.Ordinal);

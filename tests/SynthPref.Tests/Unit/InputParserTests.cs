@@ -23,10 +23,10 @@ public sealed class InputParserTests
 
         Assert.True(result.IsValid);
         Assert.Equal(
-            new InputItem(0, "q1", "Hi", "chat", "Hello", "Hey", "m1", "m2"),
+            new InputItem(0, "q1", "Hi", "chat", "Hello", "Hey", "m1", "m2", Line: 1),
             result.Items[0]);
         Assert.Equal(
-            new InputItem(1, "2", "Second", "uncategorized", null, null, null, null),
+            new InputItem(1, "2", "Second", "uncategorized", null, null, null, null, Line: 2),
             result.Items[1]);
         Assert.True(result.Items[0].HasBothResponses);
         Assert.True(result.Items[1].NeedsGeneration);
@@ -45,6 +45,7 @@ public sealed class InputParserTests
         Assert.Equal([0, 1], result.Items.Select(i => i.Index));
         // Default ids are physical line numbers, not positions.
         Assert.Equal(["2", "4"], result.Items.Select(i => i.Id));
+        Assert.Equal([2, 4], result.Items.Select(i => i.Line));
     }
 
     [Fact]
@@ -96,7 +97,7 @@ public sealed class InputParserTests
         var item = Assert.Single(Jsonl(
             """{"id":null,"prompt":"p","category":null,"response_a":null,"response_b":null,"model_a":null,"model_b":null}""").Items);
 
-        Assert.Equal(new InputItem(0, "1", "p", "uncategorized", null, null, null, null), item);
+        Assert.Equal(new InputItem(0, "1", "p", "uncategorized", null, null, null, null, Line: 1), item);
     }
 
     [Fact]
@@ -177,7 +178,28 @@ public sealed class InputParserTests
         var result = Jsonl("""{"id":"2","prompt":"a"}""", """{"prompt":"b"}""");
 
         var error = Assert.Single(result.Errors);
-        Assert.Equal(new InputError(2, "id", "duplicate id '2', first used on line 1"), error);
+        Assert.Equal(
+            new InputError(2, "id",
+                "line 2 has no id, and its default id '2' (the line number) is already used by line 1; give it an explicit id"),
+            error);
+    }
+
+    [Fact]
+    public void DefaultIdCollisionInInlineItemsNamesThePosition()
+    {
+        var error = Assert.Single(Items("""[{"id":2,"prompt":"a"},{"prompt":"b"}]""").Errors);
+
+        Assert.Equal(
+            new InputError(2, "id",
+                "line 2 has no id, and its default id '2' (its position in the array) is already used by line 1; give it an explicit id"),
+            error);
+    }
+
+    [Fact]
+    public void ExplicitDuplicateIdKeepsItsMessage()
+    {
+        var error = Assert.Single(Jsonl("""{"id":"x","prompt":"a"}""", "", """{"id":"x","prompt":"b"}""").Errors);
+        Assert.Equal(new InputError(3, "id", "duplicate id 'x', first used on line 1"), error);
     }
 
     [Fact]
@@ -217,8 +239,8 @@ public sealed class InputParserTests
         var result = Items("""[{"prompt":"a"},{"id":9,"prompt":"b","response_a":"x","response_b":"y"}]""");
 
         Assert.True(result.IsValid);
-        Assert.Equal(new InputItem(0, "1", "a", "uncategorized", null, null, null, null), result.Items[0]);
-        Assert.Equal(new InputItem(1, "9", "b", "uncategorized", "x", "y", null, null), result.Items[1]);
+        Assert.Equal(new InputItem(0, "1", "a", "uncategorized", null, null, null, null, Line: 1), result.Items[0]);
+        Assert.Equal(new InputItem(1, "9", "b", "uncategorized", "x", "y", null, null, Line: 2), result.Items[1]);
     }
 
     [Fact]
@@ -278,7 +300,10 @@ public sealed class InputParserTests
         var reparsed = InputParser.ParseJsonl(new StringReader(jsonl));
 
         Assert.True(reparsed.IsValid);
-        Assert.Equal(original.Items, reparsed.Items);
+        Assert.Equal([1, 3], original.Items.Select(i => i.Line));
+        // The blank line is not written back, so only Line differs: it is where an item sits in the file being read.
+        Assert.Equal(original.Items.Select((item, position) => item with { Line = position + 1 }), reparsed.Items);
+        Assert.DoesNotContain("\"line\":", jsonl, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(2, jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.DoesNotContain("null", jsonl);
         Assert.DoesNotContain("response_b\":null", jsonl);
