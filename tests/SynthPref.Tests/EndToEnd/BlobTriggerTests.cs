@@ -27,7 +27,7 @@ public sealed class BlobTriggerTests(PipelineFixture fixture)
         await fixture.Container("synthpref-input").GetBlobClient($"notes-{tag}.txt").UploadAsync(BinaryData.FromString("hello"));
 
         var expectedId = RunService.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString());
-        var status = await fixture.Api.WaitForAsync(await WaitForRunAsync(expectedId), "Completed");
+        var status = await fixture.Api.WaitForAsync(await fixture.Api.WaitForRunAsync(expectedId), "Completed");
         Assert.Equal("from-blob", status.GetProperty("name").GetString());
         Assert.Equal($"blob:synthpref-input/{name}", status.GetProperty("source").GetString());
         var report = await fixture.Api.ReportAsync(expectedId);
@@ -46,7 +46,7 @@ public sealed class BlobTriggerTests(PipelineFixture fixture)
         });
         var secondId = RunService.BlobRunId("synthpref-input", name, second.Value.ETag.ToString());
         Assert.NotEqual(expectedId, secondId);
-        await fixture.Api.WaitForAsync(await WaitForRunAsync(secondId), "Completed");
+        await fixture.Api.WaitForAsync(await fixture.Api.WaitForRunAsync(secondId), "Completed");
         Assert.Equal(2, await RunsFromAsync(name));
         Assert.Equal(0, await RunsFromAsync($"notes-{tag}.txt"));
     }
@@ -59,7 +59,7 @@ public sealed class BlobTriggerTests(PipelineFixture fixture)
             BinaryData.FromString("""{"prompt":"p","response_a":"a","response_b":"b"}"""),
             new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["reviewSampleSize"] = "lots" } });
 
-        var runId = await WaitForRunAsync(RunService.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString()));
+        var runId = await fixture.Api.WaitForRunAsync(RunService.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString()));
         var status = await fixture.Api.StatusAsync(runId);
         Assert.Equal("Failed", status.GetProperty("status").GetString());
         Assert.Contains("reviewSampleSize", status.GetProperty("error").GetString());
@@ -70,14 +70,4 @@ public sealed class BlobTriggerTests(PipelineFixture fixture)
     async Task<int> RunsFromAsync(string name) =>
         (await fixture.Api.Http.GetFromJsonAsync<JsonElement[]>("/api/runs?take=500"))!
             .Count(r => r.GetProperty("source").GetString() == $"blob:synthpref-input/{name}");
-
-    async Task<string> WaitForRunAsync(string runId)
-    {
-        for (var i = 0; i < 120; i++)
-        {
-            if ((await fixture.Api.Http.GetAsync($"/api/runs/{runId}")).IsSuccessStatusCode) return runId;
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"Run {runId} was never started by the blob trigger.");
-    }
 }

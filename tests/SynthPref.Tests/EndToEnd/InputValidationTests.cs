@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using SynthPref.Orchestration.Runs;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
@@ -105,10 +106,10 @@ public sealed class InputValidationTests(PipelineFixture fixture)
             "",
             $$"""{"id":"c","prompt":"{{tag}} ok2","category":7}""");
         var blob = fixture.Container("synthpref-input").GetBlobClient($"bad-{tag}.jsonl");
-        await blob.UploadAsync(BinaryData.FromString(jsonl));
+        var upload = await blob.UploadAsync(BinaryData.FromString(jsonl));
 
-        var runId = await WaitForBlobRunAsync($"bad-{tag}.jsonl");
-        var status = await WaitForFailedAsync(runId);
+        var runId = RunService.BlobRunId("synthpref-input", $"bad-{tag}.jsonl", upload.Value.ETag.ToString());
+        var status = await fixture.Api.WaitForAsync(await fixture.Api.WaitForRunAsync(runId), "Failed");
         var error = status.GetProperty("error").GetString()!;
         Assert.Contains($"bad-{tag}.jsonl", error);
         Assert.Contains("line 2, field 'prompt'", error);
@@ -117,28 +118,5 @@ public sealed class InputValidationTests(PipelineFixture fixture)
         Assert.DoesNotContain("line 4", error);
         Assert.Empty(await fixture.PairRowsAsync(runId));
         Assert.Equal(0, fixture.Llm.Requests.Count(r => r.Messages.Any(m => m.Text.Contains(tag))));
-    }
-
-    async Task<string> WaitForBlobRunAsync(string blobName)
-    {
-        for (var i = 0; i < 120; i++)
-        {
-            var runs = await fixture.Api.Http.GetFromJsonAsync<JsonElement[]>("/api/runs?take=500");
-            var run = runs!.FirstOrDefault(r => r.GetProperty("source").GetString() == $"blob:synthpref-input/{blobName}");
-            if (run.ValueKind == JsonValueKind.Object) return run.GetProperty("runId").GetString()!;
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"No run started for blob {blobName}.");
-    }
-
-    async Task<JsonElement> WaitForFailedAsync(string runId)
-    {
-        for (var i = 0; i < 240; i++)
-        {
-            var status = await fixture.Api.StatusAsync(runId);
-            if (status.GetProperty("status").GetString() == "Failed") return status;
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"Run {runId} did not fail.");
     }
 }

@@ -28,7 +28,19 @@ public sealed class SynthPrefApi(HttpClient http) : IDisposable
     public async Task<JsonElement> StatusAsync(string runId) =>
         await http.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}", Json);
 
-    /// <summary>Polls the status endpoint until the run reaches one of the statuses (or fails).</summary>
+    /// <summary>Polls until the run exists (a blob trigger starts runs a little after the upload).</summary>
+    public async Task<string> WaitForRunAsync(string runId)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < until)
+        {
+            if ((await http.GetAsync($"/api/runs/{runId}")).IsSuccessStatusCode) return runId;
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"Run {runId} was never started.");
+    }
+
+    /// <summary>Polls the status endpoint until the run reaches one of the statuses (a failure not asked for throws).</summary>
     public async Task<JsonElement> WaitForAsync(string runId, params string[] statuses)
     {
         var until = DateTime.UtcNow.AddSeconds(120);
