@@ -1,4 +1,13 @@
 using SynthPref.Local.Extensions;
 
-var app = await LocalHost.BuildAsync(LocalHost.CreateBuilder(args));
-app.Run();
+try
+{
+    var app = await LocalHost.BuildAsync(LocalHost.CreateBuilder(args));
+    app.Run();
+    return 0;
+}
+catch (InvalidConfigurationException e)
+{
+    Console.Error.WriteLine($"SynthPref.Local: {e.Message}");
+    return 1;
+}

@@ -1,10 +1,14 @@
 using SynthPref.Local.Durable;
 using SynthPref.Local.Triggers;
 using SynthPref.Orchestration.Api;
+using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Hosting;
+using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Local.Extensions;
+
+public sealed class InvalidConfigurationException(string message) : Exception(message);
 
 /// <summary>The local host's composition, apart from Program so tests can inspect what it registers.</summary>
 public static class LocalHost
@@ -24,6 +28,10 @@ public static class LocalHost
     public static async Task<WebApplication> BuildAsync(WebApplicationBuilder builder)
     {
         var app = builder.Build();
+        // A judge that cannot be built fails every run later; better to refuse to start and say why.
+        var llm = app.Services.GetRequiredService<IOptions<LlmOptions>>().Value.Validate();
+        if (llm.Count > 0)
+            throw new InvalidConfigurationException("Invalid LLM configuration:\n  " + string.Join("\n  ", llm));
         await app.EnsureTaskHubAsync();
         await app.Services.GetRequiredService<StorageClients>().EnsureCreatedAsync();
 

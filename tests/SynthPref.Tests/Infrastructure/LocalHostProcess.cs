@@ -68,7 +68,10 @@ public sealed class LocalHostProcess : IAsyncDisposable
         while (DateTime.UtcNow < until)
         {
             if (process.HasExited)
+            {
+                process.WaitForExit(); // drains the redirected output into Log
                 throw new InvalidOperationException($"SynthPref.Local exited with {process.ExitCode}:\n{Log}");
+            }
             try
             {
                 if ((await http.GetAsync("/api/health")).IsSuccessStatusCode) return;
