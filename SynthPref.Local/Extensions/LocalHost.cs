@@ -8,8 +8,6 @@ using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Local.Extensions;
 
-public sealed class InvalidConfigurationException(string message) : Exception(message);
-
 /// <summary>The local host's composition, apart from Program so tests can inspect what it registers.</summary>
 public static class LocalHost
 {
@@ -28,10 +26,11 @@ public static class LocalHost
     public static async Task<WebApplication> BuildAsync(WebApplicationBuilder builder)
     {
         var app = builder.Build();
-        // A judge that cannot be built fails every run later; better to refuse to start and say why.
+        // The host still starts (its API and stored runs stay reachable), but says loudly what is wrong;
+        // new runs are refused with the same message until the judge is configured.
         var llm = app.Services.GetRequiredService<IOptions<LlmOptions>>().Value.Validate();
         if (llm.Count > 0)
-            throw new InvalidConfigurationException("Invalid LLM configuration:\n  " + string.Join("\n  ", llm));
+            app.Logger.LogError("No usable judge, so new runs will be refused: {Problems}", string.Join("; ", llm));
         await app.EnsureTaskHubAsync();
         await app.Services.GetRequiredService<StorageClients>().EnsureCreatedAsync();
 
@@ -39,8 +38,8 @@ public static class LocalHost
         app.UseStatusCodePages();
         app.MapGrpcService<ObservedTaskHubGrpcServer>().RequireHost($"*:{DurableBackendExtensions.GrpcPortOf(app)}");
         app.MapGet("/api/health", (WorkerConnection worker) => worker.IsConnected
-            ? Results.Ok(new { status = "healthy", worker = "connected" })
-            : Results.Json(new { status = "starting", worker = "not connected" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+            ? Results.Ok(new { status = "healthy", worker = "connected", llmProblems = llm })
+            : Results.Json(new { status = "starting", worker = "not connected", llmProblems = llm }, statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapRunsApi();
         return app;
     }

@@ -34,7 +34,7 @@ public static class RunsApi
         return app;
     }
 
-    public static async Task<Results<Accepted<StartRunResponse>, ValidationProblem>> StartRun(
+    public static async Task<Results<Accepted<StartRunResponse>, ValidationProblem, ProblemHttpResult>> StartRun(
         HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
     {
         StartRunRequest? body;
@@ -50,6 +50,7 @@ public static class RunsApi
         if (body is null) return Invalid("The request body is empty.", ["body: required."]);
 
         var outcome = await service.StartFromHttpAsync(client, body.Name, body.Items, body.InputBlob, body.Options, ct);
+        if (outcome.Kind == OutcomeKind.Unavailable) return ProblemOf(outcome);
         if (outcome.Kind != OutcomeKind.Ok) return Invalid(outcome.Detail!, outcome.Errors ?? []);
 
         var started = outcome.Value!;
@@ -190,6 +191,7 @@ public static class RunsApi
         OutcomeKind.Unauthorized => Problem(StatusCodes.Status401Unauthorized, outcome.Detail!),
         OutcomeKind.Conflict => Problem(StatusCodes.Status409Conflict, outcome.Detail!),
         OutcomeKind.Invalid => Problem(StatusCodes.Status400BadRequest, outcome.Detail!),
+        OutcomeKind.Unavailable => Problem(StatusCodes.Status503ServiceUnavailable, outcome.Detail!),
         _ => throw new InvalidOperationException($"Outcome {outcome.Kind} is not an error."),
     };
 }

@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
@@ -11,7 +13,7 @@ using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Runs;
 
-public enum OutcomeKind { Ok, NotFound, Unauthorized, Invalid, Conflict }
+public enum OutcomeKind { Ok, NotFound, Unauthorized, Invalid, Conflict, Unavailable }
 
 /// <summary>What an application call came to; hosts turn it into their own HTTP responses.</summary>
 public sealed record Outcome<T>(OutcomeKind Kind, T? Value = default, string? Detail = null, IReadOnlyList<string>? Errors = null)
@@ -21,6 +23,7 @@ public sealed record Outcome<T>(OutcomeKind Kind, T? Value = default, string? De
     public static Outcome<T> Unauthorized() => new(OutcomeKind.Unauthorized, Detail: "Missing or wrong review token.");
     public static Outcome<T> Invalid(string detail, IReadOnlyList<string> errors) => new(OutcomeKind.Invalid, Detail: detail, Errors: errors);
     public static Outcome<T> Conflict(string detail) => new(OutcomeKind.Conflict, Detail: detail);
+    public static Outcome<T> Unavailable(string detail) => new(OutcomeKind.Unavailable, Detail: detail);
 }
 
 public sealed record StartedRun(string RunId, string ReviewToken, bool AlreadyExisted);
@@ -41,7 +44,8 @@ public sealed record ReviewItemView(string ItemId, string InputId, string Prompt
 /// The product's use cases over storage and the durable client. Both hosts call these; the client is a
 /// parameter because Azure Functions binds it per invocation rather than through DI.
 /// </summary>
-public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pairs, ReviewStore reviews, OutputStore output)
+public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pairs, ReviewStore reviews, OutputStore output,
+    IOptions<LlmOptions> llm)
 {
     public const string HttpSource = "http";
 
@@ -50,6 +54,7 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
     public async Task<Outcome<StartedRun>> StartFromHttpAsync(DurableTaskClient client, string? name, JsonElement? inlineItems,
         string? inputBlob, RunOptions? options, CancellationToken ct)
     {
+        if (JudgeProblem() is { } problem) return Outcome<StartedRun>.Unavailable(problem);
         var runId = $"run-{DateTime.UtcNow:yyyyMMddHHmmss}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant()}";
         var errors = new List<string>();
         var hasItems = inlineItems is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
@@ -93,10 +98,11 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         var options = RunOptionsParser.FromMetadata(metadata, errors);
         var settings = RunOptionsParser.Resolve(options, runId, errors);
         var name = metadata.FirstOrDefault(kv => kv.Key.Equals("name", StringComparison.OrdinalIgnoreCase)).Value ?? blobName;
+        if (JudgeProblem() is { } problem) errors.Add(problem);
         if (errors.Count > 0)
         {
             // An upload has no caller to answer, so the refusal is recorded where runs are listed.
-            var detail = $"Metadata of blob '{container}/{blobName}' is invalid: {string.Join(" ", errors)}";
+            var detail = $"Blob '{container}/{blobName}' was not started: {string.Join(" ", errors)}";
             await catalog.TryAddAsync(new RunRecord(runId, name, $"blob:{container}/{blobName}", $"{container}/{blobName}",
                 NewToken(), DateTimeOffset.UtcNow, detail), ct);
             return Outcome<StartedRun>.Invalid(detail, errors);
@@ -269,6 +275,10 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
             ? null
             : $"Run '{runId}' is not awaiting review (status {(instance is null ? "Pending" : phase?.ToString() ?? instance.RuntimeStatus.ToString())}).";
     }
+
+    /// <summary>Every run needs the judge, so a judge that cannot be built refuses runs up front.</summary>
+    string? JudgeProblem() =>
+        llm.Value.Validate() is { Count: > 0 } problems ? "The judge is not configured: " + string.Join(" ", problems) : null;
 
     static string NewToken() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -49,7 +49,14 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
 
         channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["AzureWebJobsStorage"] = fixture.StorageConnectionString })
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = fixture.StorageConnectionString,
+                // The same judge the host's worker uses; the starter refuses runs without a usable one.
+                ["Llm:Provider"] = "OpenAICompatible",
+                ["Llm:Endpoint"] = fixture.Llm.BaseUrl.ToString(),
+                ["Llm:Model"] = "fake-judge",
+            })
             .Build();
         // What the Functions worker's Program.cs registers for the handlers and their typed results.
         services = new ServiceCollection()
