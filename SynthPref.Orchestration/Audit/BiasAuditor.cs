@@ -3,10 +3,11 @@ using SynthPref.Orchestration.Pairs;
 namespace SynthPref.Orchestration.Audit;
 
 /// <summary>
-/// Looks for the two classic LLM-judge biases in the judge pairs of a run. Revision pairs are excluded
-/// because their verdict is fixed by construction ("revised wins") and says nothing about the judge.
-/// The length warning fires when the longer text wins more than 65% or fewer than 35% of decisive pairs:
-/// either direction means length, not content, is steering the verdict.
+/// Looks for four known LLM-judge biases in the judge pairs of a run: length, position, self-preference and
+/// list/format. Revision pairs are excluded because their verdict is fixed by construction ("revised wins") and
+/// says nothing about the judge.
+/// The length and format warnings fire when the longer (formatted) text wins more than 65% or fewer than 35% of
+/// the decisive pairs that differ in it: either direction means that trait, not content, is steering the verdict.
 /// </summary>
 public static class BiasAuditor
 {
@@ -14,7 +15,8 @@ public static class BiasAuditor
     {
         ArgumentNullException.ThrowIfNull(pairs);
         var judgePairs = pairs.Where(p => p.Source == PairSource.Judge).ToList();
-        return new BiasReport(AuditLength(judgePairs), AuditPosition(judgePairs));
+        return new BiasReport(AuditLength(judgePairs), AuditPosition(judgePairs),
+            AuditSelfPreference(judgePairs), AuditFormat(judgePairs));
     }
 
     public static int WordCount(string? text) =>
@@ -40,12 +42,62 @@ public static class BiasAuditor
                 longerPreferred++;
         }
 
-        double? share = decisive == 0 ? null : (double)longerPreferred / decisive;
-        // |share − 0.5| > 0.15 evaluated in integers: in doubles 13/20 − 0.5 lands just above 0.15 and would
-        // flag a share sitting exactly on the margin.
-        bool warning = decisive > 0 && Math.Abs(20L * longerPreferred - 10L * decisive) > 3L * decisive;
-        return new LengthBias(decisive, longerPreferred, equal, share, warning);
+        return new LengthBias(decisive, longerPreferred, equal, Share(longerPreferred, decisive), BeyondMargin(longerPreferred, decisive));
     }
+
+    private static SelfPreferenceBias AuditSelfPreference(IReadOnlyList<PreferencePair> judgePairs)
+    {
+        int pairs = 0, ownPreferred = 0;
+        foreach (var pair in judgePairs.Where(p => p.IsDecisive))
+        {
+            bool aOwn = ModelNames.SameModel(pair.ModelA, pair.JudgeModel);
+            bool bOwn = ModelNames.SameModel(pair.ModelB, pair.JudgeModel);
+            // Both or neither from the judge's model: the verdict cannot show a preference for its own output.
+            if (aOwn == bOwn)
+                continue;
+
+            pairs++;
+            if ((pair.Verdict == Preference.A) == aOwn)
+                ownPreferred++;
+        }
+
+        // One-sided on purpose: favouring its own outputs is the bias; a judge that prefers the other model is
+        // not self-preferring, and its own model may simply be the weaker one in the pairs it was given.
+        return new SelfPreferenceBias(pairs, ownPreferred, Share(ownPreferred, pairs), AboveMargin(ownPreferred, pairs));
+    }
+
+    private static FormatBias AuditFormat(IReadOnlyList<PreferencePair> judgePairs)
+    {
+        int pairs = 0, formattedPreferred = 0;
+        foreach (var pair in judgePairs.Where(p => p.IsDecisive))
+        {
+            bool aFormatted = FormatFeatures.IsFormatted(pair.ResponseA);
+            bool bFormatted = FormatFeatures.IsFormatted(pair.ResponseB);
+            // Both or neither formatted: no signal about format preference.
+            if (aFormatted == bFormatted)
+                continue;
+
+            pairs++;
+            if ((pair.Verdict == Preference.A) == aFormatted)
+                formattedPreferred++;
+        }
+
+        return new FormatBias(pairs, formattedPreferred, Share(formattedPreferred, pairs), BeyondMargin(formattedPreferred, pairs));
+    }
+
+    private static double? Share(int hits, int total) => total == 0 ? null : (double)hits / total;
+
+    // hits/total − 0.5 scaled by 20·total, so the 0.15 margin becomes 3·total and the comparison stays in integers:
+    // in doubles 13/20 − 0.5 lands just above 0.15 and would flag a share sitting exactly on the margin.
+    private static long ScaledDistanceFromHalf(int hits, int total) => 20L * hits - 10L * total;
+
+    /// <summary>|hits/total − 0.5| &gt; 0.15, exactly; false without data.</summary>
+    private static bool BeyondMargin(int hits, int total) =>
+        total > 0 && Math.Abs(ScaledDistanceFromHalf(hits, total)) > 3L * total;
+
+    /// <summary>hits/total &gt; 0.65, exactly; false without data.</summary>
+    private static bool AboveMargin(int hits, int total) =>
+        total > 0 && ScaledDistanceFromHalf(hits, total) > 3L * total;
 
     private static PositionBias AuditPosition(IReadOnlyList<PreferencePair> judgePairs)
     {

@@ -4,4 +4,14 @@ public sealed record LengthBias(int Decisive, int LongerPreferred, int EqualLeng
 
 public sealed record PositionBias(int PairsJudgedBothOrders, int Inconsistent, double? InconsistentRate, double? FirstPreferredRate);
 
-public sealed record BiasReport(LengthBias Length, PositionBias Position);
+/// <summary>Decisive judge pairs where exactly one response came from the judge's own model.</summary>
+public sealed record SelfPreferenceBias(int Pairs, int OwnPreferred, double? Share, bool Warning);
+
+/// <summary>Decisive judge pairs where exactly one response is markdown-formatted (<see cref="FormatFeatures.IsFormatted"/>).</summary>
+public sealed record FormatBias(int Pairs, int FormattedPreferred, double? Share, bool Warning);
+
+/// <summary>
+/// SelfPreference and Format are always set by <see cref="BiasAuditor"/>. They are nullable because a run audited
+/// by an earlier version and still waiting for review carries a BiasReport without them in its durable history.
+/// </summary>
+public sealed record BiasReport(LengthBias Length, PositionBias Position, SelfPreferenceBias? SelfPreference, FormatBias? Format);

@@ -16,6 +16,15 @@ public sealed class LlmOptions
     public int MaxConcurrency { get; set; } = 8;
     public int TimeoutSeconds { get; set; } = 120;
 
+    /// <summary>
+    /// The name recorded on judge pairs for the self-preference audit: the configured model (the deployment name on
+    /// Azure), or "replay" for the replay judge when no model is configured.
+    /// </summary>
+    public string? JudgeModelName() =>
+        !string.IsNullOrWhiteSpace(Model) ? Model.Trim()
+        : Provider == LlmProvider.Replay ? "replay"
+        : null;
+
     /// <summary>Every problem at once, so a misconfigured deployment is fixed in one pass rather than one error per restart.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -43,6 +43,7 @@ public sealed class PairStore(StorageClients storage)
             ["ForwardCall"] = p.ForwardCall?.ToString(),
             ["SwappedCall"] = p.SwappedCall?.ToString(),
             ["JudgeCalls"] = p.JudgeCalls,
+            ["JudgeModel"] = p.JudgeModel,
         };
         LongText.Write(e, "Prompt", p.Prompt);
         LongText.Write(e, "ResponseA", p.ResponseA);
@@ -70,7 +71,8 @@ public sealed class PairStore(StorageClients storage)
         PositionInconsistent: e.GetBoolean("PositionInconsistent") ?? false,
         ForwardCall: ParseOptional<Preference>(e.GetString("ForwardCall")),
         SwappedCall: ParseOptional<Preference>(e.GetString("SwappedCall")),
-        JudgeCalls: e.GetInt32("JudgeCalls") ?? 0);
+        JudgeCalls: e.GetInt32("JudgeCalls") ?? 0,
+        JudgeModel: e.GetString("JudgeModel"));
 
     static T? ParseOptional<T>(string? text) where T : struct, Enum =>
         text is null ? null : Enum.Parse<T>(text);

@@ -15,6 +15,8 @@ public enum PairSource { Judge, Revision }
 /// A stored preference pair. For judge pairs A/B are the input's response_a/response_b.
 /// For revision pairs A is the revised text and B the original, so the verdict is always A ("revised wins").
 /// ForwardCall/SwappedCall keep the raw positional answers (A = the text shown first) for the position audit.
+/// JudgeModel is the configured judge model that produced a judge pair's verdict (for the self-preference audit);
+/// it is null for revision pairs and for pairs stored before it was recorded.
 /// </summary>
 public sealed record PreferencePair(
     string RunId,
@@ -35,7 +37,8 @@ public sealed record PreferencePair(
     bool PositionInconsistent,
     Preference? ForwardCall,
     Preference? SwappedCall,
-    int JudgeCalls)
+    int JudgeCalls,
+    string? JudgeModel = null)
 {
     public bool IsDecisive => Verdict is Preference.A or Preference.B;
 

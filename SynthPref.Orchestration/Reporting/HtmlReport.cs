@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using SynthPref.Orchestration.Agreement;
+using SynthPref.Orchestration.Audit;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -78,13 +79,7 @@ public static class HtmlReport
         var position = report.Bias.Position;
 
         html.Append("<h2>Length bias ");
-        if (length.Share is null)
-            html.Append("<span class=\"badge ok\">no data</span>");
-        else if (length.Warning)
-            html.Append("<span class=\"badge warn\">Warning: judge favours ")
-                .Append(length.Share > 0.5 ? "longer" : "shorter").Append(" responses</span>");
-        else
-            html.Append("<span class=\"badge ok\">within range</span>");
+        Badge(html, length.Share, length.Warning, length.Share > 0.5 ? "longer" : "shorter");
         html.Append("</h2>\n<dl>\n");
         Term(html, "Decisive pairs of unequal length", Int(length.Decisive));
         Term(html, "Longer response preferred", Int(length.LongerPreferred));
@@ -98,6 +93,35 @@ public static class HtmlReport
         Term(html, "Inconsistency rate", Percent(position.InconsistentRate));
         Term(html, "First-shown text preferred", Percent(position.FirstPreferredRate));
         html.Append("</dl>\n");
+
+        // Absent only for runs audited before these checks existed; they show as "no data".
+        var self = report.Bias.SelfPreference ?? new SelfPreferenceBias(0, 0, null, false);
+        html.Append("<h2>Self-preference ");
+        Badge(html, self.Share, self.Warning, "its own model's");
+        html.Append("</h2>\n<dl>\n");
+        Term(html, "Decisive pairs with one response from the judge's model", Int(self.Pairs));
+        Term(html, "Judge's own model preferred", Int(self.OwnPreferred));
+        Term(html, "Own-model-preferred share", Percent(self.Share));
+        html.Append("</dl>\n");
+
+        var format = report.Bias.Format ?? new FormatBias(0, 0, null, false);
+        html.Append("<h2>List/format bias ");
+        Badge(html, format.Share, format.Warning, format.Share > 0.5 ? "formatted" : "plain");
+        html.Append("</h2>\n<dl>\n");
+        Term(html, "Decisive pairs with one formatted response", Int(format.Pairs));
+        Term(html, "Formatted response preferred", Int(format.FormattedPreferred));
+        Term(html, "Formatted-preferred share", Percent(format.Share));
+        html.Append("</dl>\n");
+    }
+
+    private static void Badge(StringBuilder html, double? share, bool warning, string favoured)
+    {
+        if (share is null)
+            html.Append("<span class=\"badge ok\">no data</span>");
+        else if (warning)
+            html.Append("<span class=\"badge warn\">Warning: judge favours ").Append(Encode(favoured)).Append(" responses</span>");
+        else
+            html.Append("<span class=\"badge ok\">within range</span>");
     }
 
     private static void AppendReview(StringBuilder html, ReviewCounts review)

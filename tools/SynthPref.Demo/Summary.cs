@@ -21,6 +21,14 @@ public static class Summary
         s.AppendLine($"Position: {position.GetProperty("inconsistent")} of {position.GetProperty("pairsJudgedBothOrders")} pairs flip with order " +
                      $"({Pct(position.GetProperty("inconsistentRate"))}); first-shown preferred {Pct(position.GetProperty("firstPreferredRate"))}");
 
+        var bias = report.GetProperty("bias");
+        if (bias.TryGetProperty("selfPreference", out var self) && self.ValueKind == JsonValueKind.Object)
+            s.AppendLine($"Self-preference: judge's own model preferred in {self.GetProperty("ownPreferred")} of {self.GetProperty("pairs")} decisive verdicts " +
+                         $"against another model ({Pct(self.GetProperty("share"))}){(self.GetProperty("warning").GetBoolean() ? "  WARNING: more than 65%" : "")}");
+        if (bias.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.Object)
+            s.AppendLine($"List/format bias: formatted answer preferred in {format.GetProperty("formattedPreferred")} of {format.GetProperty("pairs")} decisive verdicts " +
+                         $"against a plain one ({Pct(format.GetProperty("share"))}){(format.GetProperty("warning").GetBoolean() ? "  WARNING: more than 15 points from 50%" : "")}");
+
         var review = report.GetProperty("review");
         s.AppendLine($"Human review: {review.GetProperty("sampledItems")} items, {review.GetProperty("reviewers")} reviewers, {review.GetProperty("votes")} votes (ended: {review.GetProperty("endedBy").GetString()})");
 

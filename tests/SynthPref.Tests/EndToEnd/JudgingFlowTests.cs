@@ -83,6 +83,42 @@ public sealed class JudgingFlowTests(PipelineFixture fixture)
     }
 
     [Fact]
+    public async Task Report_audits_self_preference_against_the_configured_judge_model_and_format()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var run = await fixture.Api.StartAsync(new
+        {
+            items = new object[]
+            {
+                // The host's judge model is "fake-judge".
+                new { id = "own-good", prompt = $"{tag} q1", response_a = "[[good]] mine", response_b = "theirs", model_a = "fake-judge", model_b = "other" },
+                new { id = "own-longer", prompt = $"{tag} q2", response_a = "one two three", response_b = "one", model_a = "FAKE-JUDGE-2025-01-01", model_b = "other" },
+                new { id = "own-loses", prompt = $"{tag} q3", response_a = "short", response_b = "[[good]] reply", model_a = "fake-judge", model_b = "other" },
+                new { id = "both-own", prompt = $"{tag} q4", response_a = "one two", response_b = "one", model_a = "fake-judge", model_b = "fake-judge" },
+                new { id = "formatted", prompt = $"{tag} q5", response_a = "- one\n- two", response_b = "plain text" },
+            },
+            options = new { critiqueRevise = false, reviewSampleSize = 0 },
+        });
+        await fixture.Api.WaitForAsync(run.RunId, "Completed");
+
+        var bias = (await fixture.Api.ReportAsync(run.RunId)).GetProperty("bias");
+        var self = bias.GetProperty("selfPreference");
+        Assert.Equal(3, self.GetProperty("pairs").GetInt32());
+        Assert.Equal(2, self.GetProperty("ownPreferred").GetInt32());
+        Assert.Equal(2.0 / 3, self.GetProperty("share").GetDouble(), 6);
+        Assert.True(self.GetProperty("warning").GetBoolean());
+
+        // "- one\n- two" has four words to "plain text"'s two, so the fake judge picks the formatted answer.
+        var format = bias.GetProperty("format");
+        Assert.Equal(1, format.GetProperty("pairs").GetInt32());
+        Assert.Equal(1, format.GetProperty("formattedPreferred").GetInt32());
+        Assert.Equal(1.0, format.GetProperty("share").GetDouble(), 6);
+        Assert.True(format.GetProperty("warning").GetBoolean());
+
+        Assert.All(await fixture.PairRowsAsync(run.RunId), r => Assert.Equal("fake-judge", r.GetString("JudgeModel")));
+    }
+
+    [Fact]
     public async Task Critique_revise_adds_revision_pairs_where_the_revision_wins()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];

@@ -52,6 +52,32 @@ public class HtmlReportTests
     }
 
     [Fact]
+    public void Self_preference_and_format_sections_have_their_badges()
+    {
+        var report = ReportFactory.Build(lengthWarning: false);
+        var html = HtmlReport.Render(report);
+        Assert.Contains("<h2>Self-preference <span class=\"badge ok\">within range</span></h2>", html);
+        Assert.Contains("<dd>60.0%</dd>", html);
+        Assert.Contains("<h2>List/format bias <span class=\"badge ok\">no data</span></h2>", html);
+
+        var warned = report with
+        {
+            Bias = report.Bias with
+            {
+                SelfPreference = new(Pairs: 10, OwnPreferred: 8, Share: 0.8, Warning: true),
+                Format = new(Pairs: 10, FormattedPreferred: 2, Share: 0.2, Warning: true),
+            },
+        };
+        html = HtmlReport.Render(warned);
+        Assert.Contains("Warning: judge favours its own model&#39;s responses", html);
+        Assert.Contains("Warning: judge favours plain responses", html);
+
+        // A run audited before these checks existed still renders.
+        html = HtmlReport.Render(report with { Bias = report.Bias with { SelfPreference = null, Format = null } });
+        Assert.Contains("<h2>Self-preference <span class=\"badge ok\">no data</span></h2>", html);
+    }
+
+    [Fact]
     public void Category_table_is_sorted_by_rate_with_divergent_rows_highlighted()
     {
         // "Code Review" agrees 1/2 = 50%, "chat" 3/4 = 75%, overall 66.7%.

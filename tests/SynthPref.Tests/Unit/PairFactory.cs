@@ -18,7 +18,10 @@ internal static class PairFactory
         bool judgedBothOrders = false,
         bool positionInconsistent = false,
         Preference? forwardCall = null,
-        Preference? swappedCall = null) =>
+        Preference? swappedCall = null,
+        string? modelA = null,
+        string? modelB = null,
+        string? judgeModel = null) =>
         new(
             RunId: "run-1",
             PairId: PreferencePair.KeyFor(itemIndex, source),
@@ -29,8 +32,8 @@ internal static class PairFactory
             Prompt: prompt,
             ResponseA: responseA,
             ResponseB: responseB,
-            ModelA: null,
-            ModelB: null,
+            ModelA: modelA,
+            ModelB: modelB,
             Verdict: verdict,
             Confidence: confidence,
             Reasoning: null,
@@ -38,5 +41,6 @@ internal static class PairFactory
             PositionInconsistent: positionInconsistent,
             ForwardCall: forwardCall,
             SwappedCall: swappedCall,
-            JudgeCalls: judgedBothOrders ? 2 : 1);
+            JudgeCalls: judgedBothOrders ? 2 : 1,
+            JudgeModel: judgeModel);
 }

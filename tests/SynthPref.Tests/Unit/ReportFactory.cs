@@ -23,7 +23,9 @@ internal static class ReportFactory
         var bias = new BiasReport(
             new LengthBias(Decisive: 20, LongerPreferred: lengthWarning ? 16 : 11, EqualLength: 2,
                 Share: lengthWarning ? 0.8 : 0.55, Warning: lengthWarning),
-            new PositionBias(PairsJudgedBothOrders: 8, Inconsistent: 1, InconsistentRate: 0.125, FirstPreferredRate: null));
+            new PositionBias(PairsJudgedBothOrders: 8, Inconsistent: 1, InconsistentRate: 0.125, FirstPreferredRate: null),
+            new SelfPreferenceBias(Pairs: 5, OwnPreferred: 3, Share: 0.6, Warning: false),
+            new FormatBias(Pairs: 0, FormattedPreferred: 0, Share: null, Warning: false));
 
         return new RunReport(
             RunId: "run-42",

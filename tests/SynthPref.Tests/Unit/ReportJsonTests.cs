@@ -32,6 +32,21 @@ public class ReportJsonTests
         Assert.Equal(0.125, position.GetProperty("inconsistentRate").GetDouble());
         Assert.Equal(JsonValueKind.Null, position.GetProperty("firstPreferredRate").ValueKind);
 
+        var self = root.GetProperty("bias").GetProperty("selfPreference");
+        Assert.Equal(["pairs", "ownPreferred", "share", "warning"], self.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(5, self.GetProperty("pairs").GetInt32());
+        Assert.Equal(3, self.GetProperty("ownPreferred").GetInt32());
+        Assert.Equal(0.6, self.GetProperty("share").GetDouble());
+        Assert.False(self.GetProperty("warning").GetBoolean());
+
+        var format = root.GetProperty("bias").GetProperty("format");
+        Assert.Equal(["pairs", "formattedPreferred", "share", "warning"], format.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0, format.GetProperty("pairs").GetInt32());
+        Assert.Equal(JsonValueKind.Null, format.GetProperty("share").ValueKind);
+
+        // The original fields keep their names and order; new ones only ever come after them.
+        Assert.Equal(["length", "position", "selfPreference", "format"], root.GetProperty("bias").EnumerateObject().Select(p => p.Name));
+
         var agreement = root.GetProperty("agreement");
         var overall = agreement.GetProperty("overall");
         Assert.Equal(6, overall.GetProperty("votes").GetInt32());
