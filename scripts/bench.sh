@@ -27,7 +27,7 @@ export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreac
 
 dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll prepare --data "$DATA" --out "$WORK" --count "$COUNT" --seed 1 > /dev/null
 
-Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" DurableTask__MaxQueuePollingSeconds=0.5 \
+Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" Llm__Model=gpt-3.5-turbo DurableTask__MaxQueuePollingSeconds=0.5 \
   dotnet SynthPref.Local/bin/Release/net10.0/SynthPref.Local.dll --urls "http://127.0.0.1:$PORT" > "$WORK/host.log" 2>&1 &
 host=$!
 pids+=($host)

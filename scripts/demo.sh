@@ -32,7 +32,7 @@ echo "==> preparing $COUNT PandaLM items (seed $SEED)"
 dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll prepare --data "$DATA" --out "$WORK" --count "$COUNT" --seed "$SEED"
 
 echo "==> starting SynthPref.Local on http://127.0.0.1:$PORT (Replay judge; log in .demo/host.log)"
-AzureWebJobsStorage="UseDevelopmentStorage=true" Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" \
+AzureWebJobsStorage="UseDevelopmentStorage=true" Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" Llm__Model=gpt-3.5-turbo \
   DurableTask__MaxQueuePollingSeconds=1 \
   dotnet run --project SynthPref.Local -c Release --no-build -- --urls "http://127.0.0.1:$PORT" > "$WORK/host.log" 2>&1 &
 pids+=($!)
