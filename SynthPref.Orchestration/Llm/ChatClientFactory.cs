@@ -15,12 +15,13 @@ public static class ChatClientFactory
     // while still riding out a single 429/5xx.
     private const int MaxRetries = 2;
 
-    public static IChatClient Create(LlmOptions options, JudgePromptReader reader, ILoggerFactory? loggerFactory = null)
+    public static IChatClient Create(LlmOptions options, JudgePromptReader reader, ILoggerFactory? loggerFactory = null,
+        string section = LlmOptions.SectionName)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(reader);
 
-        var errors = options.Validate();
+        var errors = options.Validate(section);
         if (errors.Count > 0)
             throw new InvalidOperationException("Invalid LLM configuration: " + string.Join("; ", errors));
 

@@ -26,10 +26,11 @@ public sealed class LlmOptions
         : null;
 
     /// <summary>Every problem at once, so a misconfigured deployment is fixed in one pass rather than one error per restart.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <param name="section">The configuration section these options came from, named in each message.</param>
+    public IReadOnlyList<string> Validate(string section = SectionName)
     {
         var errors = new List<string>();
-        var p = SectionName;
+        var p = section;
 
         if (!Enum.IsDefined(Provider))
             errors.Add($"{p}:Provider '{Provider}' is not one of {string.Join(", ", Enum.GetNames<LlmProvider>())}");

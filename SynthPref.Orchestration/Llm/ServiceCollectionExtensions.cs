@@ -20,6 +20,21 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<IOptions<LlmOptions>>().Value,
             reader,
             sp.GetService<ILoggerFactory>()));
+
+        // A separate policy model keeps the judge from grading its own writing; without one, the judge's client writes.
+        var policy = configuration.GetSection(PolicyModel.SectionName);
+        services.AddSingleton(sp =>
+        {
+            if (!policy.Exists())
+            {
+                var judge = sp.GetRequiredService<IOptions<LlmOptions>>().Value;
+                return new PolicyModel(sp.GetRequiredService<IChatClient>(), judge.JudgeModelName());
+            }
+            var options = policy.Get<LlmOptions>() ?? new LlmOptions();
+            return new PolicyModel(
+                ChatClientFactory.Create(options, reader, sp.GetService<ILoggerFactory>(), PolicyModel.SectionName),
+                options.JudgeModelName());
+        });
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
@@ -28,5 +29,38 @@ public sealed class HostConfigurationTests(PipelineFixture fixture)
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("/nonexistent/replay.jsonl", problem.GetProperty("detail").GetString());
         Assert.Contains("No usable judge", host.Log);
+    }
+
+    [Fact]
+    public async Task A_configured_policy_model_writes_prompt_only_items_and_the_judge_only_judges()
+    {
+        await using var policy = await FakeOpenAiServer.StartAsync(FakeJudgeResponder.Create(JudgePrompt.TryExtract));
+        await using var host = fixture.CreateHost("policy", fixture.Llm.BaseUrl, new Dictionary<string, string>
+        {
+            ["Policy__Provider"] = "OpenAICompatible",
+            ["Policy__Endpoint"] = policy.BaseUrl.ToString(),
+            ["Policy__Model"] = "fake-policy",
+            ["BlobTrigger__Enabled"] = "false",
+        });
+        await host.StartAsync();
+        using var api = new SynthPrefApi(host.CreateClient());
+        var tag = Guid.NewGuid().ToString("N")[..8];
+
+        var run = await api.StartAsync(new
+        {
+            items = new object[] { new { id = "gen", prompt = $"{tag} write a limerick" } },
+            options = new { critiqueRevise = false, reviewSampleSize = 0 },
+        });
+        await api.WaitForAsync(run.RunId, "Completed");
+
+        // Two samples from the policy server, two judge calls (both orders) on the judge server.
+        Assert.Equal(2, policy.Requests.Count(r => r.Messages.Any(m => m.Text.Contains(tag))));
+        Assert.All(policy.Requests, r => Assert.Equal("fake-policy", r.Model));
+        Assert.Equal(2, fixture.JudgeCallsFor(tag));
+        Assert.Equal(0, fixture.Llm.Requests.Count(r => r.Messages.Count == 1 && r.Messages[0].Text.Contains(tag)));
+
+        var row = Assert.Single(await fixture.PairRowsAsync(run.RunId));
+        Assert.Equal("fake-policy#sample1", row.GetString("ModelA"));
+        Assert.Equal(FakeJudgeResponder.PolicyPrefix + $"{tag} write a limerick", row.GetString("ResponseA"));
     }
 }
