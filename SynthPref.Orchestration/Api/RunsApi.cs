@@ -21,16 +21,16 @@ public static class RunsApi
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup("/api/runs");
-        runs.MapPost("/", (HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => StartRun(req, client, service, ct));
-        runs.MapGet("/", (HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => ListRuns(req, client, service, ct));
-        runs.MapGet("/{runId}", (string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => GetRun(runId, req, client, service, ct));
-        runs.MapGet("/{runId}/review-items", (string runId, HttpRequest req, RunService service, CancellationToken ct) => GetReviewItems(runId, req, service, ct));
-        runs.MapPost("/{runId}/reviews", (string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => SubmitReview(runId, req, client, service, ct));
-        runs.MapPost("/{runId}/reviews/close", (string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct) => CloseReview(runId, req, client, service, ct));
-        runs.MapGet("/{runId}/report", (string runId, DurableTaskClient client, RunService service, CancellationToken ct) => GetReport(runId, client, service, ct));
-        runs.MapGet("/{runId}/report.html", (string runId, DurableTaskClient client, RunService service, CancellationToken ct) => GetReportHtml(runId, client, service, ct));
-        runs.MapGet("/{runId}/dataset", (string runId, DurableTaskClient client, RunService service, CancellationToken ct) => GetDataset(runId, client, service, ct));
-        runs.MapGet("/{runId}/review", (string runId) => ReviewPage(runId));
+        runs.MapPost("/", StartRun);
+        runs.MapGet("/", ListRuns);
+        runs.MapGet("/{runId}", GetRun);
+        runs.MapGet("/{runId}/review-items", GetReviewItems);
+        runs.MapPost("/{runId}/reviews", SubmitReview);
+        runs.MapPost("/{runId}/reviews/close", CloseReview);
+        runs.MapGet("/{runId}/report", GetReport);
+        runs.MapGet("/{runId}/report.html", GetReportHtml);
+        runs.MapGet("/{runId}/dataset", GetDataset);
+        runs.MapGet("/{runId}/review", ReviewPage);
         return app;
     }
 
