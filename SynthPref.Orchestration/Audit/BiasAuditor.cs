@@ -24,42 +24,20 @@ public static class BiasAuditor
 
     private static LengthBias AuditLength(IReadOnlyList<PreferencePair> judgePairs)
     {
-        int decisive = 0, longerPreferred = 0, equal = 0;
-        foreach (var pair in judgePairs.Where(p => p.IsDecisive))
+        // Equal-length pairs carry no signal about length preference, so they must not dilute the share.
+        var equal = judgePairs.Count(p => p.IsDecisive && WordCount(p.ResponseA) == WordCount(p.ResponseB));
+        var (decisive, longerPreferred) = Contest(judgePairs, p =>
         {
-            int wordsA = WordCount(pair.ResponseA);
-            int wordsB = WordCount(pair.ResponseB);
-            // Equal-length pairs carry no signal about length preference, so they must not dilute the share.
-            if (wordsA == wordsB)
-            {
-                equal++;
-                continue;
-            }
-
-            decisive++;
-            bool aLonger = wordsA > wordsB;
-            if ((pair.Verdict == Preference.A) == aLonger)
-                longerPreferred++;
-        }
-
+            int wordsA = WordCount(p.ResponseA), wordsB = WordCount(p.ResponseB);
+            return wordsA == wordsB ? null : wordsA > wordsB;
+        });
         return new LengthBias(decisive, longerPreferred, equal, Share(longerPreferred, decisive), BeyondMargin(longerPreferred, decisive));
     }
 
     private static SelfPreferenceBias AuditSelfPreference(IReadOnlyList<PreferencePair> judgePairs)
     {
-        int pairs = 0, ownPreferred = 0;
-        foreach (var pair in judgePairs.Where(p => p.IsDecisive))
-        {
-            bool aOwn = ModelNames.SameModel(pair.ModelA, pair.JudgeModel);
-            bool bOwn = ModelNames.SameModel(pair.ModelB, pair.JudgeModel);
-            // Both or neither from the judge's model: the verdict cannot show a preference for its own output.
-            if (aOwn == bOwn)
-                continue;
-
-            pairs++;
-            if ((pair.Verdict == Preference.A) == aOwn)
-                ownPreferred++;
-        }
+        var (pairs, ownPreferred) = Contest(judgePairs, p =>
+            Contrast(ModelNames.SameModel(p.ModelA, p.JudgeModel), ModelNames.SameModel(p.ModelB, p.JudgeModel)));
 
         // One-sided on purpose: favouring its own outputs is the bias; a judge that prefers the other model is
         // not self-preferring, and its own model may simply be the weaker one in the pairs it was given.
@@ -68,22 +46,30 @@ public static class BiasAuditor
 
     private static FormatBias AuditFormat(IReadOnlyList<PreferencePair> judgePairs)
     {
-        int pairs = 0, formattedPreferred = 0;
-        foreach (var pair in judgePairs.Where(p => p.IsDecisive))
-        {
-            bool aFormatted = FormatFeatures.IsFormatted(pair.ResponseA);
-            bool bFormatted = FormatFeatures.IsFormatted(pair.ResponseB);
-            // Both or neither formatted: no signal about format preference.
-            if (aFormatted == bFormatted)
-                continue;
-
-            pairs++;
-            if ((pair.Verdict == Preference.A) == aFormatted)
-                formattedPreferred++;
-        }
-
+        var (pairs, formattedPreferred) = Contest(judgePairs, p =>
+            Contrast(FormatFeatures.IsFormatted(p.ResponseA), FormatFeatures.IsFormatted(p.ResponseB)));
         return new FormatBias(pairs, formattedPreferred, Share(formattedPreferred, pairs), BeyondMargin(formattedPreferred, pairs));
     }
+
+    /// <summary>
+    /// Over the decisive pairs where exactly one side has a trait (<paramref name="aHasTrait"/> says whether it is
+    /// A, or null when both or neither have it, which shows nothing), how many there are and how often that side won.
+    /// </summary>
+    private static (int Pairs, int TraitWon) Contest(IEnumerable<PreferencePair> judgePairs, Func<PreferencePair, bool?> aHasTrait)
+    {
+        int pairs = 0, won = 0;
+        foreach (var pair in judgePairs.Where(p => p.IsDecisive))
+        {
+            if (aHasTrait(pair) is not { } aHas)
+                continue;
+            pairs++;
+            if ((pair.Verdict == Preference.A) == aHas)
+                won++;
+        }
+        return (pairs, won);
+    }
+
+    private static bool? Contrast(bool a, bool b) => a == b ? null : a;
 
     private static double? Share(int hits, int total) => total == 0 ? null : (double)hits / total;
 
