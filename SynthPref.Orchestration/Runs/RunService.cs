@@ -222,7 +222,10 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
 
         var item = await reviews.GetItemAsync(runId, itemId!, ct);
         if (item is null) return Outcome<bool>.NotFound($"Run '{runId}' has no review item '{itemId}'.");
-        if (await ReviewPhaseClosedAsync(client, runId, ct) is { } closed) return Outcome<bool>.Conflict(closed);
+        var (runtime, phase) = await PhaseAsync(client, runId, ct);
+        // Labels are taken only while the run waits for them, so every accepted label reaches the review loop.
+        if (runtime != OrchestrationRuntimeStatus.Running || phase != RunStatus.AwaitingReview)
+            return Outcome<bool>.Conflict($"Run '{runId}' is not awaiting review (status {phase?.ToString() ?? runtime?.ToString() ?? "Pending"}).");
 
         var reviewerName = reviewer!.Trim();
         // The table keeps every submission; the report counts the labels the run's review loop receives.
@@ -236,9 +239,8 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         var check = await AuthorizeAsync<bool>(runId, token, ct);
         if (check is not null) return check;
         // Closing before the review phase is allowed: the event waits in the run, which then skips review.
-        var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
-        var phase = instance?.ReadCustomStatusAs<RunProgress>()?.Phase;
-        if (instance?.RuntimeStatus is not (OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending) || phase == RunStatus.Reporting)
+        var (runtime, phase) = await PhaseAsync(client, runId, ct);
+        if (runtime is not (OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending) || phase == RunStatus.Reporting)
             return Outcome<bool>.Conflict($"Run '{runId}' is past its review phase.");
         await client.RaiseEventAsync(runId, RunEvents.CloseReview, true, ct);
         return Outcome<bool>.Ok(true);
@@ -265,15 +267,11 @@ public sealed class RunService(RunCatalog catalog, ItemStore items, PairStore pa
         return null;
     }
 
-    /// <summary>Labels are taken only while the run waits for them, so the report counts exactly what the
-    /// review loop saw end.</summary>
-    static async Task<string?> ReviewPhaseClosedAsync(DurableTaskClient client, string runId, CancellationToken ct)
+    static async Task<(OrchestrationRuntimeStatus? Runtime, RunStatus? Phase)> PhaseAsync(
+        DurableTaskClient client, string runId, CancellationToken ct)
     {
         var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
-        var phase = instance?.ReadCustomStatusAs<RunProgress>()?.Phase;
-        return instance?.RuntimeStatus == OrchestrationRuntimeStatus.Running && phase == RunStatus.AwaitingReview
-            ? null
-            : $"Run '{runId}' is not awaiting review (status {(instance is null ? "Pending" : phase?.ToString() ?? instance.RuntimeStatus.ToString())}).";
+        return (instance?.RuntimeStatus, instance?.ReadCustomStatusAs<RunProgress>()?.Phase);
     }
 
     /// <summary>Every run needs the judge, so a judge that cannot be built refuses runs up front.</summary>
