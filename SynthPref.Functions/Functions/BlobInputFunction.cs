@@ -9,12 +9,12 @@ namespace SynthPref.Functions.Functions;
 
 /// <summary>
 /// Starts a run for each .jsonl blob uploaded to synthpref-input. The run id comes from
-/// <see cref="RunService.BlobRunId"/> over (container, name, ETag), exactly as the local host's watcher does,
+/// <see cref="RunStarter.BlobRunId"/> over (container, name, ETag), exactly as the local host's watcher does,
 /// so a redelivered event or a replay of the same upload starts nothing new.
 /// The source is Event Grid: Flex Consumption supports only Event Grid-based blob triggers; the Bicep
 /// declares the system topic and (once the app's blobs_extension key exists) the subscription.
 /// </summary>
-public sealed class BlobInputFunction(RunService runs, ILogger<BlobInputFunction> logger)
+public sealed class BlobInputFunction(RunStarter runs, ILogger<BlobInputFunction> logger)
 {
     public const string FunctionName = "StartRunFromBlob";
     public const string BlobPath = StorageNames.InputContainer + "/{name}";

@@ -12,21 +12,21 @@ namespace SynthPref.Functions.Functions;
 /// (host.json), so "runs" here is "/api/runs" as in <see cref="RunsApi.MapRunsApi"/>.
 /// Management routes need a function key; review routes are anonymous because the review token protects them.
 /// </summary>
-public sealed class RunsFunctions(RunService service)
+public sealed class RunsFunctions(RunStarter starter, RunQueries queries, ReviewService reviews)
 {
     [Function(nameof(StartRun))]
     public async Task<IResult> StartRun(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs")] HttpRequest req,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.StartRun(req, client, service, ct);
+        await RunsApi.StartRun(req, client, starter, ct);
 
     [Function(nameof(ListRuns))]
     public async Task<IResult> ListRuns(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs")] HttpRequest req,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.ListRuns(req, client, service, ct);
+        await RunsApi.ListRuns(req, client, queries, ct);
 
     [Function(nameof(GetRun))]
     public async Task<IResult> GetRun(
@@ -34,14 +34,14 @@ public sealed class RunsFunctions(RunService service)
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.GetRun(runId, req, client, service, ct);
+        await RunsApi.GetRun(runId, req, client, queries, ct);
 
     [Function(nameof(GetReviewItems))]
     public async Task<IResult> GetReviewItems(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}/review-items")] HttpRequest req,
         string runId,
         CancellationToken ct) =>
-        await RunsApi.GetReviewItems(runId, req, service, ct);
+        await RunsApi.GetReviewItems(runId, req, reviews, ct);
 
     [Function(nameof(SubmitReview))]
     public async Task<IResult> SubmitReview(
@@ -49,7 +49,7 @@ public sealed class RunsFunctions(RunService service)
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.SubmitReview(runId, req, client, service, ct);
+        await RunsApi.SubmitReview(runId, req, client, reviews, ct);
 
     [Function(nameof(CloseReview))]
     public async Task<IResult> CloseReview(
@@ -57,7 +57,7 @@ public sealed class RunsFunctions(RunService service)
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.CloseReview(runId, req, client, service, ct);
+        await RunsApi.CloseReview(runId, req, client, reviews, ct);
 
     [Function(nameof(GetReport))]
     public async Task<IResult> GetReport(
@@ -65,7 +65,7 @@ public sealed class RunsFunctions(RunService service)
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.GetReport(runId, client, service, ct);
+        await RunsApi.GetReport(runId, client, queries, ct);
 
     [Function(nameof(GetReportHtml))]
     public async Task<IResult> GetReportHtml(
@@ -73,7 +73,7 @@ public sealed class RunsFunctions(RunService service)
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.GetReportHtml(runId, client, service, ct);
+        await RunsApi.GetReportHtml(runId, client, queries, ct);
 
     [Function(nameof(GetDataset))]
     public async Task<IResult> GetDataset(
@@ -81,7 +81,7 @@ public sealed class RunsFunctions(RunService service)
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.GetDataset(runId, client, service, ct);
+        await RunsApi.GetDataset(runId, client, queries, ct);
 
     [Function(nameof(ReviewPage))]
     public IResult ReviewPage(

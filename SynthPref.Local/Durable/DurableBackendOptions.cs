@@ -1,3 +1,5 @@
+using SynthPref.Orchestration.Workflow;
+
 namespace SynthPref.Local.Durable;
 
 /// <summary>Section "DurableTask". Defaults suit a developer machine; tests lower the polling interval.</summary>
@@ -18,4 +20,7 @@ public sealed class DurableBackendOptions
     public double LeaseSeconds { get; set; } = 30;
     public int MaxConcurrentActivities { get; set; } = 16;
     public int MaxConcurrentOrchestrations { get; set; } = 8;
+    /// <summary>The orchestrator version new runs are stamped with and the newest this host runs. A deploy that
+    /// changes the orchestrator's steps bumps it in code; set it lower only to start runs as an older build would.</summary>
+    public string OrchestrationVersion { get; set; } = OrchestrationVersions.Current;
 }

@@ -9,6 +9,7 @@ using Microsoft.DurableTask.Testing.Sidecar.Grpc;
 using Microsoft.DurableTask.Worker;
 using SynthPref.Local.Durable;
 using SynthPref.Orchestration.Hosting;
+using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Local.Extensions;
 
@@ -53,17 +54,31 @@ public static class DurableBackendExtensions
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
         });
+        // As host.json does for Functions: new runs are stamped with this build's orchestrator version, and the
+        // worker takes runs of that version or older. A newer run is left for a newer worker, not failed.
+        var version = options.OrchestrationVersion;
         builder.Services.AddDurableTaskWorker(b =>
         {
             b.AddTasks(r => r.AddSynthPrefTasks());
             b.UseGrpc(channel);
+            b.UseVersioning(new DurableTaskWorkerOptions.VersioningOptions
+            {
+                Version = version,
+                DefaultVersion = version,
+                MatchStrategy = DurableTaskWorkerOptions.VersionMatchStrategy.CurrentOrOlder,
+                FailureStrategy = DurableTaskWorkerOptions.VersionFailureStrategy.Reject,
+            });
             b.Configure(o =>
             {
                 o.Concurrency.MaximumConcurrentActivityWorkItems = options.MaxConcurrentActivities;
                 o.Concurrency.MaximumConcurrentOrchestrationWorkItems = options.MaxConcurrentOrchestrations;
             });
         });
-        builder.Services.AddDurableTaskClient(b => b.UseGrpc(channel));
+        builder.Services.AddDurableTaskClient(b =>
+        {
+            b.UseGrpc(channel);
+            b.UseDefaultVersion(version);
+        });
         return builder;
     }
 

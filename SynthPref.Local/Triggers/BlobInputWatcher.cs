@@ -11,7 +11,7 @@ namespace SynthPref.Local.Triggers;
 /// </summary>
 public sealed class BlobInputWatcher(
     StorageClients storage,
-    RunService runs,
+    RunStarter runs,
     DurableTaskClient client,
     IConfiguration configuration,
     ILogger<BlobInputWatcher> logger) : BackgroundService

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Api;
 
@@ -35,7 +36,7 @@ public static class RunsApi
     }
 
     public static async Task<Results<Accepted<StartRunResponse>, ValidationProblem, ProblemHttpResult>> StartRun(
-        HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+        HttpRequest req, DurableTaskClient client, RunStarter starter, CancellationToken ct)
     {
         StartRunRequest? body;
         try
@@ -45,11 +46,11 @@ public static class RunsApi
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // InvalidOperationException: the content type is not JSON.
-            return Invalid("The request body is not valid JSON for a run request.", [$"body: {e.Message}"]);
+            return Invalid("The request body is not valid JSON for a run request.", [new FieldError("body", e.Message)]);
         }
-        if (body is null) return Invalid("The request body is empty.", ["body: required."]);
+        if (body is null) return Invalid("The request body is empty.", [new FieldError("body", "required.")]);
 
-        var outcome = await service.StartFromHttpAsync(client, body.Name, body.Items, body.InputBlob, body.Options, ct);
+        var outcome = await starter.StartFromHttpAsync(client, body.Name, body.Items, body.InputBlob, body.Options, ct);
         if (outcome.Kind == OutcomeKind.Unavailable) return ProblemOf(outcome);
         if (outcome.Kind != OutcomeKind.Ok) return Invalid(outcome.Detail!, outcome.Errors ?? []);
 
@@ -61,35 +62,35 @@ public static class RunsApi
             new StartRunResponse(started.RunId, statusUri, ReviewUri(req, started.RunId, started.ReviewToken), started.ReviewToken));
     }
 
-    public static async Task<Ok<RunSummary[]>> ListRuns(HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+    public static async Task<Ok<RunSummary[]>> ListRuns(HttpRequest req, DurableTaskClient client, RunQueries queries, CancellationToken ct)
     {
         var take = int.TryParse(req.Query["take"], out var t) ? Math.Clamp(t, 1, 500) : 50;
-        var runs = await service.ListAsync(client, take, ct);
+        var runs = await queries.ListAsync(client, take, ct);
         return TypedResults.Ok(runs.Select(r => new RunSummary(r.View.RunId, r.View.Name, r.View.Source, r.View.Status,
             r.View.CreatedAt, StatusUri(req, r.View.RunId), ReviewUri(req, r.View.RunId, r.ReviewToken))).ToArray());
     }
 
     public static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> GetRun(
-        string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+        string runId, HttpRequest req, DurableTaskClient client, RunQueries queries, CancellationToken ct)
     {
-        var view = await service.GetAsync(client, runId, ct);
+        var view = await queries.GetAsync(client, runId, ct);
         if (view is null) return Problem(StatusCodes.Status404NotFound, $"Run '{runId}' does not exist.");
         var outputs = view.Result is { } r
             ? new RunOutputs(r.ReportJson, r.ReportHtml, r.Dataset, r.DatasetRows, r.FailedItems)
             : null;
         return TypedResults.Ok(new RunStatusResponse(view.RunId, view.Status, view.Progress, view.Error, view.Name,
-            view.Source, view.CreatedAt, outputs));
+            view.Source, view.CreatedAt, outputs, view.Review));
     }
 
     public static async Task<Results<Ok<IReadOnlyList<ReviewItemView>>, ProblemHttpResult>> GetReviewItems(
-        string runId, HttpRequest req, RunService service, CancellationToken ct)
+        string runId, HttpRequest req, ReviewService reviews, CancellationToken ct)
     {
-        var outcome = await service.GetReviewItemsAsync(runId, TokenOf(req), ct);
+        var outcome = await reviews.GetItemsAsync(runId, TokenOf(req), ct);
         return outcome.Kind == OutcomeKind.Ok ? TypedResults.Ok(outcome.Value!) : ProblemOf(outcome);
     }
 
     public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> SubmitReview(
-        string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+        string runId, HttpRequest req, DurableTaskClient client, ReviewService reviews, CancellationToken ct)
     {
         SubmitReviewRequest? body = null;
         string? bodyError = null;
@@ -102,10 +103,10 @@ public static class RunsApi
             bodyError = e.Message;
         }
 
-        var outcome = await service.SubmitReviewAsync(client, runId, TokenOf(req), body?.ItemId, body?.Reviewer, body?.Preference, ct);
+        var outcome = await reviews.SubmitAsync(client, runId, TokenOf(req), body?.ItemId, body?.Reviewer, body?.Preference, ct);
         // The token is checked before the body, so a caller without it learns nothing about the run.
         if (bodyError is not null && outcome.Kind is OutcomeKind.Invalid)
-            return Invalid("The request body is not valid JSON for a review.", [$"body: {bodyError}"]);
+            return Invalid("The request body is not valid JSON for a review.", [new FieldError("body", bodyError)]);
         return outcome.Kind switch
         {
             OutcomeKind.Ok => TypedResults.Accepted((string?)null),
@@ -115,31 +116,31 @@ public static class RunsApi
     }
 
     public static async Task<Results<Accepted, ProblemHttpResult>> CloseReview(
-        string runId, HttpRequest req, DurableTaskClient client, RunService service, CancellationToken ct)
+        string runId, HttpRequest req, DurableTaskClient client, ReviewService reviews, CancellationToken ct)
     {
-        var outcome = await service.CloseReviewAsync(client, runId, TokenOf(req), ct);
+        var outcome = await reviews.CloseAsync(client, runId, TokenOf(req), ct);
         return outcome.Kind == OutcomeKind.Ok ? TypedResults.Accepted((string?)null) : ProblemOf(outcome);
     }
 
     public static Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetReport(
-        string runId, DurableTaskClient client, RunService service, CancellationToken ct) =>
-        Output(runId, OutputStore.ReportJsonName, "application/json", client, service, ct);
+        string runId, DurableTaskClient client, RunQueries queries, CancellationToken ct) =>
+        Output(runId, OutputStore.ReportJsonName, "application/json", client, queries, ct);
 
     public static Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetReportHtml(
-        string runId, DurableTaskClient client, RunService service, CancellationToken ct) =>
-        Output(runId, OutputStore.ReportHtmlName, "text/html; charset=utf-8", client, service, ct);
+        string runId, DurableTaskClient client, RunQueries queries, CancellationToken ct) =>
+        Output(runId, OutputStore.ReportHtmlName, "text/html; charset=utf-8", client, queries, ct);
 
     public static Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetDataset(
-        string runId, DurableTaskClient client, RunService service, CancellationToken ct) =>
-        Output(runId, OutputStore.DatasetName, "application/x-ndjson", client, service, ct);
+        string runId, DurableTaskClient client, RunQueries queries, CancellationToken ct) =>
+        Output(runId, OutputStore.DatasetName, "application/x-ndjson", client, queries, ct);
 
     public static ContentHttpResult ReviewPage(string runId) =>
         TypedResults.Content(ReviewPageHtml.Render(runId), "text/html; charset=utf-8");
 
     static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Output(
-        string runId, string name, string contentType, DurableTaskClient client, RunService service, CancellationToken ct)
+        string runId, string name, string contentType, DurableTaskClient client, RunQueries queries, CancellationToken ct)
     {
-        var outcome = await service.OpenOutputAsync(client, runId, name, ct);
+        var outcome = await queries.OpenOutputAsync(client, runId, name, ct);
         return outcome.Kind == OutcomeKind.Ok ? TypedResults.Stream(outcome.Value!, contentType) : ProblemOf(outcome);
     }
 
@@ -165,23 +166,10 @@ public static class RunsApi
     static string ReviewUri(HttpRequest req, string runId, string token) =>
         $"{BaseUri(req)}/api/runs/{runId}/review?token={Uri.EscapeDataString(token)}";
 
-    static ValidationProblem Invalid(string detail, IReadOnlyList<string> errors) =>
+    static ValidationProblem Invalid(string detail, IReadOnlyList<FieldError> errors) =>
         TypedResults.ValidationProblem(
-            errors.GroupBy(FieldOf).ToDictionary(g => g.Key, g => g.ToArray()),
+            errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
             detail: detail, title: "Invalid request");
-
-    // "line 3, field 'prompt': ..." → "line 3.prompt"; "reviewer: required." → "reviewer"
-    static string FieldOf(string error)
-    {
-        var field = error.IndexOf(", field '", StringComparison.Ordinal);
-        if (field > 0)
-        {
-            var end = error.IndexOf('\'', field + 9);
-            return $"{error[..field]}.{error[(field + 9)..end]}";
-        }
-        var colon = error.IndexOf(':');
-        return colon > 0 ? error[..colon] : "request";
-    }
 
     static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Api;
 
@@ -15,7 +16,8 @@ public sealed record RunStatusResponse(
     string? Name,
     string Source,
     DateTimeOffset CreatedAt,
-    RunOutputs? Outputs);
+    RunOutputs? Outputs,
+    ReviewProgress? Review);
 
 public sealed record RunOutputs(string ReportJson, string ReportHtml, string Dataset, int DatasetRows, int FailedItems);
 

@@ -10,8 +10,4 @@ public sealed record SelfPreferenceBias(int Pairs, int OwnPreferred, double? Sha
 /// <summary>Decisive judge pairs where exactly one response is markdown-formatted (<see cref="FormatFeatures.IsFormatted"/>).</summary>
 public sealed record FormatBias(int Pairs, int FormattedPreferred, double? Share, bool Warning);
 
-/// <summary>
-/// SelfPreference and Format are always set by <see cref="BiasAuditor"/>. They are nullable because a run audited
-/// by an earlier version and still waiting for review carries a BiasReport without them in its durable history.
-/// </summary>
-public sealed record BiasReport(LengthBias Length, PositionBias Position, SelfPreferenceBias? SelfPreference, FormatBias? Format);
+public sealed record BiasReport(LengthBias Length, PositionBias Position, SelfPreferenceBias SelfPreference, FormatBias Format);

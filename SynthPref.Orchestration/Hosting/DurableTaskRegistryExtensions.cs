@@ -1,12 +1,6 @@
 using Microsoft.DurableTask;
-using SynthPref.Orchestration.Audit;
-using SynthPref.Orchestration.Generation;
-using SynthPref.Orchestration.Input;
-using SynthPref.Orchestration.Judging;
-using SynthPref.Orchestration.Reporting;
-using SynthPref.Orchestration.Revision;
-using SynthPref.Orchestration.Runs;
-using SynthPref.Orchestration.Sampling;
+using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Workflow.Activities;
 
 namespace SynthPref.Orchestration.Hosting;
 
@@ -16,10 +10,9 @@ public static class DurableTaskRegistryExtensions
     public static DurableTaskRegistry AddSynthPrefTasks(this DurableTaskRegistry registry) => registry
         .AddOrchestrator<RunOrchestrator>()
         .AddActivity<LoadInputActivity>()
-        .AddActivity<GenerateResponsesActivity>()
-        .AddActivity<JudgePairActivity>()
-        .AddActivity<CritiqueReviseActivity>()
+        .AddActivity<ProcessItemActivity>()
         .AddActivity<AuditPairsActivity>()
-        .AddActivity<DrawSampleActivity>()
+        .AddActivity<OpenReviewActivity>()
+        .AddActivity<CloseReviewActivity>()
         .AddActivity<BuildReportActivity>();
 }

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using SynthPref.Orchestration.Generation;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
@@ -18,14 +20,28 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddSynthPrefCore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(_ => StorageClients.FromConfiguration(configuration));
-        services.AddSingleton<ItemStore>();
+        services.AddSingleton<TableDistributedCache>();
+        services.AddOptions<InputOptions>().Bind(configuration.GetSection(InputOptions.SectionName));
+        services.AddOptions<JudgingOptions>().Bind(configuration.GetSection(JudgingOptions.SectionName));
+
+        // Stages, in the order data flows through them.
+        services.AddSingleton<InputStore>();
+        services.AddSingleton<InputLoader>();
+        services.AddSingleton<ResponseGenerator>();
+        services.AddSingleton(sp => new PairwiseJudge(sp.GetRequiredService<IChatClient>().ForRole(PairwiseJudge.Role)));
+        services.AddSingleton(sp => new ConstitutionalReviser(sp.GetRequiredService<IChatClient>().ForRole(ConstitutionalReviser.Role)));
         services.AddSingleton<PairStore>();
+        services.AddSingleton<FailureStore>();
+        services.AddSingleton<ItemProcessor>();
         services.AddSingleton<ReviewStore>();
         services.AddSingleton<OutputStore>();
+        services.AddSingleton<ReportBuilder>();
+
+        // The use cases the API serves.
         services.AddSingleton<RunCatalog>();
-        services.AddSingleton<RunService>();
-        services.AddSingleton<PairwiseJudge>();
-        services.AddSingleton<ConstitutionalReviser>();
+        services.AddSingleton<RunStarter>();
+        services.AddSingleton<RunQueries>();
+        services.AddSingleton<ReviewService>();
         services.AddSynthPrefLlm(configuration, JudgePrompt.TryExtract);
         return services;
     }

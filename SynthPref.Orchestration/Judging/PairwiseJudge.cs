@@ -6,6 +6,12 @@ namespace SynthPref.Orchestration.Judging;
 /// <summary>Asks an LLM which of two responses is better, optionally in both presentation orders.</summary>
 public sealed class PairwiseJudge(IChatClient chat)
 {
+    public const string Role = "judge";
+
+    /// <summary>Not sent to the provider, but part of the response cache's key, so a re-ask after an unparseable answer
+    /// is a new call instead of the cached bad answer again.</summary>
+    public const string AttemptProperty = "synthpref.attempt";
+
     /// <summary>One retry recovers from an occasional malformed answer; more would mostly burn tokens on a model
     /// that consistently ignores the format, which the run report should surface instead.</summary>
     public const int MaxAttempts = 2;
@@ -19,8 +25,10 @@ public sealed class PairwiseJudge(IChatClient chat)
         var raw = string.Empty;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var response = await _chat.GetResponseAsync(messages, new ChatOptions { Temperature = 0 }, ct)
-                .ConfigureAwait(false);
+            var options = new ChatOptions { Temperature = 0 };
+            if (attempt > 1)
+                options.AdditionalProperties = new AdditionalPropertiesDictionary { [AttemptProperty] = attempt };
+            var response = await _chat.GetResponseAsync(messages, options, ct).ConfigureAwait(false);
             raw = response.Text;
             if (VerdictParser.Parse(raw) is { } verdict)
             {

@@ -1,9 +1,10 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
+using System.Security.Cryptography;
 using Azure;
 using Azure.AI.OpenAI;
 using Azure.Identity;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
 using OpenAI;
 
@@ -11,12 +12,17 @@ namespace SynthPref.Orchestration.Llm;
 
 public static class ChatClientFactory
 {
-    // The SDK default is 3 retries with exponential back-off; two keeps a dead endpoint from stalling a run
-    // while still riding out a single 429/5xx.
-    private const int MaxRetries = 2;
+    static readonly TimeSpan RetryBaseDelay = TimeSpan.FromSeconds(1);
+    static readonly TimeSpan RetryMaxDelay = TimeSpan.FromSeconds(16);
 
-    public static IChatClient Create(LlmOptions options, JudgePromptReader reader, ILoggerFactory? loggerFactory = null,
-        string section = LlmOptions.SectionName)
+    /// <summary>
+    /// The provider client wrapped in SynthPref's middleware, outermost first: the response cache (a hit takes no
+    /// concurrency slot), the concurrency limit, the per-call budget, logging, and the count of calls that really
+    /// reached the provider with their tokens. Callers name their role with <see cref="RoleChatClientExtensions.ForRole"/>.
+    /// </summary>
+    /// <param name="cache">Where paid-for responses are kept; null for none.</param>
+    public static IChatClient Create(LlmOptions options, JudgePromptReader reader, IDistributedCache? cache = null,
+        ILoggerFactory? loggerFactory = null, string section = LlmOptions.SectionName)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(reader);
@@ -25,29 +31,32 @@ public static class ChatClientFactory
         if (errors.Count > 0)
             throw new InvalidOperationException("Invalid LLM configuration: " + string.Join("; ", errors));
 
-        var builder = CreateProviderClient(options, reader)
-            .AsBuilder()
-            .UseConcurrencyLimit(options.MaxConcurrency);
-
+        var builder = CreateProviderClient(options, reader, out var identity).AsBuilder();
+        if (cache is not null)
+            builder = builder.UseDistributedCache(cache, c => c.CacheKeyAdditionalValues = identity);
+        builder = builder
+            .UseConcurrencyLimit(options.MaxConcurrency)
+            .Use(inner => new CallBudgetChatClient(inner, TimeSpan.FromSeconds(options.CallBudgetSeconds)));
         // Logging sits inside the limiter so logged durations are provider time, not time spent queued.
         if (loggerFactory is not null)
             builder = builder.UseLogging(loggerFactory);
-
-        return builder.Build();
+        return builder
+            .Use(inner => new ProviderCallCountingChatClient(inner))
+            .Build();
     }
 
-    private static IChatClient CreateProviderClient(LlmOptions options, JudgePromptReader reader)
+    /// <param name="identity">What besides the request decides the answer: the provider, where it is and which model.
+    /// It is part of every cache key, so two models never share an answer.</param>
+    private static IChatClient CreateProviderClient(LlmOptions options, JudgePromptReader reader, out string[] identity)
     {
         var timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
+        var retry = new LlmRetryPolicy(options.MaxRetries, RetryBaseDelay, RetryMaxDelay);
         switch (options.Provider)
         {
             case LlmProvider.AzureOpenAI:
             {
-                var clientOptions = new AzureOpenAIClientOptions
-                {
-                    NetworkTimeout = timeout,
-                    RetryPolicy = new ClientRetryPolicy(MaxRetries),
-                };
+                identity = [options.Provider.ToString(), options.Endpoint!, options.Model!];
+                var clientOptions = new AzureOpenAIClientOptions { NetworkTimeout = timeout, RetryPolicy = retry };
                 var endpoint = new Uri(options.Endpoint!);
                 var client = string.IsNullOrEmpty(options.ApiKey)
                     ? new AzureOpenAIClient(endpoint, new DefaultAzureCredential(), clientOptions)
@@ -56,19 +65,20 @@ public static class ChatClientFactory
             }
             case LlmProvider.OpenAICompatible:
             {
+                identity = [options.Provider.ToString(), options.Endpoint!, options.Model!];
                 // Local servers (vLLM, Ollama, llama.cpp) ignore the key but the SDK insists on one.
                 var client = new OpenAIClient(
                     new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "not-needed" : options.ApiKey),
-                    new OpenAIClientOptions
-                    {
-                        Endpoint = new Uri(options.Endpoint!),
-                        NetworkTimeout = timeout,
-                        RetryPolicy = new ClientRetryPolicy(MaxRetries),
-                    });
+                    new OpenAIClientOptions { Endpoint = new Uri(options.Endpoint!), NetworkTimeout = timeout, RetryPolicy = retry });
                 return client.GetChatClient(options.Model!).AsIChatClient();
             }
             case LlmProvider.Replay:
+            {
+                // The recording is the "model": a different file must never be answered from another's cache.
+                using (var file = File.OpenRead(options.ReplayFile!))
+                    identity = [options.Provider.ToString(), Convert.ToHexStringLower(SHA256.HashData(file))];
                 return new ReplayChatClient(ReplayBook.Load(options.ReplayFile!), reader);
+            }
             default:
                 throw new InvalidOperationException($"Llm:Provider '{options.Provider}' is not supported");
         }

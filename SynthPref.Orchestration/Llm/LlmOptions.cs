@@ -14,7 +14,12 @@ public sealed class LlmOptions
     public string? ApiKey { get; set; }
     public string? ReplayFile { get; set; }
     public int MaxConcurrency { get; set; } = 8;
-    public int TimeoutSeconds { get; set; } = 120;
+    /// <summary>One attempt at a call.</summary>
+    public int TimeoutSeconds { get; set; } = 60;
+    /// <summary>Transient failures retried by the SDK pipeline (see <see cref="LlmRetryPolicy"/>).</summary>
+    public int MaxRetries { get; set; } = 6;
+    /// <summary>One call's wall time, retries and back-off included (see <see cref="CallBudgetChatClient"/>).</summary>
+    public int CallBudgetSeconds { get; set; } = 90;
 
     /// <summary>
     /// The name recorded on judge pairs for the self-preference audit: the configured model (the deployment name on
@@ -39,6 +44,10 @@ public sealed class LlmOptions
             errors.Add($"{p}:MaxConcurrency must be at least 1 (was {MaxConcurrency})");
         if (TimeoutSeconds < 1)
             errors.Add($"{p}:TimeoutSeconds must be at least 1 (was {TimeoutSeconds})");
+        if (MaxRetries < 0)
+            errors.Add($"{p}:MaxRetries must be zero or more (was {MaxRetries})");
+        if (CallBudgetSeconds < 1)
+            errors.Add($"{p}:CallBudgetSeconds must be at least 1 (was {CallBudgetSeconds})");
 
         switch (Provider)
         {

@@ -9,6 +9,7 @@ namespace SynthPref.Orchestration.Llm;
 public sealed class PolicyModel(IChatClient chat, string? name)
 {
     public const string SectionName = "Policy";
+    public const string Role = "policy";
 
     public IChatClient Chat => chat;
     public string? Name => name;

@@ -3,12 +3,17 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Llm;
 
 public static class ServiceCollectionExtensions
 {
-    /// <summary>Binds the "Llm" section and registers one shared <see cref="IChatClient"/>, so the concurrency cap is process-wide.</summary>
+    /// <summary>
+    /// Binds the "Llm" section and registers one shared <see cref="IChatClient"/> for it, so the concurrency cap is
+    /// process-wide whichever role calls it, with the response cache in the run's storage account when one is
+    /// registered (<see cref="TableDistributedCache"/>).
+    /// </summary>
     public static IServiceCollection AddSynthPrefLlm(this IServiceCollection services, IConfiguration configuration, JudgePromptReader reader)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -19,6 +24,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IChatClient>(sp => ChatClientFactory.Create(
             sp.GetRequiredService<IOptions<LlmOptions>>().Value,
             reader,
+            sp.GetService<TableDistributedCache>(),
             sp.GetService<ILoggerFactory>()));
 
         // A separate policy model keeps the judge from grading its own writing; without one, the judge's client writes.
@@ -28,12 +34,12 @@ public static class ServiceCollectionExtensions
             if (!policy.Exists())
             {
                 var judge = sp.GetRequiredService<IOptions<LlmOptions>>().Value;
-                return new PolicyModel(sp.GetRequiredService<IChatClient>(), judge.JudgeModelName());
+                return new PolicyModel(sp.GetRequiredService<IChatClient>().ForRole(PolicyModel.Role), judge.JudgeModelName());
             }
             var options = policy.Get<LlmOptions>() ?? new LlmOptions();
-            return new PolicyModel(
-                ChatClientFactory.Create(options, reader, sp.GetService<ILoggerFactory>(), PolicyModel.SectionName),
-                options.JudgeModelName());
+            var client = ChatClientFactory.Create(options, reader, sp.GetService<TableDistributedCache>(),
+                sp.GetService<ILoggerFactory>(), PolicyModel.SectionName);
+            return new PolicyModel(client.ForRole(PolicyModel.Role), options.JudgeModelName());
         });
         return services;
     }

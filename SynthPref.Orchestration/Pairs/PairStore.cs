@@ -20,6 +20,15 @@ public sealed class PairStore(StorageClients storage)
         return pairs;
     }
 
+    /// <summary>The row keys of a run's pairs, without their texts.</summary>
+    public async Task<IReadOnlyList<string>> ListKeysAsync(string runId, CancellationToken ct)
+    {
+        var keys = new List<string>();
+        await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == runId, select: ["RowKey"], cancellationToken: ct))
+            keys.Add(entity.RowKey);
+        return keys;
+    }
+
     public async Task<PreferencePair?> GetAsync(string runId, string pairId, CancellationToken ct)
     {
         var response = await Table.GetEntityIfExistsAsync<TableEntity>(runId, pairId, cancellationToken: ct);

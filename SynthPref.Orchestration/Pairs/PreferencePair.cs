@@ -16,7 +16,7 @@ public enum PairSource { Judge, Revision }
 /// For revision pairs A is the revised text and B the original, so the verdict is always A ("revised wins").
 /// ForwardCall/SwappedCall keep the raw positional answers (A = the text shown first) for the position audit.
 /// JudgeModel is the configured judge model that produced a judge pair's verdict (for the self-preference audit);
-/// it is null for revision pairs and for pairs stored before it was recorded.
+/// it is null for revision pairs.
 /// </summary>
 public sealed record PreferencePair(
     string RunId,

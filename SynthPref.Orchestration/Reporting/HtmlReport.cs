@@ -94,8 +94,7 @@ public static class HtmlReport
         Term(html, "First-shown text preferred", Percent(position.FirstPreferredRate));
         html.Append("</dl>\n");
 
-        // Absent only for runs audited before these checks existed; they show as "no data".
-        var self = report.Bias.SelfPreference ?? new SelfPreferenceBias(0, 0, null, false);
+        var self = report.Bias.SelfPreference;
         html.Append("<h2>Self-preference ");
         Badge(html, self.Share, self.Warning, "its own model's");
         html.Append("</h2>\n<dl>\n");
@@ -104,7 +103,7 @@ public static class HtmlReport
         Term(html, "Own-model-preferred share", Percent(self.Share));
         html.Append("</dl>\n");
 
-        var format = report.Bias.Format ?? new FormatBias(0, 0, null, false);
+        var format = report.Bias.Format;
         html.Append("<h2>List/format bias ");
         Badge(html, format.Share, format.Warning, format.Share > 0.5 ? "formatted" : "plain");
         html.Append("</h2>\n<dl>\n");

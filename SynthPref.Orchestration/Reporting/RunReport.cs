@@ -1,5 +1,6 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Llm;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -9,6 +10,16 @@ public sealed record PairCounts(int Total, IReadOnlyDictionary<string, int> BySo
 
 public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, string EndedBy);
 
+/// <summary>LLM use by role ("judge", "reviser", "policy"): requests asked for, calls really made, what the cache
+/// answered, and the tokens of the calls made.</summary>
+public sealed record CostReport(IReadOnlyDictionary<string, TokenUsage> Tokens);
+
+public sealed record TokenUsage(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens)
+{
+    public static TokenUsage From(LlmUsage usage) =>
+        new(usage.Requests, usage.Calls, usage.CacheHits, usage.InputTokens, usage.OutputTokens);
+}
+
 public sealed record RunReport(
     string RunId,
     string? Name,
@@ -17,4 +28,8 @@ public sealed record RunReport(
     ReviewCounts Review,
     AgreementReport Agreement,
     IReadOnlyDictionary<string, AgreementStats> AgreementBySource,
-    int DatasetRows);
+    int DatasetRows,
+    CostReport Cost);
+
+/// <summary>What a finished report came to, and where its deliverables are ("container/path").</summary>
+public sealed record ReportOutputs(int Pairs, int DatasetRows, string ReportJson, string ReportHtml, string Dataset);

@@ -1,57 +1,208 @@
+using Azure;
 using Azure.Data.Tables;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Reviews;
 
-/// <summary>A sampled pair as reviewers see it. Flipped = the pair's B text is shown first.</summary>
-public sealed record ReviewItem(string RunId, string ItemId, string PairId, bool Flipped);
+/// <summary>A sampled pair as reviewers see it. Flipped = the pair's B text is shown first. Reviewers counts the
+/// distinct people who labelled it; Closed once the phase ended, after which no label is taken.</summary>
+public sealed record ReviewItem(string RunId, string ItemId, string PairId, bool Flipped, int Reviewers = 0, bool Closed = false);
 
 public enum ReviewLabel { First, Second, Tie }
 
 public sealed record ReviewLabelRecord(string ItemId, string Reviewer, ReviewLabel Label, DateTimeOffset SubmittedAt);
 
+public enum ReviewPhaseStatus { Open, Closed }
+
+/// <summary>The run's review phase as stored: the truth labels are checked against.</summary>
+public sealed record ReviewPhase(ReviewPhaseStatus Status, string? EndedBy, int SampledItems, int MinReviewsPerItem, DateTimeOffset? Deadline);
+
+/// <summary>The phase as closing left it, and whether this close ended an open phase (rather than finding it
+/// closed already, or closing it before it opened).</summary>
+public sealed record ReviewClosing(ReviewPhase Phase, bool ClosedOpenPhase);
+
+public enum LabelOutcome { Accepted, Completed, PhaseClosed, NoSuchItem, TooManyReviewers, Contended }
+
+/// <summary>
+/// Review state is storage-first: one Table partition per run holds the phase row, one row per sampled item and one
+/// row per (item, reviewer) label. A label is written in one transaction with its item's row, conditional on that
+/// row's ETag, and closing the phase marks every item row closed. So a label either commits while its item is open,
+/// and is counted, or is refused; there is no third case. The orchestration is told only that the phase ended,
+/// never about each label, so 10,000 labels leave its history as short as 10 do.
+/// </summary>
 public sealed class ReviewStore(StorageClients storage)
 {
-    TableClient Items => storage.Table(StorageNames.ReviewItemsTable);
-    TableClient Labels => storage.Table(StorageNames.ReviewsTable);
+    const string PhaseKey = "phase";
+    const string ItemPrefix = "item-";
+    const string LabelPrefix = "label-";
+    const int TransactionAttempts = 40;
 
-    public async Task SaveItemsAsync(IEnumerable<ReviewItem> items, CancellationToken ct)
+    TableClient Table => storage.Table(StorageNames.ReviewsTable);
+
+    /// <summary>Writes the sampled items, then opens the phase. Returns false when someone closed the phase before it
+    /// opened (close is allowed early and skips review). Safe to repeat.</summary>
+    public async Task<bool> OpenAsync(string runId, IReadOnlyList<ReviewItem> items, int minReviewsPerItem, DateTimeOffset deadline, CancellationToken ct)
     {
-        foreach (var item in items)
+        foreach (var chunk in items.Chunk(100))
         {
-            await Items.UpsertEntityAsync(new TableEntity(item.RunId, item.ItemId)
+            var batch = chunk.Select(item => new TableTransactionAction(TableTransactionActionType.UpsertMerge, new TableEntity(runId, item.ItemId)
             {
                 ["PairId"] = item.PairId,
                 ["Flipped"] = item.Flipped,
-            }, TableUpdateMode.Replace, ct);
+            })).ToList();
+            await Table.SubmitTransactionAsync(batch, ct);
+        }
+        try
+        {
+            await Table.AddEntityAsync(PhaseEntity(runId, ReviewPhaseStatus.Open, null, items.Count, minReviewsPerItem, deadline), ct);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return (await GetPhaseAsync(runId, ct))?.Status == ReviewPhaseStatus.Open;
+        }
+    }
+
+    public async Task<ReviewPhase?> GetPhaseAsync(string runId, CancellationToken ct)
+    {
+        var row = await Table.GetEntityIfExistsAsync<TableEntity>(runId, PhaseKey, cancellationToken: ct);
+        return row.HasValue ? ToPhase(row.Value!) : null;
+    }
+
+    /// <summary>
+    /// Ends the phase: the first caller's reason is kept. Every item row is closed before the phase row says Closed,
+    /// so once this returns no label can be added and the labels in storage are final. Before the phase opened it
+    /// records an early close, which makes the run skip review.
+    /// </summary>
+    public async Task<ReviewClosing> CloseAsync(string runId, string endedBy, CancellationToken ct)
+    {
+        var phaseRow = await Table.GetEntityIfExistsAsync<TableEntity>(runId, PhaseKey, cancellationToken: ct);
+        if (!phaseRow.HasValue)
+        {
+            try
+            {
+                var early = PhaseEntity(runId, ReviewPhaseStatus.Closed, endedBy, 0, 0, null);
+                await Table.AddEntityAsync(early, ct);
+                return new ReviewClosing(ToPhase(early), ClosedOpenPhase: false);
+            }
+            catch (RequestFailedException e) when (e.Status == 409)
+            {
+                // The phase opened meanwhile; close it like any open phase.
+            }
+        }
+
+        foreach (var item in await ListItemsAsync(runId, ct))
+            await CloseItemAsync(runId, item.ItemId, ct);
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = (await Table.GetEntityAsync<TableEntity>(runId, PhaseKey, cancellationToken: ct)).Value;
+            if (ToPhase(row).Status == ReviewPhaseStatus.Closed) return new ReviewClosing(ToPhase(row), ClosedOpenPhase: false);
+            row["Status"] = ReviewPhaseStatus.Closed.ToString();
+            row["EndedBy"] = endedBy;
+            try
+            {
+                await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, ct);
+                return new ReviewClosing(ToPhase(row), ClosedOpenPhase: true);
+            }
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < TransactionAttempts)
+            {
+            }
+        }
+    }
+
+    async Task CloseItemAsync(string runId, string itemId, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = (await Table.GetEntityAsync<TableEntity>(runId, itemId, cancellationToken: ct)).Value;
+            if (row.GetBoolean("Closed") == true) return;
+            row["Closed"] = true;
+            try
+            {
+                await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge, ct);
+                return;
+            }
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < TransactionAttempts)
+            {
+                await Backoff(attempt, ct);
+            }
         }
     }
 
     public async Task<IReadOnlyList<ReviewItem>> ListItemsAsync(string runId, CancellationToken ct)
     {
         var items = new List<ReviewItem>();
-        await foreach (var e in Items.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: ct))
-            items.Add(new ReviewItem(runId, e.RowKey, e.GetString("PairId")!, e.GetBoolean("Flipped") ?? false));
+        await foreach (var e in QueryPrefixAsync(runId, ItemPrefix, ct))
+            items.Add(ToItem(runId, e));
         return items;
     }
 
     public async Task<ReviewItem?> GetItemAsync(string runId, string itemId, CancellationToken ct)
     {
-        if (!StorageKeys.IsSafe(itemId, 200)) return null;
-        var r = await Items.GetEntityIfExistsAsync<TableEntity>(runId, itemId, cancellationToken: ct);
-        return r.HasValue ? new ReviewItem(runId, itemId, r.Value!.GetString("PairId")!, r.Value.GetBoolean("Flipped") ?? false) : null;
+        if (!itemId.StartsWith(ItemPrefix, StringComparison.Ordinal) || !StorageKeys.IsSafe(itemId, 200)) return null;
+        var r = await Table.GetEntityIfExistsAsync<TableEntity>(runId, itemId, cancellationToken: ct);
+        return r.HasValue ? ToItem(runId, r.Value!) : null;
     }
 
-    /// <summary>One row per (item, reviewer): a second label from the same reviewer replaces the first.</summary>
-    public async Task SaveLabelAsync(string runId, ReviewLabelRecord label, CancellationToken ct) =>
-        await Labels.UpsertEntityAsync(new TableEntity(runId, LabelKey(label.ItemId, label.Reviewer))
+    /// <summary>
+    /// One row per (item, reviewer): a reviewer's later label replaces their earlier one. Accepted, or Completed when
+    /// this label gave the item its <paramref name="minReviewsPerItem"/>-th reviewer.
+    /// </summary>
+    public async Task<LabelOutcome> SubmitLabelAsync(string runId, ReviewLabelRecord label, int minReviewsPerItem, int maxReviewersPerItem,
+        CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < TransactionAttempts; attempt++)
         {
-            ["ItemId"] = label.ItemId,
-            ["Reviewer"] = label.Reviewer,
-            ["Label"] = label.Label.ToString(),
-            ["SubmittedAt"] = label.SubmittedAt,
-        }, TableUpdateMode.Replace, ct);
+            var itemRow = await Table.GetEntityIfExistsAsync<TableEntity>(runId, label.ItemId, cancellationToken: ct);
+            if (!itemRow.HasValue) return LabelOutcome.NoSuchItem;
+            var item = itemRow.Value!;
+            if (item.GetBoolean("Closed") == true) return LabelOutcome.PhaseClosed;
+
+            var key = LabelKey(label.ItemId, label.Reviewer);
+            var existing = await Table.GetEntityIfExistsAsync<TableEntity>(runId, key, cancellationToken: ct);
+            var reviewers = item.GetInt32("Reviewers") ?? 0;
+            var isNew = !existing.HasValue;
+            if (isNew && reviewers >= maxReviewersPerItem) return LabelOutcome.TooManyReviewers;
+
+            var labelRow = new TableEntity(runId, key)
+            {
+                ["ItemId"] = label.ItemId,
+                ["Reviewer"] = label.Reviewer,
+                ["Label"] = label.Label.ToString(),
+                ["SubmittedAt"] = label.SubmittedAt,
+            };
+            var itemUpdate = new TableEntity(runId, label.ItemId) { ["Reviewers"] = reviewers + (isNew ? 1 : 0) };
+            List<TableTransactionAction> batch =
+            [
+                // The condition is the point: the label commits only if the item is still as read, and so still open.
+                new(TableTransactionActionType.UpdateMerge, itemUpdate, item.ETag),
+                isNew
+                    ? new(TableTransactionActionType.Add, labelRow)
+                    : new(TableTransactionActionType.UpdateReplace, labelRow, existing.Value!.ETag),
+            ];
+            try
+            {
+                await Table.SubmitTransactionAsync(batch, ct);
+                return isNew && reviewers + 1 == minReviewsPerItem ? LabelOutcome.Completed : LabelOutcome.Accepted;
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 412 or 409)
+            {
+                await Backoff(attempt, ct);
+            }
+        }
+        return LabelOutcome.Contended;
+    }
+
+    public async Task<IReadOnlyList<ReviewLabelRecord>> ListLabelsAsync(string runId, CancellationToken ct)
+    {
+        var labels = new List<ReviewLabelRecord>();
+        await foreach (var e in QueryPrefixAsync(runId, LabelPrefix, ct))
+            labels.Add(new ReviewLabelRecord(e.GetString("ItemId")!, e.GetString("Reviewer")!,
+                Enum.Parse<ReviewLabel>(e.GetString("Label")!), e.GetDateTimeOffset("SubmittedAt") ?? DateTimeOffset.MinValue));
+        return labels;
+    }
 
     /// <summary>Maps a reviewer's label on the shown order back to the pair's own A/B terms.</summary>
     public static Preference ToPairPreference(ReviewLabel label, bool flipped) => label switch
@@ -61,8 +212,34 @@ public sealed class ReviewStore(StorageClients storage)
         _ => flipped ? Preference.A : Preference.B,
     };
 
+    IAsyncEnumerable<TableEntity> QueryPrefixAsync(string runId, string prefix, CancellationToken ct)
+    {
+        // Prefix ranges: every key of a kind sorts between "prefix" and the prefix with its last character bumped.
+        var upper = prefix[..^1] + (char)(prefix[^1] + 1);
+        return Table.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey ge {prefix} and RowKey lt {upper}"), cancellationToken: ct);
+    }
+
+    static TableEntity PhaseEntity(string runId, ReviewPhaseStatus status, string? endedBy, int sampled, int minReviews, DateTimeOffset? deadline) =>
+        new(runId, PhaseKey)
+        {
+            ["Status"] = status.ToString(),
+            ["EndedBy"] = endedBy,
+            ["SampledItems"] = sampled,
+            ["MinReviewsPerItem"] = minReviews,
+            ["Deadline"] = deadline,
+        };
+
+    static ReviewPhase ToPhase(TableEntity e) => new(
+        Enum.Parse<ReviewPhaseStatus>(e.GetString("Status")!), e.GetString("EndedBy"), e.GetInt32("SampledItems") ?? 0,
+        e.GetInt32("MinReviewsPerItem") ?? 0, e.GetDateTimeOffset("Deadline"));
+
+    static ReviewItem ToItem(string runId, TableEntity e) => new(runId, e.RowKey, e.GetString("PairId")!,
+        e.GetBoolean("Flipped") ?? false, e.GetInt32("Reviewers") ?? 0, e.GetBoolean("Closed") ?? false);
+
     // Reviewer names are free text; hashing keeps them out of the RowKey's forbidden characters.
-    static string LabelKey(string itemId, string reviewer) => $"{itemId}_{StorageKeys.Hash(reviewer, 24)}";
+    static string LabelKey(string itemId, string reviewer) => $"{LabelPrefix}{itemId}_{StorageKeys.Hash(reviewer, 24)}";
 
-
+    static Task Backoff(int attempt, CancellationToken ct) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 + 10 * Math.Min(attempt, 10))), ct);
 }

@@ -8,6 +8,8 @@ public sealed record RevisionResult(string Critique, string Revised);
 /// <summary>Critiques a response and rewrites it; the rewrite becomes the preferred side of a revision pair.</summary>
 public sealed partial class ConstitutionalReviser(IChatClient chat)
 {
+    public const string Role = "reviser";
+
     private readonly IChatClient _chat = chat ?? throw new ArgumentNullException(nameof(chat));
 
     public async Task<RevisionResult> ReviseAsync(string prompt, string response, CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Xml;
 using SynthPref.Orchestration.Sampling;
+using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Runs;
 
@@ -11,41 +12,48 @@ public sealed record RunOptions(
     int? ReviewSampleSize = null,
     int? MinReviewsPerItem = null,
     string? ReviewDeadline = null,
-    int? Seed = null);
+    int? Seed = null,
+    bool? Cache = null);
 
 public static class RunOptionsParser
 {
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromDays(7);
     static readonly TimeSpan MaxDeadline = TimeSpan.FromDays(365);
 
-    /// <summary>Applies defaults and checks ranges; the seed falls back to one derived from the run id.</summary>
-    public static RunSettings Resolve(RunOptions? options, string runId, List<string> errors)
+    /// <summary>Applies defaults and checks ranges; the seed falls back to one derived from the run id, and the
+    /// judging window and generation size come from the host (<paramref name="judging"/>).</summary>
+    public static RunSettings Resolve(RunOptions? options, string runId, JudgingLimits judging, List<FieldError> errors)
     {
         options ??= new RunOptions();
         var deadline = DefaultDeadline;
         if (options.ReviewDeadline is { } text)
         {
             if (!TryParseDuration(text, out deadline))
-                errors.Add($"options.reviewDeadline: '{text}' is not an ISO-8601 duration such as P7D or PT30M.");
+                errors.Add(new("options.reviewDeadline", $"'{text}' is not an ISO-8601 duration such as P7D or PT30M."));
             else if (deadline <= TimeSpan.Zero || deadline > MaxDeadline)
-                errors.Add($"options.reviewDeadline: must be more than zero and at most P365D (got {text}).");
+                errors.Add(new("options.reviewDeadline", $"must be more than zero and at most P365D (got {text})."));
         }
         if (options.ReviewSampleSize is < 0)
-            errors.Add("options.reviewSampleSize: must be zero or more.");
+            errors.Add(new("options.reviewSampleSize", "must be zero or more."));
         if (options.MinReviewsPerItem is < 1)
-            errors.Add("options.minReviewsPerItem: must be at least 1.");
+            errors.Add(new("options.minReviewsPerItem", "must be at least 1."));
 
+        var swap = options.SwapPositions ?? true;
+        var critique = options.CritiqueRevise ?? true;
         return new RunSettings(
-            options.SwapPositions ?? true,
-            options.CritiqueRevise ?? true,
+            swap,
+            critique,
             options.ReviewSampleSize ?? 20,
             options.MinReviewsPerItem ?? 1,
             deadline,
-            options.Seed ?? (int)(StableHash.Fnv1a(runId) & 0x7FFFFFFF));
+            options.Seed ?? (int)(StableHash.Fnv1a(runId) & 0x7FFFFFFF),
+            options.Cache ?? true,
+            judging.WindowFor(swap, critique),
+            judging.ItemsPerGeneration);
     }
 
     /// <summary>Blob metadata keys are case-insensitive and string-valued; bad values are reported by key.</summary>
-    public static RunOptions FromMetadata(IDictionary<string, string> metadata, List<string> errors)
+    public static RunOptions FromMetadata(IDictionary<string, string> metadata, List<FieldError> errors)
     {
         var m = new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase);
         return new RunOptions(
@@ -54,7 +62,8 @@ public static class RunOptionsParser
             Int(m, "reviewSampleSize", errors),
             Int(m, "minReviewsPerItem", errors),
             m.GetValueOrDefault("reviewDeadline"),
-            Int(m, "seed", errors));
+            Int(m, "seed", errors),
+            Bool(m, "cache", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)
@@ -71,19 +80,19 @@ public static class RunOptionsParser
         }
     }
 
-    static bool? Bool(Dictionary<string, string> m, string key, List<string> errors)
+    static bool? Bool(Dictionary<string, string> m, string key, List<FieldError> errors)
     {
         if (!m.TryGetValue(key, out var text)) return null;
         if (bool.TryParse(text, out var value)) return value;
-        errors.Add($"metadata {key}: '{text}' is not true or false.");
+        errors.Add(new($"metadata {key}", $"'{text}' is not true or false."));
         return null;
     }
 
-    static int? Int(Dictionary<string, string> m, string key, List<string> errors)
+    static int? Int(Dictionary<string, string> m, string key, List<FieldError> errors)
     {
         if (!m.TryGetValue(key, out var text)) return null;
         if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
-        errors.Add($"metadata {key}: '{text}' is not an integer.");
+        errors.Add(new($"metadata {key}", $"'{text}' is not an integer."));
         return null;
     }
 }

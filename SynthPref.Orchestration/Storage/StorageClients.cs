@@ -56,20 +56,3 @@ public sealed class StorageClients
             await Tables.CreateTableIfNotExistsAsync(table, ct);
     }
 }
-
-public static class StorageNames
-{
-    /// <summary>Uploads here start runs (blob trigger).</summary>
-    public const string InputContainer = "synthpref-input";
-    /// <summary>Per-run working copies: the input as received and one blob per item.</summary>
-    public const string WorkContainer = "synthpref-runs";
-    public const string OutputContainer = "synthpref-output";
-
-    public const string RunsTable = "SynthPrefRuns";
-    public const string PairsTable = "SynthPrefPairs";
-    public const string ReviewItemsTable = "SynthPrefReviewItems";
-    public const string ReviewsTable = "SynthPrefReviews";
-
-    public static readonly string[] Containers = [InputContainer, WorkContainer, OutputContainer];
-    public static readonly string[] Tables = [RunsTable, PairsTable, ReviewItemsTable, ReviewsTable];
-}

@@ -26,7 +26,7 @@ public sealed class BlobTriggerTests(PipelineFixture fixture)
         // A non-JSONL upload is not input.
         await fixture.Container("synthpref-input").GetBlobClient($"notes-{tag}.txt").UploadAsync(BinaryData.FromString("hello"));
 
-        var expectedId = RunService.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString());
+        var expectedId = RunStarter.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString());
         var status = await fixture.Api.WaitForAsync(await fixture.Api.WaitForRunAsync(expectedId), "Completed");
         Assert.Equal("from-blob", status.GetProperty("name").GetString());
         Assert.Equal($"blob:synthpref-input/{name}", status.GetProperty("source").GetString());
@@ -44,7 +44,7 @@ public sealed class BlobTriggerTests(PipelineFixture fixture)
         {
             Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false", ["reviewSampleSize"] = "0" },
         });
-        var secondId = RunService.BlobRunId("synthpref-input", name, second.Value.ETag.ToString());
+        var secondId = RunStarter.BlobRunId("synthpref-input", name, second.Value.ETag.ToString());
         Assert.NotEqual(expectedId, secondId);
         await fixture.Api.WaitForAsync(await fixture.Api.WaitForRunAsync(secondId), "Completed");
         Assert.Equal(2, await RunsFromAsync(name));
@@ -59,7 +59,7 @@ public sealed class BlobTriggerTests(PipelineFixture fixture)
             BinaryData.FromString("""{"prompt":"p","response_a":"a","response_b":"b"}"""),
             new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["reviewSampleSize"] = "lots" } });
 
-        var runId = await fixture.Api.WaitForRunAsync(RunService.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString()));
+        var runId = await fixture.Api.WaitForRunAsync(RunStarter.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString()));
         var status = await fixture.Api.StatusAsync(runId);
         Assert.Equal("Failed", status.GetProperty("status").GetString());
         Assert.Contains("reviewSampleSize", status.GetProperty("error").GetString());

@@ -108,7 +108,7 @@ public sealed class InputValidationTests(PipelineFixture fixture)
         var blob = fixture.Container("synthpref-input").GetBlobClient($"bad-{tag}.jsonl");
         var upload = await blob.UploadAsync(BinaryData.FromString(jsonl));
 
-        var runId = RunService.BlobRunId("synthpref-input", $"bad-{tag}.jsonl", upload.Value.ETag.ToString());
+        var runId = RunStarter.BlobRunId("synthpref-input", $"bad-{tag}.jsonl", upload.Value.ETag.ToString());
         var status = await fixture.Api.WaitForAsync(await fixture.Api.WaitForRunAsync(runId), "Failed");
         var error = status.GetProperty("error").GetString()!;
         Assert.Contains($"bad-{tag}.jsonl", error);

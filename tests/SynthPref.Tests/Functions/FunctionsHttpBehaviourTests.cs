@@ -12,6 +12,7 @@ using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Hosting;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
+using SynthPref.Orchestration.Workflow;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.Functions;
@@ -32,7 +33,6 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
     GrpcChannel channel = null!;
     ServiceProvider services = null!;
     DurableTaskClient client = null!;
-    RunService runService = null!;
     RunsFunctions functions = null!;
 
     public async Task InitializeAsync()
@@ -63,11 +63,12 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
             .AddLogging()
             .AddProblemDetails()
             .AddSynthPrefCore(configuration)
-            .AddDurableTaskClient(b => b.UseGrpc(channel))
+            // host.json's defaultVersion stamps new runs under Functions; the host extension applies it to every start.
+            .AddDurableTaskClient(b => b.UseGrpc(channel).UseDefaultVersion(OrchestrationVersions.Current))
             .BuildServiceProvider();
         client = services.GetRequiredService<DurableTaskClient>();
-        runService = services.GetRequiredService<RunService>();
-        functions = new RunsFunctions(runService);
+        functions = new RunsFunctions(services.GetRequiredService<RunStarter>(), services.GetRequiredService<RunQueries>(),
+            services.GetRequiredService<ReviewService>());
     }
 
     public async Task DisposeAsync()
@@ -248,8 +249,8 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
         {
             Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false", ["reviewSampleSize"] = "0", ["name"] = "fn-blob" },
         });
-        var expectedId = RunService.BlobRunId(StorageNames.InputContainer, name, upload.Value.ETag.ToString());
-        var function = new BlobInputFunction(runService, NullLogger<BlobInputFunction>.Instance);
+        var expectedId = RunStarter.BlobRunId(StorageNames.InputContainer, name, upload.Value.ETag.ToString());
+        var function = new BlobInputFunction(services.GetRequiredService<RunStarter>(), NullLogger<BlobInputFunction>.Instance);
 
         await function.Run(blob, name, client, CancellationToken.None);
 
@@ -277,7 +278,7 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
         var notes = fixture.Container(StorageNames.InputContainer).GetBlobClient($"fn-notes-{tag}.txt");
         var notesUpload = await notes.UploadAsync(BinaryData.FromString("hello"));
         await function.Run(notes, notes.Name, client, CancellationToken.None);
-        var notesId = RunService.BlobRunId(StorageNames.InputContainer, notes.Name, notesUpload.Value.ETag.ToString());
+        var notesId = RunStarter.BlobRunId(StorageNames.InputContainer, notes.Name, notesUpload.Value.ETag.ToString());
         Assert.Null(await client.GetInstanceAsync(notesId));
     }
 

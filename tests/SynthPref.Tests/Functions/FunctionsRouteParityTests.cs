@@ -30,7 +30,9 @@ public sealed class FunctionsRouteParityTests
         var builder = WebApplication.CreateBuilder();
         // Registrations only, so the endpoint factory infers these parameters as services; nothing resolves them.
         builder.Services.AddSingleton<DurableTaskClient>(_ => throw new NotSupportedException());
-        builder.Services.AddSingleton<RunService>(_ => throw new NotSupportedException());
+        builder.Services.AddSingleton<RunStarter>(_ => throw new NotSupportedException());
+        builder.Services.AddSingleton<RunQueries>(_ => throw new NotSupportedException());
+        builder.Services.AddSingleton<ReviewService>(_ => throw new NotSupportedException());
         var app = builder.Build();
         app.MapRunsApi();
 

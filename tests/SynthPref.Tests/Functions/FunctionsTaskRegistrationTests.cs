@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SynthPref.Functions.Hosting;
 using SynthPref.Local.Extensions;
-using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Tests.Functions;
 
@@ -27,7 +27,7 @@ public sealed class FunctionsTaskRegistrationTests
         Assert.Equal(orchestrators, Names(functions, "Orchestrators"));
 
         var activities = Names(local, "Activities");
-        Assert.Equal(7, activities.Count);
+        Assert.Equal(6, activities.Count);
         Assert.Equal(activities, Names(functions, "Activities"));
     }
 

@@ -11,6 +11,9 @@ namespace SynthPref.Tests.Infrastructure;
 /// </summary>
 public sealed class PipelineFixture : IAsyncLifetime
 {
+    /// <summary>Small, so ordinary test runs continue as new too.</summary>
+    public const int ItemsPerGeneration = 25;
+
     readonly AzuriteFixture azurite = new();
 
     public FakeOpenAiServer Llm { get; private set; } = null!;
@@ -22,7 +25,10 @@ public sealed class PipelineFixture : IAsyncLifetime
     {
         await azurite.InitializeAsync();
         Llm = await FakeOpenAiServer.StartAsync(FakeJudgeResponder.Create(JudgePrompt.TryExtract));
-        Host = new LocalHostProcess(azurite.ConnectionString, Llm.BaseUrl, "e2e");
+        Host = new LocalHostProcess(azurite.ConnectionString, Llm.BaseUrl, "e2e", new Dictionary<string, string>
+        {
+            ["Judging__ItemsPerGeneration"] = ItemsPerGeneration.ToString(),
+        });
         await Host.StartAsync();
         Api = new SynthPrefApi(Host.CreateClient());
     }

@@ -11,7 +11,7 @@ namespace SynthPref.Tests.Llm;
 
 public sealed class ChatClientFactoryHttpTests
 {
-    private static IChatClient OpenAiCompatible(FakeOpenAiServer server, int maxConcurrency = 8, string model = "judge-model") =>
+    private static IChatClient OpenAiCompatible(FakeOpenAiServer server, int maxConcurrency = 8, string model = "judge-model", int maxRetries = 2) =>
         ChatClientFactory.Create(
             new LlmOptions
             {
@@ -20,6 +20,7 @@ public sealed class ChatClientFactoryHttpTests
                 Model = model,
                 MaxConcurrency = maxConcurrency,
                 TimeoutSeconds = 30,
+                MaxRetries = maxRetries,
             },
             JudgePrompt.TryExtract);
 

@@ -72,8 +72,7 @@ public class HtmlReportTests
         Assert.Contains("Warning: judge favours its own model&#39;s responses", html);
         Assert.Contains("Warning: judge favours plain responses", html);
 
-        // A run audited before these checks existed still renders.
-        html = HtmlReport.Render(report with { Bias = report.Bias with { SelfPreference = null, Format = null } });
+        html = HtmlReport.Render(report with { Bias = report.Bias with { SelfPreference = new(0, 0, null, false) } });
         Assert.Contains("<h2>Self-preference <span class=\"badge ok\">no data</span></h2>", html);
     }
 

@@ -6,16 +6,6 @@ namespace SynthPref.Tests.Unit;
 public sealed class LlmOptionsTests
 {
     [Fact]
-    public void Defaults_are_replay_with_sensible_limits()
-    {
-        var options = new LlmOptions();
-        Assert.Equal(LlmProvider.Replay, options.Provider);
-        Assert.Equal("gpt-4o-mini", options.Model);
-        Assert.Equal(8, options.MaxConcurrency);
-        Assert.Equal(120, options.TimeoutSeconds);
-    }
-
-    [Fact]
     public void Default_options_are_invalid_until_a_replay_file_is_named()
     {
         var errors = new LlmOptions().Validate();

@@ -39,6 +39,10 @@ internal static class ReportFactory
                 ["judge"] = AgreementCalculator.Stats(votes.Take(7).ToList()),
                 ["revision"] = AgreementCalculator.Stats(votes.Skip(7).ToList()),
             },
-            DatasetRows: 26);
+            DatasetRows: 26,
+            Cost: new CostReport(new Dictionary<string, TokenUsage>
+            {
+                ["judge"] = new(Requests: 60, Calls: 48, CacheHits: 12, InputTokens: 24_000, OutputTokens: 3_000),
+            }));
     }
 }

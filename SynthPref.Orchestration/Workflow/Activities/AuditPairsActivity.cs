@@ -1,7 +1,8 @@
 using Microsoft.DurableTask;
+using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Pairs;
 
-namespace SynthPref.Orchestration.Audit;
+namespace SynthPref.Orchestration.Workflow.Activities;
 
 public sealed class AuditPairsActivity(PairStore pairs) : TaskActivity<string, BiasReport>
 {

@@ -1,28 +1,30 @@
-using Microsoft.DurableTask;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
-using SynthPref.Orchestration.Runs;
 
 namespace SynthPref.Orchestration.Reporting;
 
-/// <summary>Labels are the ones the review loop received, not what storage holds by the time this runs.</summary>
-public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, string ReviewEndedBy,
-    IReadOnlyList<ReviewSubmitted> Labels, int FailedItems, string? FirstFailure);
+/// <summary>What the report takes from the run besides storage: its name, audit, why review ended, how items fared
+/// and what the LLM calls cost.</summary>
+public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, string ReviewEndedBy, int FailedItems, string? FirstFailure,
+    IReadOnlyDictionary<string, LlmUsage> Usage);
 
-/// <summary>Joins pairs and human labels into the agreement figures and writes report + dataset blobs.</summary>
-public sealed class BuildReportActivity(PairStore pairs, ReviewStore reviews, OutputStore output)
-    : TaskActivity<ReportRequest, RunResult>
+/// <summary>
+/// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
+/// storage once the review phase has ended, so they are exactly the labels that were accepted.
+/// </summary>
+public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputStore output)
 {
-    public override async Task<RunResult> RunAsync(TaskActivityContext context, ReportRequest request)
+    public async Task<ReportOutputs> BuildAsync(ReportInputs run, CancellationToken ct)
     {
-        var ct = CancellationToken.None;
-        var stored = await pairs.ListAsync(request.RunId, ct);
+        var stored = await pairs.ListAsync(run.RunId, ct);
         var byId = stored.ToDictionary(p => p.PairId);
-        var items = await reviews.ListItemsAsync(request.RunId, ct);
+        var items = await reviews.ListItemsAsync(run.RunId, ct);
         var itemsById = items.ToDictionary(i => i.ItemId);
-        var labelled = request.Labels
+        var labels = await reviews.ListLabelsAsync(run.RunId, ct);
+        var labelled = labels
             .Where(l => itemsById.ContainsKey(l.ItemId))
             .Select(l =>
             {
@@ -41,8 +43,8 @@ public sealed class BuildReportActivity(PairStore pairs, ReviewStore reviews, Ou
 
         var datasetLines = TrlDataset.ToJsonLines(stored).ToList();
         var report = new RunReport(
-            request.RunId,
-            request.Name,
+            run.RunId,
+            run.Name,
             new PairCounts(
                 stored.Count,
                 new Dictionary<string, int>
@@ -53,18 +55,20 @@ public sealed class BuildReportActivity(PairStore pairs, ReviewStore reviews, Ou
                 stored.Count(p => p.Verdict == Preference.Unparseable),
                 stored.Count(p => p.Verdict == Preference.Tie),
                 stored.Count(p => p.PositionInconsistent),
-                request.FailedItems,
-                request.FirstFailure),
-            request.Bias,
-            new ReviewCounts(items.Count, request.Labels.Select(l => l.Reviewer).Distinct().Count(), votes.Count, request.ReviewEndedBy),
+                run.FailedItems,
+                run.FirstFailure),
+            run.Bias,
+            new ReviewCounts(items.Count, labels.Where(l => itemsById.ContainsKey(l.ItemId)).Select(l => l.Reviewer).Distinct().Count(),
+                votes.Count, run.ReviewEndedBy),
             AgreementCalculator.Compute(votes),
             bySource,
-            datasetLines.Count);
+            datasetLines.Count,
+            new CostReport(run.Usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value))));
 
-        var json = await output.WriteAsync(request.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
-        var html = await output.WriteAsync(request.RunId, OutputStore.ReportHtmlName, HtmlReport.Render(report), "text/html; charset=utf-8", ct);
-        var dataset = await output.WriteAsync(request.RunId, OutputStore.DatasetName,
+        var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
+        var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, HtmlReport.Render(report), "text/html; charset=utf-8", ct);
+        var dataset = await output.WriteAsync(run.RunId, OutputStore.DatasetName,
             string.Concat(datasetLines.Select(l => l + "\n")), "application/x-ndjson", ct);
-        return new RunResult(request.RunId, stored.Count, request.FailedItems, datasetLines.Count, json, html, dataset);
+        return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset);
     }
 }

@@ -3,15 +3,15 @@ using SynthPref.Orchestration.Input;
 
 namespace SynthPref.Tests.Unit;
 
-public sealed class InputParserTests
+public sealed class InputReaderTests
 {
     private static InputParseResult Jsonl(params string[] lines) =>
-        InputParser.ParseJsonl(new StringReader(string.Join("\n", lines)));
+        InputReader.ParseJsonlAsync(string.Join("\n", lines), critiqueRevise: true).GetAwaiter().GetResult();
 
     private static InputParseResult Items(string json)
     {
         using var document = JsonDocument.Parse(json);
-        return InputParser.ParseItems(document.RootElement.Clone());
+        return InputReader.ParseItems(document.RootElement.Clone(), critiqueRevise: true);
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class InputParserTests
     [Fact]
     public void HandlesCrLfAndByteOrderMark()
     {
-        var result = InputParser.ParseJsonl(new StringReader("\uFEFF{\"prompt\":\"a\"}\r\n{\"prompt\":\"b\"}\r\n"));
+        var result = InputReader.ParseJsonlAsync("\uFEFF{\"prompt\":\"a\"}\r\n{\"prompt\":\"b\"}\r\n", critiqueRevise: true).GetAwaiter().GetResult();
 
         Assert.True(result.IsValid);
         Assert.Equal(["a", "b"], result.Items.Select(i => i.Prompt));
@@ -213,16 +213,16 @@ public sealed class InputParserTests
     [Fact]
     public void RejectsTextsOverTheStorageLimit()
     {
-        var third = InputParser.MaxTextChars / 3;
+        var third = InputLimits.MaxTextChars / 3;
         var atLimit = JsonSerializer.Serialize(new
         {
-            prompt = new string('p', InputParser.MaxTextChars - 2 * third),
+            prompt = new string('p', InputLimits.MaxTextChars - 2 * third),
             response_a = new string('a', third),
             response_b = new string('b', third),
         });
         var overLimit = JsonSerializer.Serialize(new
         {
-            prompt = new string('p', InputParser.MaxTextChars - 2 * third + 1),
+            prompt = new string('p', InputLimits.MaxTextChars - 2 * third + 1),
             response_a = new string('a', third),
             response_b = new string('b', third),
         });
@@ -278,13 +278,13 @@ public sealed class InputParserTests
             "line 1, field 'prompt': prompt is required\n" +
             "line 1, field 'id': bad\n" +
             "line 3, field '(line)': invalid JSON",
-            InputParser.FormatErrors(errors, "data.jsonl"));
+            InputJsonl.FormatErrors(errors, "data.jsonl"));
 
         Assert.Equal(
             "Input 'x' has 2 invalid line(s):\n" +
             "line 1, field 'prompt': prompt is required\n" +
             "... and 2 more",
-            InputParser.FormatErrors(errors, "x", max: 1));
+            InputJsonl.FormatErrors(errors, "x", max: 1));
     }
 
     [Fact]
@@ -296,8 +296,8 @@ public sealed class InputParserTests
             """{"prompt":"no id","model_b":"other"}""");
         Assert.True(original.IsValid);
 
-        var jsonl = InputParser.ToJsonl(original.Items);
-        var reparsed = InputParser.ParseJsonl(new StringReader(jsonl));
+        var jsonl = InputJsonl.ToJsonl(original.Items);
+        var reparsed = InputReader.ParseJsonlAsync(jsonl, critiqueRevise: true).GetAwaiter().GetResult();
 
         Assert.True(reparsed.IsValid);
         Assert.Equal([1, 3], original.Items.Select(i => i.Line));

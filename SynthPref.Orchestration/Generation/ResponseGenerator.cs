@@ -1,0 +1,31 @@
+using Microsoft.Extensions.AI;
+using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Llm;
+
+namespace SynthPref.Orchestration.Generation;
+
+/// <summary>
+/// For prompt-only items: two samples from the policy model become response_a and response_b.
+/// Different sampling seeds keep the two from collapsing into the same text.
+/// </summary>
+public sealed class ResponseGenerator(PolicyModel policy)
+{
+    public async Task<InputItem> GenerateAsync(InputItem item, CancellationToken ct)
+    {
+        var first = GenerateAsync(item.Prompt, seed: 1, ct);
+        var second = GenerateAsync(item.Prompt, seed: 2, ct);
+        var (a, b) = (await first, await second);
+        // The configured name first: it is what the self-preference audit compares with the judge's.
+        var model = policy.Name ?? a.ModelId ?? "policy";
+        return item with
+        {
+            ResponseA = a.Text,
+            ResponseB = b.Text,
+            ModelA = $"{model}#sample1",
+            ModelB = $"{model}#sample2",
+        };
+    }
+
+    Task<ChatResponse> GenerateAsync(string prompt, int seed, CancellationToken ct) =>
+        policy.Chat.GetResponseAsync([new ChatMessage(ChatRole.User, prompt)], new ChatOptions { Temperature = 1.0f, Seed = seed }, ct);
+}

@@ -1,0 +1,68 @@
+namespace SynthPref.Orchestration.Input;
+
+/// <summary>What loading found: the item counts by kind, or why the run cannot start.</summary>
+public sealed record LoadedInput(int Items, int ToGenerate, int ReviseOnly, string? Error)
+{
+    public static LoadedInput Failed(string error) => new(0, 0, 0, error);
+}
+
+/// <summary>
+/// Validates a run's whole input before any LLM call, streaming, so memory stays flat however large it is, and
+/// writes the manifest the items are read back through. Nothing is written for an input with any bad line.
+/// </summary>
+public sealed class InputLoader(InputStore store)
+{
+    /// <summary>Errors kept for the message; all are counted.</summary>
+    const int ErrorsKept = 50;
+
+    public async Task<LoadedInput> LoadAsync(string runId, string inputBlob, string inputName, bool critiqueRevise,
+        InputOptions limits, IProgress<int>? progress, CancellationToken ct)
+    {
+        await using var stream = await store.OpenInputAsync(inputBlob, ct);
+        if (stream is null)
+            return LoadedInput.Failed($"Input '{inputName}' ({inputBlob}) does not exist.");
+
+        var validator = new InputValidator(critiqueRevise);
+        var entries = new List<ManifestEntry>();
+        var kept = new List<InputError>();
+        var lineErrors = new List<InputError>();
+        int totalErrors = 0, invalidLines = 0, toGenerate = 0, reviseOnly = 0, index = 0;
+        await foreach (var line in JsonlLines.ReadAsync(stream, limits.MaxLineBytes, ct))
+        {
+            if (line.IsBlank) continue;
+            if (index == limits.MaxItems)
+                return LoadedInput.Failed($"Input '{inputName}' has more than {limits.MaxItems} items, the limit (Input:MaxItems).");
+            lineErrors.Clear();
+            var item = InputReader.ParseLine(line, index, validator, lineErrors, limits.MaxLineBytes);
+            index++;
+            if (item is null)
+            {
+                invalidLines++;
+                totalErrors += lineErrors.Count;
+                kept.AddRange(lineErrors.Take(ErrorsKept - kept.Count));
+                continue;
+            }
+            if (totalErrors > 0) continue; // the input is refused anyway; only its errors still matter
+            entries.Add(new ManifestEntry(line.Offset, line.Length, line.Number));
+            if (item.NeedsGeneration) toGenerate++;
+            else if (!item.HasBothResponses) reviseOnly++;
+            if (index % 10_000 == 0) progress?.Report(index);
+        }
+
+        if (totalErrors > 0)
+            return LoadedInput.Failed(InputJsonl.FormatErrors(kept, inputName, ErrorsKept, totalErrors, invalidLines));
+        if (entries.Count == 0)
+            return LoadedInput.Failed($"Input '{inputName}' has no items.");
+        await store.WriteManifestAsync(runId, new InputManifest(entries.ToArray()), ct);
+        return new LoadedInput(entries.Count, toGenerate, reviseOnly, null);
+    }
+}
+
+/// <summary>Host limits on one input (section <c>Input</c>).</summary>
+public sealed class InputOptions
+{
+    public const string SectionName = "Input";
+
+    public int MaxItems { get; set; } = 1_000_000;
+    public int MaxLineBytes { get; set; } = InputReader.DefaultMaxLineBytes;
+}

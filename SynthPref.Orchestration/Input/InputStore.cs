@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Caching.Memory;
+using SynthPref.Orchestration.Storage;
+
+namespace SynthPref.Orchestration.Input;
+
+/// <summary>
+/// A run's input in blobs, so the orchestration passes only references: the run's own copy of its input, and the
+/// manifest that says where each item is in it.
+/// </summary>
+public sealed class InputStore(StorageClients storage) : IDisposable
+{
+    // A manifest never changes once written, so each host reads it once per run. 16 bytes an item: 64 MiB holds
+    // the manifests of four million items.
+    readonly MemoryCache manifests = new(new MemoryCacheOptions { SizeLimit = 64L * 1024 * 1024 });
+
+    BlobContainerClient Work => storage.Container(StorageNames.WorkContainer);
+
+    public static string InputPath(string runId) => $"{runId}/input.jsonl";
+    static string ManifestPath(string runId) => $"{runId}/manifest.bin";
+    static string WorkReference(string runId) => $"{StorageNames.WorkContainer}/{InputPath(runId)}";
+
+    /// <summary>Stores inline input for a run and returns its "container/path" reference.</summary>
+    public async Task<string> SaveInputAsync(string runId, IEnumerable<InputItem> items, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        InputJsonl.Write(items, buffer);
+        buffer.Position = 0;
+        await Work.GetBlobClient(InputPath(runId)).UploadAsync(buffer, overwrite: true, ct);
+        return WorkReference(runId);
+    }
+
+    /// <summary>
+    /// Copies "container/path" into the run's own input blob, so a later overwrite or delete of the source
+    /// cannot change what the run reads. With an ETag, only that version is copied.
+    /// </summary>
+    public async Task<SnapshotResult> SnapshotInputAsync(string runId, string reference, string? etag, CancellationToken ct)
+    {
+        if (!BlobReference.TryParse(reference, out var container, out var path))
+            return SnapshotResult.Problem($"'{reference}' must have the form 'container/path.jsonl'.");
+        try
+        {
+            var source = storage.Container(container).GetBlobClient(path);
+            var options = new BlobOpenReadOptions(allowModifications: false)
+            {
+                Conditions = etag is null ? null : new BlobRequestConditions { IfMatch = new ETag(etag) },
+            };
+            await using var read = await source.OpenReadAsync(options, ct);
+            await Work.GetBlobClient(InputPath(runId)).UploadAsync(read, overwrite: true, ct);
+            return new SnapshotResult(WorkReference(runId), null);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return SnapshotResult.Problem($"blob '{reference}' does not exist.");
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return SnapshotResult.Problem($"blob '{reference}' was replaced before its run started; the newer upload is a run of its own.");
+        }
+        catch (RequestFailedException e) when (e.Status == 400)
+        {
+            return SnapshotResult.Problem($"'{reference}' is not a valid blob name ({e.ErrorCode}).");
+        }
+    }
+
+    /// <summary>Opens "container/path"; null when the blob does not exist.</summary>
+    public async Task<Stream?> OpenInputAsync(string reference, CancellationToken ct)
+    {
+        if (!BlobReference.TryParse(reference, out var container, out var path))
+            throw new ArgumentException($"Blob reference '{reference}' must have the form 'container/path'.", nameof(reference));
+        try
+        {
+            return await storage.Container(container).GetBlobClient(path).OpenReadAsync(cancellationToken: ct);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public async Task WriteManifestAsync(string runId, InputManifest manifest, CancellationToken ct) =>
+        await Work.GetBlobClient(ManifestPath(runId)).UploadAsync(BinaryData.FromBytes(manifest.ToBytes()), overwrite: true, ct);
+
+    /// <summary>Item <paramref name="index"/> of a loaded run: one ranged read of the input copy.</summary>
+    public async Task<InputItem> ReadItemAsync(string runId, int index, bool critiqueRevise, CancellationToken ct)
+    {
+        var manifest = await ManifestAsync(runId, ct);
+        if ((uint)index >= (uint)manifest.Count)
+            throw new ArgumentOutOfRangeException(nameof(index), $"Run {runId} has {manifest.Count} items, not {index + 1}.");
+        var entry = manifest[index];
+        var content = await Work.GetBlobClient(InputPath(runId)).DownloadContentAsync(
+            new BlobDownloadOptions { Range = new HttpRange(entry.Offset, entry.Length) }, ct);
+        var errors = new List<InputError>();
+        using var document = JsonDocument.Parse(content.Value.Content.ToMemory());
+        return new InputValidator(critiqueRevise).Validate(document.RootElement, entry.Line, index, errors)
+               ?? throw new InvalidDataException($"Item {index} of run {runId} no longer validates: {string.Join("; ", errors)}");
+    }
+
+    async Task<InputManifest> ManifestAsync(string runId, CancellationToken ct) =>
+        (await manifests.GetOrCreateAsync(runId, async entry =>
+        {
+            var content = await Work.GetBlobClient(ManifestPath(runId)).DownloadContentAsync(ct);
+            var manifest = InputManifest.FromBytes(content.Value.Content.ToMemory().Span);
+            entry.Size = manifest.SizeInBytes;
+            entry.SlidingExpiration = TimeSpan.FromMinutes(30);
+            return manifest;
+        }))!;
+
+    public void Dispose() => manifests.Dispose();
+}
+
+/// <summary>The run's own input reference, or why it could not be made.</summary>
+public sealed record SnapshotResult(string? Reference, string? Error)
+{
+    public static SnapshotResult Problem(string error) => new(null, error);
+}

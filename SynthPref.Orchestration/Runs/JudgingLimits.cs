@@ -1,0 +1,30 @@
+namespace SynthPref.Orchestration.Runs;
+
+/// <summary>Section "Judging": how many items a run keeps in flight, and how many it judges per durable generation.</summary>
+public sealed class JudgingOptions
+{
+    public const string SectionName = "Judging";
+
+    /// <summary>Items in flight per run; 0 follows the LLM concurrency (see <see cref="JudgingLimits.WindowFor"/>).</summary>
+    public int Window { get; set; }
+
+    /// <summary>Items judged before the orchestration continues as new with a fresh history. Larger means fewer
+    /// drains of the window, smaller means cheaper replays; 500 keeps both small next to a judge call.</summary>
+    public int ItemsPerGeneration { get; set; } = 500;
+}
+
+/// <summary>The judging limits a run is started with: its window and generation size.</summary>
+public sealed record JudgingLimits(int Window, int LlmConcurrency, int ItemsPerGeneration)
+{
+    /// <summary>
+    /// A fixed window, or one that follows the LLM concurrency: enough items that every concurrency slot is busy
+    /// with half as many calls again queued behind them, so a finished item's slot never waits for the orchestrator.
+    /// An item runs its judge calls (two with swap) and its critique side by side.
+    /// </summary>
+    public int WindowFor(bool swapPositions, bool critiqueRevise)
+    {
+        if (Window > 0) return Window;
+        var callsPerItem = (swapPositions ? 2 : 1) + (critiqueRevise ? 1 : 0);
+        return Math.Max(1, (int)Math.Ceiling(1.5 * LlmConcurrency / callsPerItem));
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.DurableTask;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Sampling;
+
+namespace SynthPref.Orchestration.Workflow.Activities;
+
+/// <summary>Draws the seeded review sample and opens the phase in storage, where labels are checked against it.</summary>
+public sealed class OpenReviewActivity(PairStore pairs, ReviewStore reviews) : TaskActivity<OpenReviewRequest, ReviewOpened>
+{
+    public override async Task<ReviewOpened> RunAsync(TaskActivityContext context, OpenReviewRequest request)
+    {
+        var sample = ReviewSample.Draw(request.RunId, await pairs.ListAsync(request.RunId, CancellationToken.None),
+            request.SampleSize, request.Seed);
+        if (sample.Count == 0)
+        {
+            await reviews.CloseAsync(request.RunId, "nothing-to-review", CancellationToken.None);
+            return new ReviewOpened(0, ClosedEarly: false);
+        }
+        var opened = await reviews.OpenAsync(request.RunId, sample, request.MinReviewsPerItem,
+            new DateTimeOffset(request.Deadline, TimeSpan.Zero), CancellationToken.None);
+        return new ReviewOpened(sample.Count, ClosedEarly: !opened);
+    }
+}

@@ -1,0 +1,131 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Pairs;
+
+namespace SynthPref.Orchestration.Workflow;
+
+public sealed class InvalidInputException(string message) : Exception(message);
+
+/// <summary>
+/// input → pairs → audit → sample → reviews → report. Deterministic: every decision comes from the run input,
+/// activity results and external events; time only from the context. It carries references and counters; items,
+/// pairs and labels live in storage.
+/// </summary>
+public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
+{
+    public override async Task<RunResult> RunAsync(TaskOrchestrationContext context, RunInput run)
+    {
+        OrchestrationVersions.EnsureVersioned(context);
+        var log = context.CreateReplaySafeLogger<RunOrchestrator>();
+        var judging = run.Judging;
+        if (judging is null)
+        {
+            context.SetCustomStatus(new RunProgress(RunStatus.Loading));
+            var loaded = await context.LoadInputAsync(new LoadInputRequest(run.RunId, run.InputBlob, run.InputName, run.Settings.CritiqueRevise));
+            if (loaded.Error is not null)
+                throw new InvalidInputException(loaded.Error);
+            judging = new JudgingState(loaded.Items, 0, 0, 0, null, new Dictionary<string, LlmUsage>(), 0);
+        }
+
+        if (judging.NextItem < judging.Items)
+        {
+            judging = await JudgeAsync(context, run, judging);
+            if (judging.NextItem < judging.Items)
+            {
+                // A fresh history keeps replay cost flat however many items a run has.
+                context.ContinueAsNew(run with { Judging = judging with { Generation = judging.Generation + 1 } });
+                return null!;
+            }
+        }
+
+        if (judging.PairsWritten == 0 && judging.FailedItems > 0)
+            throw new InvalidOperationException(
+                $"No pair was written: {judging.FailedItems} of {judging.Items} items failed. First error: {judging.FirstFailure}");
+        if (judging.FailedItems > 0)
+            log.LogWarning("Run {RunId}: {Failed} of {Total} items failed; first: {Error}",
+                run.RunId, judging.FailedItems, judging.Items, judging.FirstFailure);
+
+        var progress = Progress(RunStatus.Auditing, judging, judging.Items);
+        context.SetCustomStatus(progress);
+        var bias = await context.AuditPairsAsync(run.RunId);
+
+        var endedBy = await ReviewAsync(context, run, progress);
+        context.SetCustomStatus(progress with { Phase = RunStatus.Reporting });
+        var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging));
+        log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy);
+        return new RunResult(run.RunId, report.Pairs, judging.FailedItems, report.DatasetRows, report.ReportJson, report.ReportHtml, report.Dataset);
+    }
+
+    /// <summary>
+    /// A sliding window: <see cref="RunSettings.Window"/> items in flight, the next started as each one finishes, so
+    /// one slow item holds up nothing but itself. After <see cref="RunSettings.ItemsPerGeneration"/> items the window
+    /// drains and the caller continues as new, carrying only counters and the next index.
+    /// </summary>
+    static async Task<JudgingState> JudgeAsync(TaskOrchestrationContext context, RunInput run, JudgingState state)
+    {
+        var settings = run.Settings;
+        var generationEnd = Math.Min(state.Items, state.NextItem + settings.ItemsPerGeneration);
+        var inFlight = new Dictionary<Task<ItemResult>, int>(settings.Window);
+        var next = state.NextItem;
+        var done = state.NextItem;
+
+        void Fill()
+        {
+            for (; next < generationEnd && inFlight.Count < settings.Window; next++)
+                inFlight.Add(context.ProcessItemAsync(new ItemRequest(run.RunId, next, settings.ForItems)), next);
+        }
+
+        Fill();
+        context.SetCustomStatus(Progress(RunStatus.Judging, state, done));
+        while (inFlight.Count > 0)
+        {
+            var finished = await Task.WhenAny(inFlight.Keys);
+            var index = inFlight[finished];
+            inFlight.Remove(finished);
+            ItemResult result;
+            try
+            {
+                result = await finished;
+            }
+            catch (TaskFailedException e)
+            {
+                // Failed outside the LLM after the durable retries (storage down, say); the item counts as failed.
+                result = new ItemResult(0, 1, $"item {index}: {e.FailureDetails.ErrorMessage}", new Dictionary<string, LlmUsage>());
+            }
+            state = state.Add(result);
+            done++;
+            Fill();
+            context.SetCustomStatus(Progress(RunStatus.Judging, state, done));
+        }
+        return state with { NextItem = next };
+    }
+
+    /// <summary>
+    /// Labels go to storage, not to this orchestration: it waits only for the phase to end, by the last needed label,
+    /// by a close, or at the deadline, and then closes it in storage, where the report reads the labels as they stood.
+    /// </summary>
+    static async Task<string> ReviewAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress)
+    {
+        var settings = run.Settings;
+        var deadlineAt = context.CurrentUtcDateTime.Add(settings.ReviewDeadline);
+        var opened = await context.OpenReviewAsync(new OpenReviewRequest(
+            run.RunId, settings.ReviewSampleSize, settings.Seed, settings.MinReviewsPerItem, deadlineAt));
+        if (opened.SampledItems == 0) return "nothing-to-review";
+        if (opened.ClosedEarly) return "closed";
+
+        context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = opened.SampledItems, ReviewDeadline = deadlineAt });
+        using var timerCancel = new CancellationTokenSource();
+        var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
+        var complete = context.WaitForExternalEvent<bool>(RunEvents.ReviewsComplete);
+        var closed = context.WaitForExternalEvent<bool>(RunEvents.ReviewClosed);
+        var first = await Task.WhenAny(complete, closed, deadline);
+        if (first != deadline) timerCancel.Cancel();
+        var reason = first == complete ? "complete" : first == closed ? "closed" : "deadline";
+        // Storage keeps the first reason given, so a close that raced the deadline is reported as what it was.
+        return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
+    }
+
+    static RunProgress Progress(RunStatus phase, JudgingState state, int done) =>
+        new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage));
+}
