@@ -32,6 +32,9 @@ public static class DurableBackendExtensions
         {
             StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),
             TaskHubName = options.HubName,
+            // The backend names a worker by its machine by default; two hosts on one machine would then share
+            // partition leases as if they were one, and neither could tell its work from the other's.
+            WorkerId = $"{Environment.MachineName}-{Environment.ProcessId}",
             PartitionCount = options.PartitionCount,
             MaxQueuePollingInterval = TimeSpan.FromSeconds(options.MaxQueuePollingSeconds),
             WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(options.VisibilityTimeoutSeconds),

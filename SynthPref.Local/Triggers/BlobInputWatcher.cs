@@ -6,8 +6,9 @@ using SynthPref.Orchestration.Storage;
 namespace SynthPref.Local.Triggers;
 
 /// <summary>
-/// The local stand-in for the Functions BlobTrigger on synthpref-input: it polls the container and starts a
-/// run per (name, ETag). The run id is derived from both, so restarts and repeated polls never start twice.
+/// The local stand-in for the Functions BlobTrigger on synthpref-input (<c>BlobTrigger:Container</c>): it polls the
+/// container and starts a run per (name, ETag). The run id is derived from both, so restarts and repeated polls
+/// never start twice.
 /// </summary>
 public sealed class BlobInputWatcher(
     StorageClients storage,
@@ -23,7 +24,9 @@ public sealed class BlobInputWatcher(
         // Off for a host that shares storage with another one but must not take its uploads (tests, a second hub).
         if (!configuration.GetValue("BlobTrigger:Enabled", true)) return;
         var interval = TimeSpan.FromSeconds(configuration.GetValue("BlobTrigger:PollSeconds", 2.0));
-        var container = storage.Container(StorageNames.InputContainer);
+        var containerName = configuration["BlobTrigger:Container"] is { Length: > 0 } configured ? configured : StorageNames.InputContainer;
+        var container = storage.Container(containerName);
+        await container.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -33,7 +36,7 @@ public sealed class BlobInputWatcher(
                     if (!blob.Name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)) continue;
                     var key = $"{blob.Name}|{blob.Properties.ETag}";
                     if (handled.Contains(key)) continue;
-                    await StartAsync(blob, stoppingToken);
+                    await StartAsync(containerName, blob, stoppingToken);
                     handled.Add(key);
                 }
             }
@@ -43,15 +46,15 @@ public sealed class BlobInputWatcher(
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "Polling {Container} failed; retrying in {Interval}", StorageNames.InputContainer, interval);
+                logger.LogWarning(e, "Polling {Container} failed; retrying in {Interval}", containerName, interval);
             }
             await Task.Delay(interval, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
         }
     }
 
-    async Task StartAsync(BlobItem blob, CancellationToken ct)
+    async Task StartAsync(string container, BlobItem blob, CancellationToken ct)
     {
-        var outcome = await runs.StartFromBlobAsync(client, StorageNames.InputContainer, blob.Name,
+        var outcome = await runs.StartFromBlobAsync(client, container, blob.Name,
             blob.Properties.ETag?.ToString() ?? "", blob.Metadata ?? new Dictionary<string, string>(), ct);
         if (outcome.Kind != OutcomeKind.Ok)
             logger.LogError("Blob {Blob} was not started: {Detail} {Errors}", blob.Name, outcome.Detail, string.Join("; ", outcome.Errors ?? []));

@@ -1,0 +1,247 @@
+using System.Net;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs.Models;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Runs;
+using SynthPref.Tests.Infrastructure;
+
+namespace SynthPref.Tests.EndToEnd;
+
+/// <summary>The storage-first core: the response cache, failure-aware retries, labels that never reach the
+/// orchestration, uploads refused for configuration, and two hosts sharing one run.</summary>
+[Collection(PipelineCollection.Name)]
+public sealed class DurableCoreTests(PipelineFixture fixture)
+{
+    static object[] Items(string tag, int count) => Enumerable.Range(0, count).Select(i => (object)new
+    {
+        id = $"i{i}", prompt = $"{tag} prompt {i}", category = $"c{i % 3}",
+        response_a = $"answer {i} with some more words", response_b = $"answer {i}",
+    }).ToArray();
+
+    [Fact]
+    public async Task A_rerun_of_the_same_input_is_answered_from_the_cache_and_the_report_counts_it()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var body = new { items = Items(tag, 6), options = new { critiqueRevise = true, reviewSampleSize = 0 } };
+
+        var first = await fixture.Api.StartAsync(body);
+        await fixture.Api.WaitForAsync(first.RunId, "Completed");
+        var judgeCalls = fixture.JudgeCallsFor(tag);
+        var critiques = CritiqueCalls(tag);
+        Assert.Equal(12, judgeCalls);
+        Assert.Equal(6, critiques);
+
+        var second = await fixture.Api.StartAsync(body);
+        var done = await fixture.Api.WaitForAsync(second.RunId, "Completed");
+
+        // Not one call again: every judge, critique and revision answer comes from the cache.
+        Assert.Equal(judgeCalls, fixture.JudgeCallsFor(tag));
+        Assert.Equal(critiques, CritiqueCalls(tag));
+        var llm = done.GetProperty("progress").GetProperty("llm");
+        Assert.Equal(0, llm.GetProperty("calls").GetInt32());
+        Assert.Equal(24, llm.GetProperty("cacheHits").GetInt32());
+        var tokens = (await fixture.Api.ReportAsync(second.RunId)).GetProperty("cost").GetProperty("tokens");
+        Assert.Equal(12, tokens.GetProperty(PairwiseJudge.Role).GetProperty("cacheHits").GetInt32());
+        Assert.Equal(0, tokens.GetProperty(PairwiseJudge.Role).GetProperty("calls").GetInt32());
+        Assert.Equal(12, tokens.GetProperty(ConstitutionalReviser.Role).GetProperty("requests").GetInt32());
+
+        // The first run paid for its calls, and its tokens are the provider's own counts.
+        var paid = (await fixture.Api.ReportAsync(first.RunId)).GetProperty("cost").GetProperty("tokens").GetProperty(PairwiseJudge.Role);
+        Assert.Equal(12, paid.GetProperty("calls").GetInt32());
+        Assert.True(paid.GetProperty("inputTokens").GetInt64() > 0);
+
+        // Both runs produced the same dataset.
+        Assert.Equal((await fixture.Api.DatasetAsync(first.RunId)).Select(r => r.GetRawText()),
+            (await fixture.Api.DatasetAsync(second.RunId)).Select(r => r.GetRawText()));
+    }
+
+    [Fact]
+    public async Task With_cache_off_a_run_pays_for_every_call_again()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var items = Items(tag, 3);
+        await fixture.Api.WaitForAsync((await fixture.Api.StartAsync(new { items, options = new { critiqueRevise = false, reviewSampleSize = 0 } })).RunId, "Completed");
+        Assert.Equal(6, fixture.JudgeCallsFor(tag));
+
+        var uncached = await fixture.Api.StartAsync(new { items, options = new { critiqueRevise = false, reviewSampleSize = 0, cache = false } });
+        var done = await fixture.Api.WaitForAsync(uncached.RunId, "Completed");
+
+        Assert.Equal(12, fixture.JudgeCallsFor(tag));
+        Assert.Equal(6, done.GetProperty("progress").GetProperty("llm").GetProperty("calls").GetInt32());
+        Assert.Equal(0, done.GetProperty("progress").GetProperty("llm").GetProperty("cacheHits").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_permanent_failure_is_called_once_and_a_rate_limit_is_ridden_out()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var run = await fixture.Api.StartAsync(new
+        {
+            items = new object[]
+            {
+                // The fake critic answers 400 for this item: no layer may ask again.
+                new { id = "critic-down", prompt = $"{tag} {FakeJudgeResponder.NoCritiqueMarker}", response_a = "[[good]] a", response_b = "b" },
+            },
+            options = new { reviewSampleSize = 0 },
+        });
+        var done = await fixture.Api.WaitForAsync(run.RunId, "Completed");
+
+        Assert.Equal(1, CritiqueCalls(tag));
+        Assert.Equal(1, done.GetProperty("progress").GetProperty("failedItems").GetInt32());
+        Assert.Contains("HTTP 400", done.GetProperty("progress").GetProperty("failedItems").ToString() + (await fixture.Api.ReportAsync(run.RunId))
+            .GetProperty("pairs").GetProperty("firstFailure").GetString());
+    }
+
+    [Fact]
+    public async Task Labels_never_reach_the_orchestration_so_its_history_does_not_grow_with_them()
+    {
+        async Task<int> HistoryRowsAfterAsync(int reviewers, int relabels)
+        {
+            var tag = Guid.NewGuid().ToString("N")[..8];
+            var run = await fixture.Api.StartAsync(new { items = Items(tag, 2), options = new { critiqueRevise = false, reviewSampleSize = 2, minReviewsPerItem = 100 } });
+            await fixture.Api.WaitForAsync(run.RunId, "AwaitingReview");
+            var items = await fixture.Api.ReviewItemsAsync(run);
+            var accepted = 0;
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, reviewers).SelectMany(r => items.SelectMany(i => Enumerable.Range(0, relabels).Select(k => (r, i, k)))),
+                new ParallelOptions { MaxDegreeOfParallelism = 8 },
+                async (label, _) =>
+                {
+                    var response = await fixture.Api.ReviewAsync(run.RunId, run.ReviewToken,
+                        new { itemId = label.i.ItemId, reviewer = $"r{label.r}", preference = label.k % 2 == 0 ? "first" : "tie" });
+                    Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+                    Interlocked.Increment(ref accepted);
+                });
+            Assert.Equal(HttpStatusCode.Accepted, (await fixture.Api.CloseAsync(run.RunId, run.ReviewToken)).StatusCode);
+            await fixture.Api.WaitForAsync(run.RunId, "Completed");
+            var review = (await fixture.Api.ReportAsync(run.RunId)).GetProperty("review");
+            Assert.Equal(reviewers * items.Length, review.GetProperty("votes").GetInt32());
+            Assert.Equal(reviewers, review.GetProperty("reviewers").GetInt32());
+            return await HistoryRowsAsync(run.RunId);
+        }
+
+        var few = await HistoryRowsAfterAsync(reviewers: 1, relabels: 1);
+        var many = await HistoryRowsAfterAsync(reviewers: 40, relabels: 3);
+        Assert.Equal(few, many);
+    }
+
+    [Fact]
+    public async Task An_upload_refused_for_configuration_stays_refused_with_its_own_reason()
+    {
+        // A container only these hosts watch, so the shared host never sees the upload.
+        const string container = "synthpref-refusal-test";
+        var name = $"refused-{Guid.NewGuid():N}.jsonl";
+        var watch = new Dictionary<string, string> { ["BlobTrigger__Container"] = container, ["BlobTrigger__PollSeconds"] = "0.3" };
+        var badJudge = new Dictionary<string, string>(watch)
+        {
+            ["Llm__Provider"] = "Replay",
+            ["Llm__ReplayFile"] = "/nonexistent/replay.jsonl",
+        };
+        string runId;
+        await using (var refusing = fixture.CreateHost("refusing" + Guid.NewGuid().ToString("N")[..6], fixture.Llm.BaseUrl, badJudge))
+        {
+            await refusing.StartAsync();
+            using var api = new SynthPrefApi(refusing.CreateClient());
+            var upload = await fixture.Container(container).GetBlobClient(name).UploadAsync(BinaryData.FromString(
+                """{"prompt":"p","response_a":"a","response_b":"b"}"""),
+                new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false", ["reviewSampleSize"] = "0" } });
+            runId = await api.WaitForRunAsync(RunStarter.BlobRunId(container, name, upload.Value.ETag.ToString()));
+            var refused = await api.StatusAsync(runId);
+            Assert.Equal("Failed", refused.GetProperty("status").GetString());
+            Assert.Contains("/nonexistent/replay.jsonl", refused.GetProperty("error").GetString());
+        }
+
+        // Restarted with a working judge, the watcher sees the same upload again: it stays refused, and the live
+        // upload is never read.
+        await using var working = fixture.CreateHost("working" + Guid.NewGuid().ToString("N")[..6], fixture.Llm.BaseUrl, watch);
+        await working.StartAsync();
+        using var workingApi = new SynthPrefApi(working.CreateClient());
+        var marker = $"zz-marker-{Guid.NewGuid():N}.jsonl"; // listed after the refused upload
+        var again = await fixture.Container(container).GetBlobClient(marker).UploadAsync(BinaryData.FromString(
+            """{"prompt":"p","response_a":"a","response_b":"b"}"""),
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false", ["reviewSampleSize"] = "0" } });
+        // A later upload started means the watcher has been over the container, the refused one included.
+        await workingApi.WaitForAsync(await workingApi.WaitForRunAsync(
+            RunStarter.BlobRunId(container, marker, again.Value.ETag.ToString())), "Completed");
+        var status = await workingApi.StatusAsync(runId);
+        Assert.Equal("Failed", status.GetProperty("status").GetString());
+        Assert.Contains("/nonexistent/replay.jsonl", status.GetProperty("error").GetString());
+        Assert.Empty(await fixture.PairRowsAsync(runId));
+        Assert.False(await fixture.Container("synthpref-runs").GetBlobClient($"{runId}/input.jsonl").ExistsAsync());
+
+        // Uploading it again is a new version, and a new run, which starts.
+        var reupload = await fixture.Container(container).GetBlobClient(name).UploadAsync(BinaryData.FromString(
+            """{"prompt":"p","response_a":"a","response_b":"b"}"""),
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false", ["reviewSampleSize"] = "0" } });
+        var rerun = await workingApi.WaitForRunAsync(RunStarter.BlobRunId(container, name, reupload.Value.ETag.ToString()));
+        Assert.NotEqual(runId, rerun);
+        await workingApi.WaitForAsync(rerun, "Completed");
+    }
+
+    [Fact]
+    public async Task Two_hosts_on_one_task_hub_share_one_runs_items_with_exact_counts()
+    {
+        var hub = "scale" + Guid.NewGuid().ToString("N")[..8];
+        // Each host calls its own judge endpoint, so the split of the work is visible.
+        var responder = FakeJudgeResponder.Create(JudgePrompt.TryExtract);
+        await using var judgeA = await FakeOpenAiServer.StartAsync(async (r, ct) => { await Task.Delay(100, ct); return responder(r); });
+        await using var judgeB = await FakeOpenAiServer.StartAsync(async (r, ct) => { await Task.Delay(100, ct); return responder(r); });
+        var settings = new Dictionary<string, string>
+        {
+            ["DurableTask__PartitionCount"] = "2",
+            ["BlobTrigger__Enabled"] = "false",
+            ["Llm__MaxConcurrency"] = "4",
+        };
+        await using var hostA = fixture.CreateHost(hub, judgeA.BaseUrl, settings);
+        await using var hostB = fixture.CreateHost(hub, judgeB.BaseUrl, settings);
+        await Task.WhenAll(hostA.StartAsync(), hostB.StartAsync());
+        using var api = new SynthPrefApi(hostA.CreateClient());
+        // Partitions move between hosts until their leases settle, and a move mid-episode can deliver an activity twice
+        // (harmless for pairs, which are upserts, but it would blur the call counts this test checks).
+        await WaitForPartitionsSplitAsync(hub, hosts: 2);
+
+        const int items = 60;
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var run = await api.StartAsync(new { items = Items(tag, items), options = new { critiqueRevise = false, reviewSampleSize = 0, cache = false } });
+        var done = await api.WaitForAsync(run.RunId, "Completed");
+
+        Assert.Equal(items, done.GetProperty("progress").GetProperty("pairsWritten").GetInt32());
+        Assert.Equal(items, (await fixture.PairRowsAsync(run.RunId)).Count);
+        Assert.Equal(2 * items, judgeA.Requests.Count + judgeB.Requests.Count);
+        Assert.True(judgeA.Requests.Count > 0 && judgeB.Requests.Count > 0,
+            $"both hosts should have judged items: {judgeA.Requests.Count} and {judgeB.Requests.Count}");
+        // The other host answers for the run too.
+        using var apiB = new SynthPrefApi(hostB.CreateClient());
+        Assert.Equal("Completed", (await apiB.StatusAsync(run.RunId)).GetProperty("status").GetString());
+    }
+
+    async Task WaitForPartitionsSplitAsync(string hub, int hosts)
+    {
+        var until = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < until)
+        {
+            var partitions = new List<TableEntity>();
+            await foreach (var p in fixture.Table(hub + "Partitions").QueryAsync<TableEntity>())
+                partitions.Add(p);
+            var owners = partitions.Select(p => p.GetString("CurrentOwner")).ToList();
+            if (owners.All(o => o is not null) && owners.Distinct().Count() == hosts
+                && partitions.All(p => string.IsNullOrEmpty(p.GetString("NextOwner"))))
+                return;
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"The partitions of hub {hub} were never split between {hosts} hosts.");
+    }
+
+    int CritiqueCalls(string tag) => fixture.Llm.Requests.Count(r =>
+        r.Messages.LastOrDefault(m => m.Role == "user")?.Text.StartsWith(CritiquePrompts.CritiqueMarker, StringComparison.Ordinal) == true
+        && r.Messages.Any(m => m.Text.Contains(tag, StringComparison.Ordinal)));
+
+    async Task<int> HistoryRowsAsync(string runId)
+    {
+        var rows = 0;
+        await foreach (var _ in fixture.Table("e2eHistory").QueryAsync<TableEntity>(e => e.PartitionKey == runId, select: ["RowKey"]))
+            rows++;
+        return rows;
+    }
+}
