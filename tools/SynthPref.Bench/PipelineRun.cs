@@ -35,7 +35,8 @@ public sealed record PipelineResult(
     int StatusPolls,
     StorageCounts CalibrationRequests,
     int CalibrationPolls,
-    CpuUsage Cpu)
+    CpuUsage Cpu,
+    JudgeLoad JudgeLoad)
 {
     /// <summary>Storage requests the bench's own status polls caused during the run (estimated from the calibration polls).</summary>
     public (double Blob, double Queue, double Table, double Total) PollRequests
@@ -111,6 +112,8 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
         var cpuBefore = Cpu();
 
         var watch = Stopwatch.StartNew();
+        using var sampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var sampler = JudgeSampler.RunAsync(llm, concurrency, watch, Path.Combine(logDir, "judge-timeline.csv"), sampling.Token);
         using var post = await http.PostAsJsonAsync("/api/runs", new
         {
             name = $"bench-{items.Count}",
@@ -139,6 +142,8 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
                 throw new BenchException($"Run {runId} was still {phase} after {RunDeadline.TotalMinutes:0} minutes: {status.ToJsonString()}");
         }
         watch.Stop();
+        await sampling.CancelAsync();
+        var judgeLoad = await sampler;
 
         var judgeCalls = llm.ChatRequests;
         var peakInFlight = llm.PeakInFlight;
@@ -167,7 +172,8 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             polls,
             perPoll,
             CalibrationPolls,
-            cpu);
+            cpu,
+            judgeLoad);
     }
 
     ChildProcess StartAzurite(string bin, string service, int port) =>
@@ -225,5 +231,50 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             if (row.GetString("ExecutionId") is { } execution) executions.Add(execution);
         }
         return new HistoryCounts(rows, started, executions.Count);
+    }
+}
+
+/// <summary>How busy the fake judge was during the run: calls in flight, sampled every 50 ms.</summary>
+public sealed record JudgeLoad(int Samples, double MeanInFlight, double IdleShare, double SaturatedShare, TimeSpan FirstCall, TimeSpan LastCall);
+
+static class JudgeSampler
+{
+    static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Samples until cancelled; writes the timeline (seconds since the POST, calls in flight, calls so far) to a CSV file.</summary>
+    public static async Task<JudgeLoad> RunAsync(FakeOpenAiServer llm, int concurrency, Stopwatch clock, string csvPath, CancellationToken ct)
+    {
+        await Task.Yield();
+        var timeline = new System.Text.StringBuilder("seconds,in_flight,calls\n");
+        int samples = 0, idle = 0, saturated = 0;
+        double sum = 0;
+        TimeSpan? first = null;
+        var last = TimeSpan.Zero;
+        var lastCalls = 0L;
+        using var timer = new PeriodicTimer(Interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                var inFlight = llm.InFlight;
+                var calls = llm.ChatRequests;
+                var at = clock.Elapsed;
+                samples++;
+                sum += inFlight;
+                if (inFlight == 0) idle++;
+                if (inFlight >= concurrency) saturated++;
+                if (calls > 0) first ??= at;
+                if (calls != lastCalls) last = at;
+                lastCalls = calls;
+                timeline.Append(System.FormattableString.Invariant($"{at.TotalSeconds:0.00},{inFlight},{calls}\n"));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await File.WriteAllTextAsync(csvPath, timeline.ToString(), CancellationToken.None);
+        return samples == 0
+            ? new JudgeLoad(0, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero)
+            : new JudgeLoad(samples, sum / samples, (double)idle / samples, (double)saturated / samples, first ?? TimeSpan.Zero, last);
     }
 }

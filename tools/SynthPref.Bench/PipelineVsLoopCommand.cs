@@ -145,6 +145,10 @@ public static class PipelineVsLoopCommand
         Console.WriteLine($"  ratio SynthPref/loop {wall / r.Loop.Wall.TotalSeconds:0.00}x; physical limit {Limit(r.CallsNeeded, latency, concurrency):0.0} s " +
                           $"({r.CallsNeeded} calls x {latency.TotalMilliseconds:0} ms / {concurrency})");
         Console.WriteLine($"  judge calls made {p.JudgeCalls} of {r.CallsNeeded} needed; {p.JudgeCalls / wall:0.0} calls/s; peak {p.PeakInFlight} in flight at the fake");
+        var load = p.JudgeLoad;
+        Console.WriteLine($"  fake judge load (50 ms samples): mean {load.MeanInFlight:0.0} of {concurrency} in flight ({load.MeanInFlight / concurrency:P0}); " +
+                          $"nothing in flight {load.IdleShare:P0} of the time; all {concurrency} in flight {load.SaturatedShare:P0}; " +
+                          $"first call at {load.FirstCall.TotalSeconds:0.0} s, last new call at {load.LastCall.TotalSeconds:0.0} s");
         Console.WriteLine($"  host peak RSS {p.PeakRssKib / 1024.0:0} MiB");
         Console.WriteLine($"  history rows {p.History.Rows} (OrchestratorStarted {p.History.OrchestratorStarted}, executions {p.History.Executions})");
         Console.WriteLine($"  storage requests {s.Total} = blob {s.Blob} + queue {s.Queue} + table {s.Table}; " +
