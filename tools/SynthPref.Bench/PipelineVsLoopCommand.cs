@@ -108,11 +108,14 @@ public static class PipelineVsLoopCommand
                 Console.WriteLine();
                 Console.WriteLine($"== {size} items: {needed} judge calls needed ==");
                 llm.ResetCounters();
+                var (machineBefore, ownBefore) = (CpuUsage.MachineBusy(), System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime);
                 var loop = await PlainLoop.RunAsync(items, llm.BaseUrl, concurrency, swap, ct);
+                var loopOthers = CpuUsage.MachineBusy() - machineBefore - (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - ownBefore);
                 if (loop.Calls != needed || loop.Unparseable > 0 || loop.Expected != needed)
                     throw new BenchException($"plain loop: {loop.Calls} calls of {needed}, {loop.Unparseable} unparseable, {loop.Expected} as expected");
                 Console.WriteLine($"plain loop   {loop.Wall.TotalSeconds,8:0.0} s  {loop.Calls} calls, {loop.Calls / loop.Wall.TotalSeconds:0.0} calls/s, " +
-                                  $"peak {llm.PeakInFlight} in flight at the fake; every verdict as expected");
+                                  $"peak {llm.PeakInFlight} in flight at the fake; every verdict as expected; " +
+                                  $"other processes on the machine used {Math.Max(0, loopOthers.TotalSeconds):0.0} CPU s meanwhile");
 
                 var logDir = Path.Combine(keepLogs ?? scratch, $"size-{size}");
                 if (Directory.Exists(logDir)) Directory.Delete(logDir, recursive: true);
@@ -159,7 +162,8 @@ public static class PipelineVsLoopCommand
         Console.WriteLine($"  CPU during the run (s): host {cpu.Host.TotalSeconds:0.0}, azurite {cpu.Azurite.TotalSeconds:0.0} " +
                           $"(blob {cpu.Blob.TotalSeconds:0.0}, queue {cpu.Queue.TotalSeconds:0.0}, table {cpu.Table.TotalSeconds:0.0}), " +
                           $"bench+fake {cpu.Bench.TotalSeconds:0.0}; {Environment.ProcessorCount} cores x {wall:0.0} s = {Environment.ProcessorCount * wall:0.0} available " +
-                          $"({(cpu.Host + cpu.Azurite + cpu.Bench).TotalSeconds / (Environment.ProcessorCount * wall):P0} busy)");
+                          $"({(cpu.Host + cpu.Azurite + cpu.Bench).TotalSeconds / (Environment.ProcessorCount * wall):P0} busy); " +
+                          $"other processes on the machine {Math.Max(0, cpu.Others.TotalSeconds):0.0}");
     }
 
     static void PrintSummary(List<SizeResult> results, TimeSpan latency, int concurrency)
