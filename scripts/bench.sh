@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Throughput and memory of the whole pipeline on the local host: every PandaLM item (999) judged in both
-# orders by the Replay provider, so the figures measure SynthPref and the durable backend, not a model.
-# Prints items/s from upload to report and the host's peak resident memory.
+# Part 1 (always): SynthPref's whole pipeline against a plain loop of the same judge calls. A fake OpenAI judge with
+# a fixed latency answers both; the pipeline runs on fresh in-memory Azurite processes and the real local host,
+# one fresh set per size. Prints, per size, wall times against the physical limit, judge calls, host peak RSS,
+# history rows and storage requests per item, then a summary table and the scaling ratio.
+#   Knobs: BENCH_SIZES (1000,2000,10000), BENCH_LATENCY_MS (200), BENCH_CONCURRENCY (32), BENCH_SWAP (true),
+#          BENCH_KEEP_LOGS (a folder for the host and Azurite logs).
+# Part 2 (optional, ~30 s): every PandaLM item (999) judged in both orders by the Replay provider, upload to
+# report. Runs when ../shared/data/pandalm exists; BENCH_REPLAY=0 skips it.
 source "$(dirname "$0")/common.sh"
-
-COUNT="${BENCH_COUNT:-999}"
-PORT="${BENCH_PORT:-7081}"
-DATA="${DEMO_DATA:-../shared/data/pandalm}"
-WORK="$(mktemp -d)"
 
 ensure_azurite
 build_solution
 
+echo "==> pipeline vs plain loop"
+args=(pipeline-vs-loop --sizes "${BENCH_SIZES:-1000,2000,10000}" --latency-ms "${BENCH_LATENCY_MS:-200}"
+      --concurrency "${BENCH_CONCURRENCY:-32}" --swap "${BENCH_SWAP:-true}" --repo-root "$ROOT")
+[ -z "${BENCH_KEEP_LOGS:-}" ] || args+=(--keep-logs "$BENCH_KEEP_LOGS")
+dotnet tools/SynthPref.Bench/bin/Release/net10.0/SynthPref.Bench.dll "${args[@]}"
+
+DATA="${DEMO_DATA:-../shared/data/pandalm}"
+if [ "${BENCH_REPLAY:-1}" = "0" ]; then exit 0; fi
+if [ ! -d "$DATA" ]; then echo "==> replay benchmark skipped: no PandaLM data at $DATA"; exit 0; fi
+
+echo "==> replay judge, PandaLM"
+COUNT="${BENCH_COUNT:-999}"
+PORT="$(free_port)"
+WORK="$(mktemp -d)"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -39,4 +53,4 @@ dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll run --host "h
 end=$(date +%s.%N)
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$host/status")
 awk -v n="$COUNT" -v s="$start" -v e="$end" -v kb="$peak" 'BEGIN {
-  printf "bench: %d items, %d judge calls, %.1f s upload to report, %.1f items/s, host peak RSS %.0f MiB\n", n, 2*n, e-s, n/(e-s), kb/1024 }'
+  printf "replay bench: %d items, %d judge calls, %.1f s upload to report, %.1f items/s, host peak RSS %.0f MiB\n", n, 2*n, e-s, n/(e-s), kb/1024 }'

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using SynthPref.FakeLlm;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;

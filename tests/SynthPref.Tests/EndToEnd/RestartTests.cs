@@ -1,3 +1,4 @@
+using SynthPref.FakeLlm;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Tests.Infrastructure;
 

@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using SynthPref.FakeLlm;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Storage;
 

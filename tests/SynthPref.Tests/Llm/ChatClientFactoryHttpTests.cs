@@ -1,9 +1,10 @@
-using SynthPref.Orchestration.Judging;
 using System.ClientModel;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.AI;
+using SynthPref.FakeLlm;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Tests.Infrastructure;
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using SynthPref.Orchestration.Llm;
 
-namespace SynthPref.Tests.Infrastructure;
+namespace SynthPref.FakeLlm;
 
 /// <summary>
 /// A deterministic judge/critic decided by the request content alone, so many tests can share one server.

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace SynthPref.Tests.Infrastructure;
+namespace SynthPref.FakeLlm;
 
 public sealed record FakeMessage(string Role, string Text);
 
@@ -40,6 +40,9 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<FakeRequest> _requests = new();
     private long _nextId;
+    private long _chatRequests;
+    private long _inFlight;
+    private long _peakInFlight;
 
     private FakeOpenAiServer(WebApplication app, Func<FakeChatRequest, CancellationToken, Task<FakeReply>> responder)
     {
@@ -57,6 +60,34 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     public Uri RootUrl { get; private set; } = null!;
 
     public IReadOnlyList<FakeRequest> Requests => _requests.ToArray();
+
+    /// <summary>
+    /// A fixed delay awaited before each answer (after the request is read), standing in for model latency.
+    /// The delay honours the request's cancellation. Zero by default; may be changed between calls.
+    /// </summary>
+    public TimeSpan Latency { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Whether each request is kept in <see cref="Requests"/>. True by default (the tests read them); a benchmark
+    /// sending tens of thousands of prompts turns it off and reads the counters instead.
+    /// </summary>
+    public bool RecordRequests { get; set; } = true;
+
+    /// <summary>Chat completion requests received since the start or the last <see cref="ResetCounters"/>.</summary>
+    public long ChatRequests => Interlocked.Read(ref _chatRequests);
+
+    /// <summary>Chat completion requests being handled right now.</summary>
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <summary>The most requests handled at once since the start or the last <see cref="ResetCounters"/>.</summary>
+    public long PeakInFlight => Interlocked.Read(ref _peakInFlight);
+
+    /// <summary>Zeroes <see cref="ChatRequests"/> and sets <see cref="PeakInFlight"/> to what is in flight now.</summary>
+    public void ResetCounters()
+    {
+        Interlocked.Exchange(ref _chatRequests, 0);
+        Interlocked.Exchange(ref _peakInFlight, Interlocked.Read(ref _inFlight));
+    }
 
     public static Task<FakeOpenAiServer> StartAsync(Func<FakeChatRequest, FakeReply> responder) =>
         StartAsync((request, _) => Task.FromResult(responder(request)));
@@ -89,6 +120,26 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext ctx, string? deployment)
     {
+        Interlocked.Increment(ref _chatRequests);
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        for (var peak = Interlocked.Read(ref _peakInFlight); inFlight > peak; peak = Interlocked.Read(ref _peakInFlight))
+        {
+            if (Interlocked.CompareExchange(ref _peakInFlight, inFlight, peak) == peak)
+                break;
+        }
+
+        try
+        {
+            await AnswerAsync(ctx, deployment);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext ctx, string? deployment)
+    {
         JsonNode? body;
         try
         {
@@ -119,7 +170,11 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
         var model = deployment ?? obj["model"]?.GetValue<string>() ?? "";
         var stream = obj["stream"]?.GetValue<bool>() ?? false;
-        _requests.Enqueue(new FakeRequest(ctx.Request.Path, model, messages, stream, DateTimeOffset.UtcNow));
+        if (RecordRequests)
+            _requests.Enqueue(new FakeRequest(ctx.Request.Path, model, messages, stream, DateTimeOffset.UtcNow));
+
+        if (Latency > TimeSpan.Zero)
+            await Task.Delay(Latency, ctx.RequestAborted);
 
         var reply = await Responder(new FakeChatRequest(model, messages), ctx.RequestAborted);
         if (reply.Text is null)

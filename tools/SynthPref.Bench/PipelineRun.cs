@@ -1,0 +1,295 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using SynthPref.FakeLlm;
+
+namespace SynthPref.Bench;
+
+public readonly record struct StorageCounts(long Blob, long Queue, long Table)
+{
+    public long Total => Blob + Queue + Table;
+    public static StorageCounts operator -(StorageCounts a, StorageCounts b) => new(a.Blob - b.Blob, a.Queue - b.Queue, a.Table - b.Table);
+}
+
+public readonly record struct CpuUsage(TimeSpan Host, TimeSpan Blob, TimeSpan Queue, TimeSpan Table, TimeSpan Bench, TimeSpan Machine)
+{
+    public TimeSpan Azurite => Blob + Queue + Table;
+
+    /// <summary>CPU the rest of the machine used meanwhile (other work on the box skews the figures).</summary>
+    public TimeSpan Others => Machine - Host - Azurite - Bench;
+
+    public static CpuUsage operator -(CpuUsage a, CpuUsage b) =>
+        new(a.Host - b.Host, a.Blob - b.Blob, a.Queue - b.Queue, a.Table - b.Table, a.Bench - b.Bench, a.Machine - b.Machine);
+
+    /// <summary>Busy CPU time of the whole machine (all cores, everything but idle and iowait), from /proc/stat.</summary>
+    public static TimeSpan MachineBusy()
+    {
+        var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // cpu user nice system idle iowait irq softirq steal ...
+        long Field(int i) => i < cpu.Length ? long.Parse(cpu[i]) : 0;
+        var busy = Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8);
+        return TimeSpan.FromSeconds(busy / 100.0);
+    }
+}
+
+public sealed record HistoryCounts(int Rows, int OrchestratorStarted, int Executions);
+
+public sealed record PipelineResult(
+    string RunId,
+    TimeSpan Wall,
+    int Pairs,
+    int FailedItems,
+    long JudgeCalls,
+    long PeakInFlight,
+    long PeakRssKib,
+    HistoryCounts History,
+    StorageCounts Storage,
+    int StatusPolls,
+    StorageCounts CalibrationRequests,
+    int CalibrationPolls,
+    CpuUsage Cpu,
+    JudgeLoad JudgeLoad)
+{
+    /// <summary>Storage requests the bench's own status polls caused during the run (estimated from the calibration polls).</summary>
+    public (double Blob, double Queue, double Table, double Total) PollRequests
+    {
+        get
+        {
+            double Scale(long calibrated) => (double)calibrated * StatusPolls / CalibrationPolls;
+            var (b, q, t) = (Scale(CalibrationRequests.Blob), Scale(CalibrationRequests.Queue), Scale(CalibrationRequests.Table));
+            return (b, q, t, b + q + t);
+        }
+    }
+}
+
+/// <summary>
+/// One SynthPref run on a fresh set of Azurite processes and a fresh local host (child processes), timed from
+/// POST /api/runs to status Completed.
+/// </summary>
+public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concurrency, bool swap, string logDir)
+{
+    const string DevKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    const string HubName = "bench";
+    const int CalibrationPolls = 20;
+    static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    static readonly TimeSpan RunDeadline = TimeSpan.FromHours(1);
+
+    public async Task<PipelineResult> RunAsync(IReadOnlyList<BenchItem> items, CancellationToken ct)
+    {
+        Directory.CreateDirectory(logDir);
+        var bin = Path.Combine(repoRoot, "node_modules", ".bin");
+        var hostDll = Path.Combine(repoRoot, "SynthPref.Local", "bin", "Release", "net10.0", "SynthPref.Local.dll");
+        if (!File.Exists(Path.Combine(bin, "azurite-blob")))
+            throw new BenchException($"Azurite is not installed in {bin}: run 'npm ci' in {repoRoot}.");
+        if (!File.Exists(hostDll))
+            throw new BenchException($"{hostDll} is missing: build the solution in Release first.");
+
+        var (blobPort, queuePort, tablePort, hostPort) = (Ports.Free(), Ports.Free(), Ports.Free(), Ports.Free());
+        using var blob = StartAzurite(bin, "blob", blobPort);
+        using var queue = StartAzurite(bin, "queue", queuePort);
+        using var table = StartAzurite(bin, "table", tablePort);
+        foreach (var (service, port) in new[] { (blob, blobPort), (queue, queuePort), (table, tablePort) })
+            await Ports.WaitOpenAsync(port, service, TimeSpan.FromSeconds(60), ct);
+
+        var storage =
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
+            $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;" +
+            $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
+        var hostUrl = $"http://127.0.0.1:{hostPort}";
+        using var host = ChildProcess.Start("SynthPref.Local", "dotnet", [hostDll, "--urls", hostUrl], Path.Combine(logDir, "host.log"),
+            new Dictionary<string, string>
+            {
+                ["AzureWebJobsStorage"] = storage,
+                ["Llm__Provider"] = "OpenAICompatible",
+                ["Llm__Endpoint"] = llm.BaseUrl.ToString().TrimEnd('/'),
+                ["Llm__Model"] = "fake-judge",
+                ["Llm__MaxConcurrency"] = concurrency.ToString(),
+                ["DurableTask__MaxConcurrentActivities"] = concurrency.ToString(),
+                ["DurableTask__MaxQueuePollingSeconds"] = "1",
+                ["BlobTrigger__Enabled"] = "false",
+                ["DurableTask__HubName"] = HubName,
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+            workingDirectory: Path.GetDirectoryName(hostDll));
+
+        using var http = new HttpClient { BaseAddress = new Uri(hostUrl), Timeout = TimeSpan.FromMinutes(5) };
+        await WaitHealthyAsync(http, host, ct);
+
+        // Everything is up and idle: snapshot, then start the clock at the POST.
+        CpuUsage Cpu() => new(host.CpuTime(), blob.CpuTime(), queue.CpuTime(), table.CpuTime(),
+            Process.GetCurrentProcess().TotalProcessorTime, CpuUsage.MachineBusy());
+        StorageCounts Lines() => new(blob.LogLines(), queue.LogLines(), table.LogLines());
+        llm.ResetCounters();
+        var linesBefore = Lines();
+        var cpuBefore = Cpu();
+
+        var watch = Stopwatch.StartNew();
+        using var sampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var sampler = JudgeSampler.RunAsync(llm, concurrency, watch, Path.Combine(logDir, "judge-timeline.csv"), sampling.Token);
+        using var post = await http.PostAsJsonAsync("/api/runs", new
+        {
+            name = $"bench-{items.Count}",
+            items,
+            options = new { swapPositions = swap, critiqueRevise = false, reviewSampleSize = 0 },
+        }, ct);
+        if (!post.IsSuccessStatusCode)
+            throw new BenchException($"POST /api/runs answered {(int)post.StatusCode}: {await post.Content.ReadAsStringAsync(ct)}");
+        var runId = (await post.Content.ReadFromJsonAsync<JsonObject>(ct))?["runId"]?.GetValue<string>()
+            ?? throw new BenchException("POST /api/runs answered without a runId");
+
+        JsonObject status;
+        var polls = 0;
+        while (true)
+        {
+            await Task.Delay(PollInterval, ct);
+            if (host.HasExited)
+                throw new BenchException($"SynthPref.Local exited with {host.ExitCode} during run {runId}:\n{host.LogTail()}");
+            status = await GetStatusAsync(http, runId, ct);
+            polls++;
+            var phase = status["status"]?.GetValue<string>();
+            if (phase == "Completed") break;
+            if (phase == "Failed")
+                throw new BenchException($"Run {runId} failed after {watch.Elapsed.TotalSeconds:0.0} s: {status["error"]}\n{host.LogTail()}");
+            if (watch.Elapsed > RunDeadline)
+                throw new BenchException($"Run {runId} was still {phase} after {RunDeadline.TotalMinutes:0} minutes: {status.ToJsonString()}");
+        }
+        watch.Stop();
+        await sampling.CancelAsync();
+        var judgeLoad = await sampler;
+
+        var judgeCalls = llm.ChatRequests;
+        var peakInFlight = llm.PeakInFlight;
+        var cpu = Cpu() - cpuBefore;
+        var lines = Lines() - linesBefore;
+        var peakRss = host.PeakRssKib();
+
+        // What one status poll costs in storage requests, so the bench's own polling can be told apart.
+        var calibrationStart = Lines();
+        for (var i = 0; i < CalibrationPolls; i++)
+            await GetStatusAsync(http, runId, ct);
+        var perPoll = Lines() - calibrationStart;
+
+        var history = await CountHistoryAsync(storage, runId, ct);
+        var progress = status["progress"];
+        return new PipelineResult(
+            runId,
+            watch.Elapsed,
+            Pairs: progress?["pairsWritten"]?.GetValue<int>() ?? -1,
+            FailedItems: progress?["failedItems"]?.GetValue<int>() ?? -1,
+            judgeCalls,
+            peakInFlight,
+            peakRss,
+            history,
+            lines,
+            polls,
+            perPoll,
+            CalibrationPolls,
+            cpu,
+            judgeLoad);
+    }
+
+    ChildProcess StartAzurite(string bin, string service, int port) =>
+        ChildProcess.Start($"azurite-{service}", Path.Combine(bin, $"azurite-{service}"),
+            [
+                $"--{service}Host", "127.0.0.1", $"--{service}Port", port.ToString(),
+                "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
+            ],
+            Path.Combine(logDir, $"azurite-{service}.log"),
+            workingDirectory: logDir);
+
+    static async Task WaitHealthyAsync(HttpClient http, ChildProcess host, CancellationToken ct)
+    {
+        var until = DateTime.UtcNow.AddSeconds(120);
+        var last = "";
+        while (DateTime.UtcNow < until)
+        {
+            if (host.HasExited)
+                throw new BenchException($"SynthPref.Local exited with {host.ExitCode} before it was healthy:\n{host.LogTail()}");
+            try
+            {
+                using var response = await http.GetAsync("/api/health", ct);
+                if (response.IsSuccessStatusCode) return;
+                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}";
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(200, ct);
+        }
+        throw new BenchException($"SynthPref.Local was not healthy within 120 s (last: {last}):\n{host.LogTail()}");
+    }
+
+    static async Task<JsonObject> GetStatusAsync(HttpClient http, string runId, CancellationToken ct)
+    {
+        using var response = await http.GetAsync($"/api/runs/{runId}", ct);
+        var body = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode)
+            throw new BenchException($"GET /api/runs/{runId} answered {(int)response.StatusCode}: {body}");
+        return JsonNode.Parse(body) as JsonObject ?? throw new BenchException($"GET /api/runs/{runId} answered {body}");
+    }
+
+    /// <summary>Rows of the task hub's History table for the run's instance (PartitionKey = instance id = run id).</summary>
+    static async Task<HistoryCounts> CountHistoryAsync(string storage, string runId, CancellationToken ct)
+    {
+        var table = new TableClient(storage, $"{HubName}History");
+        int rows = 0, started = 0;
+        var executions = new HashSet<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>($"PartitionKey eq '{runId.Replace("'", "''")}'",
+                           select: ["PartitionKey", "RowKey", "EventType", "ExecutionId"], cancellationToken: ct))
+        {
+            rows++;
+            if (row.GetString("EventType") == "OrchestratorStarted") started++;
+            if (row.GetString("ExecutionId") is { } execution) executions.Add(execution);
+        }
+        return new HistoryCounts(rows, started, executions.Count);
+    }
+}
+
+/// <summary>How busy the fake judge was during the run: calls in flight, sampled every 50 ms.</summary>
+public sealed record JudgeLoad(int Samples, double MeanInFlight, double IdleShare, double SaturatedShare, TimeSpan FirstCall, TimeSpan LastCall);
+
+static class JudgeSampler
+{
+    static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Samples until cancelled; writes the timeline (seconds since the POST, calls in flight, calls so far) to a CSV file.</summary>
+    public static async Task<JudgeLoad> RunAsync(FakeOpenAiServer llm, int concurrency, Stopwatch clock, string csvPath, CancellationToken ct)
+    {
+        await Task.Yield();
+        var timeline = new System.Text.StringBuilder("seconds,in_flight,calls\n");
+        int samples = 0, idle = 0, saturated = 0;
+        double sum = 0;
+        TimeSpan? first = null;
+        var last = TimeSpan.Zero;
+        var lastCalls = 0L;
+        using var timer = new PeriodicTimer(Interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                var inFlight = llm.InFlight;
+                var calls = llm.ChatRequests;
+                var at = clock.Elapsed;
+                samples++;
+                sum += inFlight;
+                if (inFlight == 0) idle++;
+                if (inFlight >= concurrency) saturated++;
+                if (calls > 0) first ??= at;
+                if (calls != lastCalls) last = at;
+                lastCalls = calls;
+                timeline.Append(System.FormattableString.Invariant($"{at.TotalSeconds:0.00},{inFlight},{calls}\n"));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await File.WriteAllTextAsync(csvPath, timeline.ToString(), CancellationToken.None);
+        return samples == 0
+            ? new JudgeLoad(0, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero)
+            : new JudgeLoad(samples, sum / samples, (double)idle / samples, (double)saturated / samples, first ?? TimeSpan.Zero, last);
+    }
+}

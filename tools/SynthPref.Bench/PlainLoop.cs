@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using Microsoft.Extensions.AI;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Pairs;
+
+namespace SynthPref.Bench;
+
+public sealed record LoopResult(int Calls, TimeSpan Wall, int Expected, int Unparseable);
+
+/// <summary>
+/// The baseline: the judge calls SynthPref makes for each item (the same prompt, options, client and parser), in a
+/// plain Parallel.ForEachAsync with no storage and no orchestration.
+/// </summary>
+public static class PlainLoop
+{
+    public static async Task<LoopResult> RunAsync(IReadOnlyList<BenchItem> items, Uri llmBaseUrl, int concurrency, bool swap, CancellationToken ct)
+    {
+        using var chat = ChatClientFactory.Create(
+            new LlmOptions
+            {
+                Provider = LlmProvider.OpenAICompatible,
+                Endpoint = llmBaseUrl.ToString().TrimEnd('/'),
+                Model = "fake-judge",
+                MaxConcurrency = concurrency,
+            },
+            JudgePrompt.TryExtract);
+
+        var calls = 0;
+        var expected = 0;
+        var unparseable = 0;
+        var watch = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
+            async (item, token) =>
+            {
+                // Both orders at once, as PairwiseJudge does; the client's limiter bounds calls in flight.
+                var aLonger = WordCount(item.ResponseA) > WordCount(item.ResponseB);
+                var forward = JudgeAsync(chat, item.Prompt, item.ResponseA, item.ResponseB, token);
+                var swapped = swap ? JudgeAsync(chat, item.Prompt, item.ResponseB, item.ResponseA, token) : null;
+                Tally(await forward, aLonger ? Preference.A : Preference.B);
+                if (swapped is not null)
+                    Tally(await swapped, aLonger ? Preference.B : Preference.A);
+            });
+        watch.Stop();
+        return new LoopResult(calls, watch.Elapsed, expected, unparseable);
+
+        void Tally(ParsedVerdict? verdict, Preference want)
+        {
+            Interlocked.Increment(ref calls);
+            if (verdict is null) Interlocked.Increment(ref unparseable);
+            else if (verdict.Preference == want) Interlocked.Increment(ref expected);
+        }
+    }
+
+    static async Task<ParsedVerdict?> JudgeAsync(IChatClient chat, string query, string first, string second, CancellationToken ct)
+    {
+        var response = await chat.GetResponseAsync(JudgePrompt.Build(query, first, second), new ChatOptions { Temperature = 0 }, ct);
+        return VerdictParser.Parse(response.Text);
+    }
+
+    static int WordCount(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+}
