@@ -4,6 +4,7 @@ using Azure.Storage.Blobs.Models;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Runs;
+using SynthPref.FakeLlm;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
