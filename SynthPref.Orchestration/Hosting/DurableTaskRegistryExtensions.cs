@@ -10,7 +10,7 @@ public static class DurableTaskRegistryExtensions
     public static DurableTaskRegistry AddSynthPrefTasks(this DurableTaskRegistry registry) => registry
         .AddOrchestrator<RunOrchestrator>()
         .AddActivity<LoadInputActivity>()
-        .AddActivity<ProcessItemActivity>()
+        .AddActivity<ProcessItemsActivity>()
         .AddActivity<AuditPairsActivity>()
         .AddActivity<OpenReviewActivity>()
         .AddActivity<CloseReviewActivity>()

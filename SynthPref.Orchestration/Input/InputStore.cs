@@ -85,17 +85,47 @@ public sealed class InputStore(StorageClients storage) : IDisposable
         await Work.GetBlobClient(ManifestPath(runId)).UploadAsync(BinaryData.FromBytes(manifest.ToBytes()), overwrite: true, ct);
 
     /// <summary>Item <paramref name="index"/> of a loaded run: one ranged read of the input copy.</summary>
-    public async Task<InputItem> ReadItemAsync(string runId, int index, bool critiqueRevise, CancellationToken ct)
+    public async Task<InputItem> ReadItemAsync(string runId, int index, bool critiqueRevise, CancellationToken ct) =>
+        (await ReadItemsAsync(runId, index, 1, critiqueRevise, ct))[0];
+
+    /// <summary>
+    /// Items [start, start + count) of a loaded run. They sit next to each other in the input copy, so one ranged
+    /// read fetches them all, unless that span is too large to hold at once.
+    /// </summary>
+    public async Task<IReadOnlyList<InputItem>> ReadItemsAsync(string runId, int start, int count, bool critiqueRevise, CancellationToken ct)
     {
         var manifest = await ManifestAsync(runId, ct);
-        if ((uint)index >= (uint)manifest.Count)
-            throw new ArgumentOutOfRangeException(nameof(index), $"Run {runId} has {manifest.Count} items, not {index + 1}.");
-        var entry = manifest[index];
-        var content = await Work.GetBlobClient(InputPath(runId)).DownloadContentAsync(
-            new BlobDownloadOptions { Range = new HttpRange(entry.Offset, entry.Length) }, ct);
+        if (start < 0 || count < 1 || start + count > manifest.Count)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Run {runId} has {manifest.Count} items, not [{start}, {start + count}).");
+        var blob = Work.GetBlobClient(InputPath(runId));
+        var first = manifest[start];
+        var last = manifest[start + count - 1];
+        var span = last.Offset + last.Length - first.Offset;
+        var validator = new InputValidator(critiqueRevise);
+        var items = new List<InputItem>(count);
+        if (span <= MaxSpanBytes)
+        {
+            var content = (await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(first.Offset, span) }, ct)).Value.Content.ToMemory();
+            for (var i = start; i < start + count; i++)
+                items.Add(Parse(runId, i, manifest[i], content.Slice((int)(manifest[i].Offset - first.Offset), manifest[i].Length), validator));
+            return items;
+        }
+        for (var i = start; i < start + count; i++)
+        {
+            var content = (await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(manifest[i].Offset, manifest[i].Length) }, ct)).Value.Content;
+            items.Add(Parse(runId, i, manifest[i], content.ToMemory(), validator));
+        }
+        return items;
+    }
+
+    const long MaxSpanBytes = 16L * 1024 * 1024;
+
+    static InputItem Parse(string runId, int index, ManifestEntry entry, ReadOnlyMemory<byte> line, InputValidator validator)
+    {
         var errors = new List<InputError>();
-        using var document = JsonDocument.Parse(content.Value.Content.ToMemory());
-        return new InputValidator(critiqueRevise).Validate(document.RootElement, entry.Line, index, errors)
+        using var document = JsonDocument.Parse(line);
+        // Ids were checked for duplicates when the input was loaded; here each item stands alone.
+        return validator.Validate(document.RootElement, entry.Line, index, errors, checkDuplicateIds: false)
                ?? throw new InvalidDataException($"Item {index} of run {runId} no longer validates: {string.Join("; ", errors)}");
     }
 

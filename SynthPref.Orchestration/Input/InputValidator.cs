@@ -19,7 +19,7 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
     readonly Dictionary<string, int> firstLineById = new(StringComparer.Ordinal);
 
     /// <summary>The item, or null with its problems added to <paramref name="errors"/>.</summary>
-    public InputItem? Validate(JsonElement element, int line, int index, List<InputError> errors)
+    public InputItem? Validate(JsonElement element, int line, int index, List<InputError> errors, bool checkDuplicateIds = true)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -60,7 +60,7 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
                 $"and a revision of response_a); the limit is {InputLimits.MaxTextChars} because pairs are stored as Table Storage entities (1 MB each)"));
         }
 
-        if (id is not null)
+        if (id is not null && checkDuplicateIds)
         {
             if (firstLineById.TryGetValue(id, out var firstLine))
             {

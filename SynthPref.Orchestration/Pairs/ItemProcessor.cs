@@ -11,12 +11,13 @@ namespace SynthPref.Orchestration.Pairs;
 /// <summary>How one run treats each item.</summary>
 public sealed record ItemSettings(bool SwapPositions, bool CritiqueRevise, bool Cache);
 
-/// <summary>What one item came to: pairs stored, steps that failed (each recorded in the <see cref="FailureStore"/>),
-/// the first failure's text, and the LLM usage by role.</summary>
-public sealed record ItemResult(int Pairs, int FailedSteps, string? FirstError, IReadOnlyDictionary<string, LlmUsage> Usage);
+/// <summary>What a run of consecutive items came to: items done, pairs stored, items with a failed step (each step
+/// recorded in the <see cref="FailureStore"/>), the first failure's text, and the LLM usage by role.</summary>
+public sealed record ItemsResult(int Items, int Pairs, int FailedItems, string? FirstError, IReadOnlyDictionary<string, LlmUsage> Usage);
 
 /// <summary>
-/// One item from input to stored pairs: generate (prompt-only items), then judge and critique-revise side by side.
+/// Items from input to stored pairs, one after another: generate (prompt-only items), then judge and critique-revise
+/// side by side.
 /// Each step stands alone: a failed critique leaves the item's judge pair standing. LLM failures are the item's
 /// outcome, not the activity's: they were already retried where that makes sense (the SDK pipeline), so retrying
 /// the whole item would only multiply calls. Storage failures do escape, for the durable layer to retry; the
@@ -26,12 +27,32 @@ public sealed class ItemProcessor(
     InputStore input, PairStore pairs, FailureStore failures, ResponseGenerator generator, PairwiseJudge judge,
     ConstitutionalReviser reviser, IOptions<LlmOptions> llm)
 {
-    public async Task<ItemResult> ProcessAsync(string runId, int index, ItemSettings settings, CancellationToken ct)
+    /// <summary>
+    /// Items [start, start + count): read with one request, processed in order (the caller runs many such ranges side
+    /// by side, so each range is one lane of the run's window), and their pairs written together at the end.
+    /// </summary>
+    public async Task<ItemsResult> ProcessAsync(string runId, int start, int count, ItemSettings settings, CancellationToken ct)
     {
         using var scope = LlmCallScope.Begin(settings.Cache);
-        var item = await input.ReadItemAsync(runId, index, settings.CritiqueRevise, ct);
+        var items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
+        var written = new List<PreferencePair>();
         var failed = new List<ItemFailure>();
+        var failedItems = 0;
+        foreach (var item in items)
+        {
+            var failuresBefore = failed.Count;
+            await ProcessItemAsync(runId, item, settings, written, failed, ct);
+            if (failed.Count > failuresBefore) failedItems++;
+        }
+        await pairs.SaveAllAsync(runId, written, ct);
+        foreach (var failure in failed)
+            await failures.RecordAsync(runId, failure, ct);
+        return new ItemsResult(items.Count, written.Count, failedItems, failed.Count > 0 ? Describe(failed[0]) : null, scope.Snapshot());
+    }
 
+    async Task ProcessItemAsync(string runId, InputItem item, ItemSettings settings, List<PreferencePair> written, List<ItemFailure> failed,
+        CancellationToken ct)
+    {
         if (item.NeedsGeneration)
         {
             try
@@ -41,7 +62,7 @@ public sealed class ItemProcessor(
             catch (Exception e) when (IsStepFailure(e, ct))
             {
                 failed.Add(Failure(item, ItemSteps.Generate, e));
-                return await FinishAsync(runId, 0, failed, scope, ct);
+                return;
             }
         }
 
@@ -51,30 +72,17 @@ public sealed class ItemProcessor(
         if (settings.CritiqueRevise)
             steps.Add((ItemSteps.Revise, ReviseAsync(runId, item, ct)));
 
-        var written = 0;
         foreach (var (name, task) in steps)
         {
-            PreferencePair pair;
             try
             {
-                pair = await task;
+                written.Add(await task);
             }
             catch (Exception e) when (IsStepFailure(e, ct))
             {
                 failed.Add(Failure(item, name, e));
-                continue;
             }
-            await pairs.SaveAsync(pair, ct);
-            written++;
         }
-        return await FinishAsync(runId, written, failed, scope, ct);
-    }
-
-    async Task<ItemResult> FinishAsync(string runId, int written, List<ItemFailure> failed, LlmCallScope scope, CancellationToken ct)
-    {
-        foreach (var failure in failed)
-            await failures.RecordAsync(runId, failure, ct);
-        return new ItemResult(written, failed.Count, failed.Count > 0 ? Describe(failed[0]) : null, scope.Snapshot());
     }
 
     async Task<PreferencePair> JudgeAsync(string runId, InputItem item, bool swap, CancellationToken ct)

@@ -12,6 +12,39 @@ public sealed class PairStore(StorageClients storage)
     public async Task SaveAsync(PreferencePair pair, CancellationToken ct) =>
         await Table.UpsertEntityAsync(ToEntity(pair), TableUpdateMode.Replace, ct);
 
+    /// <summary>
+    /// Upserts a run's pairs in as few requests as Table Storage allows: transactions of at most 100 entities of one
+    /// partition and a few MB each. Each transaction is all or nothing, and every write is an upsert, so a retry after a
+    /// failure part-way rewrites what was written and loses nothing.
+    /// </summary>
+    public async Task SaveAllAsync(string runId, IReadOnlyList<PreferencePair> pairs, CancellationToken ct)
+    {
+        const int MaxEntities = 100;
+        const long MaxBytes = 3L * 1024 * 1024; // under the 4 MB payload limit, with room for the batch framing
+        var batch = new List<TableTransactionAction>();
+        long bytes = 0;
+        foreach (var pair in pairs)
+        {
+            if (pair.RunId != runId) throw new ArgumentException($"Pair {pair.PairId} belongs to run {pair.RunId}, not {runId}.", nameof(pairs));
+            var size = ApproximateBytes(pair);
+            if (batch.Count == MaxEntities || (batch.Count > 0 && bytes + size > MaxBytes))
+            {
+                await Table.SubmitTransactionAsync(batch, ct);
+                batch = [];
+                bytes = 0;
+            }
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(pair)));
+            bytes += size;
+        }
+        if (batch.Count > 0)
+            await Table.SubmitTransactionAsync(batch, ct);
+    }
+
+    // Strings travel as UTF-16 in the service's accounting and as escaped JSON on the wire: twice the characters,
+    // plus the other properties, bounds both.
+    static long ApproximateBytes(PreferencePair p) =>
+        2L * (p.Prompt.Length + p.ResponseA.Length + p.ResponseB.Length + (p.Reasoning?.Length ?? 0) + p.InputId.Length + p.Category.Length) + 2_048;
+
     public async Task<IReadOnlyList<PreferencePair>> ListAsync(string runId, CancellationToken ct)
     {
         var pairs = new List<PreferencePair>();

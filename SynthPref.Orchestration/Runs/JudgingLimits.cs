@@ -8,17 +8,21 @@ public sealed class JudgingOptions
     /// <summary>Items in flight per run; 0 follows the LLM concurrency (see <see cref="JudgingLimits.WindowFor"/>).</summary>
     public int Window { get; set; }
 
+    /// <summary>Items one lane (one activity) works through, one after another. More divides the durable overhead per
+    /// item further; fewer keeps one activity short (its worst case is this many items' worst cases).</summary>
+    public int ItemsPerActivity { get; set; } = 8;
+
     /// <summary>Items judged before the orchestration continues as new with a fresh history. Larger means fewer
-    /// drains of the window, smaller means cheaper replays; 500 keeps both small next to a judge call.</summary>
-    public int ItemsPerGeneration { get; set; } = 500;
+    /// drains of the window, smaller means cheaper replays.</summary>
+    public int ItemsPerGeneration { get; set; } = 1000;
 }
 
-/// <summary>The judging limits a run is started with: its window and generation size.</summary>
-public sealed record JudgingLimits(int Window, int LlmConcurrency, int ItemsPerGeneration)
+/// <summary>The judging limits a run is started with: its window, lane length and generation size.</summary>
+public sealed record JudgingLimits(int Window, int LlmConcurrency, int ItemsPerActivity, int ItemsPerGeneration)
 {
     /// <summary>
-    /// A fixed window, or one that follows the LLM concurrency: enough items that every concurrency slot is busy
-    /// with half as many calls again queued behind them, so a finished item's slot never waits for the orchestrator.
+    /// A fixed window, or one that follows the LLM concurrency: enough items in flight that every concurrency slot is
+    /// busy with half as many calls again queued behind them, so a finished call's slot never waits for the next item.
     /// An item runs its judge calls (two with swap) and its critique side by side.
     /// </summary>
     public int WindowFor(bool swapPositions, bool critiqueRevise)

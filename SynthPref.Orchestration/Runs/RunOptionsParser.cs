@@ -49,6 +49,7 @@ public static class RunOptionsParser
             options.Seed ?? (int)(StableHash.Fnv1a(runId) & 0x7FFFFFFF),
             options.Cache ?? true,
             judging.WindowFor(swap, critique),
+            judging.ItemsPerActivity,
             judging.ItemsPerGeneration);
     }
 

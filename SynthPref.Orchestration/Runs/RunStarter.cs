@@ -18,7 +18,8 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
 {
     public const string HttpSource = "http";
 
-    JudgingLimits Limits => new(judging.Value.Window, llm.Value.MaxConcurrency, Math.Max(1, judging.Value.ItemsPerGeneration));
+    JudgingLimits Limits => new(judging.Value.Window, llm.Value.MaxConcurrency, Math.Max(1, judging.Value.ItemsPerActivity),
+        Math.Max(1, judging.Value.ItemsPerGeneration));
 
     /// <summary>Starts a run from inline items (already JSON) or a blob reference. Inline items are checked
     /// here so the caller hears about bad lines at once; blob input is checked by the run itself.</summary>

@@ -33,8 +33,8 @@ public static class ActivityCalls
     public static Task<LoadedInput> LoadInputAsync(this TaskOrchestrationContext context, LoadInputRequest request) =>
         context.CallActivityAsync<LoadedInput>(nameof(LoadInputActivity), request, Retry);
 
-    public static Task<ItemResult> ProcessItemAsync(this TaskOrchestrationContext context, ItemRequest request) =>
-        context.CallActivityAsync<ItemResult>(nameof(ProcessItemActivity), request, Retry);
+    public static Task<ItemsResult> ProcessItemsAsync(this TaskOrchestrationContext context, ItemsRequest request) =>
+        context.CallActivityAsync<ItemsResult>(nameof(ProcessItemsActivity), request, Retry);
 
     public static Task<BiasReport> AuditPairsAsync(this TaskOrchestrationContext context, string runId) =>
         context.CallActivityAsync<BiasReport>(nameof(AuditPairsActivity), runId, Retry);

@@ -8,11 +8,12 @@ using SynthPref.Orchestration.Reporting;
 namespace SynthPref.Orchestration.Workflow;
 
 // Everything that crosses the durable boundary, in one place: the run's input and output, its published status,
-// the external events, and each activity's request. Activities return stage types (LoadedInput, ItemResult,
+// the external events, and each activity's request. Activities return stage types (LoadedInput, ItemsResult,
 // BiasReport, ReportOutputs), so the stages never depend on the workflow that drives them.
 
-/// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them. Window and
-/// ItemsPerGeneration come from the host's configuration when the run starts, and stay with the run.</summary>
+/// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them. Window,
+/// ItemsPerActivity and ItemsPerGeneration come from the host's configuration when the run starts, and stay with the
+/// run.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -22,6 +23,7 @@ public sealed record RunSettings(
     int Seed,
     bool Cache,
     int Window,
+    int ItemsPerActivity,
     int ItemsPerGeneration)
 {
     public ItemSettings ForItems => new(SwapPositions, CritiqueRevise, Cache);
@@ -45,10 +47,10 @@ public sealed record JudgingState(
     IReadOnlyDictionary<string, LlmUsage> Usage,
     int Generation)
 {
-    public JudgingState Add(ItemResult result) => this with
+    public JudgingState Add(ItemsResult result) => this with
     {
         PairsWritten = PairsWritten + result.Pairs,
-        FailedItems = FailedItems + (result.FailedSteps > 0 ? 1 : 0),
+        FailedItems = FailedItems + result.FailedItems,
         FirstFailure = FirstFailure ?? result.FirstError,
         Usage = LlmUsage.Merge(Usage, result.Usage),
     };
@@ -103,7 +105,8 @@ public static class RunEvents
 
 public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise);
 
-public sealed record ItemRequest(string RunId, int Index, ItemSettings Settings);
+/// <summary>Items [Start, Start + Count) of the run, processed one after another.</summary>
+public sealed record ItemsRequest(string RunId, int Start, int Count, ItemSettings Settings);
 
 public sealed record OpenReviewRequest(string RunId, int SampleSize, int Seed, int MinReviewsPerItem, DateTime Deadline);
 

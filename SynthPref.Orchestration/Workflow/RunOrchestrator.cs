@@ -58,22 +58,32 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     }
 
     /// <summary>
-    /// A sliding window: <see cref="RunSettings.Window"/> items in flight, the next started as each one finishes, so
-    /// one slow item holds up nothing but itself. After <see cref="RunSettings.ItemsPerGeneration"/> items the window
-    /// drains and the caller continues as new, carrying only counters and the next index.
+    /// A sliding window of <see cref="RunSettings.Window"/> lanes, each an activity working through a few consecutive
+    /// items one after another, so the window holds that many items in flight and a lane starts its next item as each
+    /// one finishes. A lane that ends is replaced at once, so one slow item holds up nothing but the items queued behind
+    /// it in its own lane. Lanes of several items divide the durable overhead (queue messages, history, replays) per
+    /// item; near the end of a generation they shrink, so the lanes finish together. After
+    /// <see cref="RunSettings.ItemsPerGeneration"/> items the window drains and the caller continues as new, carrying
+    /// only counters and the next index.
     /// </summary>
     static async Task<JudgingState> JudgeAsync(TaskOrchestrationContext context, RunInput run, JudgingState state)
     {
         var settings = run.Settings;
         var generationEnd = Math.Min(state.Items, state.NextItem + settings.ItemsPerGeneration);
-        var inFlight = new Dictionary<Task<ItemResult>, int>(settings.Window);
+        var inFlight = new Dictionary<Task<ItemsResult>, (int Start, int Count)>(settings.Window);
         var next = state.NextItem;
         var done = state.NextItem;
 
         void Fill()
         {
-            for (; next < generationEnd && inFlight.Count < settings.Window; next++)
-                inFlight.Add(context.ProcessItemAsync(new ItemRequest(run.RunId, next, settings.ForItems)), next);
+            while (next < generationEnd && inFlight.Count < settings.Window)
+            {
+                // Guided self-scheduling: a lane takes a share of what is left, at most ItemsPerActivity.
+                var share = (int)Math.Ceiling((generationEnd - next) / (2.0 * settings.Window));
+                var count = Math.Clamp(share, 1, settings.ItemsPerActivity);
+                inFlight.Add(context.ProcessItemsAsync(new ItemsRequest(run.RunId, next, count, settings.ForItems)), (next, count));
+                next += count;
+            }
         }
 
         Fill();
@@ -81,20 +91,21 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         while (inFlight.Count > 0)
         {
             var finished = await Task.WhenAny(inFlight.Keys);
-            var index = inFlight[finished];
+            var (start, count) = inFlight[finished];
             inFlight.Remove(finished);
-            ItemResult result;
+            ItemsResult result;
             try
             {
                 result = await finished;
             }
             catch (TaskFailedException e)
             {
-                // Failed outside the LLM after the durable retries (storage down, say); the item counts as failed.
-                result = new ItemResult(0, 1, $"item {index}: {e.FailureDetails.ErrorMessage}", new Dictionary<string, LlmUsage>());
+                // Failed outside the LLM after the durable retries (storage down, say); its items count as failed.
+                result = new ItemsResult(count, 0, count, $"items {start}-{start + count - 1}: {e.FailureDetails.ErrorMessage}",
+                    new Dictionary<string, LlmUsage>());
             }
             state = state.Add(result);
-            done++;
+            done += count;
             Fill();
             context.SetCustomStatus(Progress(RunStatus.Judging, state, done));
         }

@@ -191,11 +191,18 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             judgeLoad);
     }
 
+    // The queue service keeps its data on disk, not in memory: Azurite's in-memory store makes one extent per queue
+    // message, and its 60-s garbage collector then removes them one linear scan at a time, stalling the queue service
+    // for tens of seconds on long runs (no Azure account does that). Its file store packs messages into shared extents.
+    // Blob and table stay in memory, where Azurite does not rewrite its whole database every 5 s as it does on disk.
     ChildProcess StartAzurite(string bin, string service, int port) =>
         ChildProcess.Start($"azurite-{service}", Path.Combine(bin, $"azurite-{service}"),
             [
                 $"--{service}Host", "127.0.0.1", $"--{service}Port", port.ToString(),
-                "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
+                .. service == "queue"
+                    ? new[] { "--location", Directory.CreateDirectory(Path.Combine(logDir, "azurite-queue-data")).FullName }
+                    : ["--inMemoryPersistence"],
+                "--skipApiVersionCheck", "--loose",
             ],
             Path.Combine(logDir, $"azurite-{service}.log"),
             workingDirectory: logDir);
