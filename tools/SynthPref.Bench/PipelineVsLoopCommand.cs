@@ -54,15 +54,16 @@ public static class PipelineVsLoopCommand
                     root, parse.GetValue(keepLogs)?.FullName, settings, ct);
                 return 0;
             }
+            catch (Exception e) when (ct.IsCancellationRequested)
+            {
+                // Ctrl-C kills the children at once, so whatever failed next is a consequence, not news.
+                Console.Error.WriteLine($"bench cancelled ({e.GetType().Name})");
+                return 130;
+            }
             catch (BenchException e)
             {
                 Console.Error.WriteLine($"bench failed: {e.Message}");
                 return 1;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                Console.Error.WriteLine("bench cancelled");
-                return 130;
             }
             catch (Exception e)
             {
