@@ -98,6 +98,19 @@ public sealed class ChildProcess : IDisposable
         return lines;
     }
 
+    /// <summary>The log's lines from <paramref name="first"/> (0-based) on.</summary>
+    public IEnumerable<string> LogLinesFrom(long first)
+    {
+        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        long index = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            if (index++ >= first)
+                yield return line;
+        }
+    }
+
     public string LogTail(int lines = 40)
     {
         try

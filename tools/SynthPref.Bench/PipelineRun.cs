@@ -50,7 +50,8 @@ public sealed record PipelineResult(
     StorageCounts CalibrationRequests,
     int CalibrationPolls,
     CpuUsage Cpu,
-    JudgeLoad JudgeLoad)
+    JudgeLoad JudgeLoad,
+    IReadOnlyList<TimeSpan> QueueStalls)
 {
     /// <summary>Storage requests the bench's own status polls caused during the run (estimated from the calibration polls).</summary>
     public (double Blob, double Queue, double Table, double Total) PollRequests
@@ -68,7 +69,8 @@ public sealed record PipelineResult(
 /// One SynthPref run on a fresh set of Azurite processes and a fresh local host (child processes), timed from
 /// POST /api/runs to status Completed.
 /// </summary>
-public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concurrency, bool swap, string logDir)
+public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concurrency, bool swap, string logDir,
+    IReadOnlyList<string> hostSettings)
 {
     const string DevKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     const string HubName = "bench";
@@ -99,7 +101,7 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;" +
             $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
         var hostUrl = $"http://127.0.0.1:{hostPort}";
-        using var host = ChildProcess.Start("SynthPref.Local", "dotnet", [hostDll, "--urls", hostUrl], Path.Combine(logDir, "host.log"),
+        using var host = ChildProcess.Start("SynthPref.Local", "dotnet", [hostDll, "--urls", hostUrl, .. hostSettings.Select(s => "--" + s)], Path.Combine(logDir, "host.log"),
             new Dictionary<string, string>
             {
                 ["AzureWebJobsStorage"] = storage,
@@ -172,6 +174,7 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             await GetStatusAsync(http, runId, ct);
         var perPoll = Lines() - calibrationStart;
 
+        var queueStalls = AccessLogStalls.Find(queue.LogLinesFrom(linesBefore.Queue).Take((int)lines.Queue));
         var history = await CountHistoryAsync(storage, runId, ct);
         var progress = status["progress"];
         return new PipelineResult(
@@ -188,7 +191,8 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             perPoll,
             CalibrationPolls,
             cpu,
-            judgeLoad);
+            judgeLoad,
+            queueStalls);
     }
 
     // The queue service keeps its data on disk, not in memory: Azurite's in-memory store makes one extent per queue
@@ -299,4 +303,34 @@ static class JudgeSampler
             ? new JudgeLoad(0, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero)
             : new JudgeLoad(samples, sum / samples, (double)idle / samples, (double)saturated / samples, first ?? TimeSpan.Zero, last);
     }
+}
+
+/// <summary>
+/// Stretches of the run in which Azurite answered no request at all, read from its access log (1 s resolution).
+/// The host polls every control queue and the work-item queue at least once a second, so a silent queue log for
+/// more than 2 s means Azurite was not answering: its queue service runs a blocking extent mark-and-sweep 60 s after
+/// the previous one ended (DEFAULT_GC_INTERVAL_MS), which grows with the messages it has seen.
+/// </summary>
+static partial class AccessLogStalls
+{
+    static readonly TimeSpan Threshold = TimeSpan.FromSeconds(2);
+
+    public static IReadOnlyList<TimeSpan> Find(IEnumerable<string> lines)
+    {
+        var stalls = new List<TimeSpan>();
+        DateTime? previous = null;
+        foreach (var line in lines)
+        {
+            var match = Stamp().Match(line);
+            if (!match.Success) continue;
+            var at = DateTime.ParseExact(match.Groups[1].Value, "dd/MMM/yyyy:HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+            if (previous is { } p && at - p > Threshold)
+                stalls.Add(at - p - TimeSpan.FromSeconds(1)); // the neighbouring seconds were partly busy
+            if (previous is null || at > previous) previous = at;
+        }
+        return stalls;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[(\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2}) [+-]\d{4}\]")]
+    private static partial System.Text.RegularExpressions.Regex Stamp();
 }

@@ -23,10 +23,16 @@ public static class PipelineVsLoopCommand
         var swap = new Option<bool>("--swap") { Description = "Judge both orders, 2 calls per item (default true; --swap false for 1)", DefaultValueFactory = _ => true };
         var repoRoot = new Option<DirectoryInfo?>("--repo-root") { Description = "The repository (default: the folder holding SynthPref.sln, found upward)" };
         var keepLogs = new Option<DirectoryInfo?>("--keep-logs") { Description = "Keep the host and Azurite logs of each size in this folder" };
+        var hostSettings = new Option<string[]>("--host-setting")
+        {
+            Description = "Extra configuration for the host as KEY=VALUE (repeatable), passed on its command line, " +
+                          "e.g. Logging:LogLevel:Microsoft.DurableTask=Information",
+            DefaultValueFactory = _ => [],
+        };
 
         var command = new Command("pipeline-vs-loop", "Time SynthPref (Azurite + local host) against a plain Parallel.ForEachAsync loop of the same judge calls")
         {
-            sizes, latency, concurrency, swap, repoRoot, keepLogs,
+            sizes, latency, concurrency, swap, repoRoot, keepLogs, hostSettings,
         };
         latency.Validators.Add(result =>
         {
@@ -41,19 +47,23 @@ public static class PipelineVsLoopCommand
             try
             {
                 var root = parse.GetValue(repoRoot)?.FullName ?? FindRepoRoot();
+                var settings = parse.GetValue(hostSettings) ?? [];
+                if (settings.FirstOrDefault(x => !x.Contains('=')) is { } bad)
+                    throw new BenchException($"--host-setting '{bad}' is not KEY=VALUE");
                 await RunAsync(parse.GetValue(sizes)!, parse.GetValue(latency), parse.GetValue(concurrency), parse.GetValue(swap),
-                    root, parse.GetValue(keepLogs)?.FullName, ct);
+                    root, parse.GetValue(keepLogs)?.FullName, settings, ct);
                 return 0;
+            }
+            catch (Exception e) when (ct.IsCancellationRequested)
+            {
+                // Ctrl-C kills the children at once, so whatever failed next is a consequence, not news.
+                Console.Error.WriteLine($"bench cancelled ({e.GetType().Name})");
+                return 130;
             }
             catch (BenchException e)
             {
                 Console.Error.WriteLine($"bench failed: {e.Message}");
                 return 1;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                Console.Error.WriteLine("bench cancelled");
-                return 130;
             }
             catch (Exception e)
             {
@@ -85,7 +95,8 @@ public static class PipelineVsLoopCommand
         throw new BenchException("No SynthPref.sln above the current folder or the bench binaries: pass --repo-root.");
     }
 
-    static async Task RunAsync(int[] sizes, int latencyMs, int concurrency, bool swap, string repoRoot, string? keepLogs, CancellationToken ct)
+    static async Task RunAsync(int[] sizes, int latencyMs, int concurrency, bool swap, string repoRoot, string? keepLogs,
+        string[] hostSettings, CancellationToken ct)
     {
         var latency = TimeSpan.FromMilliseconds(latencyMs);
         Console.WriteLine($"pipeline-vs-loop: sizes {string.Join(", ", sizes)}; fake judge latency {latencyMs} ms; concurrency {concurrency}; " +
@@ -119,7 +130,7 @@ public static class PipelineVsLoopCommand
 
                 var logDir = Path.Combine(keepLogs ?? scratch, $"size-{size}");
                 if (Directory.Exists(logDir)) Directory.Delete(logDir, recursive: true);
-                var pipeline = await new PipelineRun(repoRoot, llm, concurrency, swap, logDir).RunAsync(items, ct);
+                var pipeline = await new PipelineRun(repoRoot, llm, concurrency, swap, logDir, hostSettings).RunAsync(items, ct);
                 if (pipeline.Pairs != size || pipeline.FailedItems != 0)
                     throw new BenchException($"run {pipeline.RunId}: {pipeline.Pairs} pairs of {size}, {pipeline.FailedItems} failed items");
                 var result = new SizeResult(size, needed, loop, pipeline);
@@ -152,6 +163,11 @@ public static class PipelineVsLoopCommand
         Console.WriteLine($"  fake judge load (50 ms samples): mean {load.MeanInFlight:0.0} of {concurrency} in flight ({load.MeanInFlight / concurrency:P0}); " +
                           $"nothing in flight {load.IdleShare:P0} of the time; all {concurrency} in flight {load.SaturatedShare:P0}; " +
                           $"first call at {load.FirstCall.TotalSeconds:0.0} s, last new call at {load.LastCall.TotalSeconds:0.0} s");
+        var stalled = TimeSpan.FromTicks(p.QueueStalls.Sum(x => x.Ticks));
+        Console.WriteLine(p.QueueStalls.Count == 0
+            ? "  Azurite queue: no stall (no silent stretch over 2 s in its access log)"
+            : $"  Azurite queue stalls (silent access log, its 60-s extent GC): {p.QueueStalls.Count}, about {stalled.TotalSeconds:0} s " +
+              $"({string.Join(", ", p.QueueStalls.Select(x => x.TotalSeconds.ToString("0")))} s); wall without them about {(p.Wall - stalled).TotalSeconds:0} s");
         Console.WriteLine($"  host peak RSS {p.PeakRssKib / 1024.0:0} MiB");
         Console.WriteLine($"  history rows {p.History.Rows} (OrchestratorStarted {p.History.OrchestratorStarted}, executions {p.History.Executions})");
         Console.WriteLine($"  storage requests {s.Total} = blob {s.Blob} + queue {s.Queue} + table {s.Table}; " +
@@ -172,7 +188,7 @@ public static class PipelineVsLoopCommand
         Console.WriteLine($"== summary (latency {latency.TotalMilliseconds:0} ms, concurrency {concurrency}) ==");
         string[] header =
         [
-            "items", "calls needed", "calls made", "loop s", "SynthPref s", "ratio", "limit s", "calls/s", "RSS MiB", "history rows",
+            "items", "calls needed", "calls made", "loop s", "SynthPref s", "queue stalls s", "ratio", "limit s", "calls/s", "RSS MiB", "history rows",
             "storage/item", "blob/item", "queue/item", "table/item",
         ];
         var rows = results.Select(r =>
@@ -183,6 +199,7 @@ public static class PipelineVsLoopCommand
             {
                 r.Items.ToString(), r.CallsNeeded.ToString(), p.JudgeCalls.ToString(),
                 r.Loop.Wall.TotalSeconds.ToString("0.0"), p.Wall.TotalSeconds.ToString("0.0"),
+                p.QueueStalls.Sum(x => x.TotalSeconds).ToString("0"),
                 (p.Wall / r.Loop.Wall).ToString("0.00") + "x", Limit(r.CallsNeeded, latency, concurrency).ToString("0.0"),
                 (p.JudgeCalls / p.Wall.TotalSeconds).ToString("0.0"), (p.PeakRssKib / 1024.0).ToString("0"), p.History.Rows.ToString(),
                 Per(p.Storage.Total).ToString("0.0"), Per(p.Storage.Blob).ToString("0.0"), Per(p.Storage.Queue).ToString("0.0"), Per(p.Storage.Table).ToString("0.0"),
