@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Orchestration.Judging;
@@ -25,10 +26,7 @@ public sealed class PairwiseJudge(IChatClient chat)
         var raw = string.Empty;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var options = new ChatOptions { Temperature = 0 };
-            if (attempt > 1)
-                options.AdditionalProperties = new AdditionalPropertiesDictionary { [AttemptProperty] = attempt };
-            var response = await _chat.GetResponseAsync(messages, options, ct).ConfigureAwait(false);
+            var response = await _chat.GetResponseAsync(messages, OptionsFor(attempt), ct).ConfigureAwait(false);
             raw = response.Text;
             if (VerdictParser.Parse(raw) is { } verdict)
             {
@@ -37,6 +35,26 @@ public sealed class PairwiseJudge(IChatClient chat)
         }
 
         return new JudgeCall(Preference.Unparseable, null, null, raw, MaxAttempts);
+    }
+
+    /// <summary>
+    /// The response-cache keys of the first attempt in each order <see cref="JudgeAsync"/> will ask, so a caller can
+    /// fetch them ahead; none when the client has no cache.
+    /// </summary>
+    public IEnumerable<string> CacheKeys(string query, string responseA, string responseB, bool swapPositions)
+    {
+        if (_chat.GetService<StoredResponseCache>() is not { } cache) yield break;
+        yield return cache.KeyFor(JudgePrompt.Build(query, responseA, responseB), OptionsFor(1));
+        if (swapPositions)
+            yield return cache.KeyFor(JudgePrompt.Build(query, responseB, responseA), OptionsFor(1));
+    }
+
+    static ChatOptions OptionsFor(int attempt)
+    {
+        var options = new ChatOptions { Temperature = 0 };
+        if (attempt > 1)
+            options.AdditionalProperties = new AdditionalPropertiesDictionary { [AttemptProperty] = attempt };
+        return options;
     }
 
     public async Task<PairVerdict> JudgeAsync(

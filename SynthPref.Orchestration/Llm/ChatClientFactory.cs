@@ -33,7 +33,7 @@ public static class ChatClientFactory
 
         var builder = CreateProviderClient(options, reader, out var identity).AsBuilder();
         if (cache is not null)
-            builder = builder.UseDistributedCache(cache, c => c.CacheKeyAdditionalValues = identity);
+            builder = builder.Use(inner => new StoredResponseCache(inner, cache, identity));
         builder = builder
             .UseConcurrencyLimit(options.MaxConcurrency)
             .Use(inner => new CallBudgetChatClient(inner, TimeSpan.FromSeconds(options.CallBudgetSeconds)));

@@ -5,6 +5,7 @@ using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Pairs;
 
@@ -25,7 +26,7 @@ public sealed record ItemsResult(int Items, int Pairs, int FailedItems, string? 
 /// </summary>
 public sealed class ItemProcessor(
     InputStore input, PairStore pairs, FailureStore failures, ResponseGenerator generator, PairwiseJudge judge,
-    ConstitutionalReviser reviser, IOptions<LlmOptions> llm)
+    ConstitutionalReviser reviser, IOptions<LlmOptions> llm, TableDistributedCache? cache = null)
 {
     /// <summary>
     /// Items [start, start + count): read with one request, processed in order (the caller runs many such ranges side
@@ -35,13 +36,28 @@ public sealed class ItemProcessor(
     {
         using var scope = LlmCallScope.Begin(settings.Cache);
         var items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
+        // The judge calls of every item are known up front: one query finds those already paid for.
+        if (cache is not null)
+            await cache.PrefetchAsync(items.Where(i => i.HasBothResponses)
+                .SelectMany(i => judge.CacheKeys(i.Prompt, i.ResponseA!, i.ResponseB!, settings.SwapPositions)), ct);
         var written = new List<PreferencePair>();
         var failed = new List<ItemFailure>();
         var failedItems = 0;
         foreach (var item in items)
         {
             var failuresBefore = failed.Count;
-            await ProcessItemAsync(runId, item, settings, written, failed, ct);
+            // An item's answers reach the cache together, once it is done; a crash before that loses only calls that
+            // were still part of an unfinished item.
+            scope.HoldWrites();
+            try
+            {
+                await ProcessItemAsync(runId, item, settings, written, failed, ct);
+            }
+            finally
+            {
+                var writes = scope.TakePendingWrites();
+                if (cache is not null && writes.Count > 0) await cache.FlushAsync(writes, ct);
+            }
             if (failed.Count > failuresBefore) failedItems++;
         }
         await pairs.SaveAllAsync(runId, written, ct);
