@@ -6,8 +6,12 @@ cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 ensure_azurite() {
-  # npm ci is skipped when the installed tree already matches the lock file.
-  if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  # npm ci is skipped when the Azurite that package.json names is already installed. (Comparing file times instead
+  # would reinstall after every checkout, and a reinstall empties node_modules while other processes use it.)
+  local want have
+  want=$(node -p "require('./package.json').devDependencies.azurite" 2>/dev/null || true)
+  have=$(node -p "require('./node_modules/azurite/package.json').version" 2>/dev/null || true)
+  if [ ! -x node_modules/.bin/azurite ] || [ -z "$want" ] || [ "$want" != "$have" ]; then
     echo "==> npm ci (Azurite)"
     npm ci --no-audit --no-fund --loglevel=error
   fi

@@ -82,7 +82,9 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
     {
         Directory.CreateDirectory(logDir);
         var bin = Path.Combine(repoRoot, "node_modules", ".bin");
-        var hostDll = Path.Combine(repoRoot, "SynthPref.Local", "bin", "Release", "net10.0", "SynthPref.Local.dll");
+        var hostDll = Environment.GetEnvironmentVariable("SYNTHPREF_BENCH_HOST_DLL") is { Length: > 0 } published
+            ? published
+            : Path.Combine(repoRoot, "SynthPref.Local", "bin", "Release", "net10.0", "SynthPref.Local.dll");
         if (!File.Exists(Path.Combine(bin, "azurite-blob")))
             throw new BenchException($"Azurite is not installed in {bin}: run 'npm ci' in {repoRoot}.");
         if (!File.Exists(hostDll))
