@@ -47,21 +47,6 @@ public sealed class LlmCallScope : IDisposable
     /// <summary>Cache entries read ahead for this unit of work: a key with a null value is known to be absent.</summary>
     public ConcurrentDictionary<string, byte[]?> Prefetched { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Cache writes held until the unit says its item is done, so they reach storage together; null while
-    /// writes go straight through.</summary>
-    public ConcurrentDictionary<string, byte[]>? PendingWrites { get; private set; }
-
-    /// <summary>From now on, hold cache writes for <see cref="TakePendingWrites"/>.</summary>
-    public void HoldWrites() => PendingWrites ??= new(StringComparer.Ordinal);
-
-    /// <summary>The held writes, which the caller now owns; writes go straight through again.</summary>
-    public IReadOnlyDictionary<string, byte[]> TakePendingWrites()
-    {
-        var taken = PendingWrites ?? new ConcurrentDictionary<string, byte[]>();
-        PendingWrites = null;
-        return taken;
-    }
-
     public static LlmCallScope Begin(bool cacheEnabled)
     {
         var scope = new LlmCallScope(cacheEnabled, Ambient.Value);

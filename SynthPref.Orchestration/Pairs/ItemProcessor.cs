@@ -46,18 +46,7 @@ public sealed class ItemProcessor(
         foreach (var item in items)
         {
             var failuresBefore = failed.Count;
-            // An item's answers reach the cache together, once it is done; a crash before that loses only calls that
-            // were still part of an unfinished item.
-            scope.HoldWrites();
-            try
-            {
-                await ProcessItemAsync(runId, item, settings, written, failed, ct);
-            }
-            finally
-            {
-                var writes = scope.TakePendingWrites();
-                if (cache is not null && writes.Count > 0) await cache.FlushAsync(writes, ct);
-            }
+            await ProcessItemAsync(runId, item, settings, written, failed, ct);
             if (failed.Count > failuresBefore) failedItems++;
         }
         await pairs.SaveAllAsync(runId, written, ct);

@@ -12,8 +12,10 @@ namespace SynthPref.Orchestration.Storage;
 /// survives retries, replays, restarts and other hosts. Entries do not expire: a completed chat response stays
 /// valid for the same request. Keys of the form "partition/digest" (<see cref="StoredResponseCache"/>) keep one
 /// model's entries in one partition, which lets a unit of work read its entries ahead in one query
-/// (<see cref="PrefetchAsync"/>) and write an item's entries in one transaction (<see cref="FlushAsync"/>). A run with
-/// <c>cache: false</c> (see <see cref="LlmCallScope"/>) neither reads nor writes.
+/// (<see cref="PrefetchAsync"/>) and lets concurrent writes share a transaction: a write waits until it is stored
+/// (so an answer handed back is never lost to a crash), but writes that arrive while one transaction is on its way
+/// go together in the next (group commit). A run with <c>cache: false</c> (see <see cref="LlmCallScope"/>) neither
+/// reads nor writes.
 /// </summary>
 public sealed class TableDistributedCache(StorageClients storage) : IDistributedCache
 {
@@ -22,6 +24,8 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     const int MaxChunks = 15;
     // Row keys per query: the filter stays well under the URL length limit.
     const int KeysPerQuery = 20;
+
+    readonly Dictionary<string, PartitionWriter> writers = new(StringComparer.Ordinal);
 
     TableClient Table => storage.Table(StorageNames.LlmCacheTable);
 
@@ -64,35 +68,76 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     public async Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
     {
         if (!Enabled || Entity(key, value) is not { } entity) return;
-        if (Scope is { PendingWrites: { } pending } scope)
+        PartitionWriter writer;
+        lock (writers)
         {
-            pending[key] = value;
-            scope.Prefetched[key] = value;
-            return;
+            if (!writers.TryGetValue(entity.PartitionKey, out writer!))
+                writers[entity.PartitionKey] = writer = new PartitionWriter(this);
         }
-        await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, token).ConfigureAwait(false);
+        await writer.WriteAsync(entity).ConfigureAwait(false);
     }
 
-    /// <summary>Writes the scope's held entries, a transaction per partition (of at most 100 entities and a few MB).</summary>
-    public async Task FlushAsync(IReadOnlyDictionary<string, byte[]> writes, CancellationToken ct)
+    /// <summary>
+    /// Group commit for one partition: the first write goes at once; writes arriving meanwhile wait, and go together
+    /// when it returns, in transactions of at most 100 entities and a few MB. Under load many calls share a request;
+    /// alone, a write costs no wait at all.
+    /// </summary>
+    sealed class PartitionWriter(TableDistributedCache owner)
     {
-        foreach (var partition in writes.Select(w => Entity(w.Key, w.Value)).OfType<TableEntity>().GroupBy(e => e.PartitionKey))
+        const long MaxBatchBytes = 3L * 1024 * 1024;
+        readonly List<(TableEntity Entity, TaskCompletionSource Done)> queued = [];
+        bool writing;
+
+        public Task WriteAsync(TableEntity entity)
         {
-            var batch = new List<TableTransactionAction>();
-            long bytes = 0;
-            foreach (var entity in partition)
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            bool start;
+            lock (queued)
             {
-                var size = (entity.GetInt32("Chunks") ?? 1) * (long)ChunkBytes;
-                if (batch.Count == 100 || (batch.Count > 0 && bytes + size > 3L * 1024 * 1024))
-                {
-                    await Table.SubmitTransactionAsync(batch, ct).ConfigureAwait(false);
-                    batch = [];
-                    bytes = 0;
-                }
-                batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
-                bytes += size;
+                queued.Add((entity, done));
+                start = !writing;
+                writing = true;
             }
-            if (batch.Count > 0) await Table.SubmitTransactionAsync(batch, ct).ConfigureAwait(false);
+            if (start) _ = Task.Run(DrainAsync);
+            return done.Task;
+        }
+
+        async Task DrainAsync()
+        {
+            while (true)
+            {
+                List<(TableEntity Entity, TaskCompletionSource Done)> batch = [];
+                lock (queued)
+                {
+                    long bytes = 0;
+                    var take = 0;
+                    for (; take < queued.Count && take < 100; take++)
+                    {
+                        var size = (queued[take].Entity.GetInt32("Chunks") ?? 1) * (long)ChunkBytes;
+                        if (take > 0 && bytes + size > MaxBatchBytes) break;
+                        bytes += size;
+                    }
+                    batch.AddRange(queued.Take(take));
+                    queued.RemoveRange(0, take);
+                    if (batch.Count == 0)
+                    {
+                        writing = false;
+                        return;
+                    }
+                }
+                try
+                {
+                    // Keys repeat when a retried call is written twice; a transaction must not name an entity twice.
+                    var actions = batch.GroupBy(b => b.Entity.RowKey).Select(g => new TableTransactionAction(
+                        TableTransactionActionType.UpsertReplace, g.Last().Entity)).ToList();
+                    await owner.Table.SubmitTransactionAsync(actions).ConfigureAwait(false);
+                    foreach (var (_, done) in batch) done.TrySetResult();
+                }
+                catch (Exception e)
+                {
+                    foreach (var (_, done) in batch) done.TrySetException(e);
+                }
+            }
         }
     }
 

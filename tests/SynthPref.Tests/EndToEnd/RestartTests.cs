@@ -42,6 +42,8 @@ public sealed class RestartTests(PipelineFixture fixture)
         while (llm.Requests.Count < 20 && DateTime.UtcNow < until) await Task.Delay(50);
         Assert.InRange(llm.Requests.Count, 20, 100);
         host.Kill();
+        // Once the host is dead no call can start, so what the judge is still answering is what was in flight.
+        var inFlightAtKill = llm.InFlight;
         var rowsAtKill = (await fixture.PairRowsAsync(run.RunId)).Count;
         Assert.True(rowsAtKill < 2 * items, $"the run had already finished ({rowsAtKill} rows) before the kill");
 
@@ -60,5 +62,12 @@ public sealed class RestartTests(PipelineFixture fixture)
         Assert.Equal(2 * items, dataset.Length);
         Assert.Equal(2 * items, dataset.Select(d => (d.GetProperty("id").GetString(), d.GetProperty("source").GetString())).Distinct().Count());
         Assert.Equal(0, done.GetProperty("progress").GetProperty("failedItems").GetInt32());
+
+        // Every call answered before the kill was answered from the cache afterwards: only the calls cut off by the kill
+        // were made again.
+        var made = llm.Requests.Count;
+        var needed = llm.Requests.Select(r => string.Join("\u0001", r.Messages.Select(m => $"{m.Role}:{m.Text}"))).Distinct().Count();
+        Assert.Equal(4 * items, needed);
+        Assert.True(made <= needed + inFlightAtKill, $"{made} calls made for {needed} needed, with {inFlightAtKill} in flight at the kill");
     }
 }
