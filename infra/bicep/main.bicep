@@ -27,18 +27,29 @@ param judgeModelVersion string = '2024-07-18'
 @description('Deployment SKU of the judge (GlobalStandard, Standard, DataZoneStandard, ...).')
 param judgeSkuName string = 'GlobalStandard'
 
-@description('Capacity of the judge deployment in thousands of tokens per minute.')
-@minValue(1)
-param judgeCapacity int = 50
-
-@description('Concurrent LLM calls per instance (Llm__MaxConcurrency); keep it in line with host.json and the judge capacity.')
-@minValue(1)
-param llmMaxConcurrency int = 8
-
 @description('Upper bound on Flex Consumption instances.')
 @minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
+
+@description('''Concurrent LLM calls per instance (Llm__MaxConcurrency). The limit is per process, so the whole app makes at
+most maximumInstanceCount x llmMaxConcurrency calls at once: size the judge deployment for that sum.''')
+@minValue(1)
+param llmMaxConcurrency int = 1
+
+@description('Seconds one judge call takes, for sizing the deployment.')
+@minValue(1)
+param expectedCallSeconds int = 3
+
+@description('Tokens one judge call uses (prompt with both responses, and the verdict), for sizing the deployment.')
+@minValue(1)
+param expectedTokensPerCall int = 1000
+
+@description('''Capacity of the judge deployment in thousands of tokens per minute. The default is what the whole app can ask
+for: every instance's calls in flight, each expectedTokensPerCall tokens every expectedCallSeconds. A smaller
+deployment answers the excess with 429s, which the app retries (honouring Retry-After) at the cost of throughput.''')
+@minValue(1)
+param judgeCapacity int = (maximumInstanceCount * llmMaxConcurrency * expectedTokensPerCall * 60) / (expectedCallSeconds * 1000)
 
 @description('Memory of each Flex Consumption instance, in MB.')
 @allowed([
@@ -271,6 +282,17 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'Llm__MaxConcurrency'
           value: string(llmMaxConcurrency)
         }
+        {
+          // A run keeps lanes of items in flight; locally the default follows one host's LLM limit, here the whole
+          // app's: three lanes for every two calls the app may have in flight (two judge calls per item with swap).
+          name: 'Judging__Window'
+          value: string(max(1, (maximumInstanceCount * llmMaxConcurrency * 3) / 4))
+        }
+        {
+          // One lane per LLM slot on each instance, so the lanes spread over instances instead of queuing on a few.
+          name: 'AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions'
+          value: string(llmMaxConcurrency)
+        }
       ]
     }
     functionAppConfig: {
@@ -393,4 +415,6 @@ output storageAccountName string = storage.name
 output inputContainerName string = inputContainerName
 output openAiEndpoint string = openAi.properties.endpoint
 output judgeDeploymentName string = judgeDeployment.name
+output maxConcurrentLlmCalls int = maximumInstanceCount * llmMaxConcurrency
+output judgeCapacityThousandTokensPerMinute int = judgeCapacity
 output eventGridSystemTopicName string = storageEvents.name

@@ -5,9 +5,9 @@ param judgeDeploymentName = 'judge'
 param judgeModelName = 'gpt-4o-mini'
 param judgeModelVersion = '2024-07-18'
 param judgeSkuName = 'GlobalStandard'
-param judgeCapacity = 50
-param llmMaxConcurrency = 8
 param maximumInstanceCount = 40
+param llmMaxConcurrency = 1
+// judgeCapacity follows from the two above and the expected size of a call (see main.bicep); set it to override.
 param instanceMemoryMB = 2048
 // Second deployment, after the code is published: true.
 param createBlobEventSubscription = false
