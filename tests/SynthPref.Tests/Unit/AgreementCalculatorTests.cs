@@ -116,6 +116,27 @@ public class AgreementCalculatorTests
         Assert.Equal(1.0, all[1]);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(31)]
+    public void Wilson_lower_bound_is_exactly_zero_when_nothing_agrees(int n)
+    {
+        // Computed naively, these n leave 5.6e-17, 2.8e-17, 2.8e-17 and 6.9e-18.
+        Assert.Equal(0.0, AgreementCalculator.Wilson(0, n)[0]);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(10)]
+    [InlineData(14)]
+    public void Wilson_upper_bound_is_exactly_one_when_all_agree(int n)
+    {
+        // Computed naively, these n leave 0.9999999999999999.
+        Assert.Equal(1.0, AgreementCalculator.Wilson(n, n)[1]);
+    }
+
     [Fact]
     public void Wilson_rejects_impossible_counts()
     {
