@@ -14,7 +14,6 @@ public static class FunctionsHost
         builder.ConfigureFunctionsWebApplication();
         builder.Services.AddProblemDetails();
         builder.Services.AddSynthPrefCore(builder.Configuration);
-        builder.Services.AddSingleton<StorageReadiness>();
         builder.Services.AddHostedService<StorageInitializer>();
 
         // The same registration as the local host; the Durable extension adds the orchestrator and activity

@@ -37,9 +37,7 @@ public static class LocalHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapGrpcService<ObservedTaskHubGrpcServer>().RequireHost($"*:{DurableBackendExtensions.GrpcPortOf(app)}");
-        app.MapGet("/api/health", (WorkerConnection worker) => worker.IsConnected
-            ? Results.Ok(new { status = "healthy", worker = "connected", llmProblems = llm })
-            : Results.Json(new { status = "starting", worker = "not connected", llmProblems = llm }, statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapHealthApi();
         app.MapRunsApi();
         return app;
     }
