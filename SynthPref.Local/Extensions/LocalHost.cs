@@ -16,6 +16,7 @@ public static class LocalHost
         var builder = WebApplication.CreateBuilder(args);
         var grpcPort = DurableBackendExtensions.ResolveGrpcPort(builder.Configuration);
         builder.ListenOnApiUrls(grpcPort);
+        builder.AddForwardedHeaders();
         builder.Services.AddProblemDetails();
         builder.Services.AddSynthPrefCore(builder.Configuration);
         builder.AddDurableBackend(grpcPort);
@@ -34,6 +35,7 @@ public static class LocalHost
         await app.EnsureTaskHubAsync();
         await app.Services.GetRequiredService<StorageClients>().EnsureCreatedAsync();
 
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapGrpcService<ObservedTaskHubGrpcServer>().RequireHost($"*:{DurableBackendExtensions.GrpcPortOf(app)}");
