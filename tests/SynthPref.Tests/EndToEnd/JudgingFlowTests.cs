@@ -43,7 +43,6 @@ public sealed class JudgingFlowTests(PipelineFixture fixture)
                 new { itemId = item.ItemId, reviewer = "ann", preference = "tie" })).StatusCode);
 
         var done = await fixture.Api.WaitForAsync(run.RunId, "Completed");
-        Assert.Equal("Completed", done.GetProperty("status").GetString());
 
         var report = await fixture.Api.ReportAsync(run.RunId);
         Assert.Equal(run.RunId, report.GetProperty("runId").GetString());
