@@ -53,7 +53,14 @@ public static class DemoCommand
 
     static Command Run()
     {
-        var host = new Option<Uri>("--host") { Description = "The host's base URL: the local host, or a Functions host (func start, or Azure)", Required = true };
+        var host = new Option<Uri>("--host")
+        {
+            Description = "The host's base URL: the local host, or a Functions host (func start, or Azure)",
+            Required = true,
+            CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+                ? uri
+                : Fail<Uri>(r, $"--host: '{r.Tokens.Single().Value}' is not an http(s) URL")!,
+        };
         var data = new Option<DirectoryInfo>("--data") { Description = "The PandaLM folder, for the recorded human labels", Required = true };
         var input = new Option<FileInfo>("--input") { Description = "The input.jsonl written by prepare", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Where copies of the report and dataset go", Required = true };
@@ -71,7 +78,7 @@ public static class DemoCommand
             DefaultValueFactory = _ => StartMode.Upload,
             CustomParser = r => r.Tokens.Single().Value.Replace("-", "") is var v && Enum.TryParse<StartMode>(v, ignoreCase: true, out var mode)
                 ? mode
-                : Fail(r, $"--start: '{r.Tokens.Single().Value}' is not upload, event-grid or http"),
+                : Fail<StartMode>(r, $"--start: '{r.Tokens.Single().Value}' is not upload, event-grid or http"),
         };
         var blobsKey = new Option<string?>("--blobs-extension-key")
         {
@@ -115,7 +122,7 @@ public static class DemoCommand
         return command;
     }
 
-    static StartMode Fail(System.CommandLine.Parsing.ArgumentResult result, string error)
+    static T? Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string error)
     {
         result.AddError(error);
         return default;
