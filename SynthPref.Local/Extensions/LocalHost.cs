@@ -1,7 +1,7 @@
+using Microsoft.Extensions.Options;
 using SynthPref.Local.Durable;
 using SynthPref.Local.Triggers;
 using SynthPref.Orchestration.Api;
-using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Hosting;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Storage;

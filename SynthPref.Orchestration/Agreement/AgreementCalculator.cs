@@ -8,7 +8,7 @@ public static class AgreementCalculator
     /// <summary>Two-sided 95% normal quantile.</summary>
     public const double Z95 = 1.959964;
 
-    private static readonly Preference[] Classes = [Preference.A, Preference.B, Preference.Tie];
+    static readonly Preference[] Classes = [Preference.A, Preference.B, Preference.Tie];
 
     public static AgreementReport Compute(IEnumerable<Vote> votes)
     {

@@ -5,7 +5,7 @@ namespace SynthPref.Tests.Unit;
 
 public class AgreementCalculatorTests
 {
-    private const int Precision = 4; // 1e-4
+    const int Precision = 4; // 1e-4
 
     /*
      Hand-worked example (H = human, J = judge), z = 1.959964, z² = 3.841459.
@@ -47,7 +47,7 @@ public class AgreementCalculatorTests
 
      MostDivergent: code (0.6) before chat (0.8).
     */
-    private static readonly Vote[] HandWorked =
+    static readonly Vote[] HandWorked =
     [
         new("code", Preference.A, Preference.A),
         new("code", Preference.B, Preference.B),
@@ -61,7 +61,7 @@ public class AgreementCalculatorTests
         new("chat", Preference.A, Preference.A),
     ];
 
-    private static void AssertStats(AgreementStats stats, int votes, int agree, double rate, double low, double high,
+    static void AssertStats(AgreementStats stats, int votes, int agree, double rate, double low, double high,
         int votesExTies, double rateExTies, double kappa)
     {
         Assert.Equal(votes, stats.Votes);

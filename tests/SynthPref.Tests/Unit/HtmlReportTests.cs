@@ -4,7 +4,7 @@ namespace SynthPref.Tests.Unit;
 
 public class HtmlReportTests
 {
-    private const string Evil = "<script>alert('x')</script>";
+    const string Evil = "<script>alert('x')</script>";
 
     [Fact]
     public void User_text_is_html_encoded()

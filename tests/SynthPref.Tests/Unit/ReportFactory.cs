@@ -6,7 +6,7 @@ using SynthPref.Orchestration.Reporting;
 namespace SynthPref.Tests.Unit;
 
 /// <summary>A realistic report built from the real calculators, so report tests see real numbers.</summary>
-internal static class ReportFactory
+static class ReportFactory
 {
     public static RunReport Build(string weirdCategory = "Code Review", bool lengthWarning = true)
     {

@@ -6,7 +6,7 @@ namespace SynthPref.Tests.Unit;
 
 public class ReportJsonTests
 {
-    private static JsonElement Parse(RunReport report) => JsonDocument.Parse(ReportJson.Serialize(report)).RootElement;
+    static JsonElement Parse(RunReport report) => JsonDocument.Parse(ReportJson.Serialize(report)).RootElement;
 
     [Fact]
     public void Report_has_the_agreed_shape()

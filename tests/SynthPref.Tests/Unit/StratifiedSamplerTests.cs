@@ -4,11 +4,11 @@ namespace SynthPref.Tests.Unit;
 
 public class StratifiedSamplerTests
 {
-    private static List<SampleCandidate> Candidates(params (string Category, int Count)[] strata) =>
+    static List<SampleCandidate> Candidates(params (string Category, int Count)[] strata) =>
         strata.SelectMany(s => Enumerable.Range(0, s.Count).Select(i => new SampleCandidate($"{s.Category}-{i:D4}", s.Category)))
             .ToList();
 
-    private static Dictionary<string, int> PerCategory(IReadOnlyList<string> ids, IEnumerable<SampleCandidate> candidates)
+    static Dictionary<string, int> PerCategory(IReadOnlyList<string> ids, IEnumerable<SampleCandidate> candidates)
     {
         var categoryOf = candidates.ToDictionary(c => c.PairId, c => c.Category);
         return ids.GroupBy(id => categoryOf[id]).ToDictionary(g => g.Key, g => g.Count());

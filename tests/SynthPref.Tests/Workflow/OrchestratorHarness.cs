@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
