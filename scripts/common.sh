@@ -6,8 +6,9 @@ cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 ensure_azurite() {
-  # npm ci is skipped when the installed tree already matches the lock file.
-  if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  # npm ci is skipped when the installed tree already matches the lock file, and for a linked node_modules
+  # (a git worktree sharing its main checkout's): npm ci would replace the link with a tree of its own.
+  if [ ! -x node_modules/.bin/azurite ] || { [ ! -L node_modules ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
     echo "==> npm ci (Azurite)"
     npm ci --no-audit --no-fund --loglevel=error
   fi
