@@ -13,7 +13,9 @@ public static class LocalHost
 {
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json (log levels included) sits beside the binaries; without this it is read from wherever the
+        // host was started, which for `dotnet run --project` or `dotnet SynthPref.Local.dll` is usually not there.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var grpcPort = DurableBackendExtensions.ResolveGrpcPort(builder.Configuration);
         builder.ListenOnApiUrls(grpcPort);
         builder.AddForwardedHeaders();

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +10,10 @@ using SynthPref.Orchestration.Health;
 namespace SynthPref.Orchestration.Api;
 
 /// <summary>One health check result as /api/health shows it; Problems lists a failing check's separate findings.</summary>
-public sealed record HealthCheckEntry(string Status, string? Description, IReadOnlyList<string>? Problems = null);
+public sealed record HealthCheckEntry(
+    string Status,
+    string? Description,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Problems = null);
 
 public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthCheckEntry> Checks);
 
