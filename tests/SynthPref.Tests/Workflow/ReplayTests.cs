@@ -17,7 +17,10 @@ public sealed class ReplayTests
 {
     /// <summary>The last turn of a whole 1.0 run (two items, review closed by a reviewer) as its worker was given it,
     /// and the result it answered; recorded by <see cref="RecordAsync"/>.</summary>
-    static string RecordedV1 => Path.Combine(RepoPaths.Root, "tests", "SynthPref.Tests", "Workflow", "Histories", "run-v1.0.json");
+    static string RecordedV1 => Recorded(OrchestrationVersions.V1);
+
+    static string Recorded(string version) =>
+        Path.Combine(RepoPaths.Root, "tests", "SynthPref.Tests", "Workflow", "Histories", $"run-v{version}.json");
 
     sealed record RecordedTurn(P.OrchestratorRequest Request, string Result);
 
@@ -34,13 +37,14 @@ public sealed class ReplayTests
     public async Task A_run_recorded_now_replays_to_the_result_it_had()
     {
         var recorded = await RecordAsync();
-        // SYNTHPREF_RECORD_HISTORY=1 writes this recording as the committed 1.0 history: only ever for a version whose
-        // history is not committed yet, since the committed one stands for runs already started.
-        if (Environment.GetEnvironmentVariable("SYNTHPREF_RECORD_HISTORY") == "1")
+        // SYNTHPREF_RECORD_HISTORY=1 commits this recording as the history of the current version (run-v{Current}.json),
+        // once, when a version is new: a committed history stands for runs already started and is never re-recorded.
+        var file = Recorded(OrchestrationVersions.Current);
+        if (Environment.GetEnvironmentVariable("SYNTHPREF_RECORD_HISTORY") == "1" && !File.Exists(file))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(RecordedV1)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             var formatter = new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation());
-            await File.WriteAllTextAsync(RecordedV1, JsonSerializer.Serialize(new
+            await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
             {
                 request = JsonDocument.Parse(formatter.Format(recorded.Request)).RootElement,
                 result = recorded.Result,
