@@ -36,9 +36,10 @@ public sealed class BlobInputFunction(RunStarter runs, ILogger<BlobInputFunction
         var outcome = await runs.StartFromBlobAsync(client, StorageNames.InputContainer, name,
             properties.ETag.ToString(), properties.Metadata ?? new Dictionary<string, string>(), ct);
 
-        // Invalid metadata is the uploader's mistake, not a transient failure: log it and do not retry.
+        // Invalid metadata is the uploader's mistake, not a transient failure: log it and do not retry. The detail
+        // already names the blob and every reason (it is what the run list shows), so it is logged once, alone.
         if (outcome.Kind != OutcomeKind.Ok)
-            logger.LogError("Blob {Blob} was not started: {Detail} {Errors}", name, outcome.Detail, string.Join("; ", outcome.Errors ?? []));
+            logger.LogError("Upload refused: {Detail}", outcome.Detail);
         else if (outcome.Value!.AlreadyExisted)
             logger.LogInformation("Blob {Blob} (ETag {ETag}) already started run {RunId}", name, properties.ETag, outcome.Value.RunId);
         else

@@ -1,20 +1,25 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
-using SynthPref.Functions.Hosting;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Health;
 
 namespace SynthPref.Functions.Functions;
 
 /// <summary>
-/// /api/health, anonymous so probes need no key. The worker is running if this answers at all, so the one
-/// thing left to report is whether the storage containers and tables are in place (the local host reports
-/// its durable worker connection the same way: 200 when ready, 503 while starting).
+/// /api/health, anonymous so probes need no key: the same checks, status codes and body as the local host
+/// (<see cref="HealthApi"/>). The durable client is bound per invocation here, so the function lends it to the
+/// durable check, which reaches the task hub through it.
 /// </summary>
-public sealed class HealthFunction(StorageReadiness storage)
+public sealed class HealthFunction(HealthCheckService health, DurableClientSlot slot)
 {
-    [Function("Health")]
-    public IResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest req) =>
-        storage.IsReady
-            ? Results.Ok(new { status = "healthy", worker = "connected", storage = "ready" })
-            : Results.Json(new { status = "starting", worker = "connected", storage = "not ready", error = storage.LastError },
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+    public const string FunctionName = "Health";
+
+    [Function(FunctionName)]
+    public async Task<IResult> Health(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest req,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await HealthApi.GetHealth(health, slot, client, ct);
 }

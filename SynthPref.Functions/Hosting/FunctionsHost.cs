@@ -2,6 +2,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SynthPref.Orchestration.Hosting;
 
 namespace SynthPref.Functions.Hosting;
@@ -14,8 +15,11 @@ public static class FunctionsHost
         builder.ConfigureFunctionsWebApplication();
         builder.Services.AddProblemDetails();
         builder.Services.AddSynthPrefCore(builder.Configuration);
-        builder.Services.AddSingleton<StorageReadiness>();
         builder.Services.AddHostedService<StorageInitializer>();
+        // The Azure SDK logs every storage request at Information. host.json holds the Functions host's own logs to
+        // Warning; these filters hold the worker's (the blob extension forwards the SDK's events into its logging).
+        foreach (var category in new[] { "Azure.Core", "Azure.Storage", "Azure.Identity" })
+            builder.Logging.AddFilter(category, LogLevel.Warning);
 
         // The same registration as the local host; the Durable extension adds the orchestrator and activity
         // functions at start-up, so there are no [Function] wrappers for them.

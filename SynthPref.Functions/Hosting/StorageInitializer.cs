@@ -4,22 +4,13 @@ using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Functions.Hosting;
 
-/// <summary>Whether the product's containers and tables are known to exist; the health function reports it.</summary>
-public sealed class StorageReadiness
-{
-    volatile bool ready;
-    public bool IsReady => ready;
-    public string? LastError { get; private set; }
-    internal void MarkReady() { ready = true; LastError = null; }
-    internal void MarkFailed(Exception e) => LastError = e.Message;
-}
-
 /// <summary>
 /// Creates the containers and tables at start-up. Start-up waits for the first attempt at most
 /// <see cref="FirstAttemptTimeout"/>; after that, retries go on in the background with back-off so a storage
-/// outage (or a role assignment still propagating) never keeps the worker from starting.
+/// outage (or a role assignment still propagating) never keeps the worker from starting. Until it succeeds the
+/// storage health check names what is missing.
 /// </summary>
-public sealed class StorageInitializer(StorageClients storage, StorageReadiness readiness, ILogger<StorageInitializer> logger)
+public sealed class StorageInitializer(StorageClients storage, ILogger<StorageInitializer> logger)
     : IHostedService, IDisposable
 {
     public static readonly TimeSpan FirstAttemptTimeout = TimeSpan.FromSeconds(20);
@@ -54,13 +45,11 @@ public sealed class StorageInitializer(StorageClients storage, StorageReadiness 
         try
         {
             await storage.EnsureCreatedAsync(ct);
-            readiness.MarkReady();
             logger.LogInformation("Storage containers and tables are in place");
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
         {
-            readiness.MarkFailed(e);
             logger.LogWarning(e, "Creating the storage containers and tables failed; retrying in the background");
             return false;
         }

@@ -1,14 +1,16 @@
 using Grpc.Core;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+using SynthPref.Orchestration.Health;
 using P = Microsoft.DurableTask.Protobuf;
 
 namespace SynthPref.Local.Durable;
 
-/// <summary>Tracks whether the worker's work-item stream is open, which is what "healthy" means here.</summary>
-public sealed class WorkerConnection
+/// <summary>Tracks whether the worker's work-item stream is open: the local host's own part of the durable health check.</summary>
+public sealed class WorkerConnection : IDurableWorkerSignal
 {
     int streams;
     public bool IsConnected => Volatile.Read(ref streams) > 0;
+    public string? Problem => IsConnected ? null : "The durable worker has not connected to the task hub's gRPC server yet.";
     internal void Opened() => Interlocked.Increment(ref streams);
     internal void Closed() => Interlocked.Decrement(ref streams);
 }

@@ -8,6 +8,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
 using Microsoft.DurableTask.Worker;
 using SynthPref.Local.Durable;
+using SynthPref.Orchestration.Health;
 using SynthPref.Orchestration.Hosting;
 using SynthPref.Orchestration.Workflow;
 
@@ -49,6 +50,7 @@ public static class DurableBackendExtensions
         builder.Services.AddSingleton<IOrchestrationService>(service);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton<WorkerConnection>();
+        builder.Services.AddSingleton<IDurableWorkerSignal>(sp => sp.GetRequiredService<WorkerConnection>());
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = null);
         builder.Services.AddSingleton<ObservedTaskHubGrpcServer>();
 

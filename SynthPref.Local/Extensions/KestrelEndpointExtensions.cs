@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 
 namespace SynthPref.Local.Extensions;
 
@@ -17,11 +18,11 @@ public static class KestrelEndpointExtensions
             .Select(Parse).ToList();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            foreach (var (host, port) in endpoints)
+            foreach (var address in endpoints)
             {
-                if (host is "localhost") kestrel.ListenLocalhost(port);
-                else if (host is "*" or "+" or "0.0.0.0" or "[::]") kestrel.ListenAnyIP(port);
-                else kestrel.Listen(IPAddress.Parse(host.Trim('[', ']')), port);
+                if (address.Host is "localhost") kestrel.ListenLocalhost(address.Port);
+                else if (address.Host is "*" or "+" or "0.0.0.0" or "[::]") kestrel.ListenAnyIP(address.Port);
+                else kestrel.Listen(IPAddress.Parse(address.Host.Trim('[', ']')), address.Port);
             }
             kestrel.ListenForGrpc(grpcPort);
             kestrel.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
@@ -29,15 +30,29 @@ public static class KestrelEndpointExtensions
         return builder;
     }
 
-    static (string Host, int Port) Parse(string url)
+    /// <summary>Kestrel's own parser for --urls, with the two limits of this host said plainly.</summary>
+    public static BindingAddress Parse(string url)
     {
-        var scheme = url.IndexOf("://", StringComparison.Ordinal);
-        if (scheme < 0 || !url[..scheme].Equals("http", StringComparison.OrdinalIgnoreCase))
+        BindingAddress address;
+        try
+        {
+            address = BindingAddress.Parse(url);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException($"URL '{url}' is not a URL Kestrel can bind: {e.Message}", e);
+        }
+        if (!address.Scheme.Equals("http", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"URL '{url}': the local host serves plain http only (put TLS in front of it).");
-        var rest = url[(scheme + 3)..].TrimEnd('/');
-        var colon = rest.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(rest[(colon + 1)..], out var port))
+        if (address.IsUnixPipe || address.IsNamedPipe)
+            throw new InvalidOperationException($"URL '{url}': the local host listens on TCP ports only.");
+        // BindingAddress reads a missing port as 80; this host wants it said, since 7071 is what everything expects.
+        if (!HasExplicitPort(url, address))
             throw new InvalidOperationException($"URL '{url}' needs an explicit port, such as http://127.0.0.1:7071.");
-        return (rest[..colon], port);
+        return address;
     }
+
+    static bool HasExplicitPort(string url, BindingAddress address) =>
+        url.TrimEnd('/').EndsWith($":{address.Port}", StringComparison.Ordinal)
+        || url.Contains($":{address.Port}/", StringComparison.Ordinal);
 }

@@ -1,7 +1,7 @@
+using Microsoft.Extensions.Options;
 using SynthPref.Local.Durable;
 using SynthPref.Local.Triggers;
 using SynthPref.Orchestration.Api;
-using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Hosting;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Storage;
@@ -13,9 +13,12 @@ public static class LocalHost
 {
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json (log levels included) sits beside the binaries; without this it is read from wherever the
+        // host was started, which for `dotnet run --project` or `dotnet SynthPref.Local.dll` is usually not there.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var grpcPort = DurableBackendExtensions.ResolveGrpcPort(builder.Configuration);
         builder.ListenOnApiUrls(grpcPort);
+        builder.AddForwardedHeaders();
         builder.Services.AddProblemDetails();
         builder.Services.AddSynthPrefCore(builder.Configuration);
         builder.AddDurableBackend(grpcPort);
@@ -34,12 +37,11 @@ public static class LocalHost
         await app.EnsureTaskHubAsync();
         await app.Services.GetRequiredService<StorageClients>().EnsureCreatedAsync();
 
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapGrpcService<ObservedTaskHubGrpcServer>().RequireHost($"*:{DurableBackendExtensions.GrpcPortOf(app)}");
-        app.MapGet("/api/health", (WorkerConnection worker) => worker.IsConnected
-            ? Results.Ok(new { status = "healthy", worker = "connected", llmProblems = llm })
-            : Results.Json(new { status = "starting", worker = "not connected", llmProblems = llm }, statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapHealthApi();
         app.MapRunsApi();
         return app;
     }

@@ -57,7 +57,7 @@ public sealed class BlobInputWatcher(
         var outcome = await runs.StartFromBlobAsync(client, container, blob.Name,
             blob.Properties.ETag?.ToString() ?? "", blob.Metadata ?? new Dictionary<string, string>(), ct);
         if (outcome.Kind != OutcomeKind.Ok)
-            logger.LogError("Blob {Blob} was not started: {Detail} {Errors}", blob.Name, outcome.Detail, string.Join("; ", outcome.Errors ?? []));
+            logger.LogError("Upload refused: {Detail}", outcome.Detail);
         else if (!outcome.Value!.AlreadyExisted)
             logger.LogInformation("Blob {Blob} started run {RunId}", blob.Name, outcome.Value.RunId);
     }

@@ -8,7 +8,7 @@ public static class AgreementCalculator
     /// <summary>Two-sided 95% normal quantile.</summary>
     public const double Z95 = 1.959964;
 
-    private static readonly Preference[] Classes = [Preference.A, Preference.B, Preference.Tie];
+    static readonly Preference[] Classes = [Preference.A, Preference.B, Preference.Tie];
 
     public static AgreementReport Compute(IEnumerable<Vote> votes)
     {
@@ -69,7 +69,9 @@ public static class AgreementCalculator
         double denominator = 1 + z2 / n;
         double centre = (p + z2 / (2 * n)) / denominator;
         double half = z / denominator * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
-        return [Math.Max(0, centre - half), Math.Min(1, centre + half)];
+        // At 0 or n successes the bound is exactly 0 or 1 (centre and half are equal), but rounding leaves
+        // residues such as 2.8e-17 that would print as a bound that is not there.
+        return [successes == 0 ? 0 : Math.Max(0, centre - half), successes == n ? 1 : Math.Min(1, centre + half)];
     }
 
     /// <summary>

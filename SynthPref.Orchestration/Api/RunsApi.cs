@@ -150,18 +150,11 @@ public static class RunsApi
             : req.Query["token"].ToString() is { Length: > 0 } query ? query : null;
 
     /// <summary>
-    /// Links point where the caller came from. Behind the Functions host, a container ingress or any other
-    /// proxy the request's own scheme and host are the proxy's, so the standard forwarding headers win.
+    /// Links point where the caller came from. Behind a proxy, the hosts' forwarded-headers middleware has already
+    /// put the caller's scheme and host on the request, and only for proxies they trust: the local host's
+    /// UseForwardedHeaders with its configured known proxies, and the Functions worker's own for the Functions host.
     /// </summary>
-    static string BaseUri(HttpRequest req)
-    {
-        var scheme = FirstForwarded(req, "X-Forwarded-Proto") ?? req.Scheme;
-        var host = FirstForwarded(req, "X-Forwarded-Host") ?? req.Host.ToString();
-        return $"{scheme}://{host}{req.PathBase}";
-    }
-
-    static string? FirstForwarded(HttpRequest req, string header) =>
-        req.Headers[header].ToString().Split(',')[0].Trim() is { Length: > 0 } value ? value : null;
+    static string BaseUri(HttpRequest req) => $"{req.Scheme}://{req.Host}{req.PathBase}";
     static string StatusUri(HttpRequest req, string runId) => $"{BaseUri(req)}/api/runs/{runId}";
     static string ReviewUri(HttpRequest req, string runId, string token) =>
         $"{BaseUri(req)}/api/runs/{runId}/review?token={Uri.EscapeDataString(token)}";

@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SynthPref.Orchestration.Generation;
+using SynthPref.Orchestration.Health;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
@@ -43,6 +44,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RunQueries>();
         services.AddSingleton<ReviewService>();
         services.AddSynthPrefLlm(configuration, JudgePrompt.TryExtract);
+        services.AddSynthPrefHealthChecks();
         return services;
     }
 }

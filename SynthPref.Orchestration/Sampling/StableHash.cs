@@ -6,8 +6,8 @@ namespace SynthPref.Orchestration.Sampling;
 /// </summary>
 public static class StableHash
 {
-    private const uint OffsetBasis = 2166136261;
-    private const uint Prime = 16777619;
+    const uint OffsetBasis = 2166136261;
+    const uint Prime = 16777619;
 
     /// <summary>FNV-1a 32-bit over the UTF-16 code units (low byte then high byte), so every string is covered
     /// without an encoding step and results never depend on the platform.</summary>

@@ -53,7 +53,7 @@ public static class StratifiedSampler
     /// Largest-remainder (Hamilton) allocation, computed in integers so ties are exact and platform-independent.
     /// Requires 0 &lt; size &lt; total, which keeps every quota within its stratum's size.
     /// </summary>
-    private static int[] Allocate(IReadOnlyList<(string Category, int Count)> strata, int size, int total)
+    static int[] Allocate(IReadOnlyList<(string Category, int Count)> strata, int size, int total)
     {
         var quotas = new int[strata.Count];
         var remainders = new long[strata.Count];

@@ -4,52 +4,51 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Demo;
 
 /// <summary>Drives one demo run through the product's public entry points only: a blob upload and HTTP.</summary>
-public sealed class DemoRun(Options options)
+public sealed class DemoRun(DemoSettings settings)
 {
+    /// <summary>The blob function's name in functions.metadata, which the Event Grid webhook is addressed by.</summary>
+    public const string BlobFunctionName = "StartRunFromBlob";
+
+    const string InputContainer = "synthpref-input";
+    const string UploadsContainer = "synthpref-uploads";
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     static readonly string[] Annotators = ["annotator1", "annotator2", "annotator3"];
 
-    readonly HttpClient http = new() { BaseAddress = new Uri(options.Required("host")), Timeout = TimeSpan.FromSeconds(60) };
+    readonly HttpClient http = CreateClient(settings);
 
-    public async Task<int> ExecuteAsync()
+    /// <summary>Every request carries the function key when one is given: management routes need it on a Functions
+    /// host, and the anonymous review routes ignore it.</summary>
+    public static HttpClient CreateClient(DemoSettings settings)
     {
-        var data = options.Required("data");
-        var byInputId = PandaLmReplay.Load(Path.Combine(data, "testset-v1.json"), Path.Combine(data, "gpt-3.5-turbo-testset-v1.json"))
+        // Paths below are relative, so a host behind a path prefix keeps it; that needs the base to end in '/'.
+        var baseUri = settings.Host.AbsoluteUri.EndsWith('/') ? settings.Host : new Uri(settings.Host.AbsoluteUri + "/");
+        var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
+        if (!string.IsNullOrEmpty(settings.FunctionKey))
+            client.DefaultRequestHeaders.Add("x-functions-key", settings.FunctionKey);
+        return client;
+    }
+
+    public async Task<int> ExecuteAsync(CancellationToken ct)
+    {
+        var byInputId = PandaLmReplay.Load(Path.Combine(settings.Data, "testset-v1.json"), Path.Combine(settings.Data, "gpt-3.5-turbo-testset-v1.json"))
             .ToDictionary(PandaLmReplay.InputId);
-        var input = options.Required("input");
-        var outDir = Directory.CreateDirectory(options.Required("out")).FullName;
-        var storage = options.Optional("storage") ?? Environment.GetEnvironmentVariable("AzureWebJobsStorage") ?? "UseDevelopmentStorage=true";
+        var outDir = Directory.CreateDirectory(settings.Output).FullName;
 
-        // 1. Upload: the blob trigger starts the run, with options from the blob's metadata.
-        var container = new BlobServiceClient(storage).GetBlobContainerClient("synthpref-input");
-        await container.CreateIfNotExistsAsync();
-        var blobName = $"pandalm-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl";
-        await container.GetBlobClient(blobName).UploadAsync(File.OpenRead(input), new BlobUploadOptions
-        {
-            Metadata = new Dictionary<string, string>
-            {
-                ["name"] = "PandaLM demo",
-                ["critiqueRevise"] = "false", // the replay judge has recorded verdicts, not critiques
-                ["reviewSampleSize"] = options.Int("sample", 20).ToString(CultureInfo.InvariantCulture),
-                ["minReviewsPerItem"] = Annotators.Length.ToString(CultureInfo.InvariantCulture),
-                ["seed"] = options.Int("seed", 42).ToString(CultureInfo.InvariantCulture),
-            },
-        });
-        Console.WriteLine($"Uploaded {input} to synthpref-input/{blobName}");
-
-        var run = await WaitForRunFromBlobAsync(blobName);
-        Console.WriteLine($"Run {run.RunId} started by the blob trigger");
+        var run = await StartAsync(ct);
         var started = DateTime.UtcNow;
         // A run with nothing to review goes straight on to its report.
-        var judged = await WaitForStatusAsync(run.RunId, "AwaitingReview", "Completed");
+        var judged = await WaitForStatusAsync(run.RunId, ct, RunStatus.AwaitingReview, RunStatus.Completed);
         var judging = DateTime.UtcNow - started;
 
-        // 2. Blind review: each recorded annotator label goes through the review endpoint as that annotator.
-        var sampled = await GetAsync<ReviewItem[]>($"/api/runs/{run.RunId}/review-items?token={Uri.EscapeDataString(run.ReviewToken)}");
+        // Blind review: each recorded annotator label goes through the review endpoint as that annotator.
+        var sampled = await GetAsync<ReviewItemView[]>($"api/runs/{run.RunId}/review-items?token={Uri.EscapeDataString(run.ReviewToken)}", ct);
         Console.WriteLine($"{sampled.Length} items sampled for review. Submitting {sampled.Length * Annotators.Length} recorded human labels...");
         foreach (var item in sampled)
         {
@@ -63,33 +62,33 @@ public sealed class DemoRun(Options options)
                     1 => responseOneFirst ? "first" : "second",
                     _ => responseOneFirst ? "second" : "first",
                 };
-                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{run.RunId}/reviews")
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"api/runs/{run.RunId}/reviews")
                 {
-                    Content = JsonContent.Create(new { itemId = item.ItemId, reviewer = Annotators[a], preference }),
+                    Content = JsonContent.Create(new SubmitReviewRequest(item.ItemId, Annotators[a], preference), options: Json),
                 };
-                request.Headers.Add("X-Review-Token", run.ReviewToken);
-                var response = await http.SendAsync(request);
+                request.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
+                using var response = await http.SendAsync(request, ct);
                 if (response.StatusCode != HttpStatusCode.Accepted)
-                    throw new InvalidOperationException($"Review of {item.ItemId} was refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                    throw new DemoException($"Review of {item.ItemId} was refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
             }
         }
 
-        var status = await WaitForStatusAsync(run.RunId, "Completed");
-        var items = judged.GetProperty("progress").GetProperty("items").GetInt32();
-        Console.WriteLine($"Judged {items} items in {judging.TotalSeconds:0.0} s ({items / judging.TotalSeconds:0.0} items/s, upload to review-ready)");
-        var report = await GetAsync<JsonElement>($"/api/runs/{run.RunId}/report");
-        var dataset = await http.GetStringAsync($"/api/runs/{run.RunId}/dataset");
-        var html = await http.GetStringAsync($"/api/runs/{run.RunId}/report.html");
-        await File.WriteAllTextAsync(Path.Combine(outDir, "report.json"), report.GetRawText());
-        await File.WriteAllTextAsync(Path.Combine(outDir, "report.html"), html);
-        await File.WriteAllTextAsync(Path.Combine(outDir, "dataset.jsonl"), dataset);
+        var status = await WaitForStatusAsync(run.RunId, ct, RunStatus.Completed);
+        var items = judged.Progress.Items;
+        Console.WriteLine($"Judged {items} items in {judging.TotalSeconds:0.0} s ({items / judging.TotalSeconds:0.0} items/s, start to review-ready)");
+        var report = await GetAsync<JsonElement>($"api/runs/{run.RunId}/report", ct);
+        var dataset = await http.GetStringAsync($"api/runs/{run.RunId}/dataset", ct);
+        var html = await http.GetStringAsync($"api/runs/{run.RunId}/report.html", ct);
+        await File.WriteAllTextAsync(Path.Combine(outDir, "report.json"), report.GetRawText(), ct);
+        await File.WriteAllTextAsync(Path.Combine(outDir, "report.html"), html, ct);
+        await File.WriteAllTextAsync(Path.Combine(outDir, "dataset.jsonl"), dataset, ct);
 
         Console.WriteLine();
         Console.WriteLine(Summary.Render(report));
-        var outputs = status.GetProperty("outputs");
+        var outputs = status.Outputs!;
         Console.WriteLine("Outputs in Blob Storage:");
-        Console.WriteLine($"  report   {outputs.GetProperty("reportJson").GetString()}  and  {outputs.GetProperty("reportHtml").GetString()}");
-        Console.WriteLine($"  dataset  {outputs.GetProperty("dataset").GetString()}  ({outputs.GetProperty("datasetRows").GetInt32()} TRL rows)");
+        Console.WriteLine($"  report   {outputs.ReportJson}  and  {outputs.ReportHtml}");
+        Console.WriteLine($"  dataset  {outputs.Dataset}  ({outputs.DatasetRows} TRL rows)");
         Console.WriteLine("Over HTTP:");
         Console.WriteLine($"  {http.BaseAddress}api/runs/{run.RunId}/report.html");
         Console.WriteLine($"  {http.BaseAddress}api/runs/{run.RunId}/dataset");
@@ -97,44 +96,129 @@ public sealed class DemoRun(Options options)
         return 0;
     }
 
-    async Task<RunSummary> WaitForRunFromBlobAsync(string blobName)
+    sealed record DemoRunRef(string RunId, string ReviewToken);
+
+    async Task<DemoRunRef> StartAsync(CancellationToken ct)
+    {
+        var blobs = new BlobServiceClient(settings.Storage);
+        var blobName = $"pandalm-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl";
+        var metadata = new Dictionary<string, string>
+        {
+            ["name"] = "PandaLM demo",
+            ["critiqueRevise"] = "false", // the replay judge has recorded verdicts, not critiques
+            ["reviewSampleSize"] = settings.Sample.ToString(CultureInfo.InvariantCulture),
+            ["minReviewsPerItem"] = Annotators.Length.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
+        };
+
+        if (settings.Start == StartMode.Http)
+        {
+            // synthpref-uploads starts nothing by itself, so the run request is the only start.
+            var uploads = blobs.GetBlobContainerClient(UploadsContainer);
+            await uploads.CreateIfNotExistsAsync(cancellationToken: ct);
+            await uploads.GetBlobClient(blobName).UploadAsync(settings.Input, overwrite: true, ct);
+            var body = new StartRunRequest("PandaLM demo", null, $"{UploadsContainer}/{blobName}", new RunOptions(
+                CritiqueRevise: false, ReviewSampleSize: settings.Sample, MinReviewsPerItem: Annotators.Length, Seed: settings.Seed));
+            using var response = await http.PostAsJsonAsync("api/runs", body, Json, ct);
+            if (response.StatusCode != HttpStatusCode.Accepted)
+                throw new DemoException($"POST /api/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+            var started = (await response.Content.ReadFromJsonAsync<StartRunResponse>(Json, ct))!;
+            Console.WriteLine($"Uploaded {settings.Input} to {UploadsContainer}/{blobName}; run {started.RunId} started over HTTP");
+            return new DemoRunRef(started.RunId, started.ReviewToken);
+        }
+
+        // Options travel as the blob's metadata.
+        var container = blobs.GetBlobContainerClient(InputContainer);
+        await container.CreateIfNotExistsAsync(cancellationToken: ct);
+        var blob = container.GetBlobClient(blobName);
+        var upload = await blob.UploadAsync(settings.Input, new BlobUploadOptions { Metadata = metadata }, ct);
+        Console.WriteLine($"Uploaded {settings.Input} to {InputContainer}/{blobName}");
+        if (settings.Start == StartMode.EventGrid)
+            await DeliverBlobCreatedAsync(blob, upload.Value.ETag.ToString(), new FileInfo(settings.Input).Length, ct);
+
+        var run = await WaitForRunFromBlobAsync(blobName, ct);
+        Console.WriteLine($"Run {run.RunId} started by the blob trigger");
+        return run;
+    }
+
+    /// <summary>
+    /// What Event Grid does on Azure: POST the BlobCreated event to the blob extension's webhook, addressed to the
+    /// function by its name in functions.metadata and authorised by the host's blobs_extension system key.
+    /// </summary>
+    async Task DeliverBlobCreatedAsync(BlobClient blob, string etag, long length, CancellationToken ct)
+    {
+        var events = new[]
+        {
+            new
+            {
+                id = Guid.NewGuid().ToString(),
+                topic = $"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.Storage/storageAccounts/{blob.AccountName}",
+                subject = $"/blobServices/default/containers/{blob.BlobContainerName}/blobs/{blob.Name}",
+                eventType = "Microsoft.Storage.BlobCreated",
+                eventTime = DateTimeOffset.UtcNow,
+                dataVersion = "",
+                metadataVersion = "1",
+                data = new
+                {
+                    api = "PutBlob",
+                    contentType = "application/octet-stream",
+                    contentLength = length,
+                    blobType = "BlockBlob",
+                    eTag = etag,
+                    url = blob.Uri.ToString(),
+                },
+            },
+        };
+        var path = $"runtime/webhooks/blobs?functionName=Host.Functions.{BlobFunctionName}&code={Uri.EscapeDataString(settings.BlobsExtensionKey!)}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(events) };
+        request.Headers.Add("aeg-event-type", "Notification");
+        using var response = await http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new DemoException($"The blob webhook answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        Console.WriteLine($"Delivered the BlobCreated event to the Functions host ({(int)response.StatusCode})");
+    }
+
+    async Task<DemoRunRef> WaitForRunFromBlobAsync(string blobName, CancellationToken ct)
     {
         var until = DateTime.UtcNow.AddMinutes(2);
         while (DateTime.UtcNow < until)
         {
-            var runs = await GetAsync<RunSummary[]>("/api/runs?take=100");
-            if (runs.FirstOrDefault(r => r.Source == $"blob:synthpref-input/{blobName}") is { } run)
-                return run with { ReviewToken = ReviewTokenOf(run.ReviewUri) };
-            await Task.Delay(500);
+            var runs = await GetAsync<RunSummary[]>("api/runs?take=100", ct);
+            if (runs.FirstOrDefault(r => r.Source == $"blob:{InputContainer}/{blobName}") is { } run)
+                return new DemoRunRef(run.RunId, ReviewTokenOf(run.ReviewUri));
+            await Task.Delay(500, ct);
         }
-        throw new TimeoutException($"No run was started for synthpref-input/{blobName}; is the host's blob trigger running?");
+        throw new DemoException($"No run was started for {InputContainer}/{blobName}; is the host's blob trigger running " +
+                                "(under func start with Azurite, use --start event-grid or --start http)?");
     }
 
-    async Task<JsonElement> WaitForStatusAsync(string runId, params string[] wanted)
+    async Task<RunStatusResponse> WaitForStatusAsync(string runId, CancellationToken ct, params RunStatus[] wanted)
     {
         var until = DateTime.UtcNow.AddMinutes(10);
         var last = "";
         while (DateTime.UtcNow < until)
         {
-            var status = await GetAsync<JsonElement>($"/api/runs/{runId}");
-            var current = status.GetProperty("status").GetString()!;
-            if (wanted.Contains(current)) return status;
-            if (current == "Failed")
-                throw new InvalidOperationException($"Run {runId} failed: {status.GetProperty("error")}");
-            var progress = status.GetProperty("progress");
-            var line = $"  {current}: {progress.GetProperty("itemsDone")}/{progress.GetProperty("items")} items, {progress.GetProperty("pairsWritten")} pairs";
+            var status = await GetAsync<RunStatusResponse>($"api/runs/{runId}", ct);
+            if (wanted.Contains(status.Status)) return status;
+            if (status.Status == RunStatus.Failed)
+                throw new DemoException($"Run {runId} failed: {status.Error}");
+            var line = $"  {status.Status}: {status.Progress.ItemsDone}/{status.Progress.Items} items, {status.Progress.PairsWritten} pairs";
             if (line != last) Console.WriteLine(last = line);
-            await Task.Delay(500);
+            await Task.Delay(500, ct);
         }
-        throw new TimeoutException($"Run {runId} did not reach {string.Join(" or ", wanted)}.");
+        throw new DemoException($"Run {runId} did not reach {string.Join(" or ", wanted)}.");
     }
 
-    async Task<T> GetAsync<T>(string path) =>
-        (await http.GetFromJsonAsync<T>(path, Json)) ?? throw new InvalidOperationException($"GET {path} returned nothing.");
+    async Task<T> GetAsync<T>(string path, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(path, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new DemoException($"GET /{path} answered {(int)response.StatusCode}" +
+                (response.StatusCode == HttpStatusCode.Unauthorized ? " (a Functions host needs --function-key)" : "") +
+                $": {await response.Content.ReadAsStringAsync(ct)}");
+        return (await response.Content.ReadFromJsonAsync<T>(Json, ct)) ?? throw new DemoException($"GET /{path} returned nothing.");
+    }
 
     static string ReviewTokenOf(string reviewUri) =>
         Uri.UnescapeDataString(new Uri(reviewUri).Query.TrimStart('?').Split('&').First(p => p.StartsWith("token=", StringComparison.Ordinal))[6..]);
-
-    sealed record RunSummary(string RunId, string Source, string Status, string ReviewUri, string ReviewToken = "");
-    sealed record ReviewItem(string ItemId, string InputId, string First, string Second);
 }

@@ -25,7 +25,7 @@ public sealed record PandaLmItem(
 /// </summary>
 public static class PandaLmReplay
 {
-    private static readonly JsonSerializerOptions LineOptions = new()
+    static readonly JsonSerializerOptions LineOptions = new()
     {
         // Keeps non-ASCII text readable in the files a person inspects; JSON validity is unaffected.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -115,7 +115,7 @@ public static class PandaLmReplay
             reason = x.JudgeReason,
         });
 
-    private static string ReplayVerdictText(PandaLmItem item) => item.JudgeResult.ToLowerInvariant() switch
+    static string ReplayVerdictText(PandaLmItem item) => item.JudgeResult.ToLowerInvariant() switch
     {
         "1" => "1",
         "2" => "2",
@@ -124,7 +124,7 @@ public static class PandaLmReplay
         _ => throw new FormatException($"PandaLM idx {item.Idx}: unknown gpt_result '{item.JudgeResult}'"),
     };
 
-    private static string Jsonl<T>(IEnumerable<PandaLmItem> items, Func<PandaLmItem, T> shape)
+    static string Jsonl<T>(IEnumerable<PandaLmItem> items, Func<PandaLmItem, T> shape)
     {
         ArgumentNullException.ThrowIfNull(items);
         var sb = new StringBuilder();
@@ -133,7 +133,7 @@ public static class PandaLmReplay
         return sb.ToString();
     }
 
-    private static IEnumerable<(JsonElement Item, int Index)> ReadArray(string path)
+    static IEnumerable<(JsonElement Item, int Index)> ReadArray(string path)
     {
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         if (doc.RootElement.ValueKind != JsonValueKind.Array)
@@ -142,13 +142,13 @@ public static class PandaLmReplay
         return doc.RootElement.EnumerateArray().Select((e, i) => (e.Clone(), i)).ToArray();
     }
 
-    private static int RequiredInt(JsonElement e, string name, string path, int index) =>
+    static int RequiredInt(JsonElement e, string name, string path, int index) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n)
             ? n
             : throw new FormatException($"'{path}' item {index}: field '{name}' must be an integer");
 
     /// <summary>A few PandaLM responses are JSON booleans (an answer of "true"); their JSON text is what the model said.</summary>
-    private static string ScalarText(JsonElement e, string name, string path, int index)
+    static string ScalarText(JsonElement e, string name, string path, int index)
     {
         if (!e.TryGetProperty(name, out var v))
             throw new FormatException($"'{path}' item {index}: field '{name}' is missing");
@@ -160,6 +160,6 @@ public static class PandaLmReplay
         };
     }
 
-    private static string OptionalText(JsonElement e, string name) =>
+    static string OptionalText(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
 }

@@ -68,7 +68,7 @@ public static class FakeJudgeResponder
         return aWords == bWords ? Verdict("TIE", "equal-length") : Verdict(aWords > bWords ? "A" : "B", "longer");
     }
 
-    private static FakeReply Revise(FakeChatRequest request)
+    static FakeReply Revise(FakeChatRequest request)
     {
         // The original response is the assistant turn just before the critique request.
         var messages = request.Messages;
@@ -91,9 +91,9 @@ public static class FakeJudgeResponder
             : FakeReply.Answer(RevisionPrefix + original.Text);
     }
 
-    private static string Verdict(string preference, string rule) =>
+    static string Verdict(string preference, string rule) =>
         $"PREFERENCE: {preference}\nCONFIDENCE: high\nREASONING: fake judge rule {rule}";
 
-    private static int Words(string text) =>
+    static int Words(string text) =>
         text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
 }

@@ -37,16 +37,16 @@ public sealed record FakeReply(string? Text, int StatusCode, string? ErrorMessag
 /// </summary>
 public sealed class FakeOpenAiServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly ConcurrentQueue<FakeRequest> _requests = new();
-    private long _nextId;
-    private long _chatRequests;
-    private long _inFlight;
-    private long _peakInFlight;
+    readonly WebApplication app;
+    readonly ConcurrentQueue<FakeRequest> requests = new();
+    long nextId;
+    long chatRequests;
+    long inFlight;
+    long peakInFlight;
 
-    private FakeOpenAiServer(WebApplication app, Func<FakeChatRequest, CancellationToken, Task<FakeReply>> responder)
+    FakeOpenAiServer(WebApplication app, Func<FakeChatRequest, CancellationToken, Task<FakeReply>> responder)
     {
-        _app = app;
+        this.app = app;
         Responder = responder;
     }
 
@@ -59,7 +59,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     /// <summary>The server root, for clients (like Azure OpenAI) that build their own paths.</summary>
     public Uri RootUrl { get; private set; } = null!;
 
-    public IReadOnlyList<FakeRequest> Requests => _requests.ToArray();
+    public IReadOnlyList<FakeRequest> Requests => requests.ToArray();
 
     /// <summary>
     /// A fixed delay awaited before each answer (after the request is read), standing in for model latency.
@@ -74,19 +74,19 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     public bool RecordRequests { get; set; } = true;
 
     /// <summary>Chat completion requests received since the start or the last <see cref="ResetCounters"/>.</summary>
-    public long ChatRequests => Interlocked.Read(ref _chatRequests);
+    public long ChatRequests => Interlocked.Read(ref chatRequests);
 
     /// <summary>Chat completion requests being handled right now.</summary>
-    public long InFlight => Interlocked.Read(ref _inFlight);
+    public long InFlight => Interlocked.Read(ref inFlight);
 
     /// <summary>The most requests handled at once since the start or the last <see cref="ResetCounters"/>.</summary>
-    public long PeakInFlight => Interlocked.Read(ref _peakInFlight);
+    public long PeakInFlight => Interlocked.Read(ref peakInFlight);
 
     /// <summary>Zeroes <see cref="ChatRequests"/> and sets <see cref="PeakInFlight"/> to what is in flight now.</summary>
     public void ResetCounters()
     {
-        Interlocked.Exchange(ref _chatRequests, 0);
-        Interlocked.Exchange(ref _peakInFlight, Interlocked.Read(ref _inFlight));
+        Interlocked.Exchange(ref chatRequests, 0);
+        Interlocked.Exchange(ref peakInFlight, Interlocked.Read(ref inFlight));
     }
 
     public static Task<FakeOpenAiServer> StartAsync(Func<FakeChatRequest, FakeReply> responder) =>
@@ -114,17 +114,17 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 
-    private async Task HandleAsync(HttpContext ctx, string? deployment)
+    async Task HandleAsync(HttpContext ctx, string? deployment)
     {
-        Interlocked.Increment(ref _chatRequests);
-        var inFlight = Interlocked.Increment(ref _inFlight);
-        for (var peak = Interlocked.Read(ref _peakInFlight); inFlight > peak; peak = Interlocked.Read(ref _peakInFlight))
+        Interlocked.Increment(ref chatRequests);
+        var now = Interlocked.Increment(ref inFlight);
+        for (var peak = Interlocked.Read(ref peakInFlight); now > peak; peak = Interlocked.Read(ref peakInFlight))
         {
-            if (Interlocked.CompareExchange(ref _peakInFlight, inFlight, peak) == peak)
+            if (Interlocked.CompareExchange(ref peakInFlight, now, peak) == peak)
                 break;
         }
 
@@ -134,11 +134,11 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            Interlocked.Decrement(ref inFlight);
         }
     }
 
-    private async Task AnswerAsync(HttpContext ctx, string? deployment)
+    async Task AnswerAsync(HttpContext ctx, string? deployment)
     {
         JsonNode? body;
         try
@@ -171,7 +171,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         var model = deployment ?? obj["model"]?.GetValue<string>() ?? "";
         var stream = obj["stream"]?.GetValue<bool>() ?? false;
         if (RecordRequests)
-            _requests.Enqueue(new FakeRequest(ctx.Request.Path, model, messages, stream, DateTimeOffset.UtcNow));
+            requests.Enqueue(new FakeRequest(ctx.Request.Path, model, messages, stream, DateTimeOffset.UtcNow));
 
         if (Latency > TimeSpan.Zero)
             await Task.Delay(Latency, ctx.RequestAborted);
@@ -183,7 +183,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             return;
         }
 
-        var id = $"chatcmpl-fake-{Interlocked.Increment(ref _nextId)}";
+        var id = $"chatcmpl-fake-{Interlocked.Increment(ref nextId)}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var promptTokens = messages.Sum(m => WordCount(m.Text));
         var completionTokens = WordCount(reply.Text);
@@ -218,7 +218,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         await ctx.Response.WriteAsync(response.ToJsonString(), ctx.RequestAborted);
     }
 
-    private static async Task WriteStreamAsync(HttpContext ctx, string id, long created, string model, string text, JsonObject usage)
+    static async Task WriteStreamAsync(HttpContext ctx, string id, long created, string model, string text, JsonObject usage)
     {
         ctx.Response.ContentType = "text/event-stream";
 
@@ -244,7 +244,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         await Send("[DONE]");
     }
 
-    private static FakeMessage ReadMessage(JsonNode? node)
+    static FakeMessage ReadMessage(JsonNode? node)
     {
         if (node is not JsonObject m || m["role"]?.GetValue<string>() is not { } role)
             throw new FormatException("Each message must be an object with a string 'role'");
@@ -262,7 +262,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         return new FakeMessage(role, text);
     }
 
-    private static async Task WriteErrorAsync(HttpContext ctx, int status, string message)
+    static async Task WriteErrorAsync(HttpContext ctx, int status, string message)
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
@@ -273,6 +273,6 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         await ctx.Response.WriteAsync(error.ToJsonString(), Encoding.UTF8);
     }
 
-    private static int WordCount(string text) =>
+    static int WordCount(string text) =>
         text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
 }

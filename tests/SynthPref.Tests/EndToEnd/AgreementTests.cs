@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using SynthPref.Orchestration.Runs;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
@@ -80,7 +81,7 @@ public sealed class AgreementTests(PipelineFixture fixture)
     }
 
     /// <summary>Turns a preference in the pair's own terms into what the reviewer clicks for this item's display order.</summary>
-    static string Shown(ReviewItem item, string pref)
+    static string Shown(ReviewItemView item, string pref)
     {
         if (pref == "tie") return "tie";
         var aShownFirst = item.First.EndsWith("a", StringComparison.Ordinal);

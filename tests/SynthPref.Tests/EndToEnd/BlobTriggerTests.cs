@@ -34,8 +34,14 @@ public sealed class BlobTriggerTests(PipelineFixture fixture)
         Assert.Equal(0, report.GetProperty("pairs").GetProperty("bySource").GetProperty("revision").GetInt32());
         Assert.Equal(4, fixture.JudgeCallsFor(tag));
 
-        // More polls of the same upload start nothing new.
-        await Task.Delay(2000);
+        // More polls of the same upload start nothing new. The watcher lists blobs in name order, so once a later
+        // upload named after this one has a run, a whole poll has passed this upload again since its run finished.
+        var sentinel = $"upload-{tag}~later.jsonl";
+        var sentinelUpload = await fixture.Container("synthpref-input").GetBlobClient(sentinel).UploadAsync(
+            BinaryData.FromString($$"""{"id":"s","prompt":"{{Guid.NewGuid():N}} sentinel","response_a":"a","response_b":"b"}"""),
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false", ["reviewSampleSize"] = "0" } });
+        Assert.True(string.CompareOrdinal(name, sentinel) < 0);
+        await fixture.Api.WaitForRunAsync(RunStarter.BlobRunId("synthpref-input", sentinel, sentinelUpload.Value.ETag.ToString()));
         Assert.Equal(1, await RunsFromAsync(name));
         Assert.Equal(4, fixture.JudgeCallsFor(tag));
 

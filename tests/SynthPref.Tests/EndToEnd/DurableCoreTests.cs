@@ -1,10 +1,10 @@
 using System.Net;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs.Models;
+using SynthPref.FakeLlm;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Runs;
-using SynthPref.FakeLlm;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;

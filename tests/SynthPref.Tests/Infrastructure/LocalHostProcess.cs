@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Reflection;
 using System.Text;
+using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Health;
 
 namespace SynthPref.Tests.Infrastructure;
 
@@ -74,9 +77,16 @@ public sealed class LocalHostProcess : IAsyncDisposable
             }
             try
             {
-                if ((await http.GetAsync("/api/health")).IsSuccessStatusCode) return;
+                // Up means storage and the durable worker are healthy; a host may still report a bad judge, which
+                // the tests that configure one look at themselves.
+                using var response = await http.GetAsync("/api/health");
+                if (response.IsSuccessStatusCode) return;
+                var health = await response.Content.ReadFromJsonAsync<HealthResponse>(SynthPrefApi.Json);
+                if (health?.Checks.TryGetValue(SynthPrefHealthChecks.Durable, out var durable) == true && durable.Status == "Healthy"
+                    && health.Checks.TryGetValue(SynthPrefHealthChecks.Storage, out var storage) && storage.Status == "Healthy")
+                    return;
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or NotSupportedException)
             {
             }
             await Task.Delay(200);

@@ -18,6 +18,7 @@ public sealed class PipelineFixture : IAsyncLifetime
     readonly AzuriteFixture azurite = new();
 
     public FakeOpenAiServer Llm { get; private set; } = null!;
+    public JudgeGate Gate { get; } = new();
     public LocalHostProcess Host { get; private set; } = null!;
     public SynthPrefApi Api { get; private set; } = null!;
     public string StorageConnectionString => azurite.ConnectionString;
@@ -25,7 +26,11 @@ public sealed class PipelineFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await azurite.InitializeAsync();
-        Llm = await FakeOpenAiServer.StartAsync(FakeJudgeResponder.Create(JudgePrompt.TryExtract));
+        Llm = await FakeOpenAiServer.StartAsync(async (request, ct) =>
+        {
+            await Gate.WaitAsync(request, ct);
+            return FakeJudgeResponder.Respond(request, JudgePrompt.TryExtract);
+        });
         Host = new LocalHostProcess(azurite.ConnectionString, Llm.BaseUrl, "e2e", new Dictionary<string, string>
         {
             ["Judging__ItemsPerGeneration"] = ItemsPerGeneration.ToString(),

@@ -1,14 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Runs;
 
 namespace SynthPref.Tests.Infrastructure;
 
-public sealed record StartedRun(string RunId, string StatusUri, string ReviewUri, string ReviewToken);
-
-public sealed record ReviewItem(string ItemId, string InputId, string Prompt, string Category, string First, string Second);
-
-/// <summary>A thin client over the public HTTP contract, as an external caller would use it.</summary>
+/// <summary>A thin client over the public HTTP contract, as an external caller would use it, reading the answers into
+/// the same contract records the API writes (<see cref="StartRunResponse"/>, <see cref="ReviewItemView"/>, ...).</summary>
 public sealed class SynthPrefApi(HttpClient http) : IDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -17,12 +16,12 @@ public sealed class SynthPrefApi(HttpClient http) : IDisposable
 
     public Task<HttpResponseMessage> PostRunAsync(object body) => http.PostAsJsonAsync("/api/runs", body, Json);
 
-    public async Task<StartedRun> StartAsync(object body)
+    public async Task<StartRunResponse> StartAsync(object body)
     {
         var response = await PostRunAsync(body);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"POST /api/runs answered {(int)response.StatusCode}: {text}");
-        return JsonSerializer.Deserialize<StartedRun>(text, Json)!;
+        return JsonSerializer.Deserialize<StartRunResponse>(text, Json)!;
     }
 
     public async Task<JsonElement> StatusAsync(string runId) =>
@@ -57,13 +56,13 @@ public sealed class SynthPrefApi(HttpClient http) : IDisposable
         throw new TimeoutException($"Run {runId} did not reach {string.Join("/", statuses)}; last status {status}");
     }
 
-    public async Task<ReviewItem[]> ReviewItemsAsync(StartedRun run)
+    public async Task<ReviewItemView[]> ReviewItemsAsync(StartRunResponse run)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{run.RunId}/review-items");
         request.Headers.Add("X-Review-Token", run.ReviewToken);
         var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<ReviewItem[]>(Json))!;
+        return (await response.Content.ReadFromJsonAsync<ReviewItemView[]>(Json))!;
     }
 
     public async Task<HttpResponseMessage> ReviewAsync(string runId, string? token, object body)

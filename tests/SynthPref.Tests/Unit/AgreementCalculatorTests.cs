@@ -5,7 +5,7 @@ namespace SynthPref.Tests.Unit;
 
 public class AgreementCalculatorTests
 {
-    private const int Precision = 4; // 1e-4
+    const int Precision = 4; // 1e-4
 
     /*
      Hand-worked example (H = human, J = judge), z = 1.959964, z² = 3.841459.
@@ -47,7 +47,7 @@ public class AgreementCalculatorTests
 
      MostDivergent: code (0.6) before chat (0.8).
     */
-    private static readonly Vote[] HandWorked =
+    static readonly Vote[] HandWorked =
     [
         new("code", Preference.A, Preference.A),
         new("code", Preference.B, Preference.B),
@@ -61,7 +61,7 @@ public class AgreementCalculatorTests
         new("chat", Preference.A, Preference.A),
     ];
 
-    private static void AssertStats(AgreementStats stats, int votes, int agree, double rate, double low, double high,
+    static void AssertStats(AgreementStats stats, int votes, int agree, double rate, double low, double high,
         int votesExTies, double rateExTies, double kappa)
     {
         Assert.Equal(votes, stats.Votes);
@@ -114,6 +114,27 @@ public class AgreementCalculatorTests
         Assert.Equal(0.489891, none[1], Precision);
         Assert.Equal(0.565518, all[0], Precision);
         Assert.Equal(1.0, all[1]);
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(31)]
+    public void Wilson_lower_bound_is_exactly_zero_when_nothing_agrees(int n)
+    {
+        // Computed naively, these n leave 5.6e-17, 2.8e-17, 2.8e-17 and 6.9e-18.
+        Assert.Equal(0.0, AgreementCalculator.Wilson(0, n)[0]);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(10)]
+    [InlineData(14)]
+    public void Wilson_upper_bound_is_exactly_one_when_all_agree(int n)
+    {
+        // Computed naively, these n leave 0.9999999999999999.
+        Assert.Equal(1.0, AgreementCalculator.Wilson(n, n)[1]);
     }
 
     [Fact]

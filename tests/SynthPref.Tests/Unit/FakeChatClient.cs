@@ -3,12 +3,12 @@ using Microsoft.Extensions.AI;
 namespace SynthPref.Tests.Unit;
 
 /// <summary>Test double: answers each call with a function of its messages and records every request.</summary>
-internal sealed class FakeChatClient : IChatClient
+sealed class FakeChatClient : IChatClient
 {
-    private readonly Func<IReadOnlyList<ChatMessage>, string> _respond;
-    private readonly List<RecordedCall> _calls = [];
+    readonly Func<IReadOnlyList<ChatMessage>, string> respond;
+    readonly List<RecordedCall> calls = [];
 
-    public FakeChatClient(Func<IReadOnlyList<ChatMessage>, string> respond) => _respond = respond;
+    public FakeChatClient(Func<IReadOnlyList<ChatMessage>, string> respond) => this.respond = respond;
 
     /// <summary>Answers calls with the given strings in order, failing the test if more calls arrive.</summary>
     public static FakeChatClient Queued(params string[] answers)
@@ -27,9 +27,9 @@ internal sealed class FakeChatClient : IChatClient
     {
         get
         {
-            lock (_calls)
+            lock (calls)
             {
-                return _calls.ToList();
+                return calls.ToList();
             }
         }
     }
@@ -38,15 +38,15 @@ internal sealed class FakeChatClient : IChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = messages.ToList();
-        lock (_calls)
+        lock (calls)
         {
-            _calls.Add(new RecordedCall(list, options));
+            calls.Add(new RecordedCall(list, options));
         }
 
         // Yield so concurrent callers really interleave.
         await Task.Yield();
         cancellationToken.ThrowIfCancellationRequested();
-        return new ChatResponse(new ChatMessage(ChatRole.Assistant, _respond(list)));
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, respond(list)));
     }
 
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
@@ -60,4 +60,4 @@ internal sealed class FakeChatClient : IChatClient
     }
 }
 
-internal sealed record RecordedCall(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options);
+sealed record RecordedCall(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options);

@@ -4,7 +4,7 @@ namespace SynthPref.Tests.Unit;
 
 public class HtmlReportTests
 {
-    private const string Evil = "<script>alert('x')</script>";
+    const string Evil = "<script>alert('x')</script>";
 
     [Fact]
     public void User_text_is_html_encoded()
@@ -40,6 +40,8 @@ public class HtmlReportTests
         Assert.Contains("<dd>12.5%</dd>", html);        // position inconsistency rate
         Assert.Contains("66.7% (4 of 6)", html);        // overall agreement
         Assert.Contains("80.0% (n = 5)", html);         // excluding ties
+        Assert.Contains("75.0% (3 of 4)", html);        // on judge pairs
+        Assert.Contains("50.0% (1 of 2)", html);        // on revision pairs
         Assert.Contains("deadline", html);              // review ended by
         Assert.Matches(@"\d+\.\d%\s–\s\d+\.\d%", html); // a Wilson interval
     }

@@ -3,7 +3,7 @@ using SynthPref.Orchestration.Pairs;
 namespace SynthPref.Tests.Unit;
 
 /// <summary>Builds pairs with neutral defaults so each test spells out only the fields it is about.</summary>
-internal static class PairFactory
+static class PairFactory
 {
     public static PreferencePair Pair(
         Preference verdict,

@@ -1,15 +1,15 @@
-using SynthPref.Orchestration.Judging;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using SynthPref.Orchestration.Llm;
 using SynthPref.Demo;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Llm;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.Unit;
 
 public sealed class PandaLmReplayTests
 {
-    private static readonly Lazy<IReadOnlyList<PandaLmItem>> Items = new(() => PandaLmReplay.Load(
+    static readonly Lazy<IReadOnlyList<PandaLmItem>> Items = new(() => PandaLmReplay.Load(
         Path.Combine(RepoPaths.PandaLmData, "testset-v1.json"),
         Path.Combine(RepoPaths.PandaLmData, "gpt-3.5-turbo-testset-v1.json")));
 

@@ -6,7 +6,7 @@ using SynthPref.Orchestration.Reporting;
 namespace SynthPref.Tests.Unit;
 
 /// <summary>A realistic report built from the real calculators, so report tests see real numbers.</summary>
-internal static class ReportFactory
+static class ReportFactory
 {
     public static RunReport Build(string weirdCategory = "Code Review", bool lengthWarning = true)
     {
@@ -36,8 +36,9 @@ internal static class ReportFactory
             Agreement: agreement,
             AgreementBySource: new Dictionary<string, AgreementStats>
             {
-                ["judge"] = AgreementCalculator.Stats(votes.Take(7).ToList()),
-                ["revision"] = AgreementCalculator.Stats(votes.Skip(7).ToList()),
+                // The first four votes are on judge pairs (3 agree), the last two on revision pairs (1 agrees).
+                ["judge"] = AgreementCalculator.Stats(votes.Take(4).ToList()),
+                ["revision"] = AgreementCalculator.Stats(votes.Skip(4).ToList()),
             },
             DatasetRows: 26,
             Cost: new CostReport(new Dictionary<string, TokenUsage>

@@ -6,7 +6,7 @@ namespace SynthPref.Tests.Unit;
 
 public class ReportJsonTests
 {
-    private static JsonElement Parse(RunReport report) => JsonDocument.Parse(ReportJson.Serialize(report)).RootElement;
+    static JsonElement Parse(RunReport report) => JsonDocument.Parse(ReportJson.Serialize(report)).RootElement;
 
     [Fact]
     public void Report_has_the_agreed_shape()
@@ -20,6 +20,13 @@ public class ReportJsonTests
         Assert.Equal(24, pairs.GetProperty("bySource").GetProperty("judge").GetInt32());
         Assert.Equal(6, pairs.GetProperty("bySource").GetProperty("revision").GetInt32());
         Assert.Equal(1, pairs.GetProperty("unparseable").GetInt32());
+
+        // Votes split by pair source: 3 of 4 on judge pairs, 1 of 2 on revision pairs.
+        var bySource = root.GetProperty("agreementBySource");
+        Assert.Equal(4, bySource.GetProperty("judge").GetProperty("votes").GetInt32());
+        Assert.Equal(0.75, bySource.GetProperty("judge").GetProperty("rate").GetDouble());
+        Assert.Equal(2, bySource.GetProperty("revision").GetProperty("votes").GetInt32());
+        Assert.Equal(0.5, bySource.GetProperty("revision").GetProperty("rate").GetDouble());
 
         var length = root.GetProperty("bias").GetProperty("length");
         Assert.Equal(20, length.GetProperty("decisive").GetInt32());

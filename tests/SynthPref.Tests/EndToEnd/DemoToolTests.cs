@@ -1,0 +1,62 @@
+using System.Text.Json;
+using SynthPref.Demo;
+using SynthPref.Functions.Functions;
+using SynthPref.Tests.Infrastructure;
+
+namespace SynthPref.Tests.EndToEnd;
+
+/// <summary>The demo tool, from its command line, as an external client of a running host.</summary>
+[Collection(PipelineCollection.Name)]
+public sealed class DemoToolTests(PipelineFixture fixture)
+{
+    [Fact]
+    public async Task The_demo_prepares_a_sample_and_drives_a_run_over_http_to_its_report()
+    {
+        var work = Directory.CreateTempSubdirectory("synthpref-demo-").FullName;
+        try
+        {
+            Assert.Equal(0, await DemoCommand.Create().Parse(
+                ["prepare", "--data", RepoPaths.PandaLmData, "--out", work, "--count", "6", "--seed", "3"]).InvokeAsync());
+            Assert.Equal(6, File.ReadAllLines(Path.Combine(work, "input.jsonl")).Length);
+
+            var exit = await DemoCommand.Create().Parse(
+            [
+                "run", "--host", fixture.Host.BaseAddress.ToString(), "--data", RepoPaths.PandaLmData,
+                "--input", Path.Combine(work, "input.jsonl"), "--out", Path.Combine(work, "out"),
+                "--storage", fixture.StorageConnectionString, "--start", "http", "--sample", "3", "--seed", "3",
+                "--function-key", "ignored-by-the-local-host",
+            ]).InvokeAsync();
+
+            Assert.Equal(0, exit);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(work, "out", "report.json")));
+            var review = report.RootElement.GetProperty("review");
+            Assert.Equal(3, review.GetProperty("sampledItems").GetInt32());
+            Assert.Equal(9, review.GetProperty("votes").GetInt32()); // three recorded annotators per sampled item
+            Assert.Equal("complete", review.GetProperty("endedBy").GetString());
+            Assert.True(File.Exists(Path.Combine(work, "out", "dataset.jsonl")));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_demo_refuses_an_event_grid_start_without_the_blobs_extension_key()
+    {
+        Environment.SetEnvironmentVariable("SYNTHPREF_BLOBS_EXTENSION_KEY", null);
+        var parse = DemoCommand.Create().Parse(
+            ["run", "--host", "http://127.0.0.1:1", "--data", "d", "--input", "i", "--out", "o", "--start", "event-grid"]);
+        Assert.Contains(parse.Errors, e => e.Message.Contains("--blobs-extension-key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_demo_sends_the_function_key_and_addresses_the_blob_function_by_its_metadata_name()
+    {
+        using var http = DemoRun.CreateClient(new DemoSettings(new Uri("http://127.0.0.1:7072/prefix"), "", "", "", "", 0, 0, "k3y",
+            StartMode.EventGrid, "b"));
+        Assert.Equal(["k3y"], http.DefaultRequestHeaders.GetValues("x-functions-key"));
+        Assert.Equal("http://127.0.0.1:7072/prefix/api/runs", new Uri(http.BaseAddress!, "api/runs").ToString());
+        Assert.Equal(BlobInputFunction.FunctionName, DemoRun.BlobFunctionName);
+    }
+}

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Workflow.Activities;
+using SynthPref.Tests.Infrastructure;
+
+namespace SynthPref.Tests.Workflow;
+
+/// <summary>
+/// The real <see cref="RunOrchestrator"/> on Durable Task's in-memory DurableTaskTestHost (or the same backend with a
+/// recording server in the middle, to keep a run's history), with stand-ins for the activities
+/// that need storage. The stand-ins keep the one piece of storage state the orchestration depends on, the review
+/// phase (first reason to end it wins, a close before it opens skips it), as the real ReviewStore does.
+/// </summary>
+public sealed class OrchestratorHarness : IAsyncDisposable
+{
+    readonly ConcurrentQueue<ItemsRequest> itemCalls = new();
+    readonly ConcurrentQueue<ReportRequest> reports = new();
+    readonly object phaseLock = new();
+    string? endedBy;
+    bool opened;
+    int audits;
+
+    DurableTaskTestHost? testHost;
+    WebApplication? sidecar;
+    IHost? worker;
+
+    public int Items { get; init; } = 2;
+
+    /// <summary>What one attempt at a lane of items does; by default it writes one pair per item.</summary>
+    public Func<ItemsRequest, Task<ItemsResult>> ProcessItems { get; set; } =
+        r => Task.FromResult(new ItemsResult(r.Count, r.Count, 0, null, new Dictionary<string, LlmUsage> { ["judge"] = new(2 * r.Count, 2 * r.Count, 10, 5) }));
+
+    public int SampledItems { get; init; } = 2;
+
+    public DurableTaskClient Client => testHost?.Client ?? worker!.Services.GetRequiredService<DurableTaskClient>();
+
+    /// <summary>With <see cref="Record"/>: every orchestrator turn, the history the worker was given and what it answered.</summary>
+    public RecordingTaskHubGrpcServer? Backend { get; private set; }
+
+    /// <summary>Runs on the same in-memory backend with a recording server in the middle instead of DurableTaskTestHost.</summary>
+    public bool Record { get; init; }
+    public IReadOnlyList<ItemsRequest> ItemCalls => itemCalls.ToArray();
+    public IReadOnlyList<ReportRequest> Reports => reports.ToArray();
+    public int Audits => Volatile.Read(ref audits);
+
+    public static async Task<OrchestratorHarness> StartAsync(OrchestratorHarness harness)
+    {
+        if (harness.Record)
+            (harness.sidecar, harness.worker, harness.Backend) = await RecordingTaskHubGrpcServer.StartAsync(FreePort.Next(), harness.Register);
+        else
+            harness.testHost = await DurableTaskTestHost.StartAsync(harness.Register, new DurableTaskTestHostOptions { Port = FreePort.Next() });
+        return harness;
+    }
+
+    /// <summary>What the API does on a close: end the phase in storage; the caller raises the event if it was open.</summary>
+    public bool CloseInStorage(string reason)
+    {
+        lock (phaseLock)
+        {
+            endedBy ??= reason;
+            return opened;
+        }
+    }
+
+    void Register(DurableTaskRegistry r) => r
+        .AddOrchestrator<RunOrchestrator>()
+        .AddActivityFunc<LoadInputRequest, LoadedInput>(nameof(LoadInputActivity), (_, _) => new LoadedInput(Items, 0, 0, null))
+        .AddActivityFunc<ItemsRequest, ItemsResult>(nameof(ProcessItemsActivity), (_, request) =>
+        {
+            itemCalls.Enqueue(request);
+            return ProcessItems(request);
+        })
+        .AddActivityFunc<string, BiasReport>(nameof(AuditPairsActivity), (_, _) =>
+        {
+            Interlocked.Increment(ref audits);
+            return BiasAuditor.Audit([]);
+        })
+        .AddActivityFunc<OpenReviewRequest, ReviewOpened>(nameof(OpenReviewActivity), (_, _) =>
+        {
+            lock (phaseLock)
+            {
+                if (SampledItems == 0) return new ReviewOpened(0, false);
+                opened = endedBy is null;
+                return new ReviewOpened(SampledItems, ClosedEarly: endedBy is not null);
+            }
+        })
+        .AddActivityFunc<CloseReviewRequest, string>(nameof(CloseReviewActivity), (_, request) =>
+        {
+            lock (phaseLock)
+                return endedBy ??= request.EndedBy;
+        })
+        .AddActivityFunc<ReportRequest, ReportOutputs>(nameof(BuildReportActivity), (_, request) =>
+        {
+            reports.Enqueue(request);
+            return new ReportOutputs(request.Judging.PairsWritten, request.Judging.PairsWritten, "report.json", "report.html", "dataset.jsonl");
+        });
+
+    public static RunInput Input(string runId, int itemsPerGeneration = 500, int window = 4, int itemsPerActivity = 1) => new(
+        runId, "orchestrator test", "http", "items", $"synthpref-runs/{runId}/input.jsonl",
+        new RunSettings(SwapPositions: true, CritiqueRevise: false, ReviewSampleSize: 20, MinReviewsPerItem: 1,
+            ReviewDeadline: TimeSpan.FromDays(7), Seed: 7, Cache: true, Window: window, ItemsPerActivity: itemsPerActivity,
+            ItemsPerGeneration: itemsPerGeneration));
+
+    /// <summary>Starts a run stamped with this build's version, as both hosts stamp new runs.</summary>
+    public async Task<string> StartRunAsync(RunInput input)
+    {
+        await Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunOrchestrator), input,
+            new StartOrchestrationOptions { InstanceId = input.RunId, Version = OrchestrationVersions.Current });
+        return input.RunId;
+    }
+
+    public async Task<OrchestrationMetadata> WaitForEndAsync(string runId)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        return await Client.WaitForInstanceCompletionAsync(runId, getInputsAndOutputs: true, timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (testHost is not null) await testHost.DisposeAsync();
+        if (worker is not null)
+        {
+            await worker.StopAsync();
+            worker.Dispose();
+        }
+        if (sidecar is not null) await sidecar.DisposeAsync();
+    }
+}

@@ -1,0 +1,102 @@
+using Azure;
+using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Workflow;
+
+namespace SynthPref.Tests.Workflow;
+
+/// <summary>The orchestrator's own decisions, on the in-memory durable backend: failures, retries, closing early.</summary>
+public sealed class RunOrchestratorTests
+{
+    static readonly Dictionary<string, LlmUsage> NoUsage = new();
+
+    [Fact]
+    public async Task A_run_where_every_item_fails_fails_naming_the_count_and_the_first_error_and_reports_nothing()
+    {
+        await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
+        {
+            Items = 3,
+            ProcessItems = r => Task.FromResult(new ItemsResult(r.Count, 0, r.Count, $"item {r.Start}: the judge refused", NoUsage)),
+        });
+
+        var run = await harness.WaitForEndAsync(await harness.StartRunAsync(OrchestratorHarness.Input("all-fail", window: 1)));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
+        Assert.Contains("No pair was written: 3 of 3 items failed. First error: item 0: the judge refused", run.FailureDetails!.ErrorMessage);
+        Assert.Equal([0, 1, 2], harness.ItemCalls.Select(c => c.Start).Order());
+        Assert.Equal(0, harness.Audits);
+        Assert.Empty(harness.Reports);
+    }
+
+    [Fact]
+    public async Task A_permanent_failure_is_not_retried_and_a_storage_fault_is()
+    {
+        var attempts = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
+        {
+            Items = 2,
+            ProcessItems = r =>
+            {
+                var attempt = attempts.AddOrUpdate(r.Start, 1, (_, n) => n + 1);
+                return r.Start switch
+                {
+                    // A bug or bad data fails the same way again: one attempt, then the item counts as failed.
+                    0 => throw new InvalidOperationException("item 0 is broken"),
+                    // Storage answering 503 can pass: the durable retry policy tries again.
+                    _ when attempt == 1 => throw new RequestFailedException(503, "storage is busy"),
+                    _ => Task.FromResult(new ItemsResult(1, 1, 0, null, NoUsage)),
+                };
+            },
+            SampledItems = 0,
+        });
+
+        var run = await harness.WaitForEndAsync(await harness.StartRunAsync(OrchestratorHarness.Input("retries")));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        Assert.Equal(1, attempts[0]);
+        Assert.Equal(2, attempts[1]);
+        var judging = Assert.Single(harness.Reports).Judging;
+        Assert.Equal(1, judging.PairsWritten);
+        Assert.Equal(1, judging.FailedItems);
+        Assert.Contains("item 0 is broken", judging.FirstFailure);
+    }
+
+    [Fact]
+    public async Task A_close_sent_while_judging_holds_across_a_continue_as_new_and_skips_review()
+    {
+        var judging = new TaskCompletionSource();
+        var closed = new TaskCompletionSource();
+        await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
+        {
+            Items = 5,
+            ProcessItems = async r =>
+            {
+                if (r.Start == 0)
+                {
+                    judging.TrySetResult();
+                    await closed.Task;
+                }
+                return new ItemsResult(r.Count, r.Count, 0, null, NoUsage);
+            },
+        });
+        // Two items per generation: five items take three generations, so the close is sent in the first and must
+        // hold in the third, where the review phase would open.
+        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("close-early", itemsPerGeneration: 2, window: 1));
+
+        await judging.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // As the API does it: the phase is not open, so storage records the close and no event is needed; a stray
+        // event sent anyway must not disturb the run either.
+        Assert.False(harness.CloseInStorage("closed"));
+        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewClosed, true);
+        closed.SetResult();
+
+        var run = await harness.WaitForEndAsync(runId);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        Assert.Contains("\"Generation\":2", run.SerializedInput);
+        Assert.Equal(5, harness.ItemCalls.Count);
+        var report = Assert.Single(harness.Reports);
+        Assert.Equal("closed", report.ReviewEndedBy);
+        Assert.Equal(5, report.Judging.PairsWritten);
+    }
+}
