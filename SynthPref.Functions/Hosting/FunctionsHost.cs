@@ -14,6 +14,7 @@ public static class FunctionsHost
         builder.ConfigureFunctionsWebApplication();
         builder.Services.AddProblemDetails();
         builder.Services.AddSynthPrefCore(builder.Configuration);
+        builder.Services.AddLlmTelemetry(builder.Configuration);
         builder.Services.AddSingleton<StorageReadiness>();
         builder.Services.AddHostedService<StorageInitializer>();
 

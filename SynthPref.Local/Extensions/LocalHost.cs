@@ -18,6 +18,7 @@ public static class LocalHost
         builder.ListenOnApiUrls(grpcPort);
         builder.Services.AddProblemDetails();
         builder.Services.AddSynthPrefCore(builder.Configuration);
+        builder.AddLlmTelemetry();
         builder.AddDurableBackend(grpcPort);
         builder.Services.AddHostedService<BlobInputWatcher>();
         return builder;

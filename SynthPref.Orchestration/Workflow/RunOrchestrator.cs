@@ -46,13 +46,13 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             log.LogWarning("Run {RunId}: {Failed} of {Total} items failed; first: {Error}",
                 run.RunId, judging.FailedItems, judging.Items, judging.FirstFailure);
 
-        var progress = Progress(RunStatus.Auditing, judging, judging.Items);
+        var progress = Progress(RunStatus.Auditing, judging, judging.Items, run.Settings);
         context.SetCustomStatus(progress);
         var bias = await context.AuditPairsAsync(run.RunId);
 
         var endedBy = await ReviewAsync(context, run, progress);
         context.SetCustomStatus(progress with { Phase = RunStatus.Reporting });
-        var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging));
+        var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging, run.Settings));
         log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy);
         return new RunResult(run.RunId, report.Pairs, judging.FailedItems, report.DatasetRows, report.ReportJson, report.ReportHtml, report.Dataset);
     }
@@ -70,14 +70,21 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var next = state.NextItem;
         var done = state.NextItem;
 
+        // [issue 7: token budget] Once the calls made so far have used the run's budget, no item is started; items in
+        // flight finish. Runs stamped before V2 have no budget and start every item, as they did.
+        var budget = context.IsAtLeast(OrchestrationVersions.V2) ? settings.BudgetTokens : null;
+        bool BudgetReached() => budget is { } limit && state.TokensUsed >= limit;
+
         void Fill()
         {
-            for (; next < generationEnd && inFlight.Count < settings.Window; next++)
-                inFlight.Add(context.ProcessItemAsync(new ItemRequest(run.RunId, next, settings.ForItems)), next);
+            for (; next < generationEnd && inFlight.Count < settings.Window && !BudgetReached(); next++)
+                // [issue 7] Judges that refused structured output so far are asked with the text template.
+                inFlight.Add(context.ProcessItemAsync(new ItemRequest(run.RunId, next,
+                    settings.ForItems with { TextOnlyJudges = state.TextOnlyJudges })), next);
         }
 
         Fill();
-        context.SetCustomStatus(Progress(RunStatus.Judging, state, done));
+        context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
         while (inFlight.Count > 0)
         {
             var finished = await Task.WhenAny(inFlight.Keys);
@@ -96,8 +103,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             state = state.Add(result);
             done++;
             Fill();
-            context.SetCustomStatus(Progress(RunStatus.Judging, state, done));
+            context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
         }
+        // [issue 7: token budget] The run goes on to its audit with what it has; the rest is counted, not lost silently.
+        if (BudgetReached() && next < state.Items)
+            return state with { NextItem = state.Items, SkippedForBudget = state.Items - next };
         return state with { NextItem = next };
     }
 
@@ -126,6 +136,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
     }
 
-    static RunProgress Progress(RunStatus phase, JudgingState state, int done) =>
-        new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage));
+    static RunProgress Progress(RunStatus phase, JudgingState state, int done, RunSettings settings) =>
+        new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage),
+            BudgetTokens: settings.BudgetTokens, SkippedForBudget: state.SkippedForBudget);
 }

@@ -5,10 +5,28 @@ namespace SynthPref.Tests.Unit;
 /// <summary>Test double: answers each call with a function of its messages and records every request.</summary>
 internal sealed class FakeChatClient : IChatClient
 {
-    private readonly Func<IReadOnlyList<ChatMessage>, string> _respond;
+    private readonly Func<IReadOnlyList<ChatMessage>, ChatOptions?, string> _respond;
     private readonly List<RecordedCall> _calls = [];
 
-    public FakeChatClient(Func<IReadOnlyList<ChatMessage>, string> respond) => _respond = respond;
+    public FakeChatClient(Func<IReadOnlyList<ChatMessage>, string> respond) => _respond = (messages, _) => respond(messages);
+
+    /// <summary>Answers from the messages and the options (a response format, say); may throw to fail the call.</summary>
+    public FakeChatClient(Func<IReadOnlyList<ChatMessage>, ChatOptions?, string> respond) => _respond = respond;
+
+    /// <summary>A judge answering calls with the given verdict blocks in order, each after its prompt's verdict line.</summary>
+    public static FakeChatClient QueuedJudge(params string[] blocks)
+    {
+        var queue = new Queue<string>(blocks);
+        return new FakeChatClient(messages =>
+        {
+            lock (queue)
+            {
+                return queue.Count > 0
+                    ? Infrastructure.JudgeText.Answer(messages, queue.Dequeue())
+                    : throw new InvalidOperationException("No more queued answers.");
+            }
+        });
+    }
 
     /// <summary>Answers calls with the given strings in order, failing the test if more calls arrive.</summary>
     public static FakeChatClient Queued(params string[] answers)
@@ -46,7 +64,7 @@ internal sealed class FakeChatClient : IChatClient
         // Yield so concurrent callers really interleave.
         await Task.Yield();
         cancellationToken.ThrowIfCancellationRequested();
-        return new ChatResponse(new ChatMessage(ChatRole.Assistant, _respond(list)));
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, _respond(list, options)));
     }
 
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
