@@ -16,8 +16,8 @@ public static class ChatClientFactory
     static readonly TimeSpan RetryMaxDelay = TimeSpan.FromSeconds(16);
 
     /// <summary>
-    /// The provider client wrapped in SynthPref's middleware, outermost first: the response cache (a hit takes no
-    /// concurrency slot), the concurrency limit, the per-call budget, logging, OpenTelemetry (token and latency
+    /// The provider client wrapped in SynthPref's middleware, outermost first: coalescing of concurrent identical
+    /// requests, the response cache (a hit takes no concurrency slot), the concurrency limit, the per-call budget, logging, OpenTelemetry (token and latency
     /// metrics and a span per call, under <see cref="LlmTelemetry.SourceName"/>), and the count of calls that really
     /// reached the provider with their tokens. Callers name their role with <see cref="RoleChatClientExtensions.ForRole"/>.
     /// </summary>
@@ -33,7 +33,8 @@ public static class ChatClientFactory
         if (errors.Count > 0)
             throw new InvalidOperationException("Invalid LLM configuration: " + string.Join("; ", errors));
 
-        var builder = CreateProviderClient(options, reader, writer, out var identity).AsBuilder();
+        var builder = CreateProviderClient(options, reader, writer, out var identity).AsBuilder()
+            .Use(inner => new CoalescingChatClient(inner));
         if (cache is not null)
             builder = builder.UseDistributedCache(cache, c => c.CacheKeyAdditionalValues = identity);
         builder = builder

@@ -79,9 +79,10 @@ public sealed class ReplayChatClient : IChatClient
             throw new ReplayMissException(
                 $"No replay recording for response A \"{Quote(a)}\" and response B \"{Quote(b)}\" (query \"{Quote(query)}\"), in either order");
 
-        // Garbage recordings are real unparseable judge outputs; replaying them verbatim keeps the parser honest.
+        // Garbage recordings are real unparseable judge outputs; replaying them verbatim (without the verdict line a
+        // judge that followed the format would have written) keeps the parser honest.
         if (record.Verdict == ReplayVerdict.Garbage)
-            return Shape(lastUser, record.Reason ?? string.Empty);
+            return record.Reason ?? string.Empty;
 
         var preference = (record.Verdict, swapped) switch
         {

@@ -106,7 +106,8 @@ public static class Summary
         if (example.ValueKind == JsonValueKind.Object)
         {
             var output = example.GetProperty("output").GetString()!.ReplaceLineEndings(" ").Trim();
-            s.AppendLine($"An unparseable judge output ({example.GetProperty("inputId").GetString()}): \"{(output.Length > 100 ? output[..100] + "…" : output)}\"");
+            s.AppendLine($"An unparseable judge output ({example.GetProperty("inputId").GetString()}): " +
+                         (output.Length == 0 ? "(an empty answer)" : $"\"{(output.Length > 100 ? output[..100] + "…" : output)}\""));
         }
     }
 

@@ -141,4 +141,41 @@ public sealed class LlmTelemetryAndRolesTests
             refusing.GetResponseAsync(request.Messages, new ChatOptions { ResponseFormat = StructuredVerdict.Format }));
         Assert.True(StructuredVerdict.IsRejection(refused), refused.ToString());
     }
+
+    [Fact]
+    public async Task Concurrent_identical_requests_make_one_call_unless_the_run_turned_the_cache_off()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await FakeOpenAiServer.StartAsync(async (request, ct) =>
+        {
+            await release.Task.WaitAsync(ct);
+            return FakeReply.Answer("answer to " + request.LastUserText);
+        });
+        using var client = ChatClientFactory.Create(new LlmOptions
+        {
+            Provider = LlmProvider.OpenAICompatible, Endpoint = server.BaseUrl.ToString(), Model = "coalesce",
+        }, JudgePrompt.TryExtract);
+        var judge = client.ForRole("judge");
+
+        async Task<(IReadOnlyDictionary<string, LlmUsage> Usage, string[] Answers)> RunAsync(bool cache, params string[] prompts)
+        {
+            using var scope = LlmCallScope.Begin(cache);
+            var calls = prompts.Select(p => judge.GetResponseAsync([new ChatMessage(ChatRole.User, p)])).ToList();
+            while (server.InFlight < prompts.Distinct().Count() && calls.All(c => !c.IsCompleted)) await Task.Delay(20);
+            await Task.Delay(100); // let any second call of the same text arrive, were it going to
+            release.TrySetResult();
+            var answers = await Task.WhenAll(calls);
+            return (scope.Snapshot(), answers.Select(a => a.Text).ToArray());
+        }
+
+        var (usage, answers) = await RunAsync(cache: true, "same", "same", "other");
+        Assert.Equal(["answer to same", "answer to same", "answer to other"], answers);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(new LlmUsage(Requests: 3, Calls: 2, InputTokens: 2, OutputTokens: 6), usage["judge"]);
+
+        release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (usage, _) = await RunAsync(cache: false, "again", "again");
+        Assert.Equal(4, server.Requests.Count);
+        Assert.Equal(2, usage["judge"].Calls);
+    }
 }
