@@ -10,7 +10,9 @@ namespace SynthPref.Orchestration.Llm;
 /// its own concurrency limit and cache identity whichever item or role calls it. The <c>Llm</c> section's client is
 /// the host's shared <see cref="IChatClient"/>. Callers get it wrapped in their role, which is what usage is counted by.
 /// </summary>
-public sealed class LlmClients(LlmSections sections, IChatClient shared, JudgePromptReader reader, JudgeAnswerWriter? writer,
+/// <remarks>The shared client comes through a function: a host with an unusable <c>Llm</c> section still starts (and
+/// refuses runs saying why), so nothing may build that client before a call needs it.</remarks>
+public sealed class LlmClients(LlmSections sections, Func<IChatClient> shared, JudgePromptReader reader, JudgeAnswerWriter? writer,
     IDistributedCache? cache, ILoggerFactory? loggerFactory) : IDisposable
 {
     readonly ConcurrentDictionary<string, Lazy<IChatClient>> bySection = new(StringComparer.OrdinalIgnoreCase);
@@ -22,7 +24,7 @@ public sealed class LlmClients(LlmSections sections, IChatClient shared, JudgePr
     {
         var (section, options) = sections.ForRole(role);
         var client = section == LlmOptions.SectionName
-            ? shared
+            ? shared()
             : bySection.GetOrAdd(section, s => new Lazy<IChatClient>(() =>
                 ChatClientFactory.Create(options, reader, cache, loggerFactory, s, writer))).Value;
         return client.ForRole(role);

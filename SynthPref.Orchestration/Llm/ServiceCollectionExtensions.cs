@@ -32,7 +32,7 @@ public static class ServiceCollectionExtensions
             writer: writer));
         services.AddSingleton(_ => new LlmSections(configuration));
         services.AddSingleton(_ => new LlmPricing(configuration));
-        services.AddSingleton(sp => new LlmClients(sp.GetRequiredService<LlmSections>(), sp.GetRequiredService<IChatClient>(), reader, writer,
+        services.AddSingleton(sp => new LlmClients(sp.GetRequiredService<LlmSections>(), sp.GetRequiredService<IChatClient>, reader, writer,
             sp.GetService<TableDistributedCache>(), sp.GetService<ILoggerFactory>()));
 
         // A separate policy model keeps the judge from grading its own writing; without one, the judge's client writes.

@@ -79,7 +79,7 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 
 /// <summary>Published as the orchestration's custom status, so status reads need no storage round trip for it.
 /// Votes and ItemsFullyReviewed are never set by the orchestration: labels live in storage, and the API fills them
-/// in from there.</summary>
+/// in from there. TextOnlyJudges: judges whose endpoint refused structured output, judging in text since.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -92,7 +92,8 @@ public sealed record RunProgress(
     int Votes = 0,
     int ItemsFullyReviewed = 0,
     long? BudgetTokens = null,
-    int SkippedForBudget = 0);
+    int SkippedForBudget = 0,
+    IReadOnlyList<string>? TextOnlyJudges = null);
 
 /// <summary>All roles together: requests, calls really made, cache hits, tokens; and the same by role, as running
 /// totals.</summary>

@@ -138,5 +138,5 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
 
     static RunProgress Progress(RunStatus phase, JudgingState state, int done, RunSettings settings) =>
         new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage),
-            BudgetTokens: settings.BudgetTokens, SkippedForBudget: state.SkippedForBudget);
+            BudgetTokens: settings.BudgetTokens, SkippedForBudget: state.SkippedForBudget, TextOnlyJudges: state.TextOnlyJudges);
 }

@@ -139,7 +139,8 @@ public sealed class JudgeAndReviserTests(PipelineFixture fixture)
             items,
             options = new { judges = new[] { "default", "noschema" }, structuredOutput = true, critiqueRevise = false, reviewSampleSize = 0 },
         });
-        await fixture.Api.WaitForAsync(run.RunId, "Completed");
+        var done = await fixture.Api.WaitForAsync(run.RunId, "Completed");
+        Assert.Equal(["noschema"], done.GetProperty("progress").GetProperty("textOnlyJudges").EnumerateArray().Select(j => j.GetString()));
 
         bool AskedJson(FakeRequest r) => r.ResponseFormat?["type"]?.GetValue<string>() == "json_schema";
         List<FakeRequest> Calls(string model, string marker) =>

@@ -26,6 +26,7 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
     ServiceProvider services = null!;
     DurableTaskClient client = null!;
     RunsFunctions functions = null!;
+    IConfiguration configuration = null!;
 
     public async Task InitializeAsync()
     {
@@ -48,16 +49,20 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
         };
         foreach (var (key, value) in judges)
             settings[key.Replace("__", ":")] = value;
-        services = new ServiceCollection()
-            .AddLogging()
-            .AddProblemDetails()
-            .AddSynthPrefCore(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
-            .AddDurableTaskClient(b => b.UseGrpc(channel).UseDefaultVersion(OrchestrationVersions.Current))
-            .BuildServiceProvider();
+        configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        services = Services(OrchestrationVersions.Current);
         client = services.GetRequiredService<DurableTaskClient>();
         functions = new RunsFunctions(services.GetRequiredService<RunStarter>(), services.GetRequiredService<RunQueries>(),
             services.GetRequiredService<ReviewService>());
     }
+
+    /// <summary>What the Functions worker registers, with its client stamping new runs with <paramref name="version"/>.</summary>
+    ServiceProvider Services(string version) => new ServiceCollection()
+        .AddLogging()
+        .AddProblemDetails()
+        .AddSynthPrefCore(configuration)
+        .AddDurableTaskClient(b => b.UseGrpc(channel).UseDefaultVersion(version))
+        .BuildServiceProvider();
 
     public async Task DisposeAsync()
     {
@@ -94,16 +99,7 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
         Assert.Equal(202, started.Status);
         var runId = started.Json.GetProperty("runId").GetString()!;
 
-        var until = DateTime.UtcNow.AddSeconds(120);
-        JsonElement status;
-        do
-        {
-            await Task.Delay(200);
-            status = (await Send("GET", $"/api/runs/{runId}", (ctx, ct) => functions.GetRun(ctx.Request, runId, client, ct))).Json;
-            Assert.NotEqual("Failed", status.GetProperty("status").GetString());
-        }
-        while (status.GetProperty("status").GetString() != "Completed" && DateTime.UtcNow < until);
-        Assert.Equal("Completed", status.GetProperty("status").GetString());
+        var status = await WaitForCompletedAsync(runId);
         Assert.Equal(1_000_000, status.GetProperty("progress").GetProperty("budgetTokens").GetInt64());
         Assert.True(status.GetProperty("progress").GetProperty("llm").GetProperty("byRole").TryGetProperty("judge:noschema", out _));
 
@@ -119,10 +115,48 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
         Assert.False(report.GetProperty("budget").GetProperty("stopped").GetBoolean());
     }
 
-    async Task<(int Status, string Body, JsonElement Json)> Send(string method, string path,
-        Func<HttpContext, CancellationToken, Task<IResult>> function, object? body = null)
+    [Fact]
+    public async Task A_run_stamped_with_the_first_version_replays_its_steps_so_no_budget_stops_it()
     {
-        var context = new DefaultHttpContext { RequestServices = services };
+        // A run started by a build before budgets carries version 1.0; the orchestrator must take the steps it took
+        // then, whatever its settings say.
+        await using var v1 = Services(OrchestrationVersions.V1);
+        var v1Client = v1.GetRequiredService<DurableTaskClient>();
+        var v1Functions = new RunsFunctions(v1.GetRequiredService<RunStarter>(), v1.GetRequiredService<RunQueries>(), v1.GetRequiredService<ReviewService>());
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var started = await Send("POST", "/api/runs", (ctx, ct) => v1Functions.StartRun(ctx.Request, v1Client, ct), new
+        {
+            items = Enumerable.Range(0, 12).Select(i => new { id = $"i{i}", prompt = $"{tag} {i}", response_a = $"answer {i} is longer", response_b = "short" }).ToArray(),
+            options = new { budgetTokens = 1, critiqueRevise = false, reviewSampleSize = 0 },
+        }, v1);
+        Assert.Equal(202, started.Status);
+        var runId = started.Json.GetProperty("runId").GetString()!;
+        Assert.Equal(OrchestrationVersions.V1, (await client.GetInstanceAsync(runId))!.Version);
+
+        var status = await WaitForCompletedAsync(runId);
+        Assert.Equal(12, status.GetProperty("progress").GetProperty("pairsWritten").GetInt32());
+        Assert.Equal(0, status.GetProperty("progress").GetProperty("skippedForBudget").GetInt32());
+    }
+
+    async Task<JsonElement> WaitForCompletedAsync(string runId)
+    {
+        var until = DateTime.UtcNow.AddSeconds(120);
+        JsonElement status;
+        do
+        {
+            await Task.Delay(200);
+            status = (await Send("GET", $"/api/runs/{runId}", (ctx, ct) => functions.GetRun(ctx.Request, runId, client, ct))).Json;
+            Assert.NotEqual("Failed", status.GetProperty("status").GetString());
+        }
+        while (status.GetProperty("status").GetString() != "Completed" && DateTime.UtcNow < until);
+        Assert.Equal("Completed", status.GetProperty("status").GetString());
+        return status;
+    }
+
+    async Task<(int Status, string Body, JsonElement Json)> Send(string method, string path,
+        Func<HttpContext, CancellationToken, Task<IResult>> function, object? body = null, IServiceProvider? requestServices = null)
+    {
+        var context = new DefaultHttpContext { RequestServices = requestServices ?? services };
         context.Request.Method = method;
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("synthpref-fn.example.net");
