@@ -27,12 +27,13 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
     DurableTaskClient client = null!;
     RunsFunctions functions = null!;
     IConfiguration configuration = null!;
+    readonly string hub = "fnjudge" + Guid.NewGuid().ToString("N")[..8];
 
     public async Task InitializeAsync()
     {
         var grpcPort = FreePort.Next();
         var judges = PipelineFixture.JudgeSections(fixture.Llm.BaseUrl);
-        host = fixture.CreateHost("fnjudge" + Guid.NewGuid().ToString("N")[..8], fixture.Llm.BaseUrl, new Dictionary<string, string>(judges)
+        host = fixture.CreateHost(hub, fixture.Llm.BaseUrl, new Dictionary<string, string>(judges)
         {
             ["DurableTask__GrpcPort"] = grpcPort.ToString(),
             ["BlobTrigger__Enabled"] = "false",
@@ -131,7 +132,8 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
         }, v1);
         Assert.Equal(202, started.Status);
         var runId = started.Json.GetProperty("runId").GetString()!;
-        Assert.Equal(OrchestrationVersions.V1, (await client.GetInstanceAsync(runId))!.Version);
+        var instance = await fixture.Table(hub + "Instances").GetEntityAsync<Azure.Data.Tables.TableEntity>(runId, "");
+        Assert.Equal(OrchestrationVersions.V1, instance.Value.GetString("Version"));
 
         var status = await WaitForCompletedAsync(runId);
         Assert.Equal(12, status.GetProperty("progress").GetProperty("pairsWritten").GetInt32());
