@@ -165,7 +165,7 @@ public static class HtmlReport
 
     private static void AppendHumanLength(StringBuilder html, HumanLengthBaseline? human)
     {
-        if (human is null)
+        if (human is null || human.Votes == 0)
             return;
         html.Append("<h3>Length: judge beside reviewers</h3>\n<dl>\n");
         Term(html, "Reviewers prefer the longer response", $"{Percent(human.Share)} of {Int(human.UnequalLengthVotes)} decisive votes of unequal length");

@@ -76,7 +76,7 @@ public static class Summary
                   $"A preferred {Pct(length.GetProperty("preferenceAtEqualLength"))} at equal length"
                 : $"Length slope: n/a ({length.GetProperty("slopeUnavailable").GetString()})");
         }
-        if (length.TryGetProperty("human", out var human) && human.ValueKind == JsonValueKind.Object)
+        if (length.TryGetProperty("human", out var human) && human.ValueKind == JsonValueKind.Object && human.GetProperty("votes").GetInt32() > 0)
         {
             s.AppendLine($"Length, people vs judge: reviewers chose the longer answer in {Pct(human.GetProperty("share"))} of " +
                          $"{human.GetProperty("unequalLengthVotes")} decisive votes; the judge in {Pct(human.GetProperty("judgeShare"))} of " +
