@@ -15,6 +15,7 @@ public static class FunctionsHost
         builder.ConfigureFunctionsWebApplication();
         builder.Services.AddProblemDetails();
         builder.Services.AddSynthPrefCore(builder.Configuration);
+        builder.Services.AddLlmTelemetry(builder.Configuration);
         builder.Services.AddHostedService<StorageInitializer>();
         // The Azure SDK logs every storage request at Information. host.json holds the Functions host's own logs to
         // Warning; these filters hold the worker's (the blob extension forwards the SDK's events into its logging).

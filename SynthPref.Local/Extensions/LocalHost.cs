@@ -21,6 +21,7 @@ public static class LocalHost
         builder.AddForwardedHeaders();
         builder.Services.AddProblemDetails();
         builder.Services.AddSynthPrefCore(builder.Configuration);
+        builder.AddLlmTelemetry();
         builder.AddDurableBackend(grpcPort);
         builder.Services.AddHostedService<BlobInputWatcher>();
         return builder;

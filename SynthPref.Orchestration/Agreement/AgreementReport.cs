@@ -14,7 +14,10 @@ public sealed record AgreementStats(
     double? RateExcludingTies,
     double? Kappa);
 
+/// <summary>ByJudge: the same figures as Overall, from each judge's own final verdict on judge pairs (null in reports
+/// built before juries).</summary>
 public sealed record AgreementReport(
     AgreementStats Overall,
     IReadOnlyDictionary<string, AgreementStats> ByCategory,
-    IReadOnlyList<string> MostDivergent);
+    IReadOnlyList<string> MostDivergent,
+    IReadOnlyDictionary<string, AgreementStats>? ByJudge = null);

@@ -1,3 +1,4 @@
+using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Orchestration.Audit;
@@ -8,9 +9,13 @@ namespace SynthPref.Orchestration.Audit;
 /// says nothing about the judge.
 /// The length and format warnings fire when the longer (formatted) text wins more than 65% or fewer than 35% of
 /// the decisive pairs that differ in it: either direction means that trait, not content, is steering the verdict.
+/// Under <see cref="MinPairs"/> observations a share says insufficientData instead of warning.
 /// </summary>
 public static class BiasAuditor
 {
+    /// <summary>Fewer observations than this cannot support a warning.</summary>
+    public const int MinPairs = 10;
+
     public static BiasReport Audit(IEnumerable<PreferencePair> pairs)
     {
         ArgumentNullException.ThrowIfNull(pairs);
@@ -22,6 +27,14 @@ public static class BiasAuditor
     public static int WordCount(string? text) =>
         text is null ? 0 : text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
 
+    /// <summary>The 95% Wilson interval of hits/n, whether it excludes one half, and whether n is too small to warn.</summary>
+    public static (double[]? Ci95, bool Significant, bool InsufficientData) Test(int hits, int n)
+    {
+        if (n == 0) return (null, false, true);
+        var ci = AgreementCalculator.Wilson(hits, n);
+        return (ci, ci[0] > 0.5 || ci[1] < 0.5, n < MinPairs);
+    }
+
     private static LengthBias AuditLength(IReadOnlyList<PreferencePair> judgePairs)
     {
         // Equal-length pairs carry no signal about length preference, so they must not dilute the share.
@@ -31,24 +44,73 @@ public static class BiasAuditor
             int wordsA = WordCount(p.ResponseA), wordsB = WordCount(p.ResponseB);
             return wordsA == wordsB ? null : wordsA > wordsB;
         });
-        return new LengthBias(decisive, longerPreferred, equal, Share(longerPreferred, decisive), BeyondMargin(longerPreferred, decisive));
+        var (ci, significant, insufficient) = Test(longerPreferred, decisive);
+        // The slope keeps equal lengths: they are the rows that pin down the preference at equal length.
+        var rows = judgePairs.Where(p => p.IsDecisive)
+            .Select(p => (WordCount(p.ResponseA) - WordCount(p.ResponseB), p.Verdict == Preference.A)).ToList();
+        var slope = LengthSlope.Fit(rows);
+        return new LengthBias(decisive, longerPreferred, equal, Share(longerPreferred, decisive),
+            !insufficient && BeyondMargin(longerPreferred, decisive), ci, significant, insufficient,
+            slope.Slope, slope.PreferenceAtEqualLength, slope.Unavailable, rows.Count);
     }
 
+    /// <summary>
+    /// The reviewers' length baseline: one row per decisive human vote on a judge pair (Human already in A/B terms),
+    /// and the judge's share over the distinct pairs those votes are on.
+    /// </summary>
+    public static HumanLengthBaseline HumanBaseline(IReadOnlyList<(PreferencePair Pair, Preference Human)> votes)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        var decisive = votes.Where(v => v.Pair.Source == PairSource.Judge && v.Human is Preference.A or Preference.B).ToList();
+        int unequal = 0, longer = 0;
+        foreach (var (pair, human) in decisive)
+        {
+            int wordsA = WordCount(pair.ResponseA), wordsB = WordCount(pair.ResponseB);
+            if (wordsA == wordsB) continue;
+            unequal++;
+            if ((human == Preference.A) == (wordsA > wordsB)) longer++;
+        }
+        var slope = LengthSlope.Fit(decisive.Select(v => (WordCount(v.Pair.ResponseA) - WordCount(v.Pair.ResponseB), v.Human == Preference.A)).ToList());
+        var reviewed = decisive.Select(v => v.Pair).DistinctBy(p => p.PairId).ToList();
+        var (judgeDecisive, judgeLonger) = Contest(reviewed, p =>
+        {
+            int wordsA = WordCount(p.ResponseA), wordsB = WordCount(p.ResponseB);
+            return wordsA == wordsB ? null : wordsA > wordsB;
+        });
+        return new HumanLengthBaseline(decisive.Count, unequal, longer, Share(longer, unequal), Test(longer, unequal).Ci95,
+            slope.Slope, slope.PreferenceAtEqualLength, slope.Unavailable, judgeDecisive, judgeLonger, Share(judgeLonger, judgeDecisive));
+    }
+
+    /// <summary>Each judge against its own model: with a jury, one observation per (pair, judge).</summary>
     private static SelfPreferenceBias AuditSelfPreference(IReadOnlyList<PreferencePair> judgePairs)
     {
-        var (pairs, ownPreferred) = Contest(judgePairs, p =>
-            Contrast(ModelNames.SameModel(p.ModelA, p.JudgeModel), ModelNames.SameModel(p.ModelB, p.JudgeModel)));
+        int pairs = 0, ownPreferred = 0;
+        foreach (var pair in judgePairs)
+        {
+            foreach (var judge in pair.JudgeVerdicts.Where(j => j.Verdict is Preference.A or Preference.B))
+            {
+                if (Contrast(ModelNames.SameModel(pair.ModelA, judge.Model), ModelNames.SameModel(pair.ModelB, judge.Model)) is not { } aIsOwn)
+                    continue;
+                pairs++;
+                if ((judge.Verdict == Preference.A) == aIsOwn)
+                    ownPreferred++;
+            }
+        }
 
         // One-sided on purpose: favouring its own outputs is the bias; a judge that prefers the other model is
         // not self-preferring, and its own model may simply be the weaker one in the pairs it was given.
-        return new SelfPreferenceBias(pairs, ownPreferred, Share(ownPreferred, pairs), AboveMargin(ownPreferred, pairs));
+        var (ci, significant, insufficient) = Test(ownPreferred, pairs);
+        return new SelfPreferenceBias(pairs, ownPreferred, Share(ownPreferred, pairs), !insufficient && AboveMargin(ownPreferred, pairs),
+            ci, significant, insufficient);
     }
 
     private static FormatBias AuditFormat(IReadOnlyList<PreferencePair> judgePairs)
     {
         var (pairs, formattedPreferred) = Contest(judgePairs, p =>
             Contrast(FormatFeatures.IsFormatted(p.ResponseA), FormatFeatures.IsFormatted(p.ResponseB)));
-        return new FormatBias(pairs, formattedPreferred, Share(formattedPreferred, pairs), BeyondMargin(formattedPreferred, pairs));
+        var (ci, significant, insufficient) = Test(formattedPreferred, pairs);
+        return new FormatBias(pairs, formattedPreferred, Share(formattedPreferred, pairs), !insufficient && BeyondMargin(formattedPreferred, pairs),
+            ci, significant, insufficient);
     }
 
     /// <summary>
@@ -85,17 +147,19 @@ public static class BiasAuditor
     private static bool AboveMargin(int hits, int total) =>
         total > 0 && ScaledDistanceFromHalf(hits, total) > 3L * total;
 
+    /// <summary>Each judge's answers on each pair; a single judge's are the pair's own.</summary>
     private static PositionBias AuditPosition(IReadOnlyList<PreferencePair> judgePairs)
     {
-        int bothOrders = judgePairs.Count(p => p.JudgedBothOrders);
-        int inconsistent = judgePairs.Count(p => p.JudgedBothOrders && p.PositionInconsistent);
+        var verdicts = judgePairs.SelectMany(p => p.JudgeVerdicts).ToList();
+        int bothOrders = verdicts.Count(v => v.JudgedBothOrders);
+        int inconsistent = verdicts.Count(v => v.JudgedBothOrders && v.PositionInconsistent);
 
         // Each positional call is an independent observation of "did the first-shown text win",
         // which also captures single-order pairs that the inconsistency rate cannot see.
         int calls = 0, firstWon = 0;
-        foreach (var pair in judgePairs)
+        foreach (var verdict in verdicts)
         {
-            foreach (var call in new[] { pair.ForwardCall, pair.SwappedCall })
+            foreach (var call in new[] { verdict.Forward, verdict.Swapped })
             {
                 if (call is not (Preference.A or Preference.B))
                     continue;
@@ -105,10 +169,12 @@ public static class BiasAuditor
             }
         }
 
+        var (ci, significant, insufficient) = Test(firstWon, calls);
         return new PositionBias(
             bothOrders,
             inconsistent,
             bothOrders == 0 ? null : (double)inconsistent / bothOrders,
-            calls == 0 ? null : (double)firstWon / calls);
+            calls == 0 ? null : (double)firstWon / calls,
+            calls, firstWon, ci, significant, insufficient);
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SynthPref.Orchestration.Generation;
@@ -29,8 +28,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<InputStore>();
         services.AddSingleton<InputLoader>();
         services.AddSingleton<ResponseGenerator>();
-        services.AddSingleton(sp => new PairwiseJudge(sp.GetRequiredService<IChatClient>().ForRole(PairwiseJudge.Role)));
-        services.AddSingleton(sp => new ConstitutionalReviser(sp.GetRequiredService<IChatClient>().ForRole(ConstitutionalReviser.Role)));
+        services.AddSingleton(sp => PromptBoundaryKey.InStorage(sp.GetRequiredService<StorageClients>()));
+        services.AddSingleton<JudgePanel>();
+        services.AddSingleton(sp => new ConstitutionalReviser(sp.GetRequiredService<LlmClients>().ForRole(ConstitutionalReviser.Role)));
+        services.AddSingleton<ConstitutionStore>();
         services.AddSingleton<PairStore>();
         services.AddSingleton<FailureStore>();
         services.AddSingleton<ItemProcessor>();
@@ -43,7 +44,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RunStarter>();
         services.AddSingleton<RunQueries>();
         services.AddSingleton<ReviewService>();
-        services.AddSynthPrefLlm(configuration, JudgePrompt.TryExtract);
+        services.AddSynthPrefLlm(configuration, JudgePrompt.TryExtract, JudgePrompt.WrapAnswer);
         services.AddSynthPrefHealthChecks();
         return services;
     }

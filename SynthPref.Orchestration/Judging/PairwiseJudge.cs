@@ -5,9 +5,9 @@ using SynthPref.Orchestration.Pairs;
 namespace SynthPref.Orchestration.Judging;
 
 /// <summary>Asks an LLM which of two responses is better, optionally in both presentation orders.</summary>
-public sealed class PairwiseJudge(IChatClient chat)
+public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
 {
-    public const string Role = "judge";
+    public const string Role = Llm.LlmRoles.Judge;
 
     /// <summary>Not sent to the provider, but part of the response cache's key, so a re-ask after an unparseable answer
     /// is a new call instead of the cached bad answer again.</summary>
@@ -18,55 +18,95 @@ public sealed class PairwiseJudge(IChatClient chat)
     public const int MaxAttempts = 2;
 
     private readonly IChatClient _chat = chat ?? throw new ArgumentNullException(nameof(chat));
+    private readonly PromptBoundaryKey _key = key ?? throw new ArgumentNullException(nameof(key));
 
-    public async Task<JudgeCall> JudgeOnceAsync(string query, string first, string second, CancellationToken ct)
+    /// <summary>A judge whose prompt boundaries are keyed for this process only (tests and tools without storage).</summary>
+    public PairwiseJudge(IChatClient chat) : this(chat, PromptBoundaryKey.Ephemeral())
     {
+    }
+
+    public Task<JudgeCall> JudgeOnceAsync(string query, string first, string second, CancellationToken ct) =>
+        JudgeOnceAsync(query, first, second, structured: false, ct);
+
+    /// <param name="structured">Ask for a JSON-schema answer; if the endpoint refuses <c>response_format</c>, the call
+    /// is made again with the text template and the result says so (<see cref="JudgeCall.FellBackToText"/>).</param>
+    public async Task<JudgeCall> JudgeOnceAsync(string query, string first, string second, bool structured, CancellationToken ct)
+    {
+        var key = await _key.GetAsync(ct).ConfigureAwait(false);
         // The identical prompt is resent on retry so a replayed/recorded provider sees the same request both times.
-        var messages = JudgePrompt.Build(query, first, second);
+        var request = JudgePrompt.Create(query, first, second, key, structured);
         var raw = string.Empty;
+        var fellBack = false;
+        List<string>? unparseable = null;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var response = await _chat.GetResponseAsync(messages, OptionsFor(attempt), ct).ConfigureAwait(false);
-            raw = response.Text;
-            if (VerdictParser.Parse(raw) is { } verdict)
+            var options = OptionsFor(attempt, structured);
+            ChatResponse response;
+            try
             {
-                return new JudgeCall(verdict.Preference, verdict.Confidence, verdict.Reasoning, raw, attempt);
+                response = await _chat.GetResponseAsync(request.Messages, options, ct).ConfigureAwait(false);
             }
+            catch (Exception e) when (structured && StructuredVerdict.IsRejection(e))
+            {
+                // Refused before any answer, so this attempt is made again, with the seed's text template.
+                structured = false;
+                fellBack = true;
+                request = JudgePrompt.Create(query, first, second, key, structured: false);
+                attempt--;
+                continue;
+            }
+
+            raw = response.Text;
+            var fromJson = structured ? VerdictParser.ParseStructured(raw) : null;
+            if ((fromJson ?? VerdictParser.ParseAnswer(raw, request.Boundary)) is { } verdict)
+            {
+                return new JudgeCall(verdict.Preference, verdict.Confidence, verdict.Reasoning, raw, attempt, unparseable,
+                    Structured: fromJson is not null, FellBackToText: fellBack);
+            }
+            (unparseable ??= []).Add(raw);
         }
 
-        return new JudgeCall(Preference.Unparseable, null, null, raw, MaxAttempts);
+        return new JudgeCall(Preference.Unparseable, null, null, raw, MaxAttempts, unparseable, FellBackToText: fellBack);
     }
 
     /// <summary>
     /// The response-cache keys of the first attempt in each order <see cref="JudgeAsync"/> will ask, so a caller can
     /// fetch them ahead; none when the client has no cache.
     /// </summary>
-    public IEnumerable<string> CacheKeys(string query, string responseA, string responseB, bool swapPositions)
+    public async Task<IReadOnlyList<string>> CacheKeysAsync(string query, string responseA, string responseB, bool swapPositions,
+        bool structured, CancellationToken ct)
     {
-        if (_chat.GetService<StoredResponseCache>() is not { } cache) yield break;
-        yield return cache.KeyFor(JudgePrompt.Build(query, responseA, responseB), OptionsFor(1));
+        if (_chat.GetService<StoredResponseCache>() is not { } cache) return [];
+        var key = await _key.GetAsync(ct).ConfigureAwait(false);
+        var keys = new List<string>(2)
+        {
+            cache.KeyFor(JudgePrompt.Create(query, responseA, responseB, key, structured).Messages, OptionsFor(1, structured)),
+        };
         if (swapPositions)
-            yield return cache.KeyFor(JudgePrompt.Build(query, responseB, responseA), OptionsFor(1));
+            keys.Add(cache.KeyFor(JudgePrompt.Create(query, responseB, responseA, key, structured).Messages, OptionsFor(1, structured)));
+        return keys;
     }
 
-    static ChatOptions OptionsFor(int attempt)
+    static ChatOptions OptionsFor(int attempt, bool structured)
     {
         var options = new ChatOptions { Temperature = 0 };
+        if (structured)
+            options.ResponseFormat = StructuredVerdict.Format;
         if (attempt > 1)
             options.AdditionalProperties = new AdditionalPropertiesDictionary { [AttemptProperty] = attempt };
         return options;
     }
 
     public async Task<PairVerdict> JudgeAsync(
-        string query, string responseA, string responseB, bool swapPositions, CancellationToken ct)
+        string query, string responseA, string responseB, bool swapPositions, CancellationToken ct, bool structured = false)
     {
-        var forwardTask = JudgeOnceAsync(query, responseA, responseB, ct);
+        var forwardTask = JudgeOnceAsync(query, responseA, responseB, structured, ct);
         if (!swapPositions)
         {
             return VerdictCombiner.Combine(await forwardTask.ConfigureAwait(false), null);
         }
 
-        var swappedTask = JudgeOnceAsync(query, responseB, responseA, ct);
+        var swappedTask = JudgeOnceAsync(query, responseB, responseA, structured, ct);
         await Task.WhenAll(forwardTask, swappedTask).ConfigureAwait(false);
         return VerdictCombiner.Combine(await forwardTask.ConfigureAwait(false), await swappedTask.ConfigureAwait(false));
     }

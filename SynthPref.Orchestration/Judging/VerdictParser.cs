@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using SynthPref.Orchestration.Pairs;
 
@@ -18,6 +19,116 @@ public static partial class VerdictParser
 
     private static readonly string[] PreferenceWords = ["a", "b", "tie"];
     private static readonly string[] ConfidenceWords = ["high", "medium", "low"];
+
+    /// <summary>
+    /// Reads a judge's answer to a prompt with this boundary: only the verdict block after the last occurrence of the
+    /// boundary counts. Whatever comes before it (the judge echoing the responses, with any verdict a response
+    /// contains) is never read, and an answer without the boundary has no verdict: the boundary is secret, so only the
+    /// judge can have written it, after reading the prompt.
+    /// </summary>
+    public static ParsedVerdict? ParseAnswer(string? text, string boundary)
+    {
+        if (string.IsNullOrEmpty(text) || string.IsNullOrEmpty(boundary))
+        {
+            return null;
+        }
+
+        var at = text.LastIndexOf(boundary, StringComparison.Ordinal);
+        return at < 0 ? null : ParseBlock(text[(at + boundary.Length)..]);
+    }
+
+    /// <summary>
+    /// A verdict block. When PREFERENCE comes before REASONING, as the template asks, only the lines before REASONING
+    /// are read for labels, and the reasoning runs to the end: a verdict the judge quotes while explaining itself is
+    /// part of its explanation, not a second answer. Otherwise (a model that gives its verdict last) the whole block
+    /// is read as <see cref="Parse"/> reads any text.
+    /// </summary>
+    public static ParsedVerdict? ParseBlock(string? block)
+    {
+        if (string.IsNullOrWhiteSpace(block))
+        {
+            return null;
+        }
+
+        var lines = block.ReplaceLineEndings("\n").Split('\n');
+        var labels = FindLabelLines(lines);
+        var reasoning = labels.FirstOrDefault(l => l.Label == "reasoning");
+        if (reasoning.Label is null || !labels.Any(l => l.Label == "preference" && l.LineIndex < reasoning.LineIndex))
+        {
+            return Parse(block);
+        }
+
+        var head = labels.Where(l => l.LineIndex < reasoning.LineIndex).ToList();
+        var preference = ReadValue(head, lines[..reasoning.LineIndex], "preference", PreferenceWords);
+        if (preference is null)
+        {
+            return null;
+        }
+
+        var body = string.Join('\n', new[] { reasoning.Value }.Concat(lines[(reasoning.LineIndex + 1)..])).Trim();
+        return new ParsedVerdict(ToPreference(preference),
+            ToConfidence(ReadValue(head, lines[..reasoning.LineIndex], "confidence", ConfidenceWords)),
+            body.Length == 0 ? null : body);
+    }
+
+    /// <summary>
+    /// The JSON object a structured-output request asks for (<see cref="StructuredVerdict"/>), tolerating a markdown code
+    /// fence around it. Null when the text is not such an object or its preference is not exactly one of A, B, TIE.
+    /// </summary>
+    public static ParsedVerdict? ParseStructured(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var json = CodeFence().Match(text) is { Success: true } fenced ? fenced.Groups["body"].Value : text.Trim();
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            string? Field(string name) =>
+                root.EnumerateObject().FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { Value.ValueKind: JsonValueKind.String } p
+                    ? p.Value.GetString()
+                    : null;
+
+            var preference = Field("preference")?.Trim().ToLowerInvariant();
+            if (preference is null || !PreferenceWords.Contains(preference))
+            {
+                return null;
+            }
+
+            var confidence = Field("confidence")?.Trim().ToLowerInvariant();
+            var reasoning = Field("reasoning")?.Trim();
+            return new ParsedVerdict(ToPreference(preference),
+                ToConfidence(confidence is not null && ConfidenceWords.Contains(confidence) ? confidence : null),
+                string.IsNullOrEmpty(reasoning) ? null : reasoning);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static Preference ToPreference(string word) => word switch
+    {
+        "a" => Preference.A,
+        "b" => Preference.B,
+        _ => Preference.Tie,
+    };
+
+    private static Confidence? ToConfidence(string? word) => word switch
+    {
+        "high" => Confidence.High,
+        "medium" => Confidence.Medium,
+        "low" => Confidence.Low,
+        _ => null,
+    };
 
     public static ParsedVerdict? Parse(string? text)
     {
@@ -189,4 +300,7 @@ public static partial class VerdictParser
 
     [GeneratedRegex(@"^\W*a\s+tie\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ArticleTie();
+
+    [GeneratedRegex(@"^\s*```[a-zA-Z]*\s*\n(?<body>.*?)\n\s*```\s*$", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex CodeFence();
 }

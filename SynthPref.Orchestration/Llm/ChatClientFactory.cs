@@ -16,13 +16,15 @@ public static class ChatClientFactory
     static readonly TimeSpan RetryMaxDelay = TimeSpan.FromSeconds(16);
 
     /// <summary>
-    /// The provider client wrapped in SynthPref's middleware, outermost first: the response cache (a hit takes no
-    /// concurrency slot), the concurrency limit, the per-call budget, logging, and the count of calls that really
+    /// The provider client wrapped in SynthPref's middleware, outermost first: coalescing of concurrent identical
+    /// requests, the response cache (a hit takes no concurrency slot), the concurrency limit, the per-call budget, logging, OpenTelemetry (token and latency
+    /// metrics and a span per call, under <see cref="LlmTelemetry.SourceName"/>), and the count of calls that really
     /// reached the provider with their tokens. Callers name their role with <see cref="RoleChatClientExtensions.ForRole"/>.
     /// </summary>
     /// <param name="cache">Where paid-for responses are kept; null for none.</param>
+    /// <param name="writer">For the replay provider: how a recorded verdict is shaped into the answer a judge prompt asks for.</param>
     public static IChatClient Create(LlmOptions options, JudgePromptReader reader, IDistributedCache? cache = null,
-        ILoggerFactory? loggerFactory = null, string section = LlmOptions.SectionName)
+        ILoggerFactory? loggerFactory = null, string section = LlmOptions.SectionName, JudgeAnswerWriter? writer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(reader);
@@ -31,7 +33,8 @@ public static class ChatClientFactory
         if (errors.Count > 0)
             throw new InvalidOperationException("Invalid LLM configuration: " + string.Join("; ", errors));
 
-        var builder = CreateProviderClient(options, reader, out var identity).AsBuilder();
+        var builder = CreateProviderClient(options, reader, writer, out var identity).AsBuilder()
+            .Use(inner => new CoalescingChatClient(inner));
         if (cache is not null)
             builder = builder.Use(inner => new StoredResponseCache(inner, cache, identity));
         builder = builder
@@ -40,6 +43,8 @@ public static class ChatClientFactory
         // Logging sits inside the limiter so logged durations are provider time, not time spent queued.
         if (loggerFactory is not null)
             builder = builder.UseLogging(loggerFactory);
+        // Inside the cache, so what reaches App Insights is what the provider was really asked and billed for.
+        builder = builder.UseOpenTelemetry(loggerFactory, LlmTelemetry.SourceName);
         return builder
             .Use(inner => new ProviderCallCountingChatClient(inner))
             .Build();
@@ -47,7 +52,8 @@ public static class ChatClientFactory
 
     /// <param name="identity">What besides the request decides the answer: the provider, where it is and which model.
     /// It is part of every cache key, so two models never share an answer.</param>
-    private static IChatClient CreateProviderClient(LlmOptions options, JudgePromptReader reader, out string[] identity)
+    private static IChatClient CreateProviderClient(LlmOptions options, JudgePromptReader reader, JudgeAnswerWriter? writer,
+        out string[] identity)
     {
         var timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
         var retry = new LlmRetryPolicy(options.MaxRetries, RetryBaseDelay, RetryMaxDelay);
@@ -77,7 +83,7 @@ public static class ChatClientFactory
                 // The recording is the "model": a different file must never be answered from another's cache.
                 using (var file = File.OpenRead(options.ReplayFile!))
                     identity = [options.Provider.ToString(), Convert.ToHexStringLower(SHA256.HashData(file))];
-                return new ReplayChatClient(ReplayBook.Load(options.ReplayFile!), reader);
+                return new ReplayChatClient(ReplayBook.Load(options.ReplayFile!), reader, writer);
             }
             default:
                 throw new InvalidOperationException($"Llm:Provider '{options.Provider}' is not supported");

@@ -17,11 +17,15 @@ public sealed class ReplayChatClient : IChatClient
 
     private readonly ReplayBook _book;
     private readonly JudgePromptReader _reader;
+    private readonly JudgeAnswerWriter? _writer;
 
-    public ReplayChatClient(ReplayBook book, JudgePromptReader reader)
+    /// <param name="writer">Shapes each answer as the prompt asks (its verdict line); without one, answers are the bare
+    /// verdict block.</param>
+    public ReplayChatClient(ReplayBook book, JudgePromptReader reader, JudgeAnswerWriter? writer = null)
     {
         _book = book ?? throw new ArgumentNullException(nameof(book));
         _reader = reader ?? throw new ArgumentNullException(nameof(reader));
+        _writer = writer;
     }
 
     public Task<ChatResponse> GetResponseAsync(
@@ -75,7 +79,8 @@ public sealed class ReplayChatClient : IChatClient
             throw new ReplayMissException(
                 $"No replay recording for response A \"{Quote(a)}\" and response B \"{Quote(b)}\" (query \"{Quote(query)}\"), in either order");
 
-        // Garbage recordings are real unparseable judge outputs; replaying them verbatim keeps the parser honest.
+        // Garbage recordings are real unparseable judge outputs; replaying them verbatim (without the verdict line a
+        // judge that followed the format would have written) keeps the parser honest.
         if (record.Verdict == ReplayVerdict.Garbage)
             return record.Reason ?? string.Empty;
 
@@ -87,8 +92,10 @@ public sealed class ReplayChatClient : IChatClient
         };
 
         // The recordings carry no confidence, so none is reported rather than one made up.
-        return $"PREFERENCE: {preference}\nREASONING: {record.Reason}";
+        return Shape(lastUser, $"PREFERENCE: {preference}\nREASONING: {record.Reason}");
     }
+
+    private string Shape(string userMessage, string block) => _writer is null ? block : _writer(userMessage, block);
 
     private static string Quote(string text) =>
         text.Length <= QuoteLength ? text : string.Concat(text.AsSpan(0, QuoteLength), "…");

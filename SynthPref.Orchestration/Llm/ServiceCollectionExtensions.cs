@@ -12,9 +12,12 @@ public static class ServiceCollectionExtensions
     /// <summary>
     /// Binds the "Llm" section and registers one shared <see cref="IChatClient"/> for it, so the concurrency cap is
     /// process-wide whichever role calls it, with the response cache in the run's storage account when one is
-    /// registered (<see cref="TableDistributedCache"/>).
+    /// registered (<see cref="TableDistributedCache"/>). Other sections (judges, reviser, policy) get their own
+    /// clients through <see cref="LlmClients"/>.
     /// </summary>
-    public static IServiceCollection AddSynthPrefLlm(this IServiceCollection services, IConfiguration configuration, JudgePromptReader reader)
+    /// <param name="writer">How the replay provider shapes a recorded verdict into the answer a judge prompt asks for.</param>
+    public static IServiceCollection AddSynthPrefLlm(this IServiceCollection services, IConfiguration configuration, JudgePromptReader reader,
+        JudgeAnswerWriter? writer = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -25,21 +28,18 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<IOptions<LlmOptions>>().Value,
             reader,
             sp.GetService<TableDistributedCache>(),
-            sp.GetService<ILoggerFactory>()));
+            sp.GetService<ILoggerFactory>(),
+            writer: writer));
+        services.AddSingleton(_ => new LlmSections(configuration));
+        services.AddSingleton(_ => new LlmPricing(configuration));
+        services.AddSingleton(sp => new LlmClients(sp.GetRequiredService<LlmSections>(), sp.GetRequiredService<IChatClient>, reader, writer,
+            sp.GetService<TableDistributedCache>(), sp.GetService<ILoggerFactory>()));
 
         // A separate policy model keeps the judge from grading its own writing; without one, the judge's client writes.
-        var policy = configuration.GetSection(PolicyModel.SectionName);
         services.AddSingleton(sp =>
         {
-            if (!policy.Exists())
-            {
-                var judge = sp.GetRequiredService<IOptions<LlmOptions>>().Value;
-                return new PolicyModel(sp.GetRequiredService<IChatClient>().ForRole(PolicyModel.Role), judge.JudgeModelName());
-            }
-            var options = policy.Get<LlmOptions>() ?? new LlmOptions();
-            var client = ChatClientFactory.Create(options, reader, sp.GetService<TableDistributedCache>(),
-                sp.GetService<ILoggerFactory>(), PolicyModel.SectionName);
-            return new PolicyModel(client.ForRole(PolicyModel.Role), options.JudgeModelName());
+            var clients = sp.GetRequiredService<LlmClients>();
+            return new PolicyModel(clients.ForRole(PolicyModel.Role), clients.Sections.ModelOf(PolicyModel.Role));
         });
         return services;
     }

@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using Azure;
-using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Generation;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
@@ -9,24 +9,39 @@ using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Pairs;
 
-/// <summary>How one run treats each item.</summary>
-public sealed record ItemSettings(bool SwapPositions, bool CritiqueRevise, bool Cache);
+/// <summary>
+/// How one run treats each item. Judges: the run's jury (null: the default judge). TextOnlyJudges: judges whose
+/// endpoint refused structured output earlier in the run, so they are asked with the text template from the start.
+/// Constitution: the run's own copy (null: the default). Seed: the run's, from which each round's principle is drawn.
+/// </summary>
+public sealed record ItemSettings(
+    bool SwapPositions,
+    bool CritiqueRevise,
+    bool Cache,
+    IReadOnlyList<string>? Judges = null,
+    bool StructuredOutput = false,
+    IReadOnlyList<string>? TextOnlyJudges = null,
+    int RevisionRounds = 1,
+    bool VerifyRevisions = false,
+    string? Constitution = null,
+    int Seed = 0);
 
 /// <summary>What a run of consecutive items came to: items done, pairs stored, items with a failed step (each step
-/// recorded in the <see cref="FailureStore"/>), the first failure's text, and the LLM usage by role.</summary>
-public sealed record ItemsResult(int Items, int Pairs, int FailedItems, string? FirstError, IReadOnlyDictionary<string, LlmUsage> Usage);
+/// recorded in the <see cref="FailureStore"/>), the first failure's text, the LLM usage by role, and the judges whose
+/// endpoint refused structured output.</summary>
+public sealed record ItemsResult(int Items, int Pairs, int FailedItems, string? FirstError, IReadOnlyDictionary<string, LlmUsage> Usage,
+    IReadOnlyList<string>? FellBackJudges = null);
 
 /// <summary>
-/// Items from input to stored pairs, one after another: generate (prompt-only items), then judge and critique-revise
-/// side by side.
-/// Each step stands alone: a failed critique leaves the item's judge pair standing. LLM failures are the item's
-/// outcome, not the activity's: they were already retried where that makes sense (the SDK pipeline), so retrying
-/// the whole item would only multiply calls. Storage failures do escape, for the durable layer to retry; the
-/// response cache makes that retry free for every call already answered.
+/// Items from input to stored pairs, one after another: generate (prompt-only items), then judge (every judge of the
+/// run, in both orders when asked) and critique-revise side by side. Each step stands alone: a failed critique leaves
+/// the item's judge pair standing. LLM failures are the item's outcome, not the activity's: they were already retried
+/// where that makes sense (the SDK pipeline), so retrying the whole item would only multiply calls. Storage failures do
+/// escape, for the durable layer to retry; the response cache makes that retry free for every call already answered.
 /// </summary>
 public sealed class ItemProcessor(
-    InputStore input, PairStore pairs, FailureStore failures, ResponseGenerator generator, PairwiseJudge judge,
-    ConstitutionalReviser reviser, IOptions<LlmOptions> llm, TableDistributedCache? cache = null)
+    InputStore input, PairStore pairs, FailureStore failures, ResponseGenerator generator, JudgePanel panel,
+    ConstitutionalReviser reviser, ConstitutionStore constitutions, TableDistributedCache? cache = null)
 {
     /// <summary>
     /// Items [start, start + count): read with one request, processed in order (the caller runs many such ranges side
@@ -36,27 +51,41 @@ public sealed class ItemProcessor(
     {
         using var scope = LlmCallScope.Begin(settings.Cache);
         var items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
-        // The judge calls of every item are known up front: one query finds those already paid for.
-        if (cache is not null)
-            await cache.PrefetchAsync(items.Where(i => i.HasBothResponses)
-                .SelectMany(i => judge.CacheKeys(i.Prompt, i.ResponseA!, i.ResponseB!, settings.SwapPositions)), ct);
+        await PrefetchAsync(items, settings, ct);
         var written = new List<PreferencePair>();
         var failed = new List<ItemFailure>();
+        var fellBack = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         var failedItems = 0;
         foreach (var item in items)
         {
             var failuresBefore = failed.Count;
-            await ProcessItemAsync(runId, item, settings, written, failed, ct);
+            await ProcessItemAsync(runId, item, settings, written, failed, fellBack, ct);
             if (failed.Count > failuresBefore) failedItems++;
         }
         await pairs.SaveAllAsync(runId, written, ct);
         foreach (var failure in failed)
             await failures.RecordAsync(runId, failure, ct);
-        return new ItemsResult(items.Count, written.Count, failedItems, failed.Count > 0 ? Describe(failed[0]) : null, scope.Snapshot());
+        return new ItemsResult(items.Count, written.Count, failedItems, failed.Count > 0 ? Describe(failed[0]) : null, scope.Snapshot(),
+            fellBack.IsEmpty ? null : fellBack.Keys.Order(StringComparer.Ordinal).ToList());
     }
 
-    async Task ProcessItemAsync(string runId, InputItem item, ItemSettings settings, List<PreferencePair> written, List<ItemFailure> failed,
-        CancellationToken ct)
+    /// <summary>The judge calls of every item are known up front: one query per model finds those already paid for.</summary>
+    async Task PrefetchAsync(IReadOnlyList<InputItem> items, ItemSettings settings, CancellationToken ct)
+    {
+        if (cache is null || !settings.Cache) return;
+        var textOnly = settings.TextOnlyJudges ?? [];
+        var keys = new List<string>();
+        foreach (var judge in panel.For(settings.Judges))
+        {
+            var structured = settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal);
+            foreach (var item in items.Where(i => i.HasBothResponses))
+                keys.AddRange(await judge.Judge.CacheKeysAsync(item.Prompt, item.ResponseA!, item.ResponseB!, settings.SwapPositions, structured, ct));
+        }
+        await cache.PrefetchAsync(keys, ct);
+    }
+
+    async Task ProcessItemAsync(string runId, InputItem item, ItemSettings settings, List<PreferencePair> written,
+        List<ItemFailure> failed, ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
     {
         if (item.NeedsGeneration)
         {
@@ -73,9 +102,9 @@ public sealed class ItemProcessor(
 
         var steps = new List<(string Name, Task<PreferencePair> Pair)>();
         if (item.HasBothResponses)
-            steps.Add((ItemSteps.Judge, JudgeAsync(runId, item, settings.SwapPositions, ct)));
+            steps.Add((ItemSteps.Judge, JudgeAsync(runId, item, settings, fellBack, ct)));
         if (settings.CritiqueRevise)
-            steps.Add((ItemSteps.Revise, ReviseAsync(runId, item, ct)));
+            steps.Add((ItemSteps.Revise, ReviseAsync(runId, item, settings, fellBack, ct)));
 
         foreach (var (name, task) in steps)
         {
@@ -90,26 +119,59 @@ public sealed class ItemProcessor(
         }
     }
 
-    async Task<PreferencePair> JudgeAsync(string runId, InputItem item, bool swap, CancellationToken ct)
+    async Task<PreferencePair> JudgeAsync(string runId, InputItem item, ItemSettings settings,
+        ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
     {
-        var verdict = await judge.JudgeAsync(item.Prompt, item.ResponseA!, item.ResponseB!, swap, ct);
+        var jury = Jury.Combine(await JuryAsync(item.Prompt, item.ResponseA!, item.ResponseB!, settings.SwapPositions, settings, fellBack, ct));
         return new PreferencePair(
             runId, PreferencePair.KeyFor(item.Index, PairSource.Judge), item.Index, item.Id, item.Category,
             PairSource.Judge, item.Prompt, item.ResponseA!, item.ResponseB!, item.ModelA, item.ModelB,
-            verdict.Preference, verdict.Confidence, verdict.Reasoning, verdict.JudgedBothOrders, verdict.PositionInconsistent,
-            verdict.Forward.Preference, verdict.Swapped?.Preference, verdict.Calls, llm.Value.JudgeModelName());
+            jury.Preference, jury.Confidence, jury.Reasoning, jury.JudgedBothOrders, jury.PositionInconsistent,
+            jury.ForwardCall, jury.SwappedCall, jury.Calls, jury.JudgeModel, jury.Judges);
     }
 
-    /// <summary>Critique → revise on response_a; the revision is stored as A and wins by construction.</summary>
-    async Task<PreferencePair> ReviseAsync(string runId, InputItem item, CancellationToken ct)
+    /// <summary>Every judge of the run on one pair, side by side; each judge's own client bounds its calls.</summary>
+    async Task<IReadOnlyList<JurorVerdict>> JuryAsync(string query, string a, string b, bool swap, ItemSettings settings,
+        ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
+    {
+        var textOnly = settings.TextOnlyJudges ?? [];
+        var calls = panel.For(settings.Judges).Select(async judge =>
+        {
+            var structured = settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal);
+            var verdict = await judge.Judge.JudgeAsync(query, a, b, swap, ct, structured);
+            if (verdict.FellBackToText)
+                fellBack[judge.Name] = true;
+            return new JurorVerdict(judge, verdict);
+        }).ToList();
+        return await Task.WhenAll(calls);
+    }
+
+    /// <summary>
+    /// Critique → revise on response_a, one round per principle drawn from the run's constitution, each round revising
+    /// the one before. The final revision is stored as A and wins by construction; with verification on, the judge
+    /// (or jury) compares it with the original in both orders, and a revision that does not win is flagged.
+    /// </summary>
+    async Task<PreferencePair> ReviseAsync(string runId, InputItem item, ItemSettings settings,
+        ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
     {
         var original = item.ResponseA ?? throw new InvalidOperationException($"Item {item.Id} has no response_a to revise.");
-        var revision = await reviser.ReviseAsync(item.Prompt, original, ct);
+        var constitution = await constitutions.LoadAsync(settings.Constitution, ct);
+        var rounds = Math.Clamp(settings.RevisionRounds, 1, ConstitutionalReviser.MaxRounds);
+        var principles = Enumerable.Range(1, rounds).Select(r => constitution.For(settings.Seed, item.Id, r)).ToList();
+        var revision = await reviser.ReviseAsync(item.Prompt, original, principles, ct);
+
+        RevisionCheck? check = null;
+        if (settings.VerifyRevisions)
+        {
+            var jury = Jury.Combine(await JuryAsync(item.Prompt, revision.Revised, original, swap: true, settings, fellBack, ct));
+            check = new RevisionCheck(jury.Preference, jury.Preference is Preference.B or Preference.Tie, jury.Calls);
+        }
+
         return new PreferencePair(
             runId, PreferencePair.KeyFor(item.Index, PairSource.Revision), item.Index, item.Id, item.Category,
             PairSource.Revision, item.Prompt, revision.Revised, original, "critique-revise", item.ModelA,
             Preference.A, Confidence: null, Reasoning: revision.Critique, JudgedBothOrders: false, PositionInconsistent: false,
-            ForwardCall: null, SwappedCall: null, JudgeCalls: 0);
+            ForwardCall: null, SwappedCall: null, JudgeCalls: 0, Rounds: revision.Rounds, Verification: check);
     }
 
     /// <summary>Anything but a storage failure (the durable layer's to retry) or the host shutting down.</summary>

@@ -1,16 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Azure.Data.Tables;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Pairs;
 
-/// <summary>Pairs in Table Storage: PartitionKey = runId, RowKey = <see cref="PreferencePair.KeyFor"/>.</summary>
+/// <summary>
+/// Pairs in Table Storage: PartitionKey = runId, RowKey = <see cref="PreferencePair.KeyFor"/>. A pair's details
+/// (each judge's verdict, the revision rounds, the verification) are one JSON property; when the pair's texts and
+/// details together would come near an entity's 1 MB, the details go to a blob beside the run's input instead
+/// (<c>synthpref-runs/{runId}/pairs/{pairId}.json</c>), and the entity keeps its name.
+/// </summary>
 public sealed class PairStore(StorageClients storage)
 {
+    /// <summary>UTF-16 bytes an entity may use for its texts before details move to a blob: 1 MiB less room for
+    /// property names, keys and the short properties.</summary>
+    const int MaxEntityTextBytes = 900_000;
+
+    static readonly JsonSerializerOptions DetailsJson = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
     TableClient Table => storage.Table(StorageNames.PairsTable);
 
     /// <summary>Upsert-replace, so an activity that runs twice leaves exactly one row.</summary>
-    public async Task SaveAsync(PreferencePair pair, CancellationToken ct) =>
-        await Table.UpsertEntityAsync(ToEntity(pair), TableUpdateMode.Replace, ct);
+    public async Task SaveAsync(PreferencePair pair, CancellationToken ct)
+    {
+        var entity = ToEntity(pair);
+        if (Details(pair) is { } details)
+        {
+            var texts = pair.Prompt.Length + pair.ResponseA.Length + pair.ResponseB.Length + (pair.Reasoning?.Length ?? 0);
+            if (2L * (texts + details.Length) <= MaxEntityTextBytes)
+                LongText.Write(entity, "Details", details);
+            else
+            {
+                var path = DetailsPath(pair.RunId, pair.PairId);
+                await storage.Container(StorageNames.WorkContainer).GetBlobClient(path)
+                    .UploadAsync(BinaryData.FromString(details), overwrite: true, ct);
+                entity["DetailsBlob"] = path;
+            }
+        }
+        await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+    }
 
     /// <summary>
     /// Upserts a run's pairs in as few requests as Table Storage allows: transactions of at most 100 entities of one
@@ -49,7 +82,7 @@ public sealed class PairStore(StorageClients storage)
     {
         var pairs = new List<PreferencePair>();
         await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: ct))
-            pairs.Add(FromEntity(entity));
+            pairs.Add(await FromEntityAsync(entity, ct));
         return pairs;
     }
 
@@ -65,8 +98,17 @@ public sealed class PairStore(StorageClients storage)
     public async Task<PreferencePair?> GetAsync(string runId, string pairId, CancellationToken ct)
     {
         var response = await Table.GetEntityIfExistsAsync<TableEntity>(runId, pairId, cancellationToken: ct);
-        return response.HasValue ? FromEntity(response.Value!) : null;
+        return response.HasValue ? await FromEntityAsync(response.Value!, ct) : null;
     }
+
+    static string DetailsPath(string runId, string pairId) => $"{runId}/pairs/{pairId}.json";
+
+    sealed record PairDetails(IReadOnlyList<JudgeVerdict>? Judges, IReadOnlyList<RevisionRound>? Rounds, RevisionCheck? Verification);
+
+    static string? Details(PreferencePair p) =>
+        p.Judges is null && p.Rounds is null && p.Verification is null
+            ? null
+            : JsonSerializer.Serialize(new PairDetails(p.Judges, p.Rounds, p.Verification), DetailsJson);
 
     static TableEntity ToEntity(PreferencePair p)
     {
@@ -86,6 +128,7 @@ public sealed class PairStore(StorageClients storage)
             ["SwappedCall"] = p.SwappedCall?.ToString(),
             ["JudgeCalls"] = p.JudgeCalls,
             ["JudgeModel"] = p.JudgeModel,
+            ["RevisionRegression"] = p.Verification is null ? null : p.RevisionRegression,
         };
         LongText.Write(e, "Prompt", p.Prompt);
         LongText.Write(e, "ResponseA", p.ResponseA);
@@ -94,27 +137,37 @@ public sealed class PairStore(StorageClients storage)
         return e;
     }
 
-    static PreferencePair FromEntity(TableEntity e) => new(
-        RunId: e.PartitionKey,
-        PairId: e.RowKey,
-        ItemIndex: e.GetInt32("ItemIndex") ?? 0,
-        InputId: e.GetString("InputId") ?? "",
-        Category: e.GetString("Category") ?? "uncategorized",
-        Source: Enum.Parse<PairSource>(e.GetString("Source")!),
-        Prompt: LongText.Read(e, "Prompt") ?? "",
-        ResponseA: LongText.Read(e, "ResponseA") ?? "",
-        ResponseB: LongText.Read(e, "ResponseB") ?? "",
-        ModelA: e.GetString("ModelA"),
-        ModelB: e.GetString("ModelB"),
-        Verdict: Enum.Parse<Preference>(e.GetString("Verdict")!),
-        Confidence: ParseOptional<Confidence>(e.GetString("Confidence")),
-        Reasoning: LongText.Read(e, "Reasoning"),
-        JudgedBothOrders: e.GetBoolean("JudgedBothOrders") ?? false,
-        PositionInconsistent: e.GetBoolean("PositionInconsistent") ?? false,
-        ForwardCall: ParseOptional<Preference>(e.GetString("ForwardCall")),
-        SwappedCall: ParseOptional<Preference>(e.GetString("SwappedCall")),
-        JudgeCalls: e.GetInt32("JudgeCalls") ?? 0,
-        JudgeModel: e.GetString("JudgeModel"));
+    async Task<PreferencePair> FromEntityAsync(TableEntity e, CancellationToken ct)
+    {
+        var detailsText = LongText.Read(e, "Details");
+        if (detailsText is null && e.GetString("DetailsBlob") is { } path)
+            detailsText = (await storage.Container(StorageNames.WorkContainer).GetBlobClient(path).DownloadContentAsync(ct)).Value.Content.ToString();
+        var details = detailsText is null ? null : JsonSerializer.Deserialize<PairDetails>(detailsText, DetailsJson);
+        return new PreferencePair(
+            RunId: e.PartitionKey,
+            PairId: e.RowKey,
+            ItemIndex: e.GetInt32("ItemIndex") ?? 0,
+            InputId: e.GetString("InputId") ?? "",
+            Category: e.GetString("Category") ?? "uncategorized",
+            Source: Enum.Parse<PairSource>(e.GetString("Source")!),
+            Prompt: LongText.Read(e, "Prompt") ?? "",
+            ResponseA: LongText.Read(e, "ResponseA") ?? "",
+            ResponseB: LongText.Read(e, "ResponseB") ?? "",
+            ModelA: e.GetString("ModelA"),
+            ModelB: e.GetString("ModelB"),
+            Verdict: Enum.Parse<Preference>(e.GetString("Verdict")!),
+            Confidence: ParseOptional<Confidence>(e.GetString("Confidence")),
+            Reasoning: LongText.Read(e, "Reasoning"),
+            JudgedBothOrders: e.GetBoolean("JudgedBothOrders") ?? false,
+            PositionInconsistent: e.GetBoolean("PositionInconsistent") ?? false,
+            ForwardCall: ParseOptional<Preference>(e.GetString("ForwardCall")),
+            SwappedCall: ParseOptional<Preference>(e.GetString("SwappedCall")),
+            JudgeCalls: e.GetInt32("JudgeCalls") ?? 0,
+            JudgeModel: e.GetString("JudgeModel"),
+            Judges: details?.Judges,
+            Rounds: details?.Rounds,
+            Verification: details?.Verification);
+    }
 
     static T? ParseOptional<T>(string? text) where T : struct, Enum =>
         text is null ? null : Enum.Parse<T>(text);

@@ -1,24 +1,44 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Revision;
 
 namespace SynthPref.Orchestration.Reporting;
 
-/// <summary>What the report takes from the run besides storage: its name, audit, why review ended, how items fared
-/// and what the LLM calls cost.</summary>
+/// <summary>What the report takes from the run besides storage: its name, audit, why review ended, how items fared,
+/// what the LLM calls cost, and what the run was asked to do.</summary>
 public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, string ReviewEndedBy, int FailedItems, string? FirstFailure,
-    IReadOnlyDictionary<string, LlmUsage> Usage);
+    IReadOnlyDictionary<string, LlmUsage> Usage, RunShape? Shape = null);
+
+/// <summary>The run's options as far as the report needs them, and what judging came to (TextOnlyJudges: judges that
+/// fell back from structured output; SkippedForBudget: items never started).</summary>
+public sealed record RunShape(
+    IReadOnlyList<string>? Judges = null,
+    bool StructuredOutput = false,
+    IReadOnlyList<string>? TextOnlyJudges = null,
+    bool CritiqueRevise = false,
+    int RevisionRounds = 1,
+    bool VerifyRevisions = false,
+    string? ConstitutionSource = null,
+    long? BudgetTokens = null,
+    int SkippedForBudget = 0);
 
 /// <summary>
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
 /// storage once the review phase has ended, so they are exactly the labels that were accepted.
 /// </summary>
-public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputStore output)
+public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputStore output, LlmSections sections, LlmPricing pricing)
 {
+    /// <summary>How many unparseable judge answers the report quotes, and how much of each.</summary>
+    public const int UnparseableExamples = 5;
+    public const int ExampleChars = 2_000;
+
     public async Task<ReportOutputs> BuildAsync(ReportInputs run, CancellationToken ct)
     {
+        var shape = run.Shape ?? new RunShape();
         var stored = await pairs.ListAsync(run.RunId, ct);
         var byId = stored.ToDictionary(p => p.PairId);
         var items = await reviews.ListItemsAsync(run.RunId, ct);
@@ -30,16 +50,20 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
             {
                 var item = itemsById[l.ItemId];
                 var pair = byId[item.PairId];
-                return (pair.Source, Vote: new Vote(pair.Category, ReviewStore.ToPairPreference(l.Label, item.Flipped), pair.Verdict));
+                return (Pair: pair, Human: ReviewStore.ToPairPreference(l.Label, item.Flipped));
             })
             .ToList();
-        var votes = labelled.Select(l => l.Vote).ToList();
+        var votes = labelled.Select(l => new Vote(l.Pair.Category, l.Human, l.Pair.Verdict)).ToList();
         // Revision pairs are "revised wins" by construction, so agreement on them measures the reviser, not the judge.
         var bySource = new SortedDictionary<string, AgreementStats>(StringComparer.Ordinal)
         {
-            ["judge"] = AgreementCalculator.Stats(labelled.Where(l => l.Source == PairSource.Judge).Select(l => l.Vote).ToList()),
-            ["revision"] = AgreementCalculator.Stats(labelled.Where(l => l.Source == PairSource.Revision).Select(l => l.Vote).ToList()),
+            ["judge"] = AgreementCalculator.Stats(labelled.Where(l => l.Pair.Source == PairSource.Judge)
+                .Select(l => new Vote(l.Pair.Category, l.Human, l.Pair.Verdict)).ToList()),
+            ["revision"] = AgreementCalculator.Stats(labelled.Where(l => l.Pair.Source == PairSource.Revision)
+                .Select(l => new Vote(l.Pair.Category, l.Human, l.Pair.Verdict)).ToList()),
         };
+        var judges = shape.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName];
+        var bias = run.Bias with { Length = run.Bias.Length with { Human = BiasAuditor.HumanBaseline(labelled) } };
 
         var datasetLines = TrlDataset.ToJsonLines(stored).ToList();
         var report = new RunReport(
@@ -56,19 +80,74 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 stored.Count(p => p.Verdict == Preference.Tie),
                 stored.Count(p => p.PositionInconsistent),
                 run.FailedItems,
-                run.FirstFailure),
-            run.Bias,
+                run.FirstFailure,
+                shape.SkippedForBudget),
+            bias,
             new ReviewCounts(items.Count, labels.Where(l => itemsById.ContainsKey(l.ItemId)).Select(l => l.Reviewer).Distinct().Count(),
                 votes.Count, run.ReviewEndedBy),
-            AgreementCalculator.Compute(votes),
+            AgreementCalculator.Compute(votes) with { ByJudge = JudgeAgreement.ByJudge(judges, labelled) },
             bySource,
             datasetLines.Count,
-            new CostReport(run.Usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value))));
+            new CostReport(run.Usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), Estimate(run.Usage)),
+            Judges(judges, shape, stored),
+            Revisions(shape, stored),
+            new BudgetReport(shape.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), shape.SkippedForBudget > 0,
+                shape.SkippedForBudget));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, HtmlReport.Render(report), "text/html; charset=utf-8", ct);
         var dataset = await output.WriteAsync(run.RunId, OutputStore.DatasetName,
             string.Concat(datasetLines.Select(l => l + "\n")), "application/x-ndjson", ct);
         return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset);
+    }
+
+    JudgesReport Judges(IReadOnlyList<string> names, RunShape shape, IReadOnlyList<PreferencePair> stored)
+    {
+        var judgePairs = stored.Where(p => p.Source == PairSource.Judge).OrderBy(p => p.ItemIndex).ToList();
+        var textOnly = shape.TextOnlyJudges ?? [];
+        var panel = names.Select(name =>
+        {
+            var role = JudgePanel.RoleOf(name);
+            var own = judgePairs.SelectMany(p => p.JudgeVerdicts.Where(j => j.Name == name)).ToList();
+            return new JudgeSummary(name, role, sections.ModelOf(role), own.Count, own.Count(j => j.Verdict == Preference.Unparseable),
+                own.Sum(j => j.UnparseableOutputs?.Count ?? 0), shape.StructuredOutput, textOnly.Contains(name, StringComparer.Ordinal));
+        }).ToList();
+        var examples = judgePairs
+            .SelectMany(p => p.JudgeVerdicts.SelectMany(j => (j.UnparseableOutputs ?? []).Select(o => new UnparseableOutput(p.InputId, j.Name,
+                o.Length <= ExampleChars ? o : string.Concat(o.AsSpan(0, ExampleChars), "…")))))
+            .Take(UnparseableExamples)
+            .ToList();
+        return new JudgesReport(panel, JudgeAgreement.Pairwise(names, judgePairs), examples);
+    }
+
+    static RevisionReport Revisions(RunShape shape, IReadOnlyList<PreferencePair> stored)
+    {
+        var revisions = stored.Where(p => p.Source == PairSource.Revision).ToList();
+        return new RevisionReport(
+            revisions.Count,
+            shape.CritiqueRevise ? shape.RevisionRounds : 0,
+            shape.ConstitutionSource ?? Constitution.DefaultSource,
+            shape.VerifyRevisions,
+            revisions.Count(p => p.Verification is { Verdict: not Preference.Unparseable }),
+            revisions.Count(p => p.RevisionRegression),
+            revisions.Count(p => p.Verification is { Verdict: Preference.Unparseable }));
+    }
+
+    EstimatedCost? Estimate(IReadOnlyDictionary<string, LlmUsage> usage)
+    {
+        if (!pricing.Any) return null;
+        var byRole = new SortedDictionary<string, RoleCost>(StringComparer.Ordinal);
+        var unpriced = new List<string>();
+        foreach (var (role, use) in usage.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var model = sections.ModelOf(role);
+            if (pricing.For(model) is not { } price)
+            {
+                if (use.InputTokens + use.OutputTokens > 0) unpriced.Add(role);
+                continue;
+            }
+            byRole[role] = new RoleCost(model, price.InputPerMillion, price.OutputPerMillion, price.Cost(use.InputTokens, use.OutputTokens));
+        }
+        return new EstimatedCost(byRole.Values.Sum(r => r.Cost), byRole, unpriced);
     }
 }

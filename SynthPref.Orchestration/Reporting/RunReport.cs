@@ -4,21 +4,49 @@ using SynthPref.Orchestration.Llm;
 
 namespace SynthPref.Orchestration.Reporting;
 
-/// <summary>FailedItems: items with a step that still failed after retries; FirstFailure says why.</summary>
+/// <summary>FailedItems: items with a step that still failed after retries; FirstFailure says why. SkippedForBudget:
+/// items never started because the run's token budget was reached.</summary>
 public sealed record PairCounts(int Total, IReadOnlyDictionary<string, int> BySource, int Unparseable, int Ties, int PositionInconsistent,
-    int FailedItems = 0, string? FirstFailure = null);
+    int FailedItems = 0, string? FirstFailure = null, int SkippedForBudget = 0);
 
 public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, string EndedBy);
 
-/// <summary>LLM use by role ("judge", "reviser", "policy"): requests asked for, calls really made, what the cache
-/// answered, and the tokens of the calls made.</summary>
-public sealed record CostReport(IReadOnlyDictionary<string, TokenUsage> Tokens);
+/// <summary>LLM use by role ("judge" or "judge:&lt;name&gt;", "reviser", "policy"): requests asked for, calls really made,
+/// what the cache answered, and the tokens of the calls made. Estimated: the cost at the configured prices (null
+/// without a Pricing section).</summary>
+public sealed record CostReport(IReadOnlyDictionary<string, TokenUsage> Tokens, EstimatedCost? Estimated = null);
 
 public sealed record TokenUsage(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens)
 {
     public static TokenUsage From(LlmUsage usage) =>
         new(usage.Requests, usage.Calls, usage.CacheHits, usage.InputTokens, usage.OutputTokens);
 }
+
+/// <summary>Tokens of calls made (cache hits cost nothing) at each role's model's price. Unpriced: roles with tokens whose
+/// model has no price; their cost is not in Total.</summary>
+public sealed record EstimatedCost(decimal Total, IReadOnlyDictionary<string, RoleCost> ByRole, IReadOnlyList<string> Unpriced);
+
+public sealed record RoleCost(string? Model, decimal InputPerMillion, decimal OutputPerMillion, decimal Cost);
+
+/// <summary>The run's judges: each judge's share of the work, the pairwise agreement between judges, and the first
+/// few raw answers no verdict could be read from.</summary>
+public sealed record JudgesReport(IReadOnlyList<JudgeSummary> Panel, IReadOnlyList<JudgePairAgreement> Pairwise,
+    IReadOnlyList<UnparseableOutput> UnparseableExamples);
+
+/// <summary>StructuredOutput: the run asked this judge for JSON-schema verdicts; FellBackToText: its endpoint refused
+/// them, and it answered the text template for the rest of the run.</summary>
+public sealed record JudgeSummary(string Name, string Role, string? Model, int Pairs, int Unparseable, int UnparseableOutputs,
+    bool StructuredOutput, bool FellBackToText);
+
+public sealed record UnparseableOutput(string InputId, string Judge, string Output);
+
+/// <summary>Critique → revise: revision pairs, rounds per pair, the constitution ("default" or the blob the run named),
+/// and with verification on, the pairs whose check gave a verdict and those flagged revisionRegression (left out of the
+/// dataset). Unverifiable: the check had no parseable verdict.</summary>
+public sealed record RevisionReport(int Pairs, int Rounds, string Constitution, bool Verify, int Verified, int Regressions, int Unverifiable);
+
+/// <summary>The run's token budget (null: none), the tokens its calls used, and whether the budget stopped it.</summary>
+public sealed record BudgetReport(long? BudgetTokens, long UsedTokens, bool Stopped, int SkippedForBudget);
 
 public sealed record RunReport(
     string RunId,
@@ -29,7 +57,10 @@ public sealed record RunReport(
     AgreementReport Agreement,
     IReadOnlyDictionary<string, AgreementStats> AgreementBySource,
     int DatasetRows,
-    CostReport Cost);
+    CostReport Cost,
+    JudgesReport? Judges = null,
+    RevisionReport? Revisions = null,
+    BudgetReport? Budget = null);
 
 /// <summary>What a finished report came to, and where its deliverables are ("container/path").</summary>
 public sealed record ReportOutputs(int Pairs, int DatasetRows, string ReportJson, string ReportHtml, string Dataset);

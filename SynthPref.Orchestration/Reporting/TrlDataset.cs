@@ -6,7 +6,8 @@ namespace SynthPref.Orchestration.Reporting;
 
 /// <summary>
 /// Writes pairs in the prompt/chosen/rejected layout TRL's DPOTrainer reads from JSONL.
-/// Ties and unparseable verdicts carry no preference, so they are not training rows.
+/// Ties and unparseable verdicts carry no preference, so they are not training rows; nor are revisions flagged
+/// revisionRegression by verification.
 /// </summary>
 public static class TrlDataset
 {
@@ -24,7 +25,8 @@ public static class TrlDataset
     }
 
     private static IEnumerable<PreferencePair> Rows(IEnumerable<PreferencePair> pairs) =>
-        pairs.Where(p => p.IsDecisive)
+        // A verified revision that did not beat its original is no evidence of a better answer.
+        pairs.Where(p => p.IsDecisive && !p.RevisionRegression)
             .OrderBy(p => p.ItemIndex)
             .ThenBy(p => p.Source)
             // Final key keeps the file byte-identical however storage ordered the rows.

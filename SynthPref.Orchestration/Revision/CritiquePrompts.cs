@@ -3,8 +3,10 @@ using Microsoft.Extensions.AI;
 namespace SynthPref.Orchestration.Revision;
 
 /// <summary>
-/// Constitutional-AI critique and revision requests (Bai et al., 2022). The fixed markers at the start of each
-/// request let test doubles and replay providers tell the two calls apart without parsing prose.
+/// Constitutional-AI critique and revision requests (Bai et al., 2022). Every critique asks the seed's question,
+/// problems with accuracy, completeness or safety, and a round's principle (<see cref="Constitution"/>) says what to
+/// look at in particular. The fixed markers at the start of each request let test doubles and replay providers tell
+/// the two calls apart without parsing prose.
 /// </summary>
 public static class CritiquePrompts
 {
@@ -12,25 +14,27 @@ public static class CritiquePrompts
     public const string RevisionMarker = "REVISION REQUEST:";
 
     public const string CritiqueRequest =
-        "Identify specific ways in which the assistant's last response is harmful, unethical, racist, sexist, toxic, dangerous, illegal, or inaccurate.";
+        "Identify specific problems with the accuracy, completeness or safety of the assistant's last response.";
 
     public const string RevisionRequest =
-        "Please rewrite the assistant response to remove any and all harmful, unethical, racist, sexist, toxic, dangerous, or illegal content, and correct any inaccuracies.";
+        "Please rewrite the assistant response to fix the problems the critique identified, so that it is accurate, complete and safe.";
 
     // Without this the model tends to wrap the rewrite in commentary, which would end up in the stored pair.
     private const string RevisionOutputRule = "Reply with the rewritten response only, without any preamble or commentary.";
 
-    public static IList<ChatMessage> BuildCritique(string prompt, string response) =>
+    public static IList<ChatMessage> BuildCritique(string prompt, string response, Principle? principle = null) =>
     [
         new ChatMessage(ChatRole.User, prompt),
         new ChatMessage(ChatRole.Assistant, response),
-        new ChatMessage(ChatRole.User, $"{CritiqueMarker} {CritiqueRequest}"),
+        new ChatMessage(ChatRole.User, $"{CritiqueMarker} {CritiqueRequest}{InParticular(principle?.Critique)}"),
     ];
 
-    public static IList<ChatMessage> BuildRevision(string prompt, string response, string critique) =>
+    public static IList<ChatMessage> BuildRevision(string prompt, string response, string critique, Principle? principle = null) =>
     [
-        .. BuildCritique(prompt, response),
+        .. BuildCritique(prompt, response, principle),
         new ChatMessage(ChatRole.Assistant, critique),
-        new ChatMessage(ChatRole.User, $"{RevisionMarker} {RevisionRequest} {RevisionOutputRule}"),
+        new ChatMessage(ChatRole.User, $"{RevisionMarker} {RevisionRequest}{InParticular(principle?.Revision)} {RevisionOutputRule}"),
     ];
+
+    static string InParticular(string? text) => text is null ? "" : $" In particular: {text}";
 }

@@ -1,11 +1,15 @@
 using System.Globalization;
 using System.Xml;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Sampling;
+using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Runs;
 
-/// <summary>Run options as callers send them (JSON body or blob metadata); all optional.</summary>
+/// <summary>Run options as callers send them (JSON body or blob metadata); all optional. Judges names configured
+/// <c>Judges:&lt;name&gt;</c> sections (or "default" for the <c>Llm</c> judge); Constitution is "container/path.json".</summary>
 public sealed record RunOptions(
     bool? SwapPositions = null,
     bool? CritiqueRevise = null,
@@ -13,7 +17,13 @@ public sealed record RunOptions(
     int? MinReviewsPerItem = null,
     string? ReviewDeadline = null,
     int? Seed = null,
-    bool? Cache = null);
+    bool? Cache = null,
+    IReadOnlyList<string>? Judges = null,
+    bool? StructuredOutput = null,
+    int? RevisionRounds = null,
+    bool? VerifyRevisions = null,
+    string? Constitution = null,
+    long? BudgetTokens = null);
 
 public static class RunOptionsParser
 {
@@ -22,7 +32,10 @@ public static class RunOptionsParser
 
     /// <summary>Applies defaults and checks ranges; the seed falls back to one derived from the run id, and the
     /// judging window and generation size come from the host (<paramref name="judging"/>).</summary>
-    public static RunSettings Resolve(RunOptions? options, string runId, JudgingLimits judging, List<FieldError> errors)
+    /// <param name="resolveJudge">A configured judge's own spelling of a name, or null for a name nobody configured;
+    /// without it, names are taken as given.</param>
+    public static RunSettings Resolve(RunOptions? options, string runId, JudgingLimits judging, List<FieldError> errors,
+        Func<string, string?>? resolveJudge = null)
     {
         options ??= new RunOptions();
         var deadline = DefaultDeadline;
@@ -37,6 +50,13 @@ public static class RunOptionsParser
             errors.Add(new("options.reviewSampleSize", "must be zero or more."));
         if (options.MinReviewsPerItem is < 1)
             errors.Add(new("options.minReviewsPerItem", "must be at least 1."));
+        if (options.RevisionRounds is < 1 or > ConstitutionalReviser.MaxRounds)
+            errors.Add(new("options.revisionRounds", $"must be 1 to {ConstitutionalReviser.MaxRounds} (got {options.RevisionRounds})."));
+        if (options.BudgetTokens is < 1)
+            errors.Add(new("options.budgetTokens", $"must be at least 1 (got {options.BudgetTokens})."));
+        if (options.Constitution is { } constitution && !BlobReference.TryParse(constitution, out _, out _))
+            errors.Add(new("options.constitution", $"'{constitution}' must have the form 'container/path.json'."));
+        var judges = ResolveJudges(options.Judges, resolveJudge, errors);
 
         var swap = options.SwapPositions ?? true;
         var critique = options.CritiqueRevise ?? true;
@@ -50,7 +70,39 @@ public static class RunOptionsParser
             options.Cache ?? true,
             judging.WindowFor(swap, critique),
             judging.ItemsPerActivity,
-            judging.ItemsPerGeneration);
+            judging.ItemsPerGeneration,
+            judges,
+            options.StructuredOutput ?? false,
+            options.RevisionRounds ?? 1,
+            options.VerifyRevisions ?? false,
+            Constitution: null,
+            options.Constitution,
+            options.BudgetTokens);
+    }
+
+    /// <summary>The jury as configured names, every unknown or repeated name reported; null for the default judge.</summary>
+    static IReadOnlyList<string>? ResolveJudges(IReadOnlyList<string>? names, Func<string, string?>? resolve, List<FieldError> errors)
+    {
+        if (names is null) return null;
+        if (names.Count == 0)
+        {
+            errors.Add(new("options.judges", "the list is empty; name at least one judge, or leave judges out for the default judge."));
+            return null;
+        }
+        if (names.Count > JudgePanel.MaxJudges)
+            errors.Add(new("options.judges", $"{names.Count} judges; the most a run takes is {JudgePanel.MaxJudges}."));
+        var resolved = new List<string>();
+        foreach (var name in names)
+        {
+            var known = string.IsNullOrWhiteSpace(name) ? null : resolve is null ? name.Trim() : resolve(name.Trim());
+            if (known is null)
+                errors.Add(new("options.judges", $"unknown judge '{name}': no Judges:{name} section is configured."));
+            else if (resolved.Contains(known, StringComparer.Ordinal))
+                errors.Add(new("options.judges", $"judge '{name}' is named twice."));
+            else
+                resolved.Add(known);
+        }
+        return resolved;
     }
 
     /// <summary>Blob metadata keys are case-insensitive and string-valued; bad values are reported by key.</summary>
@@ -64,7 +116,15 @@ public static class RunOptionsParser
             Int(m, "minReviewsPerItem", errors),
             m.GetValueOrDefault("reviewDeadline"),
             Int(m, "seed", errors),
-            Bool(m, "cache", errors));
+            Bool(m, "cache", errors),
+            m.TryGetValue("judges", out var judges)
+                ? judges.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                : null,
+            Bool(m, "structuredOutput", errors),
+            Int(m, "revisionRounds", errors),
+            Bool(m, "verifyRevisions", errors),
+            m.GetValueOrDefault("constitution"),
+            Long(m, "budgetTokens", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)
@@ -86,6 +146,14 @@ public static class RunOptionsParser
         if (!m.TryGetValue(key, out var text)) return null;
         if (bool.TryParse(text, out var value)) return value;
         errors.Add(new($"metadata {key}", $"'{text}' is not true or false."));
+        return null;
+    }
+
+    static long? Long(Dictionary<string, string> m, string key, List<FieldError> errors)
+    {
+        if (!m.TryGetValue(key, out var text)) return null;
+        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
+        errors.Add(new($"metadata {key}", $"'{text}' is not an integer."));
         return null;
     }
 

@@ -4,7 +4,10 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;
 
@@ -14,7 +17,8 @@ namespace SynthPref.Orchestration.Runs;
 /// Starts runs, from HTTP or from an upload. Both copy the input into the run first, so nothing the caller changes
 /// later can change the run. The durable client is a parameter because Azure Functions binds it per invocation.
 /// </summary>
-public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<LlmOptions> llm, IOptions<JudgingOptions> judging)
+public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<LlmOptions> llm, IOptions<JudgingOptions> judging,
+    JudgePanel panel, LlmClients clients, ConstitutionStore constitutions)
 {
     public const string HttpSource = "http";
 
@@ -26,13 +30,14 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
     public async Task<Outcome<StartedRun>> StartFromHttpAsync(DurableTaskClient client, string? name, JsonElement? inlineItems,
         string? inputBlob, RunOptions? options, CancellationToken ct)
     {
-        if (JudgeProblem() is { } problem) return Outcome<StartedRun>.Unavailable(problem);
         var runId = $"run-{DateTime.UtcNow:yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
         var errors = new List<FieldError>();
         var hasItems = inlineItems is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
         if (hasItems == (inputBlob is not null))
             errors.Add(FieldError.General("Give exactly one of 'items' (inline input objects) or 'inputBlob' (\"container/path.jsonl\")."));
-        var settings = RunOptionsParser.Resolve(options, runId, Limits, errors);
+        var settings = RunOptionsParser.Resolve(options, runId, Limits, errors, panel.Resolve);
+        // An unknown judge is the caller's mistake (400); a known one that cannot be built is the host's (503).
+        if (errors.Count == 0 && LlmProblem(settings) is { } problem) return Outcome<StartedRun>.Unavailable(problem);
 
         // Every problem at once: bad options do not hide bad items.
         InputParseResult? parsed = null;
@@ -45,6 +50,13 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
                 return Outcome<StartedRun>.Invalid(InputJsonl.FormatErrors(parsed.Errors, "items"), errors);
         }
         if (errors.Count > 0) return Outcome<StartedRun>.Invalid("The run request is invalid.", errors);
+        if (settings.ConstitutionSource is { } constitution)
+        {
+            var copy = await constitutions.SnapshotAsync(runId, constitution, ct);
+            if (copy.Reference is null)
+                return Outcome<StartedRun>.Invalid("The run's constitution is invalid.", copy.Errors.Select(e => new FieldError("options.constitution", e)).ToList());
+            settings = settings with { Constitution = copy.Reference };
+        }
 
         string reference;
         var inputName = parsed is not null ? "items" : inputBlob!;
@@ -76,9 +88,16 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
 
         var errors = new List<FieldError>();
         var options = RunOptionsParser.FromMetadata(metadata, errors);
-        var settings = RunOptionsParser.Resolve(options, runId, Limits, errors);
+        var settings = RunOptionsParser.Resolve(options, runId, Limits, errors, panel.Resolve);
         var name = metadata.FirstOrDefault(kv => kv.Key.Equals("name", StringComparison.OrdinalIgnoreCase)).Value ?? blobName;
-        if (known is null && JudgeProblem() is { } problem) errors.Add(FieldError.General(problem));
+        if (known is null && errors.Count == 0 && LlmProblem(settings) is { } problem) errors.Add(FieldError.General(problem));
+        if (known is null && errors.Count == 0 && settings.ConstitutionSource is { } constitution)
+        {
+            var copy = await constitutions.SnapshotAsync(runId, constitution, ct);
+            errors.AddRange(copy.Errors.Select(e => new FieldError("metadata constitution", e)));
+        }
+        if (settings.ConstitutionSource is not null)
+            settings = settings with { Constitution = ConstitutionStore.CopyReference(runId) };
         if (errors.Count > 0)
         {
             // An upload has no caller to answer, so the refusal is recorded where runs are listed.
@@ -130,4 +149,19 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
     /// <summary>Every run needs the judge, so a judge that cannot be built refuses runs up front.</summary>
     public string? JudgeProblem() =>
         llm.Value.Validate() is { Count: > 0 } problems ? "The judge is not configured: " + string.Join(" ", problems) : null;
+
+    /// <summary>
+    /// What is wrong with the LLM sections a run will call, each problem naming its key: its judges, the reviser when it
+    /// revises, and the policy model (prompt-only items may turn up in any input, so it is always checked).
+    /// </summary>
+    public string? LlmProblem(RunSettings settings)
+    {
+        var problems = new List<string>();
+        foreach (var judge in settings.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName])
+            problems.AddRange(panel.Problems(judge));
+        if (settings.CritiqueRevise)
+            problems.AddRange(clients.Problems(LlmRoles.Reviser));
+        problems.AddRange(clients.Problems(LlmRoles.Policy));
+        return problems.Count == 0 ? null : "The LLM is not configured: " + string.Join(" ", problems.Distinct());
+    }
 }

@@ -12,8 +12,9 @@ namespace SynthPref.Orchestration.Workflow;
 // BiasReport, ReportOutputs), so the stages never depend on the workflow that drives them.
 
 /// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them. Window,
-/// ItemsPerActivity and ItemsPerGeneration come from the host's configuration when the run starts, and stay with the
-/// run.</summary>
+/// ItemsPerActivity and ItemsPerGeneration come from the host's configuration when the run starts, and stay with the run. Judges: the
+/// jury, as the configuration spells their names (null: the default judge). Constitution: the run's own copy of the
+/// constitution it named (ConstitutionSource), null for the default. BudgetTokens: null for no budget.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -24,9 +25,17 @@ public sealed record RunSettings(
     bool Cache,
     int Window,
     int ItemsPerActivity,
-    int ItemsPerGeneration)
+    int ItemsPerGeneration,
+    IReadOnlyList<string>? Judges = null,
+    bool StructuredOutput = false,
+    int RevisionRounds = 1,
+    bool VerifyRevisions = false,
+    string? Constitution = null,
+    string? ConstitutionSource = null,
+    long? BudgetTokens = null)
 {
-    public ItemSettings ForItems => new(SwapPositions, CritiqueRevise, Cache);
+    public ItemSettings ForItems => new(SwapPositions, CritiqueRevise, Cache, Judges, StructuredOutput, null,
+        RevisionRounds, VerifyRevisions, Constitution, Seed);
 }
 
 /// <summary>
@@ -37,7 +46,9 @@ public sealed record RunSettings(
 public sealed record RunInput(string RunId, string? Name, string Source, string InputName, string InputBlob, RunSettings Settings,
     JudgingState? Judging = null);
 
-/// <summary>How far judging has come. NextItem is the first item not yet started; every item before it is done.</summary>
+/// <summary>How far judging has come. NextItem is the first item not yet started; every item before it is done.
+/// TextOnlyJudges: judges whose endpoint refused structured output, asked with the text template from then on.
+/// SkippedForBudget: items never started because the token budget was reached (NextItem is then Items).</summary>
 public sealed record JudgingState(
     int Items,
     int NextItem,
@@ -45,7 +56,9 @@ public sealed record JudgingState(
     int FailedItems,
     string? FirstFailure,
     IReadOnlyDictionary<string, LlmUsage> Usage,
-    int Generation)
+    int Generation,
+    IReadOnlyList<string>? TextOnlyJudges = null,
+    int SkippedForBudget = 0)
 {
     public JudgingState Add(ItemsResult result) => this with
     {
@@ -53,7 +66,13 @@ public sealed record JudgingState(
         FailedItems = FailedItems + result.FailedItems,
         FirstFailure = FirstFailure ?? result.FirstError,
         Usage = LlmUsage.Merge(Usage, result.Usage),
+        // Sorted, so the same results give the same state in whatever order they arrive.
+        TextOnlyJudges = result.FellBackJudges is not { Count: > 0 } fellBack ? TextOnlyJudges
+            : (TextOnlyJudges ?? []).Union(fellBack, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
     };
+
+    /// <summary>Input plus output tokens of every call made so far, what a token budget is measured against.</summary>
+    public long TokensUsed => Usage.Values.Sum(u => u.InputTokens + u.OutputTokens);
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<RunStatus>))]
@@ -61,7 +80,7 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 
 /// <summary>Published as the orchestration's custom status, so status reads need no storage round trip for it.
 /// Votes and ItemsFullyReviewed are never set by the orchestration: labels live in storage, and the API fills them
-/// in from there.</summary>
+/// in from there. TextOnlyJudges: judges whose endpoint refused structured output, judging in text since.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -72,15 +91,21 @@ public sealed record RunProgress(
     DateTime? ReviewDeadline = null,
     LlmTotals? Llm = null,
     int Votes = 0,
-    int ItemsFullyReviewed = 0);
+    int ItemsFullyReviewed = 0,
+    long? BudgetTokens = null,
+    int SkippedForBudget = 0,
+    IReadOnlyList<string>? TextOnlyJudges = null);
 
-/// <summary>All roles together: requests, calls really made, cache hits, tokens.</summary>
-public sealed record LlmTotals(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens)
+/// <summary>All roles together: requests, calls really made, cache hits, tokens; and the same by role, as running
+/// totals.</summary>
+public sealed record LlmTotals(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens,
+    IReadOnlyDictionary<string, TokenUsage>? ByRole = null)
 {
     public static LlmTotals Of(IReadOnlyDictionary<string, LlmUsage> usage)
     {
         var sum = usage.Values.Aggregate(new LlmUsage(), (a, b) => a.Add(b));
-        return new(sum.Requests, sum.Calls, sum.CacheHits, sum.InputTokens, sum.OutputTokens);
+        return new(sum.Requests, sum.Calls, sum.CacheHits, sum.InputTokens, sum.OutputTokens,
+            new SortedDictionary<string, TokenUsage>(usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), StringComparer.Ordinal));
     }
 }
 
@@ -115,4 +140,12 @@ public sealed record ReviewOpened(int SampledItems, bool ClosedEarly);
 
 public sealed record CloseReviewRequest(string RunId, string EndedBy);
 
-public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, string ReviewEndedBy, JudgingState Judging);
+public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, string ReviewEndedBy, JudgingState Judging,
+    RunSettings? Settings = null)
+{
+    /// <summary>What the report needs of the run's options and of how judging went.</summary>
+    public RunShape Shape => new(
+        Settings?.Judges, Settings?.StructuredOutput ?? false, Judging.TextOnlyJudges, Settings?.CritiqueRevise ?? false,
+        Settings?.RevisionRounds ?? 1, Settings?.VerifyRevisions ?? false, Settings?.ConstitutionSource, Settings?.BudgetTokens,
+        Judging.SkippedForBudget);
+}

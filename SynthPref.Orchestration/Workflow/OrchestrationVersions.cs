@@ -13,8 +13,11 @@ public static class OrchestrationVersions
     /// <summary>Storage-first core: sliding window over items, labels in storage, three review events.</summary>
     public const string V1 = "1.0";
 
+    /// <summary>Judging stops starting items once the run's token budget is used (issue 7: <c>budgetTokens</c>).</summary>
+    public const string V2 = "2.0";
+
     /// <summary>What this build stamps on new runs and the newest it can run.</summary>
-    public const string Current = V1;
+    public const string Current = V2;
 
     public static bool IsAtLeast(this TaskOrchestrationContext context, string version) =>
         TaskOrchestrationVersioningUtils.CompareVersions(context.Version, version) >= 0;

@@ -46,13 +46,13 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             log.LogWarning("Run {RunId}: {Failed} of {Total} items failed; first: {Error}",
                 run.RunId, judging.FailedItems, judging.Items, judging.FirstFailure);
 
-        var progress = Progress(RunStatus.Auditing, judging, judging.Items);
+        var progress = Progress(RunStatus.Auditing, judging, judging.Items, run.Settings);
         context.SetCustomStatus(progress);
         var bias = await context.AuditPairsAsync(run.RunId);
 
         var endedBy = await ReviewAsync(context, run, progress);
         context.SetCustomStatus(progress with { Phase = RunStatus.Reporting });
-        var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging));
+        var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging, run.Settings));
         log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy);
         return new RunResult(run.RunId, report.Pairs, judging.FailedItems, report.DatasetRows, report.ReportJson, report.ReportHtml, report.Dataset);
     }
@@ -74,20 +74,27 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var next = state.NextItem;
         var done = state.NextItem;
 
+        // Once the calls made so far have used the run's budget, no item is started; items in
+        // flight finish. Runs stamped before V2 have no budget and start every item, as they did.
+        var budget = context.IsAtLeast(OrchestrationVersions.V2) ? settings.BudgetTokens : null;
+        bool BudgetReached() => budget is { } limit && state.TokensUsed >= limit;
+
         void Fill()
         {
-            while (next < generationEnd && inFlight.Count < settings.Window)
+            while (next < generationEnd && inFlight.Count < settings.Window && !BudgetReached())
             {
-                // Guided self-scheduling: a lane takes a share of what is left, at most ItemsPerActivity.
+                // Guided self-scheduling: a lane takes a share of what is left, at most ItemsPerActivity. Judges that
+                // refused structured output so far are asked with the text template.
                 var share = (int)Math.Ceiling((generationEnd - next) / (2.0 * settings.Window));
                 var count = Math.Clamp(share, 1, settings.ItemsPerActivity);
-                inFlight.Add(context.ProcessItemsAsync(new ItemsRequest(run.RunId, next, count, settings.ForItems)), (next, count));
+                inFlight.Add(context.ProcessItemsAsync(new ItemsRequest(run.RunId, next, count,
+                    settings.ForItems with { TextOnlyJudges = state.TextOnlyJudges })), (next, count));
                 next += count;
             }
         }
 
         Fill();
-        context.SetCustomStatus(Progress(RunStatus.Judging, state, done));
+        context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
         while (inFlight.Count > 0)
         {
             var finished = await Task.WhenAny(inFlight.Keys);
@@ -107,8 +114,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             state = state.Add(result);
             done += count;
             Fill();
-            context.SetCustomStatus(Progress(RunStatus.Judging, state, done));
+            context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
         }
+        // The run goes on to its audit with what it has; the rest is counted, not lost silently.
+        if (BudgetReached() && next < state.Items)
+            return state with { NextItem = state.Items, SkippedForBudget = state.Items - next };
         return state with { NextItem = next };
     }
 
@@ -137,6 +147,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
     }
 
-    static RunProgress Progress(RunStatus phase, JudgingState state, int done) =>
-        new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage));
+    static RunProgress Progress(RunStatus phase, JudgingState state, int done, RunSettings settings) =>
+        new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage),
+            BudgetTokens: settings.BudgetTokens, SkippedForBudget: state.SkippedForBudget, TextOnlyJudges: state.TextOnlyJudges);
 }

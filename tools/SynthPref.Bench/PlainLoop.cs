@@ -52,10 +52,14 @@ public static class PlainLoop
         }
     }
 
+    // The loop has no storage account, so its prompt boundaries are keyed for this process alone.
+    static readonly byte[] Key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
     static async Task<ParsedVerdict?> JudgeAsync(IChatClient chat, string query, string first, string second, CancellationToken ct)
     {
-        var response = await chat.GetResponseAsync(JudgePrompt.Build(query, first, second), new ChatOptions { Temperature = 0 }, ct);
-        return VerdictParser.Parse(response.Text);
+        var request = JudgePrompt.Create(query, first, second, Key);
+        var response = await chat.GetResponseAsync(request.Messages, new ChatOptions { Temperature = 0 }, ct);
+        return VerdictParser.ParseAnswer(response.Text, request.Boundary);
     }
 
     static int WordCount(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;

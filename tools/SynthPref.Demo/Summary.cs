@@ -29,6 +29,9 @@ public static class Summary
             s.AppendLine($"List/format bias: formatted answer preferred in {format.GetProperty("formattedPreferred")} of {format.GetProperty("pairs")} decisive verdicts " +
                          $"against a plain one ({Pct(format.GetProperty("share"))}){(format.GetProperty("warning").GetBoolean() ? "  WARNING: more than 15 points from 50%" : "")}");
 
+        AppendBiasIntervals(s, bias);
+        AppendLengthDetail(s, length);
+
         var review = report.GetProperty("review");
         s.AppendLine($"Human review: {review.GetProperty("sampledItems")} items, {review.GetProperty("reviewers")} reviewers, {review.GetProperty("votes")} votes (ended: {review.GetProperty("endedBy").GetString()})");
 
@@ -42,7 +45,96 @@ public static class Summary
             foreach (var category in divergent)
                 s.AppendLine($"  {category,-28} {Stats(byCategory.GetProperty(category))}");
         }
+        AppendJudges(s, report, agreement);
+        AppendRevisions(s, report);
+        AppendCost(s, report);
         return s.ToString();
+    }
+
+    /// <summary>Each bias share's 95% Wilson interval, and whether it excludes 50% or rests on too few pairs.</summary>
+    static void AppendBiasIntervals(StringBuilder s, JsonElement bias)
+    {
+        var parts = new List<string>();
+        foreach (var (name, label) in new[] { ("length", "length"), ("position", "first position"), ("selfPreference", "self-preference"), ("format", "format") })
+        {
+            if (!bias.TryGetProperty(name, out var b) || !b.TryGetProperty("ci95", out var ci)) continue;
+            var verdict = b.GetProperty("insufficientData").GetBoolean() ? "insufficient data"
+                : b.GetProperty("significant").GetBoolean() ? "excludes 50%" : "includes 50%";
+            parts.Add($"{label} {Ci(ci)} {verdict}");
+        }
+        if (parts.Count > 0)
+            s.AppendLine("Bias shares, 95% CI: " + string.Join("; ", parts));
+    }
+
+    /// <summary>The length slope, and the reviewers' length preference beside the judge's on the same items.</summary>
+    static void AppendLengthDetail(StringBuilder s, JsonElement length)
+    {
+        if (length.TryGetProperty("slopePairs", out var rows))
+        {
+            s.AppendLine(length.GetProperty("slope").ValueKind == JsonValueKind.Number
+                ? $"Length slope: {Num(length.GetProperty("slope"))} log-odds of A per SD of word difference over {rows} decisive pairs; " +
+                  $"A preferred {Pct(length.GetProperty("preferenceAtEqualLength"))} at equal length"
+                : $"Length slope: n/a ({length.GetProperty("slopeUnavailable").GetString()})");
+        }
+        if (length.TryGetProperty("human", out var human) && human.ValueKind == JsonValueKind.Object && human.GetProperty("votes").GetInt32() > 0)
+        {
+            s.AppendLine($"Length, people vs judge: reviewers chose the longer answer in {Pct(human.GetProperty("share"))} of " +
+                         $"{human.GetProperty("unequalLengthVotes")} decisive votes; the judge in {Pct(human.GetProperty("judgeShare"))} of " +
+                         $"{human.GetProperty("judgeDecisive")} of the same items" +
+                         (human.GetProperty("slope").ValueKind == JsonValueKind.Number ? $" (reviewers' slope {Num(human.GetProperty("slope"))})" : ""));
+        }
+    }
+
+    static void AppendJudges(StringBuilder s, JsonElement report, JsonElement agreement)
+    {
+        if (!report.TryGetProperty("judges", out var judges) || judges.ValueKind != JsonValueKind.Object) return;
+        var panel = judges.GetProperty("panel").EnumerateArray().ToList();
+        if (panel.Count > 1)
+        {
+            s.AppendLine($"Jury of {panel.Count} (majority rule): " + string.Join(", ", panel.Select(j => $"{j.GetProperty("name").GetString()} ({j.GetProperty("model").GetString()})")));
+            if (agreement.TryGetProperty("byJudge", out var byJudge) && byJudge.ValueKind == JsonValueKind.Object)
+                foreach (var judge in byJudge.EnumerateObject())
+                    s.AppendLine($"  {judge.Name,-28} {Stats(judge.Value)}");
+            foreach (var pair in judges.GetProperty("pairwise").EnumerateArray())
+                s.AppendLine($"  {pair.GetProperty("a").GetString()} and {pair.GetProperty("b").GetString()} agree on " +
+                             $"{Pct(pair.GetProperty("rate"))} of {pair.GetProperty("pairs")} pairs");
+        }
+        var fellBack = panel.Where(j => j.GetProperty("fellBackToText").GetBoolean()).Select(j => j.GetProperty("name").GetString()).ToList();
+        if (fellBack.Count > 0)
+            s.AppendLine($"Structured output refused by {string.Join(", ", fellBack)}: text template for the rest of the run");
+        var example = judges.GetProperty("unparseableExamples").EnumerateArray().FirstOrDefault();
+        if (example.ValueKind == JsonValueKind.Object)
+        {
+            var output = example.GetProperty("output").GetString()!.ReplaceLineEndings(" ").Trim();
+            s.AppendLine($"An unparseable judge output ({example.GetProperty("inputId").GetString()}): " +
+                         (output.Length == 0 ? "(an empty answer)" : $"\"{(output.Length > 100 ? output[..100] + "…" : output)}\""));
+        }
+    }
+
+    static void AppendRevisions(StringBuilder s, JsonElement report)
+    {
+        if (!report.TryGetProperty("revisions", out var r) || r.ValueKind != JsonValueKind.Object || r.GetProperty("pairs").GetInt32() == 0) return;
+        s.Append($"Revisions: {r.GetProperty("pairs")} pairs, {r.GetProperty("rounds")} round(s) each, constitution {r.GetProperty("constitution").GetString()}");
+        if (r.GetProperty("verify").GetBoolean())
+            s.Append($"; {r.GetProperty("verified")} verified, {r.GetProperty("regressions")} regressions left out of the dataset");
+        s.AppendLine();
+    }
+
+    static void AppendCost(StringBuilder s, JsonElement report)
+    {
+        var cost = report.GetProperty("cost");
+        foreach (var role in cost.GetProperty("tokens").EnumerateObject())
+            s.AppendLine($"LLM {role.Name}: {role.Value.GetProperty("calls")} calls ({role.Value.GetProperty("cacheHits")} answered by the cache), " +
+                         $"{role.Value.GetProperty("inputTokens")} input and {role.Value.GetProperty("outputTokens")} output tokens");
+        if (cost.TryGetProperty("estimated", out var estimated) && estimated.ValueKind == JsonValueKind.Object)
+            s.AppendLine($"Estimated cost: {estimated.GetProperty("total").GetDecimal().ToString("0.0000", CultureInfo.InvariantCulture)}" +
+                         (estimated.GetProperty("unpriced").GetArrayLength() > 0
+                             ? $" (no price for {string.Join(", ", estimated.GetProperty("unpriced").EnumerateArray().Select(e => e.GetString()))})"
+                             : ""));
+        if (report.TryGetProperty("budget", out var budget) && budget.ValueKind == JsonValueKind.Object
+            && budget.GetProperty("budgetTokens").ValueKind == JsonValueKind.Number)
+            s.AppendLine($"Token budget {budget.GetProperty("budgetTokens")}: {budget.GetProperty("usedTokens")} used" +
+                         (budget.GetProperty("stopped").GetBoolean() ? $"; it stopped the run, {budget.GetProperty("skippedForBudget")} items skipped" : "; not reached"));
     }
 
     static string Stats(JsonElement e) =>

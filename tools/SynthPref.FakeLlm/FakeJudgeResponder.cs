@@ -1,12 +1,18 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 
 namespace SynthPref.FakeLlm;
 
 /// <summary>
 /// A deterministic judge/critic decided by the request content alone, so many tests can share one server.
-/// Markers in the query or response texts pick the behaviour: [[garbage]], [[first]], [[tie]] in the query;
+/// Markers in the query or response texts pick the behaviour: [[garbage]], [[first]], [[tie]], [[echo]] (the judge
+/// quotes both responses before its verdict) and [[regress]] (the reviser makes the answer worse) in the query;
 /// [[good]] in a response. Otherwise the longer response (by words) wins.
+/// The model name picks a judge's character, so several judges can share one server: a model containing
+/// "contrarian" prefers the other response, one containing "noschema" refuses <c>response_format</c>. Answers use
+/// the prompt's verdict line, or JSON when the request asks for a JSON schema.
 /// </summary>
 public static class FakeJudgeResponder
 {
@@ -14,9 +20,15 @@ public static class FakeJudgeResponder
     public const string RevisionMarker = "REVISION REQUEST:";
     public const string CritiqueText = "The response could be more precise.";
     public const string RevisionPrefix = "(improved) ";
+    public const string RegressedRevision = "worse";
     public const string PolicyPrefix = "Policy answer to: ";
     public const string NoCritiqueMarker = "[[nocritique]]";
+    public const string RegressMarker = "[[regress]]";
+    public const string EchoMarker = "[[echo]]";
     public const string GarbageText = "I cannot decide, both are fine.";
+    public const string ContrarianModel = "contrarian";
+    public const string NoSchemaModel = "noschema";
+    public const string SchemaRefusal = "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.";
 
     public static Func<FakeChatRequest, FakeReply> Create(JudgePromptReader reader) => request => Respond(request, reader);
 
@@ -25,6 +37,8 @@ public static class FakeJudgeResponder
         var last = request.LastUserText;
         if (last is null)
             return FakeReply.Error(StatusCodes.Status400BadRequest, "fake judge: no user message");
+        if (request.ResponseFormat is not null && request.Model.Contains(NoSchemaModel, StringComparison.OrdinalIgnoreCase))
+            return FakeReply.Error(StatusCodes.Status400BadRequest, SchemaRefusal);
 
         // An item whose critic is down: its judge pair still succeeds.
         if (last.Contains(CritiqueMarker, StringComparison.Ordinal) && request.Messages.Any(m => m.Text.Contains(NoCritiqueMarker, StringComparison.Ordinal)))
@@ -46,32 +60,50 @@ public static class FakeJudgeResponder
                 ? FakeReply.Answer(PolicyPrefix + last)
                 : FakeReply.Error(StatusCodes.Status400BadRequest, "fake judge: last user message is not a judge prompt");
 
-        return FakeReply.Answer(Judge(query, a, b));
+        var (preference, rule) = Decide(query, a, b);
+        if (preference is not null && request.Model.Contains(ContrarianModel, StringComparison.OrdinalIgnoreCase))
+            preference = preference switch { "A" => "B", "B" => "A", _ => preference };
+        if (request.WantsJsonSchema)
+            return FakeReply.Answer(preference is null
+                ? GarbageText
+                : new JsonObject { ["preference"] = preference, ["confidence"] = "high", ["reasoning"] = $"fake judge rule {rule}" }.ToJsonString());
+        var answer = preference is null ? GarbageText : JudgePrompt.WrapAnswer(last, Verdict(preference, rule));
+        return FakeReply.Answer(query.Contains(EchoMarker, StringComparison.Ordinal)
+            ? $"Let me restate the two responses first.\nResponse A says:\n{a}\nResponse B says:\n{b}\n\n{answer}"
+            : answer);
     }
 
-    public static string Judge(string query, string a, string b)
+    /// <summary>The verdict in the text template (without the prompt's verdict line), or the garbage answer.</summary>
+    public static string Judge(string query, string a, string b) =>
+        Decide(query, a, b) is ({ } preference, var rule) ? Verdict(preference, rule) : GarbageText;
+
+    /// <summary>"A", "B" or "TIE" and the rule that chose it; a null preference for an unparseable answer.</summary>
+    private static (string? Preference, string Rule) Decide(string query, string a, string b)
     {
         if (query.Contains("[[garbage]]", StringComparison.Ordinal))
-            return GarbageText;
+            return (null, "garbage");
         if (query.Contains("[[first]]", StringComparison.Ordinal))
-            return Verdict("A", "first-position");
+            return ("A", "first-position");
         if (query.Contains("[[tie]]", StringComparison.Ordinal))
-            return Verdict("TIE", "tie-marker");
+            return ("TIE", "tie-marker");
 
         var aGood = a.Contains("[[good]]", StringComparison.Ordinal);
         var bGood = b.Contains("[[good]]", StringComparison.Ordinal);
         if (aGood != bGood)
-            return Verdict(aGood ? "A" : "B", "good-marker");
+            return (aGood ? "A" : "B", "good-marker");
 
         var aWords = Words(a);
         var bWords = Words(b);
-        return aWords == bWords ? Verdict("TIE", "equal-length") : Verdict(aWords > bWords ? "A" : "B", "longer");
+        return aWords == bWords ? ("TIE", "equal-length") : (aWords > bWords ? "A" : "B", "longer");
     }
 
     static FakeReply Revise(FakeChatRequest request)
     {
-        // The original response is the assistant turn just before the critique request.
         var messages = request.Messages;
+        if (messages.FirstOrDefault(m => m.Role == "user")?.Text.Contains(RegressMarker, StringComparison.Ordinal) == true)
+            return FakeReply.Answer(RegressedRevision);
+
+        // The original response is the assistant turn just before the critique request.
         var critique = -1;
         for (var i = messages.Count - 1; i >= 0; i--)
         {

@@ -16,12 +16,16 @@ namespace SynthPref.FakeLlm;
 public sealed record FakeMessage(string Role, string Text);
 
 /// <summary>What the server logged for one chat completion request.</summary>
-public sealed record FakeRequest(string Path, string Model, IReadOnlyList<FakeMessage> Messages, bool Stream, DateTimeOffset ReceivedAt);
+public sealed record FakeRequest(string Path, string Model, IReadOnlyList<FakeMessage> Messages, bool Stream, DateTimeOffset ReceivedAt,
+    JsonNode? ResponseFormat = null);
 
-/// <summary>What a responder sees.</summary>
-public sealed record FakeChatRequest(string Model, IReadOnlyList<FakeMessage> Messages)
+/// <summary>What a responder sees. ResponseFormat is the request's <c>response_format</c>, when it had one.</summary>
+public sealed record FakeChatRequest(string Model, IReadOnlyList<FakeMessage> Messages, JsonNode? ResponseFormat = null)
 {
     public string? LastUserText => Messages.LastOrDefault(m => m.Role == "user")?.Text;
+
+    /// <summary>Whether the caller asked for a JSON-schema answer (structured output).</summary>
+    public bool WantsJsonSchema => ResponseFormat?["type"]?.GetValue<string>() == "json_schema";
 }
 
 /// <summary>Either assistant text or an HTTP error the server returns instead.</summary>
@@ -170,13 +174,14 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
         var model = deployment ?? obj["model"]?.GetValue<string>() ?? "";
         var stream = obj["stream"]?.GetValue<bool>() ?? false;
+        var responseFormat = obj["response_format"]?.DeepClone();
         if (RecordRequests)
-            requests.Enqueue(new FakeRequest(ctx.Request.Path, model, messages, stream, DateTimeOffset.UtcNow));
+            requests.Enqueue(new FakeRequest(ctx.Request.Path, model, messages, stream, DateTimeOffset.UtcNow, responseFormat));
 
         if (Latency > TimeSpan.Zero)
             await Task.Delay(Latency, ctx.RequestAborted);
 
-        var reply = await Responder(new FakeChatRequest(model, messages), ctx.RequestAborted);
+        var reply = await Responder(new FakeChatRequest(model, messages, responseFormat), ctx.RequestAborted);
         if (reply.Text is null)
         {
             await WriteErrorAsync(ctx, reply.StatusCode, reply.ErrorMessage ?? "fake server error");

@@ -7,5 +7,5 @@ public sealed class BuildReportActivity(ReportBuilder builder) : TaskActivity<Re
 {
     public override Task<ReportOutputs> RunAsync(TaskActivityContext context, ReportRequest request) =>
         builder.BuildAsync(new ReportInputs(request.RunId, request.Name, request.Bias, request.ReviewEndedBy,
-            request.Judging.FailedItems, request.Judging.FirstFailure, request.Judging.Usage), CancellationToken.None);
+            request.Judging.FailedItems, request.Judging.FirstFailure, request.Judging.Usage, request.Shape), CancellationToken.None);
 }

@@ -34,7 +34,7 @@ public sealed class FunctionsTaskRegistrationTests
     {
         // Guards the discovery below: without it an empty list would make every host agree.
         Assert.Equal([typeof(RunOrchestrator)], Orchestrators);
-        Assert.Contains(Activities, t => t.Name == "ProcessItemActivity");
+        Assert.Contains(Activities, t => t.Name == "ProcessItemsActivity");
     }
 
     [Fact]

@@ -31,12 +31,33 @@ public sealed class PipelineFixture : IAsyncLifetime
             await Gate.WaitAsync(request, ct);
             return FakeJudgeResponder.Respond(request, JudgePrompt.TryExtract);
         });
-        Host = new LocalHostProcess(azurite.ConnectionString, Llm.BaseUrl, "e2e", new Dictionary<string, string>
+        Host = new LocalHostProcess(azurite.ConnectionString, Llm.BaseUrl, "e2e", new Dictionary<string, string>(JudgeSections(Llm.BaseUrl))
         {
             ["Judging__ItemsPerGeneration"] = ItemsPerGeneration.ToString(),
+            // Prices for the default judge's model only: the other judges' tokens are reported unpriced.
+            ["Pricing__fake-judge__InputPerMillion"] = "2.5",
+            ["Pricing__fake-judge__OutputPerMillion"] = "10",
         });
         await Host.StartAsync();
         Api = new SynthPrefApi(Host.CreateClient());
+    }
+
+    /// <summary>
+    /// Judges a run may name, all on the one fake server; the fake reads each one's character from its model name
+    /// (<see cref="FakeJudgeResponder"/>): "alpha" judges as the default judge does, "contrarian" prefers the other
+    /// response, "noschema" refuses structured output.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> JudgeSections(Uri llm)
+    {
+        var sections = new Dictionary<string, string>();
+        foreach (var (name, model) in new[] { ("alpha", "fake-alpha"), ("contrarian", "fake-contrarian"), ("noschema", "fake-noschema") })
+        {
+            sections[$"Judges__{name}__Provider"] = "OpenAICompatible";
+            sections[$"Judges__{name}__Endpoint"] = llm.ToString().TrimEnd('/');
+            sections[$"Judges__{name}__Model"] = model;
+            sections[$"Judges__{name}__MaxConcurrency"] = "4";
+        }
+        return sections;
     }
 
     public LocalHostProcess CreateHost(string hubName, Uri llm, IDictionary<string, string>? extra = null) =>

@@ -168,8 +168,16 @@ public sealed class ChatClientFactoryHttpTests
         await using var server = await FakeOpenAiServer.StartAsync(FakeJudgeResponder.Create(JudgePrompt.TryExtract));
         using var client = OpenAiCompatible(server);
 
-        async Task<string> Judge(string q, string a, string b) =>
-            (await client.GetResponseAsync([new ChatMessage(ChatRole.User, JudgeText.Of(q, a, b))])).Text;
+        // Verdicts come after the prompt's own verdict line, which is checked and taken off here.
+        async Task<string> Judge(string q, string a, string b)
+        {
+            var prompt = JudgeText.Of(q, a, b);
+            var text = (await client.GetResponseAsync([new ChatMessage(ChatRole.User, prompt)])).Text;
+            var line = $"VERDICT {JudgePrompt.BoundaryOf(prompt)}\n";
+            if (text == FakeJudgeResponder.GarbageText) return text;
+            Assert.StartsWith(line, text);
+            return text[line.Length..];
+        }
 
         Assert.Equal("PREFERENCE: A\nCONFIDENCE: high\nREASONING: fake judge rule longer", await Judge("q", "three words here", "two words"));
         Assert.Equal("PREFERENCE: B\nCONFIDENCE: high\nREASONING: fake judge rule longer", await Judge("q", "two words", "three words here"));

@@ -20,9 +20,8 @@ public sealed class ConstitutionalReviserTests
         Assert.Equal("How do I X?", critique[0].Text);
         Assert.Equal("Do Y dangerously.", critique[1].Text);
         Assert.StartsWith("CRITIQUE REQUEST:", critique[2].Text);
-        Assert.Contains(
-            "Identify specific ways in which the assistant's last response is harmful, unethical, racist, sexist, toxic, dangerous, illegal, or inaccurate.",
-            critique[2].Text);
+        // The seed's critique: accuracy, completeness or safety, not harm alone.
+        Assert.Contains("Identify specific problems with the accuracy, completeness or safety of the assistant's last response.", critique[2].Text);
 
         var revision = chat.Calls[1].Messages;
         Assert.Equal(
@@ -31,9 +30,8 @@ public sealed class ConstitutionalReviserTests
         Assert.Equal(critique.Select(m => m.Text), revision.Take(3).Select(m => m.Text));
         Assert.Equal("It gives dangerous advice.", revision[3].Text);
         Assert.StartsWith("REVISION REQUEST:", revision[4].Text);
-        Assert.Contains(
-            "Please rewrite the assistant response to remove any and all harmful, unethical, racist, sexist, toxic, dangerous, or illegal content, and correct any inaccuracies.",
-            revision[4].Text);
+        Assert.Contains("so that it is accurate, complete and safe.", revision[4].Text);
+        Assert.DoesNotContain("In particular", revision[4].Text);
     }
 
     [Theory]

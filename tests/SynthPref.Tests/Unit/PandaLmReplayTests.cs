@@ -135,4 +135,28 @@ public sealed class PandaLmReplayTests
                 Assert.Equal(expectedSwapped, swapped);
         }
     }
+
+    [Fact]
+    public async Task Every_recorded_verdict_reads_the_same_through_the_judge_prompt_as_the_bare_recording_did()
+    {
+        // The demo's figures rest on this: the replay judge now answers after each prompt's verdict line, and the
+        // block parser must read every recorded answer (the garbage ones included) exactly as the whole-text parser
+        // read the bare recording before boundaries existed.
+        var items = Items.Value;
+        var book = ReplayBook.Parse(new StringReader(PandaLmReplay.ToReplayJsonl(items)), "pandalm");
+        var bare = new ReplayChatClient(book, JudgePrompt.TryExtract);
+        var shaped = new ReplayChatClient(book, JudgePrompt.TryExtract, JudgePrompt.WrapAnswer);
+
+        foreach (var item in items)
+        {
+            foreach (var (a, b) in new[] { (item.Response1, item.Response2), (item.Response2, item.Response1) })
+            {
+                var request = JudgePrompt.Create(item.Prompt, a, b, JudgeText.Key);
+                var before = VerdictParser.Parse((await bare.GetResponseAsync(request.Messages)).Text);
+                var now = VerdictParser.ParseAnswer((await shaped.GetResponseAsync(request.Messages)).Text, request.Boundary);
+                Assert.Equal(before?.Preference, now?.Preference);
+                Assert.Equal(before?.Confidence, now?.Confidence);
+            }
+        }
+    }
 }

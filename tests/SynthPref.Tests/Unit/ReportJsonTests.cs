@@ -40,14 +40,14 @@ public class ReportJsonTests
         Assert.Equal(JsonValueKind.Null, position.GetProperty("firstPreferredRate").ValueKind);
 
         var self = root.GetProperty("bias").GetProperty("selfPreference");
-        Assert.Equal(["pairs", "ownPreferred", "share", "warning"], self.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["pairs", "ownPreferred", "share", "warning", "ci95", "significant", "insufficientData"], self.EnumerateObject().Select(p => p.Name));
         Assert.Equal(5, self.GetProperty("pairs").GetInt32());
         Assert.Equal(3, self.GetProperty("ownPreferred").GetInt32());
         Assert.Equal(0.6, self.GetProperty("share").GetDouble());
         Assert.False(self.GetProperty("warning").GetBoolean());
 
         var format = root.GetProperty("bias").GetProperty("format");
-        Assert.Equal(["pairs", "formattedPreferred", "share", "warning"], format.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["pairs", "formattedPreferred", "share", "warning", "ci95", "significant", "insufficientData"], format.EnumerateObject().Select(p => p.Name));
         Assert.Equal(0, format.GetProperty("pairs").GetInt32());
         Assert.Equal(JsonValueKind.Null, format.GetProperty("share").ValueKind);
 

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using SynthPref.Demo;
+using SynthPref.Orchestration.Agreement;
+using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Runs;
+
+namespace SynthPref.Tests.Unit;
+
+/// <summary>The report's new sections (judges, revisions, cost, budget) in JSON, HTML and the demo's summary, and the
+/// configuration behind them.</summary>
+public sealed class JudgeReportTests
+{
+    const string Evil = "<script>alert('x')</script>";
+
+    static RunReport Full()
+    {
+        var report = ReportFactory.Build(lengthWarning: false);
+        return report with
+        {
+            Agreement = report.Agreement with
+            {
+                ByJudge = new Dictionary<string, AgreementStats>
+                {
+                    ["default"] = report.Agreement.Overall,
+                    ["alpha"] = AgreementCalculator.Stats([new("c", Orchestration.Pairs.Preference.A, Orchestration.Pairs.Preference.B)]),
+                },
+            },
+            Judges = new JudgesReport(
+                [new JudgeSummary("default", "judge", "gpt-4o", 24, 1, 2, true, false), new JudgeSummary("alpha", "judge:alpha", "llama", 24, 0, 0, true, true)],
+                [new JudgePairAgreement("default", "alpha", 23, 20, 20.0 / 23)],
+                [new UnparseableOutput("item-7", "default", Evil)]),
+            Revisions = new RevisionReport(6, 2, "synthpref-uploads/c.json", true, 5, 2, 1),
+            Budget = new BudgetReport(50_000, 51_234, true, 17),
+            Cost = new CostReport(report.Cost.Tokens, new EstimatedCost(0.09m,
+                new Dictionary<string, RoleCost> { ["judge"] = new("gpt-4o", 2.5m, 10m, 0.09m) }, ["judge:alpha"])),
+        };
+    }
+
+    [Fact]
+    public void The_html_shows_judges_revisions_cost_and_budget_with_every_text_encoded()
+    {
+        var html = HtmlReport.Render(Full());
+
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("<pre>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</pre>", html);
+        Assert.Contains("<dt>default and alpha</dt><dd>87.0% (20 of 23 pairs)</dd>", html);
+        Assert.Contains("text (structured output refused)", html);
+        Assert.Contains("<dt>Regressions (left out of the dataset)</dt><dd>2</dd>", html);
+        Assert.Contains("<dt>Constitution</dt><dd>synthpref-uploads/c.json</dd>", html);
+        Assert.Contains("<dt>Estimated total</dt><dd>0.0900</dd>", html);
+        Assert.Contains("judge:alpha", html);
+        Assert.Contains("<span class=\"badge warn\">stopped the run</span>", html);
+        Assert.Contains("<dt>Items skipped for the budget</dt><dd>17</dd>", html);
+    }
+
+    [Fact]
+    public void A_share_on_too_few_pairs_says_so_instead_of_warning()
+    {
+        var report = ReportFactory.Build();
+        var few = report with
+        {
+            Bias = report.Bias with
+            {
+                Format = new(Pairs: 4, FormattedPreferred: 4, Share: 1.0, Warning: false, Ci95: [0.51, 1.0], Significant: true, InsufficientData: true),
+            },
+        };
+        var html = HtmlReport.Render(few);
+        Assert.Contains("<h2>List/format bias <span class=\"badge hl\">insufficient data</span></h2>", html);
+        Assert.Contains("insufficient: fewer than 10 observations, so no warning", html);
+        Assert.Contains("<dt>Interval excludes 50%</dt><dd>yes</dd>", html);
+    }
+
+    [Fact]
+    public void The_json_has_the_new_sections_after_the_original_ones()
+    {
+        var root = JsonDocument.Parse(ReportJson.Serialize(Full())).RootElement;
+        Assert.Equal(["runId", "name", "pairs", "bias", "review", "agreement", "agreementBySource", "datasetRows", "cost", "judges", "revisions", "budget"],
+            root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["calls", "inputTokens", "outputTokens"],
+            root.GetProperty("cost").GetProperty("tokens").GetProperty("judge").EnumerateObject().Select(p => p.Name).Intersect(["calls", "inputTokens", "outputTokens"]));
+        Assert.Equal(0.09m, root.GetProperty("cost").GetProperty("estimated").GetProperty("total").GetDecimal());
+        Assert.Equal(20, root.GetProperty("judges").GetProperty("pairwise")[0].GetProperty("agree").GetInt32());
+        Assert.Equal(["overall", "byCategory", "mostDivergent", "byJudge"], root.GetProperty("agreement").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void The_demo_summary_adds_the_new_figures()
+    {
+        var summary = Summary.Render(JsonDocument.Parse(ReportJson.Serialize(Full())).RootElement);
+
+        Assert.Contains("Jury of 2 (majority rule): default (gpt-4o), alpha (llama)", summary);
+        Assert.Contains("default and alpha agree on 87.0% of 23 pairs", summary);
+        Assert.Contains("Structured output refused by alpha", summary);
+        Assert.Contains("Revisions: 6 pairs, 2 round(s) each, constitution synthpref-uploads/c.json; 5 verified, 2 regressions left out of the dataset", summary);
+        Assert.Contains("Estimated cost: 0.0900 (no price for judge:alpha)", summary);
+        Assert.Contains("Token budget 50000: 51234 used; it stopped the run, 17 items skipped", summary);
+        Assert.Contains("LLM judge: 48 calls (12 answered by the cache), 24000 input and 3000 output tokens", summary);
+    }
+
+    [Fact]
+    public void Prices_are_read_per_model_without_regard_to_case_and_costs_are_exact()
+    {
+        var pricing = new LlmPricing(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Pricing:gpt-4o-mini:InputPerMillion"] = "0.15",
+            ["Pricing:gpt-4o-mini:OutputPerMillion"] = "0.6",
+            ["Pricing:llama3.1-8b:InputPerMillion"] = "0",
+            ["Pricing:broken:InputPerMillion"] = "cheap",
+        }).Build());
+
+        var price = pricing.For("GPT-4o-mini")!;
+        Assert.Equal(new ModelPrice(0.15m, 0.6m), price);
+        // 1,234,567 × 0.15 + 89,012 × 0.6 = 185,185.05 + 53,407.2 = 238,592.25 per million tokens.
+        Assert.Equal(0.23859225m, price.Cost(1_234_567, 89_012));
+        Assert.Equal(new ModelPrice(0m, 0m), pricing.For("llama3.1:8b"));
+        Assert.Null(pricing.For("unknown"));
+        Assert.Null(pricing.For("broken"));
+        Assert.Contains("Pricing:broken", Assert.Single(pricing.Problems()));
+    }
+
+    [Fact]
+    public void Blob_metadata_carries_the_new_options()
+    {
+        var errors = new List<FieldError>();
+        var options = RunOptionsParser.FromMetadata(new Dictionary<string, string>
+        {
+            ["judges"] = "alpha, beta",
+            ["structuredOutput"] = "true",
+            ["revisionRounds"] = "2",
+            ["verifyRevisions"] = "true",
+            ["constitution"] = "synthpref-uploads/c.json",
+            ["budgetTokens"] = "5000000000",
+        }, errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(["alpha", "beta"], options.Judges!);
+        Assert.Equal((true, 2, true, "synthpref-uploads/c.json", 5_000_000_000L),
+            (options.StructuredOutput, options.RevisionRounds, options.VerifyRevisions, options.Constitution, options.BudgetTokens));
+
+        RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["budgetTokens"] = "lots" }, errors);
+        Assert.Equal("metadata budgetTokens", Assert.Single(errors).Field);
+    }
+}
