@@ -1,4 +1,5 @@
 using System.Net;
+using SynthPref.Orchestration.Api;
 
 namespace SynthPref.Local.Extensions;
 
@@ -15,6 +16,13 @@ public static class KestrelEndpointExtensions
         var urls = builder.Configuration["urls"] is { Length: > 0 } configured ? configured : DefaultUrls;
         var endpoints = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(Parse).ToList();
+        // Issue 9: without a key, anyone who can reach a non-loopback address could start runs and read every output.
+        if (string.IsNullOrEmpty(builder.Configuration["Api:Key"]) && endpoints.FirstOrDefault(e => !IsLoopback(e.Host)) is { Host: not null } open)
+            throw new InvalidOperationException(
+                $"Refusing to listen on {open.Host}:{open.Port}: it is not a loopback address, and without an API key anyone who can reach it " +
+                $"could start runs and read every run's outputs. Set Api:Key (clients send it in the {ApiOptions.KeyHeader} header, as for " +
+                "Azure Functions), or listen on 127.0.0.1.");
+        var maxRequestBytes = builder.Configuration.GetValue<long?>("Api:MaxRequestBytes") ?? new ApiOptions().MaxRequestBytes;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var (host, port) in endpoints)
@@ -24,10 +32,14 @@ public static class KestrelEndpointExtensions
                 else kestrel.Listen(IPAddress.Parse(host.Trim('[', ']')), port);
             }
             kestrel.ListenForGrpc(grpcPort);
-            kestrel.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
+            // The handlers bound each body themselves (RequestBodies), with a 413 naming the setting; this is the backstop.
+            kestrel.Limits.MaxRequestBodySize = maxRequestBytes;
         });
         return builder;
     }
+
+    static bool IsLoopback(string host) =>
+        host is "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
     static (string Host, int Port) Parse(string url)
     {

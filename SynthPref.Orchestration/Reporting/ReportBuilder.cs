@@ -15,7 +15,7 @@ public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, s
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
 /// storage once the review phase has ended, so they are exactly the labels that were accepted.
 /// </summary>
-public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputStore output)
+public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputStore output, FailureStore failures)
 {
     public async Task<ReportOutputs> BuildAsync(ReportInputs run, CancellationToken ct)
     {
@@ -63,12 +63,19 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
             AgreementCalculator.Compute(votes),
             bySource,
             datasetLines.Count,
-            new CostReport(run.Usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value))));
+            new CostReport(run.Usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value))),
+            await FailuresAsync(run.RunId, ct));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, HtmlReport.Render(report), "text/html; charset=utf-8", ct);
         var dataset = await output.WriteAsync(run.RunId, OutputStore.DatasetName,
             string.Concat(datasetLines.Select(l => l + "\n")), "application/x-ndjson", ct);
         return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset);
+    }
+
+    async Task<FailureReport> FailuresAsync(string runId, CancellationToken ct)
+    {
+        var all = await failures.ListAsync(runId, ct);
+        return new FailureReport(all.Count, all);
     }
 }

@@ -13,11 +13,15 @@ public sealed record RunOptions(
     int? MinReviewsPerItem = null,
     string? ReviewDeadline = null,
     int? Seed = null,
-    bool? Cache = null);
+    bool? Cache = null,
+    int? MaxReviewersPerItem = null,
+    double? MaxFailedItemsRatio = null);
 
 public static class RunOptionsParser
 {
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromDays(7);
+    /// <summary>Each reviewer of an item is a stored row the report reads; a thousand is far past any real panel.</summary>
+    public const int MaxReviewersLimit = 1000;
     static readonly TimeSpan MaxDeadline = TimeSpan.FromDays(365);
 
     /// <summary>Applies defaults and checks ranges; the seed falls back to one derived from the run id, and the
@@ -37,6 +41,10 @@ public static class RunOptionsParser
             errors.Add(new("options.reviewSampleSize", "must be zero or more."));
         if (options.MinReviewsPerItem is < 1)
             errors.Add(new("options.minReviewsPerItem", "must be at least 1."));
+        if (options.MaxReviewersPerItem is < 1 or > MaxReviewersLimit)
+            errors.Add(new("options.maxReviewersPerItem", $"must be from 1 to {MaxReviewersLimit}."));
+        if (options.MaxFailedItemsRatio is { } ratio && !(ratio is >= 0 and <= 1))
+            errors.Add(new("options.maxFailedItemsRatio", $"must be from 0 to 1 (got {ratio.ToString(CultureInfo.InvariantCulture)})."));
 
         var swap = options.SwapPositions ?? true;
         var critique = options.CritiqueRevise ?? true;
@@ -49,7 +57,11 @@ public static class RunOptionsParser
             options.Seed ?? (int)(StableHash.Fnv1a(runId) & 0x7FFFFFFF),
             options.Cache ?? true,
             judging.WindowFor(swap, critique),
-            judging.ItemsPerGeneration);
+            judging.ItemsPerGeneration,
+            options.MaxReviewersPerItem ?? RunSettings.DefaultMaxReviewersPerItem,
+            options.MaxFailedItemsRatio is { } r and >= 0 and <= 1
+                ? (int)Math.Round(r * 1_000_000, MidpointRounding.AwayFromZero)
+                : RunSettings.DefaultMaxFailedItemsPerMillion);
     }
 
     /// <summary>Blob metadata keys are case-insensitive and string-valued; bad values are reported by key.</summary>
@@ -63,7 +75,9 @@ public static class RunOptionsParser
             Int(m, "minReviewsPerItem", errors),
             m.GetValueOrDefault("reviewDeadline"),
             Int(m, "seed", errors),
-            Bool(m, "cache", errors));
+            Bool(m, "cache", errors),
+            Int(m, "maxReviewersPerItem", errors),
+            Double(m, "maxFailedItemsRatio", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)
@@ -85,6 +99,14 @@ public static class RunOptionsParser
         if (!m.TryGetValue(key, out var text)) return null;
         if (bool.TryParse(text, out var value)) return value;
         errors.Add(new($"metadata {key}", $"'{text}' is not true or false."));
+        return null;
+    }
+
+    static double? Double(Dictionary<string, string> m, string key, List<FieldError> errors)
+    {
+        if (!m.TryGetValue(key, out var text)) return null;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return value;
+        errors.Add(new($"metadata {key}", $"'{text}' is not a number."));
         return null;
     }
 

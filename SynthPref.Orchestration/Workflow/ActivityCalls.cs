@@ -33,6 +33,9 @@ public static class ActivityCalls
     public static Task<LoadedInput> LoadInputAsync(this TaskOrchestrationContext context, LoadInputRequest request) =>
         context.CallActivityAsync<LoadedInput>(nameof(LoadInputActivity), request, Retry);
 
+    public static Task<bool> RecordItemFailureAsync(this TaskOrchestrationContext context, RecordFailureRequest request) =>
+        context.CallActivityAsync<bool>(nameof(RecordItemFailureActivity), request, Retry);
+
     public static Task<ItemResult> ProcessItemAsync(this TaskOrchestrationContext context, ItemRequest request) =>
         context.CallActivityAsync<ItemResult>(nameof(ProcessItemActivity), request, Retry);
 

@@ -12,7 +12,9 @@ namespace SynthPref.Orchestration.Workflow;
 // BiasReport, ReportOutputs), so the stages never depend on the workflow that drives them.
 
 /// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them. Window and
-/// ItemsPerGeneration come from the host's configuration when the run starts, and stay with the run.</summary>
+/// ItemsPerGeneration come from the host's configuration when the run starts, and stay with the run.
+/// MaxFailedItemsPerMillion is the maxFailedItemsRatio option in parts per million, so the check is integer
+/// arithmetic and exact. The last two have defaults because runs started before they existed carry neither.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -22,8 +24,17 @@ public sealed record RunSettings(
     int Seed,
     bool Cache,
     int Window,
-    int ItemsPerGeneration)
+    int ItemsPerGeneration,
+    int MaxReviewersPerItem = RunSettings.DefaultMaxReviewersPerItem,
+    int MaxFailedItemsPerMillion = RunSettings.DefaultMaxFailedItemsPerMillion)
 {
+    public const int DefaultMaxReviewersPerItem = 50;
+    public const int DefaultMaxFailedItemsPerMillion = 100_000;
+
+    /// <summary>Whether more items failed than the run allows: failed / items &gt; ratio, exactly.</summary>
+    public bool TooManyFailed(int failedItems, int items) =>
+        (long)failedItems * 1_000_000 > (long)MaxFailedItemsPerMillion * items;
+
     public ItemSettings ForItems => new(SwapPositions, CritiqueRevise, Cache);
 }
 
@@ -58,8 +69,8 @@ public sealed record JudgingState(
 public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Reporting, Completed, Failed }
 
 /// <summary>Published as the orchestration's custom status, so status reads need no storage round trip for it.
-/// Votes and ItemsFullyReviewed are never set by the orchestration: labels live in storage, and the API fills them
-/// in from there.</summary>
+/// Votes, ItemsFullyReviewed and Loading are never set by the orchestration: labels and the loading activity's
+/// progress live in storage, and the API fills them in from there.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -70,7 +81,8 @@ public sealed record RunProgress(
     DateTime? ReviewDeadline = null,
     LlmTotals? Llm = null,
     int Votes = 0,
-    int ItemsFullyReviewed = 0);
+    int ItemsFullyReviewed = 0,
+    InputLoadProgress? Loading = null);
 
 /// <summary>All roles together: requests, calls really made, cache hits, tokens.</summary>
 public sealed record LlmTotals(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens)
@@ -105,7 +117,11 @@ public sealed record LoadInputRequest(string RunId, string InputBlob, string Inp
 
 public sealed record ItemRequest(string RunId, int Index, ItemSettings Settings);
 
-public sealed record OpenReviewRequest(string RunId, int SampleSize, int Seed, int MinReviewsPerItem, DateTime Deadline);
+public sealed record OpenReviewRequest(string RunId, int SampleSize, int Seed, int MinReviewsPerItem, DateTime Deadline,
+    int MaxReviewersPerItem = RunSettings.DefaultMaxReviewersPerItem);
+
+/// <summary>An item whose activity failed outside the LLM even after the durable retries (storage down, say).</summary>
+public sealed record RecordFailureRequest(string RunId, int Index, string Error);
 
 /// <summary>ClosedEarly: the phase was closed before it could open, so the run skips review.</summary>
 public sealed record ReviewOpened(int SampledItems, bool ClosedEarly);

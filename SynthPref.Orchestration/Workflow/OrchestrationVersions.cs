@@ -13,8 +13,12 @@ public static class OrchestrationVersions
     /// <summary>Storage-first core: sliding window over items, labels in storage, three review events.</summary>
     public const string V1 = "1.0";
 
+    /// <summary>Issue 9: an item activity that failed after its retries is recorded in the failures table, and a run
+    /// stops once more items failed than its maxFailedItemsRatio allows.</summary>
+    public const string V2 = "2.0";
+
     /// <summary>What this build stamps on new runs and the newest it can run.</summary>
-    public const string Current = V1;
+    public const string Current = V2;
 
     public static bool IsAtLeast(this TaskOrchestrationContext context, string version) =>
         TaskOrchestrationVersioningUtils.CompareVersions(context.Version, version) >= 0;

@@ -49,7 +49,11 @@ public sealed class DemoRun(Options options)
         var judging = DateTime.UtcNow - started;
 
         // 2. Blind review: each recorded annotator label goes through the review endpoint as that annotator.
-        var sampled = await GetAsync<ReviewItem[]>($"/api/runs/{run.RunId}/review-items?token={Uri.EscapeDataString(run.ReviewToken)}");
+        using var itemsRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{run.RunId}/review-items");
+        itemsRequest.Headers.Add("X-Review-Token", run.ReviewToken);
+        using var itemsResponse = await http.SendAsync(itemsRequest);
+        itemsResponse.EnsureSuccessStatusCode();
+        var sampled = (await itemsResponse.Content.ReadFromJsonAsync<ReviewItem[]>(Json))!;
         Console.WriteLine($"{sampled.Length} items sampled for review. Submitting {sampled.Length * Annotators.Length} recorded human labels...");
         foreach (var item in sampled)
         {
@@ -104,7 +108,13 @@ public sealed class DemoRun(Options options)
         {
             var runs = await GetAsync<RunSummary[]>("/api/runs?take=100");
             if (runs.FirstOrDefault(r => r.Source == $"blob:synthpref-input/{blobName}") is { } run)
-                return run with { ReviewToken = ReviewTokenOf(run.ReviewUri) };
+            {
+                // Nobody was there to receive an upload's review link, and only its hash is stored: ask for a new one.
+                using var link = await http.PostAsync($"/api/runs/{run.RunId}/review-link", content: null);
+                link.EnsureSuccessStatusCode();
+                var issued = (await link.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("reviewToken").GetString()!;
+                return run with { ReviewToken = issued };
+            }
             await Task.Delay(500);
         }
         throw new TimeoutException($"No run was started for synthpref-input/{blobName}; is the host's blob trigger running?");
@@ -132,9 +142,6 @@ public sealed class DemoRun(Options options)
     async Task<T> GetAsync<T>(string path) =>
         (await http.GetFromJsonAsync<T>(path, Json)) ?? throw new InvalidOperationException($"GET {path} returned nothing.");
 
-    static string ReviewTokenOf(string reviewUri) =>
-        Uri.UnescapeDataString(new Uri(reviewUri).Query.TrimStart('?').Split('&').First(p => p.StartsWith("token=", StringComparison.Ordinal))[6..]);
-
-    sealed record RunSummary(string RunId, string Source, string Status, string ReviewUri, string ReviewToken = "");
+    sealed record RunSummary(string RunId, string Source, string Status, string ReviewToken = "");
     sealed record ReviewItem(string ItemId, string InputId, string First, string Second);
 }

@@ -7,6 +7,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using SynthPref.Functions.Functions;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Hosting;
@@ -68,7 +69,8 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
             .BuildServiceProvider();
         client = services.GetRequiredService<DurableTaskClient>();
         functions = new RunsFunctions(services.GetRequiredService<RunStarter>(), services.GetRequiredService<RunQueries>(),
-            services.GetRequiredService<ReviewService>());
+            services.GetRequiredService<ReviewService>(), services.GetRequiredService<IOptions<ApiOptions>>(),
+            services.GetRequiredService<ReviewRateLimiter>());
     }
 
     public async Task DisposeAsync()
@@ -123,7 +125,8 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
         Assert.StartsWith("run-", runId);
         Assert.Equal($"https://{RequestHost}/api/runs/{runId}", started.Json.GetProperty("statusUri").GetString());
         Assert.Equal(started.Json.GetProperty("statusUri").GetString(), started.Headers.Location.ToString());
-        Assert.Equal($"https://{RequestHost}/api/runs/{runId}/review?token={Uri.EscapeDataString(token)}",
+        // The token rides in the fragment, which browsers never send to a server, so it stays out of request logs.
+        Assert.Equal($"https://{RequestHost}/api/runs/{runId}/review#token={Uri.EscapeDataString(token)}",
             started.Json.GetProperty("reviewUri").GetString());
         Assert.NotNull(await client.GetInstanceAsync(runId));
 
@@ -149,17 +152,18 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture) : IAsyn
         Assert.Equal(2, awaiting.GetProperty("progress").GetProperty("sampledItems").GetInt32());
         Assert.Equal(JsonValueKind.Null, awaiting.GetProperty("outputs").ValueKind);
 
-        // Review items: no token or a wrong one → 401; the token (query or header) → 200 with exactly six fields.
+        // Review items: no token or a wrong one → 401, and so is the right one in the query, where logs would keep it;
+        // the token in the header → 200 with exactly six fields.
         Assert.Equal(401, (await ReviewItems(runId)).Status);
         Assert.Equal(401, (await ReviewItems(runId, query: "?token=wrong")).Status);
         Assert.Equal(401, (await ReviewItems(runId, token: "wrong")).Status);
         Assert.Equal(404, (await ReviewItems("run-unknown", token: token)).Status);
         var byQuery = await ReviewItems(runId, query: $"?token={Uri.EscapeDataString(token)}");
-        Assert.Equal(200, byQuery.Status);
+        Assert.Equal(401, byQuery.Status);
+        Assert.Contains("X-Review-Token", byQuery.Json.GetProperty("detail").GetString());
         var byHeader = await ReviewItems(runId, token: token);
         Assert.Equal(200, byHeader.Status);
         Assert.Equal("application/json; charset=utf-8", byHeader.ContentType);
-        Assert.Equal(byQuery.Body, byHeader.Body);
         var items = byHeader.Json.EnumerateArray().ToArray();
         Assert.Equal(2, items.Length);
         foreach (var item in items)

@@ -72,7 +72,9 @@ public sealed class FunctionsRouteParityTests
         var routes = LocalHostRoutes();
         Assert.Contains(new Route("POST", "/api/runs"), routes);
         Assert.Contains(new Route("GET", "/api/runs/{runId}/report.html"), routes);
-        Assert.Equal(11, routes.Count);
+        Assert.Contains(new Route("GET", "/api/runs/{runId}/failures"), routes);
+        Assert.Contains(new Route("POST", "/api/runs/{runId}/review-link"), routes);
+        Assert.Equal(13, routes.Count);
     }
 
     [Fact]
@@ -97,6 +99,8 @@ public sealed class FunctionsRouteParityTests
     [InlineData("GET", "/api/runs/{runId}/report", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/report.html", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/dataset", AuthorizationLevel.Function)]
+    [InlineData("GET", "/api/runs/{runId}/failures", AuthorizationLevel.Function)]
+    [InlineData("POST", "/api/runs/{runId}/review-link", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/review-items", AuthorizationLevel.Anonymous)]
     [InlineData("POST", "/api/runs/{runId}/reviews", AuthorizationLevel.Anonymous)]
     [InlineData("POST", "/api/runs/{runId}/reviews/close", AuthorizationLevel.Anonymous)]

@@ -27,7 +27,7 @@ public sealed class FunctionsTaskRegistrationTests
         Assert.Equal(orchestrators, Names(functions, "Orchestrators"));
 
         var activities = Names(local, "Activities");
-        Assert.Equal(6, activities.Count);
+        Assert.Equal(7, activities.Count);
         Assert.Equal(activities, Names(functions, "Activities"));
     }
 
