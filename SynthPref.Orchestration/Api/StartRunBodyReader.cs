@@ -64,19 +64,20 @@ public static class StartRunBodyReader
                 }
                 start += consumed;
                 if (step == Step.Done) break;
+                start = SkipWhitespace(buffer, start, end);
                 if (final)
                     throw new RequestBodyException("body", "The request body ended before its JSON did.");
 
                 // More bytes are needed: keep what is pending at the front, and grow only for a value longer than the buffer.
                 var pending = end - start;
+                var cap = (state.Expect == Expect.Element ? items.MaxItemBytes : MaxFieldBytes) + 1024L;
+                if (pending > cap)
+                {
+                    if (state.Expect == Expect.Element) throw items.TooLong(items.Count + 1);
+                    throw new RequestBodyException(FieldName(state.Field), $"'{FieldName(state.Field)}' is longer than {MaxFieldBytes} bytes.");
+                }
                 if (pending == buffer.Length)
                 {
-                    var cap = (state.Expect == Expect.Element ? items.MaxItemBytes : MaxFieldBytes) + 1024L;
-                    if (pending >= cap)
-                    {
-                        if (state.Expect == Expect.Element) throw items.TooLong(items.Count + 1);
-                        throw new RequestBodyException(FieldName(state.Field), $"'{FieldName(state.Field)}' is longer than {MaxFieldBytes} bytes.");
-                    }
                     var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, cap + 1));
                     Buffer.BlockCopy(buffer, start, larger, 0, pending);
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -95,9 +96,11 @@ public static class StartRunBodyReader
         }
         catch (JsonException e)
         {
-            var where = state.Expect == Expect.Element ? $"item {items.Count + 1} of 'items'" : "the request body";
-            throw new RequestBodyException(state.Expect == Expect.Element ? $"line {items.Count + 1}.{InputValidator.LineField}" : "body",
-                $"{where} is not valid JSON: {e.Message}");
+            if (final)
+                throw new RequestBodyException("body", $"The request body ended before its JSON did: {e.Message}");
+            var inItem = state.Expect == Expect.Element;
+            throw new RequestBodyException(inItem ? $"line {items.Count + 1}.{InputValidator.LineField}" : "body",
+                $"{(inItem ? $"Item {items.Count + 1} of 'items'" : "The request body")} is not valid JSON: {e.Message}");
         }
         finally
         {
@@ -105,6 +108,23 @@ public static class StartRunBodyReader
         }
         return new StartRunBody(state.Name, state.InputBlob, state.Options, state.HasItems, state.Errors);
     }
+
+    /// <summary>
+    /// Drops whitespace between tokens, and between a separator (',' or ':') and the token after it, by moving the
+    /// separator up to that token. The reader commits nothing on a Read that runs out of bytes, so a body padded with
+    /// megabytes of whitespace would otherwise pile up in the buffer.
+    /// </summary>
+    static int SkipWhitespace(byte[] buffer, int start, int end)
+    {
+        while (start < end && IsWhitespace(buffer[start])) start++;
+        if (start == end || buffer[start] is not ((byte)',' or (byte)':')) return start;
+        var next = start + 1;
+        while (next < end && IsWhitespace(buffer[next])) next++;
+        buffer[next - 1] = buffer[start];
+        return next - 1;
+    }
+
+    static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
 
     /// <summary>
     /// Reads as far as the bytes at hand allow. Progress is committed a whole step at a time (a property name, a whole
@@ -145,6 +165,8 @@ public static class StartRunBodyReader
                     if (!reader.Read()) return Step.NeedMore;
                     var from = (int)reader.TokenStartIndex;
                     if (!reader.TrySkip()) return Step.NeedMore;
+                    if (reader.BytesConsumed - from > MaxFieldBytes)
+                        throw new RequestBodyException(FieldName(state.Field), $"'{FieldName(state.Field)}' is longer than {MaxFieldBytes} bytes.");
                     SetField(state, data[from..(int)reader.BytesConsumed]);
                     state.Expect = Expect.Property;
                     break;

@@ -68,7 +68,11 @@ public sealed class ReviewStore(StorageClients storage)
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
-            return (await GetPhaseAsync(runId, ct))?.Status == ReviewPhaseStatus.Open;
+            if ((await GetPhaseAsync(runId, ct))?.Status == ReviewPhaseStatus.Open) return true;
+            // Closed before it opened: the items written above must take no label either, or a label could be
+            // accepted on them and never counted.
+            await CloseItemsAsync(runId, ct);
+            return false;
         }
     }
 
@@ -92,6 +96,8 @@ public sealed class ReviewStore(StorageClients storage)
             {
                 var early = PhaseEntity(runId, ReviewPhaseStatus.Closed, endedBy, 0, 0, null);
                 await Table.AddEntityAsync(early, ct);
+                // The phase may be opening right now, its items already written; none of them may take a label.
+                await CloseItemsAsync(runId, ct);
                 return new ReviewClosing(ToPhase(early), ClosedOpenPhase: false);
             }
             catch (RequestFailedException e) when (e.Status == 409)
@@ -100,8 +106,7 @@ public sealed class ReviewStore(StorageClients storage)
             }
         }
 
-        foreach (var item in await ListItemsAsync(runId, ct))
-            await CloseItemAsync(runId, item.ItemId, ct);
+        await CloseItemsAsync(runId, ct);
 
         for (var attempt = 0; ; attempt++)
         {
@@ -118,6 +123,12 @@ public sealed class ReviewStore(StorageClients storage)
             {
             }
         }
+    }
+
+    async Task CloseItemsAsync(string runId, CancellationToken ct)
+    {
+        foreach (var item in await ListItemsAsync(runId, ct))
+            await CloseItemAsync(runId, item.ItemId, ct);
     }
 
     async Task CloseItemAsync(string runId, string itemId, CancellationToken ct)

@@ -106,7 +106,10 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             done++;
             // Issue 9 (V2): a run that has lost more items than it allows stops here rather than paying for the rest.
             if (context.IsAtLeast(OrchestrationVersions.V2) && settings.TooManyFailed(state.FailedItems, state.Items))
+            {
+                context.SetCustomStatus(Progress(RunStatus.Judging, state, done));
                 throw new TooManyFailedItemsException(run.RunId, state, settings);
+            }
             Fill();
             context.SetCustomStatus(Progress(RunStatus.Judging, state, done));
         }
