@@ -195,12 +195,17 @@ public sealed class FaultToleranceTests(PipelineFixture fixture, ITestOutputHelp
             await Task.Delay(TimeSpan.FromSeconds(15), ct);
             return Judge(r);
         });
-        await using var host = fixture.CreateHost("longactivity" + Guid.NewGuid().ToString("N")[..6], judge.BaseUrl, new Dictionary<string, string>
+        // Two hosts on one hub: a lock that lapsed would hand the activity's message to the idle one, which would run
+        // it again while the first is still at it.
+        var hub = "longactivity" + Guid.NewGuid().ToString("N")[..6];
+        var settings = new Dictionary<string, string>
         {
             ["BlobTrigger__Enabled"] = "false",
             ["DurableTask__VisibilityTimeoutSeconds"] = "4",
-        });
-        await host.StartAsync();
+        };
+        await using var host = fixture.CreateHost(hub, judge.BaseUrl, settings);
+        await using var idle = fixture.CreateHost(hub, judge.BaseUrl, settings);
+        await Task.WhenAll(host.StartAsync(), idle.StartAsync());
         using var api = new SynthPrefApi(host.CreateClient());
 
         // One call of 15 s in one activity, with its lock lasting 4 s unless renewed; no cache, so a second run of the
