@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Runs;
 
@@ -10,16 +11,18 @@ namespace SynthPref.Functions.Functions;
 /// One HTTP function per route of the local host. Each one only binds and calls the matching
 /// <see cref="RunsApi"/> handler, so both hosts answer with the same typed results. The route prefix is "api"
 /// (host.json), so "runs" here is "/api/runs" as in <see cref="RunsApi.MapRunsApi"/>.
-/// Management routes need a function key; review routes are anonymous because the review token protects them.
+/// Management routes need a function key; review routes are anonymous because the review token protects them, and
+/// they are rate-limited per token here, since the worker runs no ASP.NET Core middleware for functions.
 /// </summary>
-public sealed class RunsFunctions(RunStarter starter, RunQueries queries, ReviewService reviews)
+public sealed class RunsFunctions(RunStarter starter, RunQueries queries, ReviewService reviews, IOptions<ApiOptions> api,
+    ReviewRateLimiter limiter)
 {
     [Function(nameof(StartRun))]
     public async Task<IResult> StartRun(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs")] HttpRequest req,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.StartRun(req, client, starter, ct);
+        await RunsApi.StartRun(req, client, starter, api, ct);
 
     [Function(nameof(ListRuns))]
     public async Task<IResult> ListRuns(
@@ -36,12 +39,27 @@ public sealed class RunsFunctions(RunStarter starter, RunQueries queries, Review
         CancellationToken ct) =>
         await RunsApi.GetRun(runId, req, client, queries, ct);
 
+    [Function(nameof(GetFailures))]
+    public async Task<IResult> GetFailures(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{runId}/failures")] HttpRequest req,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.GetFailures(runId, req, client, queries, ct);
+
+    [Function(nameof(IssueReviewLink))]
+    public async Task<IResult> IssueReviewLink(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs/{runId}/review-link")] HttpRequest req,
+        string runId,
+        CancellationToken ct) =>
+        await RunsApi.IssueReviewLink(runId, req, starter, ct);
+
     [Function(nameof(GetReviewItems))]
     public async Task<IResult> GetReviewItems(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}/review-items")] HttpRequest req,
         string runId,
         CancellationToken ct) =>
-        await RunsApi.GetReviewItems(runId, req, reviews, ct);
+        await limiter.CheckAsync(req, ct) ?? (IResult)await RunsApi.GetReviewItems(runId, req, reviews, ct);
 
     [Function(nameof(SubmitReview))]
     public async Task<IResult> SubmitReview(
@@ -49,7 +67,7 @@ public sealed class RunsFunctions(RunStarter starter, RunQueries queries, Review
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.SubmitReview(runId, req, client, reviews, ct);
+        await limiter.CheckAsync(req, ct) ?? (IResult)await RunsApi.SubmitReview(runId, req, client, reviews, ct);
 
     [Function(nameof(CloseReview))]
     public async Task<IResult> CloseReview(
@@ -57,7 +75,7 @@ public sealed class RunsFunctions(RunStarter starter, RunQueries queries, Review
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct) =>
-        await RunsApi.CloseReview(runId, req, client, reviews, ct);
+        await limiter.CheckAsync(req, ct) ?? (IResult)await RunsApi.CloseReview(runId, req, client, reviews, ct);
 
     [Function(nameof(GetReport))]
     public async Task<IResult> GetReport(

@@ -11,11 +11,11 @@ public sealed class DurableBackendOptions
     /// <summary>Loopback port of the HTTP/2 endpoint the worker and client reach the gRPC server on; 0 picks a free one.</summary>
     public int GrpcPort { get; set; }
     /// <summary>
-    /// How long a dequeued message stays hidden. The gRPC server never renews it, so this is also how soon
-    /// the work of a crashed host is picked up again, and it must exceed the longest activity (LLM timeout
-    /// and retries included) or a slow activity runs twice (harmless: every write is idempotent).
+    /// How long a dequeued message stays hidden. A running activity's lock is renewed every third of it
+    /// (<see cref="LockRenewingOrchestrationService"/>), so an activity may take longer than this; what it decides is
+    /// how soon the work of a crashed host, whose locks are no longer renewed, is picked up again.
     /// </summary>
-    public double VisibilityTimeoutSeconds { get; set; } = 300;
+    public double VisibilityTimeoutSeconds { get; set; } = 60;
     /// <summary>How soon another (or a restarted) host may take over a crashed host's partitions.</summary>
     public double LeaseSeconds { get; set; } = 30;
     public int MaxConcurrentActivities { get; set; } = 16;

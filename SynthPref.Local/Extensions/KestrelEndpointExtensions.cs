@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
+using SynthPref.Orchestration.Api;
 
 namespace SynthPref.Local.Extensions;
 
@@ -16,6 +17,13 @@ public static class KestrelEndpointExtensions
         var urls = builder.Configuration["urls"] is { Length: > 0 } configured ? configured : DefaultUrls;
         var endpoints = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(Parse).ToList();
+        // Without a key, anyone who can reach a non-loopback address could start runs and read every output.
+        if (string.IsNullOrEmpty(builder.Configuration["Api:Key"]) && endpoints.FirstOrDefault(e => !IsLoopback(e.Host)) is { Host: not null } open)
+            throw new InvalidOperationException(
+                $"Refusing to listen on {open.Host}:{open.Port}: it is not a loopback address, and without an API key anyone who can reach it " +
+                $"could start runs and read every run's outputs. Set Api:Key (clients send it in the {ApiOptions.KeyHeader} header, as for " +
+                "Azure Functions), or listen on 127.0.0.1.");
+        var maxRequestBytes = builder.Configuration.GetValue<long?>("Api:MaxRequestBytes") ?? new ApiOptions().MaxRequestBytes;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var address in endpoints)
@@ -25,10 +33,14 @@ public static class KestrelEndpointExtensions
                 else kestrel.Listen(IPAddress.Parse(address.Host.Trim('[', ']')), address.Port);
             }
             kestrel.ListenForGrpc(grpcPort);
-            kestrel.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
+            // The handlers bound each body themselves (RequestBodies), with a 413 naming the setting; this is the backstop.
+            kestrel.Limits.MaxRequestBodySize = maxRequestBytes;
         });
         return builder;
     }
+
+    static bool IsLoopback(string host) =>
+        host is "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
     /// <summary>Kestrel's own parser for --urls, with the two limits of this host said plainly.</summary>
     public static BindingAddress Parse(string url)

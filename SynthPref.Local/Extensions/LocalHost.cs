@@ -20,6 +20,17 @@ public static class LocalHost
         builder.ListenOnApiUrls(grpcPort);
         builder.AddForwardedHeaders();
         builder.Services.AddProblemDetails();
+        // Issue 9: a body the server itself refuses (past Kestrel's limit) is a 413 like the handlers' own, not a 500.
+        builder.Services.Configure<ExceptionHandlerOptions>(o =>
+            o.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(ReviewRateLimiting.PolicyName, context =>
+                ReviewRateLimiting.Partition(context, context.RequestServices.GetRequiredService<IOptions<ReviewRateLimitOptions>>().Value));
+            o.OnRejected = (rejected, ct) => new ValueTask(ReviewRateLimiting.Rejected(rejected.HttpContext.Response, rejected.Lease,
+                rejected.HttpContext.RequestServices.GetRequiredService<IOptions<ReviewRateLimitOptions>>().Value).ExecuteAsync(rejected.HttpContext));
+        });
         builder.Services.AddSynthPrefCore(builder.Configuration);
         builder.AddLlmTelemetry();
         builder.AddDurableBackend(grpcPort);
@@ -41,6 +52,7 @@ public static class LocalHost
         app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapGrpcService<ObservedTaskHubGrpcServer>().RequireHost($"*:{DurableBackendExtensions.GrpcPortOf(app)}");
         app.MapHealthApi();
         app.MapRunsApi();

@@ -3,8 +3,8 @@ using System.Net;
 namespace SynthPref.Orchestration.Api;
 
 /// <summary>
-/// The blind review page. It holds no data itself: the browser reads the token from its own URL and calls
-/// the same review endpoints as any other client, so the page can never show more than the API does.
+/// The blind review page. It holds no data itself: the browser reads the token from its own URL (the fragment) and
+/// calls the same review endpoints as any other client, so the page can never show more than the API does.
 /// </summary>
 public static class ReviewPageHtml
 {
@@ -41,7 +41,11 @@ button.chosen{background:#2b6cb0;border-color:#2b6cb0;color:#fff}
 <label>Your name <input id="reviewer" autocomplete="name"></label><span id="summary" class="status"></span></header>
 <main id="items"><p class="status">Loading…</p></main>
 <script>
-const token = new URLSearchParams(location.search).get("token") || "";
+// Links carry the token in the fragment, which the browser never sends to a server; links from before also had it
+// in the query. Either way it goes to the API in the X-Review-Token header only.
+const token = new URLSearchParams(location.hash.slice(1)).get("token") || new URLSearchParams(location.search).get("token") || "";
+// Opening another link in the same tab changes only the fragment, which does not load the page again by itself.
+addEventListener("hashchange", () => location.reload());
 const base = location.pathname.replace(/\/review$/, "");
 const reviewer = document.getElementById("reviewer");
 reviewer.value = localStorage.getItem("synthpref-reviewer") || "";

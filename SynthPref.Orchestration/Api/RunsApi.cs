@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
@@ -22,35 +24,57 @@ public static class RunsApi
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup("/api/runs");
-        runs.MapPost("/", StartRun);
-        runs.MapGet("/", ListRuns);
-        runs.MapGet("/{runId}", GetRun);
-        runs.MapGet("/{runId}/review-items", GetReviewItems);
-        runs.MapPost("/{runId}/reviews", SubmitReview);
-        runs.MapPost("/{runId}/reviews/close", CloseReview);
-        runs.MapGet("/{runId}/report", GetReport);
-        runs.MapGet("/{runId}/report.html", GetReportHtml);
-        runs.MapGet("/{runId}/dataset", GetDataset);
+        // Management routes: behind Api:Key when one is set (function keys under Azure Functions).
+        runs.MapPost("/", StartRun).AddEndpointFilter<ManagementKeyFilter>();
+        runs.MapGet("/", ListRuns).AddEndpointFilter<ManagementKeyFilter>();
+        runs.MapGet("/{runId}", GetRun).AddEndpointFilter<ManagementKeyFilter>();
+        runs.MapGet("/{runId}/failures", GetFailures).AddEndpointFilter<ManagementKeyFilter>();
+        runs.MapPost("/{runId}/review-link", IssueReviewLink).AddEndpointFilter<ManagementKeyFilter>();
+        runs.MapGet("/{runId}/report", GetReport).AddEndpointFilter<ManagementKeyFilter>();
+        runs.MapGet("/{runId}/report.html", GetReportHtml).AddEndpointFilter<ManagementKeyFilter>();
+        runs.MapGet("/{runId}/dataset", GetDataset).AddEndpointFilter<ManagementKeyFilter>();
+        // Review routes: anonymous, protected by the run's review token, and rate-limited per token.
+        runs.MapGet("/{runId}/review-items", GetReviewItems).RequireRateLimiting(ReviewRateLimiting.PolicyName);
+        runs.MapPost("/{runId}/reviews", SubmitReview).RequireRateLimiting(ReviewRateLimiting.PolicyName);
+        runs.MapPost("/{runId}/reviews/close", CloseReview).RequireRateLimiting(ReviewRateLimiting.PolicyName);
         runs.MapGet("/{runId}/review", ReviewPage);
         return app;
     }
 
+    /// <summary>
+    /// The body streams through a <see cref="StartRunBodyReader"/>: inline items are validated and written to the run's
+    /// copy one at a time, and the body is bounded by Api:MaxRequestBytes, Input:MaxItems and Input:MaxLineBytes.
+    /// </summary>
     public static async Task<Results<Accepted<StartRunResponse>, ValidationProblem, ProblemHttpResult>> StartRun(
-        HttpRequest req, DurableTaskClient client, RunStarter starter, CancellationToken ct)
+        HttpRequest req, DurableTaskClient client, RunStarter starter, IOptions<ApiOptions> api, CancellationToken ct)
     {
-        StartRunRequest? body;
+        if (starter.JudgeProblem() is { } problem) return Problem(StatusCodes.Status503ServiceUnavailable, problem);
+        if (!req.HasJsonContentType())
+            return Invalid("The request body must be JSON (Content-Type: application/json).",
+                [new FieldError("body", $"Content-Type '{req.ContentType}' is not JSON.")]);
+
+        var runId = RunStarter.NewRunId();
+        using var inline = starter.NewInlineInput(runId);
+        StartRunBody body;
         try
         {
-            body = await req.ReadFromJsonAsync<StartRunRequest>(Json, ct);
+            body = await StartRunBodyReader.ReadAsync(RequestBodies.Limited(req, api.Value.MaxRequestBytes, "Api:MaxRequestBytes"), inline, ct);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (RequestBodyException e)
         {
-            // InvalidOperationException: the content type is not JSON.
-            return Invalid("The request body is not valid JSON for a run request.", [new FieldError("body", e.Message)]);
+            return Invalid(e.Message, [new FieldError(e.Field, e.Message)]);
         }
-        if (body is null) return Invalid("The request body is empty.", [new FieldError("body", "required.")]);
+        catch (InputLimitExceededException e)
+        {
+            return e.TooLarge ? Problem(StatusCodes.Status413PayloadTooLarge, e.Message) : Invalid(e.Message, [new FieldError(e.Field, e.Message)]);
+        }
+        catch (Exception e) when (RequestBodies.IsTooLarge(e, out var limit, out var setting))
+        {
+            return TooLarge(limit ?? api.Value.MaxRequestBytes, setting ?? "Api:MaxRequestBytes");
+        }
 
-        var outcome = await starter.StartFromHttpAsync(client, body.Name, body.Items, body.InputBlob, body.Options, ct);
+        var outcome = await starter.StartFromHttpAsync(client, runId, body.Name, body.HasItems ? inline : null, body.InputBlob,
+            body.Options, body.Errors, ct);
         if (outcome.Kind == OutcomeKind.Unavailable) return ProblemOf(outcome);
         if (outcome.Kind != OutcomeKind.Ok) return Invalid(outcome.Detail!, outcome.Errors ?? []);
 
@@ -59,15 +83,15 @@ public static class RunsApi
         // As Durable's HTTP starter does: 202, Location, and how long to wait before polling it.
         req.HttpContext.Response.Headers.RetryAfter = "5";
         return TypedResults.Accepted(statusUri,
-            new StartRunResponse(started.RunId, statusUri, ReviewUri(req, started.RunId, started.ReviewToken), started.ReviewToken));
+            new StartRunResponse(started.RunId, statusUri, ReviewUri(req, started.RunId, started.ReviewToken!), started.ReviewToken!));
     }
 
     public static async Task<Ok<RunSummary[]>> ListRuns(HttpRequest req, DurableTaskClient client, RunQueries queries, CancellationToken ct)
     {
         var take = int.TryParse(req.Query["take"], out var t) ? Math.Clamp(t, 1, 500) : 50;
         var runs = await queries.ListAsync(client, take, ct);
-        return TypedResults.Ok(runs.Select(r => new RunSummary(r.View.RunId, r.View.Name, r.View.Source, r.View.Status,
-            r.View.CreatedAt, StatusUri(req, r.View.RunId), ReviewUri(req, r.View.RunId, r.ReviewToken))).ToArray());
+        return TypedResults.Ok(runs.Select(r => new RunSummary(r.RunId, r.Name, r.Source, r.Status, r.Degraded,
+            r.CreatedAt, StatusUri(req, r.RunId))).ToArray());
     }
 
     public static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> GetRun(
@@ -78,8 +102,29 @@ public static class RunsApi
         var outputs = view.Result is { } r
             ? new RunOutputs(r.ReportJson, r.ReportHtml, r.Dataset, r.DatasetRows, r.FailedItems)
             : null;
-        return TypedResults.Ok(new RunStatusResponse(view.RunId, view.Status, view.Progress, view.Error, view.Name,
+        return TypedResults.Ok(new RunStatusResponse(view.RunId, view.Status, view.Degraded, view.Progress, view.Error, view.Name,
             view.Source, view.CreatedAt, outputs, view.Review));
+    }
+
+    /// <summary>Every failed item step with its error, in item order; <c>skip</c> and <c>take</c> (at most 1000) page them.</summary>
+    public static async Task<Results<Ok<FailuresResponse>, ProblemHttpResult>> GetFailures(
+        string runId, HttpRequest req, DurableTaskClient client, RunQueries queries, CancellationToken ct)
+    {
+        var skip = int.TryParse(req.Query["skip"], out var s) ? Math.Max(0, s) : 0;
+        var take = int.TryParse(req.Query["take"], out var t) ? Math.Clamp(t, 1, 1000) : 100;
+        var outcome = await queries.GetFailuresAsync(client, runId, skip, take, ct);
+        if (outcome.Kind != OutcomeKind.Ok) return ProblemOf(outcome);
+        var page = outcome.Value!;
+        return TypedResults.Ok(new FailuresResponse(page.RunId, page.Status, page.Degraded, page.FailedItems, page.Total, skip, page.Failures));
+    }
+
+    /// <summary>A new review link for the run; the old one stops working. How an upload's run gets a link at all.</summary>
+    public static async Task<Results<Ok<ReviewLinkResponse>, ProblemHttpResult>> IssueReviewLink(
+        string runId, HttpRequest req, RunStarter starter, CancellationToken ct)
+    {
+        var outcome = await starter.IssueReviewTokenAsync(runId, ct);
+        if (outcome.Kind != OutcomeKind.Ok) return ProblemOf(outcome);
+        return TypedResults.Ok(new ReviewLinkResponse(runId, ReviewUri(req, runId, outcome.Value!), outcome.Value!));
     }
 
     public static async Task<Results<Ok<IReadOnlyList<ReviewItemView>>, ProblemHttpResult>> GetReviewItems(
@@ -96,7 +141,13 @@ public static class RunsApi
         string? bodyError = null;
         try
         {
-            body = await req.ReadFromJsonAsync<SubmitReviewRequest>(Json, ct);
+            if (!req.HasJsonContentType()) throw new InvalidOperationException($"Content-Type '{req.ContentType}' is not JSON.");
+            body = await JsonSerializer.DeserializeAsync<SubmitReviewRequest>(
+                RequestBodies.Limited(req, ApiOptions.MaxReviewBodyBytes, "16 KB for a review"), Json, ct);
+        }
+        catch (Exception e) when (RequestBodies.IsTooLarge(e, out var limit, out var setting))
+        {
+            return TooLarge(limit ?? ApiOptions.MaxReviewBodyBytes, setting ?? "16 KB for a review");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -144,10 +195,13 @@ public static class RunsApi
         return outcome.Kind == OutcomeKind.Ok ? TypedResults.Stream(outcome.Value!, contentType) : ProblemOf(outcome);
     }
 
-    static string? TokenOf(HttpRequest req) =>
-        req.Headers.TryGetValue(ReviewTokenHeader, out var header) && !string.IsNullOrEmpty(header)
-            ? header.ToString()
-            : req.Query["token"].ToString() is { Length: > 0 } query ? query : null;
+    /// <summary>
+    /// The review token travels in the X-Review-Token header only. A token in a URL ends up in access logs, proxy logs
+    /// and Application Insights request telemetry, so links carry it in the fragment (<c>#token=</c>), which browsers
+    /// never send, and the review page moves it into the header.
+    /// </summary>
+    public static string? TokenOf(HttpRequest req) =>
+        req.Headers.TryGetValue(ReviewTokenHeader, out var header) && !string.IsNullOrEmpty(header) ? header.ToString() : null;
 
     /// <summary>
     /// Links point where the caller came from. Behind a proxy, the hosts' forwarded-headers middleware has already
@@ -157,7 +211,7 @@ public static class RunsApi
     static string BaseUri(HttpRequest req) => $"{req.Scheme}://{req.Host}{req.PathBase}";
     static string StatusUri(HttpRequest req, string runId) => $"{BaseUri(req)}/api/runs/{runId}";
     static string ReviewUri(HttpRequest req, string runId, string token) =>
-        $"{BaseUri(req)}/api/runs/{runId}/review?token={Uri.EscapeDataString(token)}";
+        $"{BaseUri(req)}/api/runs/{runId}/review#token={Uri.EscapeDataString(token)}";
 
     static ValidationProblem Invalid(string detail, IReadOnlyList<FieldError> errors) =>
         TypedResults.ValidationProblem(
@@ -165,6 +219,9 @@ public static class RunsApi
             detail: detail, title: "Invalid request");
 
     static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
+
+    static ProblemHttpResult TooLarge(long limit, string setting) => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Request body too large", detail: $"The request body is larger than {limit} bytes, the limit ({setting}).");
 
     static ProblemHttpResult ProblemOf<T>(Outcome<T> outcome) => outcome.Kind switch
     {

@@ -1,16 +1,21 @@
-using System.Text.Json;
+using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Api;
 
-public sealed record StartRunRequest(string? Name, JsonElement? Items, string? InputBlob, RunOptions? Options);
+/// <summary>The body of POST /api/runs, for documentation: it is read streaming (<see cref="StartRunBodyReader"/>), never
+/// bound as a whole, so a large <c>items</c> array is never held in memory at once.</summary>
+public sealed record StartRunRequest(string? Name, IReadOnlyList<object>? Items, string? InputBlob, RunOptions? Options);
 
+/// <summary>The review token is handed out here, once: storage keeps only its hash.</summary>
 public sealed record StartRunResponse(string RunId, string StatusUri, string ReviewUri, string ReviewToken);
 
+/// <summary>Degraded: the run lost at least one item step (see <see cref="RunView.Degraded"/>).</summary>
 public sealed record RunStatusResponse(
     string RunId,
     RunStatus Status,
+    bool Degraded,
     RunProgress Progress,
     string? Error,
     string? Name,
@@ -21,7 +26,14 @@ public sealed record RunStatusResponse(
 
 public sealed record RunOutputs(string ReportJson, string ReportHtml, string Dataset, int DatasetRows, int FailedItems);
 
-public sealed record RunSummary(string RunId, string? Name, string Source, RunStatus Status, DateTimeOffset CreatedAt,
-    string StatusUri, string ReviewUri);
+/// <summary>No review link: tokens are stored only as hashes. POST /api/runs/{id}/review-link issues a new one.</summary>
+public sealed record RunSummary(string RunId, string? Name, string Source, RunStatus Status, bool Degraded, DateTimeOffset CreatedAt,
+    string StatusUri);
+
+/// <summary>A new review link; every earlier link of the run stops working.</summary>
+public sealed record ReviewLinkResponse(string RunId, string ReviewUri, string ReviewToken);
+
+public sealed record FailuresResponse(string RunId, RunStatus Status, bool Degraded, int FailedItems, int Total, int Skip,
+    IReadOnlyList<ItemFailure> Failures);
 
 public sealed record SubmitReviewRequest(string? ItemId, string? Reviewer, string? Preference);

@@ -11,6 +11,7 @@ public static class DurableTaskRegistryExtensions
         .AddOrchestrator<RunOrchestrator>()
         .AddActivity<LoadInputActivity>()
         .AddActivity<ProcessItemsActivity>()
+        .AddActivity<RecordItemFailureActivity>()
         .AddActivity<AuditPairsActivity>()
         .AddActivity<OpenReviewActivity>()
         .AddActivity<CloseReviewActivity>()

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Generation;
 using SynthPref.Orchestration.Health;
 using SynthPref.Orchestration.Input;
@@ -23,10 +24,14 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<TableDistributedCache>();
         services.AddOptions<InputOptions>().Bind(configuration.GetSection(InputOptions.SectionName));
         services.AddOptions<JudgingOptions>().Bind(configuration.GetSection(JudgingOptions.SectionName));
+        services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName));
+        services.AddOptions<ReviewRateLimitOptions>().Bind(configuration.GetSection(ReviewRateLimitOptions.SectionName));
+        services.AddSingleton<ReviewRateLimiter>();
 
         // Stages, in the order data flows through them.
         services.AddSingleton<InputStore>();
         services.AddSingleton<InputLoader>();
+        services.AddSingleton<LoadProgressStore>();
         services.AddSingleton<ResponseGenerator>();
         services.AddSingleton(sp => PromptBoundaryKey.InStorage(sp.GetRequiredService<StorageClients>()));
         services.AddSingleton<JudgePanel>();

@@ -19,21 +19,25 @@ public static class InputJsonl
     {
         ArgumentNullException.ThrowIfNull(items);
         foreach (var item in items)
+            WriteItem(item, destination);
+    }
+
+    /// <summary>One item as one physical line.</summary>
+    public static void WriteItem(InputItem item, Stream destination)
+    {
+        using (var writer = new Utf8JsonWriter(destination, WriterOptions))
         {
-            using (var writer = new Utf8JsonWriter(destination, WriterOptions))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("id", item.Id);
-                writer.WriteString("prompt", item.Prompt);
-                writer.WriteString("category", item.Category);
-                WriteIfPresent(writer, "response_a", item.ResponseA);
-                WriteIfPresent(writer, "response_b", item.ResponseB);
-                WriteIfPresent(writer, "model_a", item.ModelA);
-                WriteIfPresent(writer, "model_b", item.ModelB);
-                writer.WriteEndObject();
-            }
-            destination.WriteByte((byte)'\n');
+            writer.WriteStartObject();
+            writer.WriteString("id", item.Id);
+            writer.WriteString("prompt", item.Prompt);
+            writer.WriteString("category", item.Category);
+            WriteIfPresent(writer, "response_a", item.ResponseA);
+            WriteIfPresent(writer, "response_b", item.ResponseB);
+            WriteIfPresent(writer, "model_a", item.ModelA);
+            WriteIfPresent(writer, "model_b", item.ModelB);
+            writer.WriteEndObject();
         }
+        destination.WriteByte((byte)'\n');
     }
 
     public static string ToJsonl(IEnumerable<InputItem> items)

@@ -1,3 +1,5 @@
+using SynthPref.Orchestration.Storage;
+
 namespace SynthPref.Orchestration.Input;
 
 /// <summary>What loading found: the item counts by kind, or why the run cannot start.</summary>
@@ -15,12 +17,18 @@ public sealed class InputLoader(InputStore store)
     /// <summary>Errors kept for the message; all are counted.</summary>
     const int ErrorsKept = 50;
 
+    /// <summary>Lines between two progress reports.</summary>
+    public const int ProgressEvery = 10_000;
+
     public async Task<LoadedInput> LoadAsync(string runId, string inputBlob, string inputName, bool critiqueRevise,
-        InputOptions limits, IProgress<int>? progress, CancellationToken ct)
+        InputOptions limits, Func<InputLoadProgress, Task>? progress, CancellationToken ct)
     {
         await using var stream = await store.OpenInputAsync(inputBlob, ct);
         if (stream is null)
             return LoadedInput.Failed($"Input '{inputName}' ({inputBlob}) does not exist.");
+        var totalBytes = stream.CanSeek ? stream.Length : 0;
+        if (progress is not null) await progress(new InputLoadProgress(0, 0, totalBytes));
+        long lines = 0, bytes = 0;
 
         var validator = new InputValidator(critiqueRevise);
         var entries = new List<ManifestEntry>();
@@ -29,6 +37,9 @@ public sealed class InputLoader(InputStore store)
         int totalErrors = 0, invalidLines = 0, toGenerate = 0, reviseOnly = 0, index = 0;
         await foreach (var line in JsonlLines.ReadAsync(stream, limits.MaxLineBytes, ct))
         {
+            lines = line.Number;
+            bytes = line.Offset + line.Length;
+            if (progress is not null && lines % ProgressEvery == 0) await progress(new InputLoadProgress(lines, bytes, totalBytes));
             if (line.IsBlank) continue;
             if (index == limits.MaxItems)
                 return LoadedInput.Failed($"Input '{inputName}' has more than {limits.MaxItems} items, the limit (Input:MaxItems).");
@@ -46,8 +57,8 @@ public sealed class InputLoader(InputStore store)
             entries.Add(new ManifestEntry(line.Offset, line.Length, line.Number));
             if (item.NeedsGeneration) toGenerate++;
             else if (!item.HasBothResponses) reviseOnly++;
-            if (index % 10_000 == 0) progress?.Report(index);
         }
+        if (progress is not null) await progress(new InputLoadProgress(lines, totalBytes > 0 ? totalBytes : bytes, totalBytes));
 
         if (totalErrors > 0)
             return LoadedInput.Failed(InputJsonl.FormatErrors(kept, inputName, ErrorsKept, totalErrors, invalidLines));
@@ -63,6 +74,17 @@ public sealed class InputOptions
 {
     public const string SectionName = "Input";
 
+    /// <summary>The most items one input may hold, inline or in a blob.</summary>
     public int MaxItems { get; set; } = 1_000_000;
+
+    /// <summary>The longest JSONL line, or the longest element of an inline <c>items</c> array, in bytes.</summary>
     public int MaxLineBytes { get; set; } = InputReader.DefaultMaxLineBytes;
+
+    /// <summary>The containers <c>inputBlob</c> may name, comma-separated. Never a run's own copies or outputs.</summary>
+    public string Containers { get; set; } = $"{StorageNames.InputContainer},{StorageNames.UploadsContainer}";
+
+    public IReadOnlyList<string> InputContainers() =>
+        Containers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(c => c is not (StorageNames.WorkContainer or StorageNames.OutputContainer))
+            .ToList();
 }

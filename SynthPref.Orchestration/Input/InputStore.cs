@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Caching.Memory;
 using SynthPref.Orchestration.Storage;
 
@@ -32,6 +33,13 @@ public sealed class InputStore(StorageClients storage) : IDisposable
         await Work.GetBlobClient(InputPath(runId)).UploadAsync(buffer, overwrite: true, ct);
         return WorkReference(runId);
     }
+
+    /// <summary>
+    /// A writer for the run's own input copy that stages blocks as items come and commits only on request, so an
+    /// input refused halfway leaves no blob behind (staged blocks that are never committed are discarded).
+    /// </summary>
+    public InputCopyWriter CreateInputWriter(string runId) =>
+        new(Work.GetBlockBlobClient(InputPath(runId)), WorkReference(runId));
 
     /// <summary>
     /// Copies "container/path" into the run's own input blob, so a later overwrite or delete of the source
@@ -146,4 +154,37 @@ public sealed class InputStore(StorageClients storage) : IDisposable
 public sealed record SnapshotResult(string? Reference, string? Error)
 {
     public static SnapshotResult Problem(string error) => new(null, error);
+}
+
+/// <summary>Appends items to a run's input copy in staged blocks of about 4 MiB; see <see cref="InputStore.CreateInputWriter"/>.</summary>
+public sealed class InputCopyWriter(BlockBlobClient blob, string reference) : IDisposable
+{
+    const int BlockBytes = 4 * 1024 * 1024;
+    readonly MemoryStream pending = new();
+    readonly List<string> blocks = [];
+
+    public async ValueTask WriteAsync(InputItem item, CancellationToken ct)
+    {
+        InputJsonl.WriteItem(item, pending);
+        if (pending.Length >= BlockBytes) await StageAsync(ct);
+    }
+
+    /// <summary>Makes the staged items the blob's content and returns its "container/path" reference.</summary>
+    public async Task<string> CommitAsync(CancellationToken ct)
+    {
+        if (pending.Length > 0 || blocks.Count == 0) await StageAsync(ct);
+        await blob.CommitBlockListAsync(blocks, cancellationToken: ct);
+        return reference;
+    }
+
+    async Task StageAsync(CancellationToken ct)
+    {
+        var id = Convert.ToBase64String(BitConverter.GetBytes((long)blocks.Count));
+        pending.Position = 0;
+        await blob.StageBlockAsync(id, pending, cancellationToken: ct);
+        blocks.Add(id);
+        pending.SetLength(0);
+    }
+
+    public void Dispose() => pending.Dispose();
 }

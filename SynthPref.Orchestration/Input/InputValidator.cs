@@ -49,8 +49,7 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
 
         // An item with response_a alone only yields a critique-revise pair, so without critique-revise it yields nothing.
         if (!critiqueRevise && responseA is not null && responseB is null && !FieldHasError(errors, errorsBefore, "response_b"))
-            errors.Add(new InputError(line, "response_b",
-                "required when critiqueRevise is false: an item with only response_a yields no pair without critique-revise"));
+            errors.Add(ReviseOnlyWithoutCritique(line));
 
         var pairChars = PairTextChars(prompt, responseA, responseB);
         if (pairChars > InputLimits.MaxTextChars)
@@ -79,6 +78,11 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
         return new InputItem(index, id!, prompt!, string.IsNullOrWhiteSpace(category) ? InputLimits.DefaultCategory : category,
             responseA, responseB, modelA, modelB, line);
     }
+
+    /// <summary>An item with response_a alone, in a run without critique-revise. Inline input can give its options after its
+    /// items, so a streaming reader validates with critique-revise on and adds this error for such items at the end.</summary>
+    public static InputError ReviseOnlyWithoutCritique(int line) => new(line, "response_b",
+        "required when critiqueRevise is false: an item with only response_a yields no pair without critique-revise");
 
     // Each pair is its own entity with the prompt and two texts: response_a and response_b (judge pair), or a revision of
     // response_a and response_a itself (revision pair; the revision is assumed about as long as response_a).
@@ -170,7 +174,7 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
 
     /// <summary>Why System.Text.Json would not decode a string: bytes that are not UTF-8, or an escape naming half of a
     /// surrogate pair. Either way the text cannot be stored as it was sent.</summary>
-    static string DescribeBadText(ReadOnlySpan<byte> raw)
+    internal static string DescribeBadText(ReadOnlySpan<byte> raw)
     {
         if (!Utf8.IsValid(raw))
         {

@@ -9,6 +9,8 @@ public static class LlmErrors
     {
         ClientResultException { Status: > 0 } c => $"HTTP {c.Status} from the LLM endpoint: {FirstLine(c.Message)}",
         AggregateException { InnerExceptions.Count: > 0 } a => Describe(a.InnerExceptions[^1]),
+        // A 200 whose body is empty or cut short reaches us as the SDK's parse error, which alone does not say whose fault it is.
+        System.Text.Json.JsonException j => $"The LLM endpoint answered with a body that is not a valid chat completion: {FirstLine(j.Message)}",
         _ => FirstLine(e.Message),
     };
 

@@ -16,8 +16,10 @@ public sealed class LlmOptions
     public int MaxConcurrency { get; set; } = 8;
     /// <summary>One attempt at a call.</summary>
     public int TimeoutSeconds { get; set; } = 60;
-    /// <summary>Transient failures retried by the SDK pipeline (see <see cref="LlmRetryPolicy"/>).</summary>
-    public int MaxRetries { get; set; } = 6;
+    /// <summary>Transient failures retried by the SDK pipeline (see <see cref="LlmRetryPolicy"/>). Nine jittered back-offs
+    /// (ceilings of 1, 1, 2, 4, 8, 16, 16, 16 and 16 s, each wait at least half its ceiling) add up to at least 40 s, so a
+    /// call rides out a 30-second outage however its jitter falls, and to at most 80 s, inside the call budget.</summary>
+    public int MaxRetries { get; set; } = 9;
     /// <summary>One call's wall time, retries and back-off included (see <see cref="CallBudgetChatClient"/>).</summary>
     public int CallBudgetSeconds { get; set; } = 90;
 

@@ -40,7 +40,7 @@ public sealed class FailureStore(StorageClients storage, PairStore pairs)
     {
         ItemSteps.Judge => pairKeys.Contains(PreferencePair.KeyFor(failure.ItemIndex, PairSource.Judge)),
         ItemSteps.Revise => pairKeys.Contains(PreferencePair.KeyFor(failure.ItemIndex, PairSource.Revision)),
-        // Generation feeds every pair of its item.
+        // Generation feeds every pair of its item; a failed activity wrote none that counted.
         _ => pairKeys.Contains(PreferencePair.KeyFor(failure.ItemIndex, PairSource.Judge))
              || pairKeys.Contains(PreferencePair.KeyFor(failure.ItemIndex, PairSource.Revision)),
     };
@@ -50,6 +50,8 @@ public sealed class FailureStore(StorageClients storage, PairStore pairs)
 
 public static class ItemSteps
 {
+    /// <summary>The item's activity as a whole failed outside the LLM, after the durable retries.</summary>
+    public const string Item = "item";
     public const string Generate = "generate";
     public const string Judge = "judge";
     public const string Revise = "critique-revise";

@@ -26,7 +26,12 @@ public sealed class PairStore(StorageClients storage)
     TableClient Table => storage.Table(StorageNames.PairsTable);
 
     /// <summary>Upsert-replace, so an activity that runs twice leaves exactly one row.</summary>
-    public async Task SaveAsync(PreferencePair pair, CancellationToken ct)
+    public async Task SaveAsync(PreferencePair pair, CancellationToken ct) =>
+        await Table.UpsertEntityAsync(await ToEntityWithDetailsAsync(pair, ct), TableUpdateMode.Replace, ct);
+
+    /// <summary>The pair's row with its details (jury, rounds, verification) inline, or in a blob the row names when
+    /// they would not fit in the entity.</summary>
+    async Task<TableEntity> ToEntityWithDetailsAsync(PreferencePair pair, CancellationToken ct)
     {
         var entity = ToEntity(pair);
         if (Details(pair) is { } details)
@@ -42,7 +47,7 @@ public sealed class PairStore(StorageClients storage)
                 entity["DetailsBlob"] = path;
             }
         }
-        await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+        return entity;
     }
 
     /// <summary>
@@ -59,14 +64,15 @@ public sealed class PairStore(StorageClients storage)
         foreach (var pair in pairs)
         {
             if (pair.RunId != runId) throw new ArgumentException($"Pair {pair.PairId} belongs to run {pair.RunId}, not {runId}.", nameof(pairs));
-            var size = ApproximateBytes(pair);
+            var entity = await ToEntityWithDetailsAsync(pair, ct);
+            var size = ApproximateBytes(entity);
             if (batch.Count == MaxEntities || (batch.Count > 0 && bytes + size > MaxBytes))
             {
                 await Table.SubmitTransactionAsync(batch, ct);
                 batch = [];
                 bytes = 0;
             }
-            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(pair)));
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
             bytes += size;
         }
         if (batch.Count > 0)
@@ -74,9 +80,9 @@ public sealed class PairStore(StorageClients storage)
     }
 
     // Strings travel as UTF-16 in the service's accounting and as escaped JSON on the wire: twice the characters,
-    // plus the other properties, bounds both.
-    static long ApproximateBytes(PreferencePair p) =>
-        2L * (p.Prompt.Length + p.ResponseA.Length + p.ResponseB.Length + (p.Reasoning?.Length ?? 0) + p.InputId.Length + p.Category.Length) + 2_048;
+    // plus room for names, keys and the other properties, bounds both.
+    static long ApproximateBytes(TableEntity e) =>
+        2L * e.Sum(kv => kv.Value is string text ? text.Length : 0) + 2_048;
 
     public async Task<IReadOnlyList<PreferencePair>> ListAsync(string runId, CancellationToken ct)
     {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -50,6 +51,7 @@ public static class HtmlReport
         html.Append("</p>\n");
 
         AppendPairs(html, report);
+        AppendFailures(html, report.Failures);
         AppendBias(html, report);
         AppendReview(html, report.Review);
         AppendAgreement(html, report.Agreement, report.AgreementBySource);
@@ -76,6 +78,23 @@ public static class HtmlReport
         if (pairs.FailedItems > 0)
             Term(html, "Items with a failed step", $"{Int(pairs.FailedItems)}: {Encode(pairs.FirstFailure ?? "")}");
         html.Append("</dl>\n");
+    }
+
+    /// <summary>How many failed item steps the page lists; report.json and GET /api/runs/{id}/failures have them all.</summary>
+    public const int FailuresShown = 20;
+
+    private static void AppendFailures(StringBuilder html, FailureReport? failures)
+    {
+        if (failures is null || failures.Total == 0) return;
+        html.Append("<h2>Failed item steps</h2>\n<p>")
+            .Append(Int(failures.Total)).Append(failures.Total == 1 ? " step failed" : " steps failed");
+        if (failures.Total > FailuresShown)
+            html.Append("; the first ").Append(Int(FailuresShown)).Append(" are listed (all are in report.json)");
+        html.Append(".</p>\n<table>\n<thead><tr><th class=\"num\">Item</th><th>Id</th><th>Step</th><th>Error</th></tr></thead>\n<tbody>\n");
+        foreach (var failure in failures.Items.Take(FailuresShown))
+            html.Append("<tr><td class=\"num\">").Append(Int(failure.ItemIndex)).Append("</td><td>").Append(Encode(failure.InputId))
+                .Append("</td><td>").Append(Encode(failure.Step)).Append("</td><td>").Append(Encode(failure.Error)).Append("</td></tr>\n");
+        html.Append("</tbody>\n</table>\n");
     }
 
     private static void AppendBias(StringBuilder html, RunReport report)

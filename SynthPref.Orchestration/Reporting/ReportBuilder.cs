@@ -30,7 +30,8 @@ public sealed record RunShape(
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
 /// storage once the review phase has ended, so they are exactly the labels that were accepted.
 /// </summary>
-public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputStore output, LlmSections sections, LlmPricing pricing)
+public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputStore output, LlmSections sections, LlmPricing pricing,
+    FailureStore failures)
 {
     /// <summary>How many unparseable judge answers the report quotes, and how much of each.</summary>
     public const int UnparseableExamples = 5;
@@ -92,7 +93,8 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
             Judges(judges, shape, stored),
             Revisions(shape, stored),
             new BudgetReport(shape.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), shape.SkippedForBudget > 0,
-                shape.SkippedForBudget));
+                shape.SkippedForBudget),
+            await FailuresAsync(run.RunId, ct));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, HtmlReport.Render(report), "text/html; charset=utf-8", ct);
@@ -149,5 +151,11 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
             byRole[role] = new RoleCost(model, price.InputPerMillion, price.OutputPerMillion, price.Cost(use.InputTokens, use.OutputTokens));
         }
         return new EstimatedCost(byRole.Values.Sum(r => r.Cost), byRole, unpriced);
+    }
+
+    async Task<FailureReport> FailuresAsync(string runId, CancellationToken ct)
+    {
+        var all = await failures.ListAsync(runId, ct);
+        return new FailureReport(all.Count, all);
     }
 }

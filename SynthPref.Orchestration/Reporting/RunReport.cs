@@ -1,6 +1,7 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -60,7 +61,12 @@ public sealed record RunReport(
     CostReport Cost,
     JudgesReport? Judges = null,
     RevisionReport? Revisions = null,
-    BudgetReport? Budget = null);
+    BudgetReport? Budget = null,
+    FailureReport? Failures = null);
+
+/// <summary>Every item step that failed, with its error, in item order (the HTML report shows the first
+/// <see cref="HtmlReport.FailuresShown"/>).</summary>
+public sealed record FailureReport(int Total, IReadOnlyList<ItemFailure> Items);
 
 /// <summary>What a finished report came to, and where its deliverables are ("container/path").</summary>
 public sealed record ReportOutputs(int Pairs, int DatasetRows, string ReportJson, string ReportHtml, string Dataset);

@@ -16,7 +16,12 @@ public sealed record ReviewLabelRecord(string ItemId, string Reviewer, ReviewLab
 public enum ReviewPhaseStatus { Open, Closed }
 
 /// <summary>The run's review phase as stored: the truth labels are checked against.</summary>
-public sealed record ReviewPhase(ReviewPhaseStatus Status, string? EndedBy, int SampledItems, int MinReviewsPerItem, DateTimeOffset? Deadline);
+public sealed record ReviewPhase(ReviewPhaseStatus Status, string? EndedBy, int SampledItems, int MinReviewsPerItem, DateTimeOffset? Deadline,
+    int MaxReviewersPerItem = ReviewPhase.DefaultMaxReviewersPerItem)
+{
+    /// <summary>For phases opened before the limit was stored with them.</summary>
+    public const int DefaultMaxReviewersPerItem = 50;
+}
 
 /// <summary>The phase as closing left it, and whether this close ended an open phase (rather than finding it
 /// closed already, or closing it before it opened).</summary>
@@ -42,7 +47,8 @@ public sealed class ReviewStore(StorageClients storage)
 
     /// <summary>Writes the sampled items, then opens the phase. Returns false when someone closed the phase before it
     /// opened (close is allowed early and skips review). Safe to repeat.</summary>
-    public async Task<bool> OpenAsync(string runId, IReadOnlyList<ReviewItem> items, int minReviewsPerItem, DateTimeOffset deadline, CancellationToken ct)
+    public async Task<bool> OpenAsync(string runId, IReadOnlyList<ReviewItem> items, int minReviewsPerItem, DateTimeOffset deadline,
+        CancellationToken ct, int maxReviewersPerItem = ReviewPhase.DefaultMaxReviewersPerItem)
     {
         foreach (var chunk in items.Chunk(100))
         {
@@ -55,12 +61,18 @@ public sealed class ReviewStore(StorageClients storage)
         }
         try
         {
-            await Table.AddEntityAsync(PhaseEntity(runId, ReviewPhaseStatus.Open, null, items.Count, minReviewsPerItem, deadline), ct);
+            var phase = PhaseEntity(runId, ReviewPhaseStatus.Open, null, items.Count, minReviewsPerItem, deadline);
+            phase["MaxReviewersPerItem"] = maxReviewersPerItem;
+            await Table.AddEntityAsync(phase, ct);
             return true;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
-            return (await GetPhaseAsync(runId, ct))?.Status == ReviewPhaseStatus.Open;
+            if ((await GetPhaseAsync(runId, ct))?.Status == ReviewPhaseStatus.Open) return true;
+            // Closed before it opened: the items written above must take no label either, or a label could be
+            // accepted on them and never counted.
+            await CloseItemsAsync(runId, ct);
+            return false;
         }
     }
 
@@ -84,6 +96,8 @@ public sealed class ReviewStore(StorageClients storage)
             {
                 var early = PhaseEntity(runId, ReviewPhaseStatus.Closed, endedBy, 0, 0, null);
                 await Table.AddEntityAsync(early, ct);
+                // The phase may be opening right now, its items already written; none of them may take a label.
+                await CloseItemsAsync(runId, ct);
                 return new ReviewClosing(ToPhase(early), ClosedOpenPhase: false);
             }
             catch (RequestFailedException e) when (e.Status == 409)
@@ -92,8 +106,7 @@ public sealed class ReviewStore(StorageClients storage)
             }
         }
 
-        foreach (var item in await ListItemsAsync(runId, ct))
-            await CloseItemAsync(runId, item.ItemId, ct);
+        await CloseItemsAsync(runId, ct);
 
         for (var attempt = 0; ; attempt++)
         {
@@ -110,6 +123,12 @@ public sealed class ReviewStore(StorageClients storage)
             {
             }
         }
+    }
+
+    async Task CloseItemsAsync(string runId, CancellationToken ct)
+    {
+        foreach (var item in await ListItemsAsync(runId, ct))
+            await CloseItemAsync(runId, item.ItemId, ct);
     }
 
     async Task CloseItemAsync(string runId, string itemId, CancellationToken ct)
@@ -232,7 +251,8 @@ public sealed class ReviewStore(StorageClients storage)
 
     static ReviewPhase ToPhase(TableEntity e) => new(
         Enum.Parse<ReviewPhaseStatus>(e.GetString("Status")!), e.GetString("EndedBy"), e.GetInt32("SampledItems") ?? 0,
-        e.GetInt32("MinReviewsPerItem") ?? 0, e.GetDateTimeOffset("Deadline"));
+        e.GetInt32("MinReviewsPerItem") ?? 0, e.GetDateTimeOffset("Deadline"),
+        e.GetInt32("MaxReviewersPerItem") is int max and > 0 ? max : ReviewPhase.DefaultMaxReviewersPerItem);
 
     static ReviewItem ToItem(string runId, TableEntity e) => new(runId, e.RowKey, e.GetString("PairId")!,
         e.GetBoolean("Flipped") ?? false, e.GetInt32("Reviewers") ?? 0, e.GetBoolean("Closed") ?? false);

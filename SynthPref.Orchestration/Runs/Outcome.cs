@@ -18,7 +18,7 @@ public sealed record Outcome<T>(OutcomeKind Kind, T? Value = default, string? De
 {
     public static Outcome<T> Ok(T value) => new(OutcomeKind.Ok, value);
     public static Outcome<T> NotFound(string detail) => new(OutcomeKind.NotFound, Detail: detail);
-    public static Outcome<T> Unauthorized() => new(OutcomeKind.Unauthorized, Detail: "Missing or wrong review token.");
+    public static Outcome<T> Unauthorized() => new(OutcomeKind.Unauthorized, Detail: "Missing or wrong review token (it goes in the X-Review-Token header).");
     public static Outcome<T> Invalid(string detail, IReadOnlyList<FieldError> errors) => new(OutcomeKind.Invalid, Detail: detail, Errors: errors);
     public static Outcome<T> Conflict(string detail) => new(OutcomeKind.Conflict, Detail: detail);
     public static Outcome<T> Unavailable(string detail) => new(OutcomeKind.Unavailable, Detail: detail);

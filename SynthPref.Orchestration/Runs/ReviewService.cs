@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using SynthPref.Orchestration.Pairs;
@@ -10,10 +11,11 @@ namespace SynthPref.Orchestration.Runs;
 /// The reviewers' side of a run: the blind items, labels and closing the phase. Labels go to storage
 /// (<see cref="ReviewStore"/>), where the phase is decided; the orchestration hears only that the phase ended.
 /// </summary>
-public sealed class ReviewService(RunCatalog catalog, ReviewStore reviews, PairStore pairs, ILogger<ReviewService> logger)
+public sealed partial class ReviewService(RunCatalog catalog, ReviewStore reviews, PairStore pairs, RunQueries runs, ILogger<ReviewService> logger)
 {
-    public const int DefaultMaxReviewersPerItem = 50;
-    public const int MaxReviewerChars = 200;
+    /// <summary>Names are shown in reports and key label rows; letters (any script), digits, spaces and . _ ' @ + -,
+    /// starting with a letter or digit.</summary>
+    public const int MaxReviewerChars = 64;
 
     public async Task<Outcome<IReadOnlyList<ReviewItemView>>> GetItemsAsync(string runId, string? token, CancellationToken ct)
     {
@@ -40,7 +42,10 @@ public sealed class ReviewService(RunCatalog catalog, ReviewStore reviews, PairS
         var errors = new List<FieldError>();
         if (string.IsNullOrWhiteSpace(itemId)) errors.Add(new("itemId", "required."));
         if (string.IsNullOrWhiteSpace(reviewer)) errors.Add(new("reviewer", "required."));
-        else if (reviewer.Length > MaxReviewerChars) errors.Add(new("reviewer", $"at most {MaxReviewerChars} characters."));
+        else if (reviewer.Trim().Length > MaxReviewerChars) errors.Add(new("reviewer", $"at most {MaxReviewerChars} characters."));
+        else if (!ReviewerName().IsMatch(reviewer.Trim()))
+            errors.Add(new("reviewer", "may hold letters, digits, spaces and . _ ' @ + - only, starting with a letter or digit."));
+        if (itemId is { Length: > 200 }) errors.Add(new("itemId", "is not an item id."));
         ReviewLabel? label = preference?.Trim().ToLowerInvariant() switch
         {
             "first" => ReviewLabel.First,
@@ -52,17 +57,19 @@ public sealed class ReviewService(RunCatalog catalog, ReviewStore reviews, PairS
         if (errors.Count > 0) return Outcome<bool>.Invalid("The review is invalid.", errors);
 
         var phase = await reviews.GetPhaseAsync(runId, ct);
+        var maxReviewers = phase?.MaxReviewersPerItem ?? ReviewPhase.DefaultMaxReviewersPerItem;
         var outcome = await reviews.SubmitLabelAsync(runId,
             new ReviewLabelRecord(itemId!, reviewer!.Trim(), label!.Value, DateTimeOffset.UtcNow),
-            phase?.MinReviewsPerItem ?? 1, DefaultMaxReviewersPerItem, ct);
+            phase?.MinReviewsPerItem ?? 1, maxReviewers, ct);
         switch (outcome)
         {
             case LabelOutcome.NoSuchItem:
                 return Outcome<bool>.NotFound($"Run '{runId}' has no review item '{itemId}'.");
             case LabelOutcome.PhaseClosed:
-                return Outcome<bool>.Conflict($"Run '{runId}' is not awaiting review (status {await StatusAsync(client, runId, ct)}).");
+                // Refused, so never counted: the phase ended before this label could commit.
+                return Outcome<bool>.Conflict($"Run '{runId}' is not awaiting review: its review phase has ended (status {await runs.DescribeAsync(client, runId, ct)}).");
             case LabelOutcome.TooManyReviewers:
-                return Outcome<bool>.Conflict($"Item '{itemId}' already has {DefaultMaxReviewersPerItem} reviewers, the most one item takes.");
+                return Outcome<bool>.Conflict($"Item '{itemId}' already has {maxReviewers} reviewers, the most this run takes per item (maxReviewersPerItem).");
             case LabelOutcome.Contended:
                 return Outcome<bool>.Unavailable("Too many labels for this item at once; send it again.");
             case LabelOutcome.Completed when await AllItemsReviewedAsync(runId, phase, ct):
@@ -81,13 +88,14 @@ public sealed class ReviewService(RunCatalog catalog, ReviewStore reviews, PairS
         var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
         var phase = instance?.ReadCustomStatusAs<RunProgress>()?.Phase;
         if (instance?.RuntimeStatus is not (OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending) || phase == RunStatus.Reporting)
-            return Outcome<bool>.Conflict($"Run '{runId}' is past its review phase (status {await StatusAsync(client, runId, ct)}).");
+            return Outcome<bool>.Conflict($"Run '{runId}' is past its review phase (status {await runs.DescribeAsync(client, runId, ct)}).");
 
         var closing = await reviews.CloseAsync(runId, "closed", ct);
         if (closing.ClosedOpenPhase)
             await client.RaiseEventAsync(runId, RunEvents.ReviewClosed, true, ct);
         else if (closing.Phase.EndedBy is not "closed" && closing.Phase.SampledItems > 0)
-            return Outcome<bool>.Conflict($"Run '{runId}' is past its review phase (ended by {closing.Phase.EndedBy}).");
+            return Outcome<bool>.Conflict(
+                $"Run '{runId}' is past its review phase, ended by {closing.Phase.EndedBy} (status {await runs.DescribeAsync(client, runId, ct)}).");
         logger.LogInformation("Run {RunId}: review phase closed on request", runId);
         return Outcome<bool>.Ok(true);
     }
@@ -98,22 +106,13 @@ public sealed class ReviewService(RunCatalog catalog, ReviewStore reviews, PairS
         return items.Count > 0 && items.All(i => i.Reviewers >= (phase?.MinReviewsPerItem ?? 1));
     }
 
-    static async Task<string> StatusAsync(DurableTaskClient client, string runId, CancellationToken ct)
-    {
-        var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
-        return instance?.RuntimeStatus switch
-        {
-            OrchestrationRuntimeStatus.Completed => nameof(RunStatus.Completed),
-            OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated => nameof(RunStatus.Failed),
-            null or OrchestrationRuntimeStatus.Pending => nameof(RunStatus.Pending),
-            _ => (instance.ReadCustomStatusAs<RunProgress>()?.Phase ?? RunStatus.Pending).ToString(),
-        };
-    }
-
     async Task<Outcome<bool>?> AuthorizeAsync(string runId, string? token, CancellationToken ct)
     {
         var record = await catalog.GetAsync(runId, ct);
         if (record is null) return Outcome<bool>.NotFound($"Run '{runId}' does not exist.");
-        return ReviewTokens.Matches(token, record.ReviewToken) ? null : Outcome<bool>.Unauthorized();
+        return ReviewTokens.Matches(token, record.ReviewTokenHash) ? null : Outcome<bool>.Unauthorized();
     }
+
+    [GeneratedRegex(@"^[\p{L}\p{N}][\p{L}\p{M}\p{N} ._'@+-]*$")]
+    private static partial Regex ReviewerName();
 }

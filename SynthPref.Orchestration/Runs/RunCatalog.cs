@@ -4,15 +4,16 @@ using SynthPref.Orchestration.Storage;
 namespace SynthPref.Orchestration.Runs;
 
 /// <summary>
-/// What the durable backend doesn't keep for us: where a run came from and its review token. A run refused
-/// before it could start (an upload with bad metadata) has a Rejection and no orchestration.
+/// What the durable backend doesn't keep for us: where a run came from and the hash of its review token (never the
+/// token, see <see cref="ReviewTokens"/>). A run refused before it could start (an upload with bad metadata) has a
+/// Rejection and no orchestration.
 /// </summary>
 public sealed record RunRecord(
     string RunId,
     string? Name,
     string Source,
     string InputBlob,
-    string ReviewToken,
+    string ReviewTokenHash,
     DateTimeOffset CreatedAt,
     string? Rejection = null);
 
@@ -31,7 +32,7 @@ public sealed class RunCatalog(StorageClients storage)
                 ["Name"] = run.Name,
                 ["Source"] = run.Source,
                 ["InputBlob"] = run.InputBlob,
-                ["ReviewToken"] = run.ReviewToken,
+                ["ReviewTokenHash"] = run.ReviewTokenHash,
                 ["CreatedAt"] = run.CreatedAt,
                 ["Rejection"] = run.Rejection,
             }, ct);
@@ -61,6 +62,25 @@ public sealed class RunCatalog(StorageClients storage)
     /// <summary>Run ids become table keys and blob paths, so only a safe alphabet is accepted.</summary>
     public static bool IsValidRunId(string runId) => StorageKeys.IsSafe(runId, 100);
 
+    /// <summary>Makes <paramref name="tokenHash"/> the run's only valid review token; false when there is no such run.</summary>
+    public async Task<bool> ReplaceReviewTokenAsync(string runId, string tokenHash, CancellationToken ct)
+    {
+        if (!IsValidRunId(runId)) return false;
+        try
+        {
+            // Replacing the whole row drops a plain token left by an older build along with the old hash.
+            var row = (await Table.GetEntityAsync<TableEntity>(Partition, runId, cancellationToken: ct)).Value;
+            row.Remove("ReviewToken");
+            row["ReviewTokenHash"] = tokenHash;
+            await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, ct);
+            return true;
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
     public async Task DeleteAsync(string runId, CancellationToken ct) =>
         await Table.DeleteEntityAsync(Partition, runId, cancellationToken: ct);
 
@@ -69,7 +89,8 @@ public sealed class RunCatalog(StorageClients storage)
         e.GetString("Name"),
         e.GetString("Source") ?? "",
         e.GetString("InputBlob") ?? "",
-        e.GetString("ReviewToken") ?? "",
+        // Runs registered by a build that stored the token itself are checked against its hash all the same.
+        e.GetString("ReviewTokenHash") ?? (e.GetString("ReviewToken") is { Length: > 0 } plain ? ReviewTokens.Hash(plain) : ""),
         e.GetDateTimeOffset("CreatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
         e.GetString("Rejection"));
 }

@@ -23,11 +23,15 @@ public sealed record RunOptions(
     int? RevisionRounds = null,
     bool? VerifyRevisions = null,
     string? Constitution = null,
-    long? BudgetTokens = null);
+    long? BudgetTokens = null,
+    int? MaxReviewersPerItem = null,
+    double? MaxFailedItemsRatio = null);
 
 public static class RunOptionsParser
 {
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromDays(7);
+    /// <summary>Each reviewer of an item is a stored row the report reads; a thousand is far past any real panel.</summary>
+    public const int MaxReviewersLimit = 1000;
     static readonly TimeSpan MaxDeadline = TimeSpan.FromDays(365);
 
     /// <summary>Applies defaults and checks ranges; the seed falls back to one derived from the run id, and the
@@ -57,6 +61,10 @@ public static class RunOptionsParser
         if (options.Constitution is { } constitution && !BlobReference.TryParse(constitution, out _, out _))
             errors.Add(new("options.constitution", $"'{constitution}' must have the form 'container/path.json'."));
         var judges = ResolveJudges(options.Judges, resolveJudge, errors);
+        if (options.MaxReviewersPerItem is < 1 or > MaxReviewersLimit)
+            errors.Add(new("options.maxReviewersPerItem", $"must be from 1 to {MaxReviewersLimit}."));
+        if (options.MaxFailedItemsRatio is { } ratio && !(ratio is >= 0 and <= 1))
+            errors.Add(new("options.maxFailedItemsRatio", $"must be from 0 to 1 (got {ratio.ToString(CultureInfo.InvariantCulture)})."));
 
         var swap = options.SwapPositions ?? true;
         var critique = options.CritiqueRevise ?? true;
@@ -77,7 +85,11 @@ public static class RunOptionsParser
             options.VerifyRevisions ?? false,
             Constitution: null,
             options.Constitution,
-            options.BudgetTokens);
+            options.BudgetTokens,
+            options.MaxReviewersPerItem ?? RunSettings.DefaultMaxReviewersPerItem,
+            options.MaxFailedItemsRatio is { } r and >= 0 and <= 1
+                ? (int)Math.Round(r * 1_000_000, MidpointRounding.AwayFromZero)
+                : RunSettings.DefaultMaxFailedItemsPerMillion);
     }
 
     /// <summary>The jury as configured names, every unknown or repeated name reported; null for the default judge.</summary>
@@ -124,7 +136,9 @@ public static class RunOptionsParser
             Int(m, "revisionRounds", errors),
             Bool(m, "verifyRevisions", errors),
             m.GetValueOrDefault("constitution"),
-            Long(m, "budgetTokens", errors));
+            Long(m, "budgetTokens", errors),
+            Int(m, "maxReviewersPerItem", errors),
+            Double(m, "maxFailedItemsRatio", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)
@@ -154,6 +168,14 @@ public static class RunOptionsParser
         if (!m.TryGetValue(key, out var text)) return null;
         if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
         errors.Add(new($"metadata {key}", $"'{text}' is not an integer."));
+        return null;
+    }
+
+    static double? Double(Dictionary<string, string> m, string key, List<FieldError> errors)
+    {
+        if (!m.TryGetValue(key, out var text)) return null;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return value;
+        errors.Add(new($"metadata {key}", $"'{text}' is not a number."));
         return null;
     }
 

@@ -1,12 +1,19 @@
+using System.Globalization;
 using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Runs;
 
-/// <summary>What a run is doing: its durable status joined with what only storage knows (source, review progress).</summary>
-public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputStore output)
+/// <summary>A run's failed item steps, a page at a time: Total counts them all.</summary>
+public sealed record FailurePage(string RunId, RunStatus Status, bool Degraded, int FailedItems, int Total, IReadOnlyList<ItemFailure> Failures);
+
+/// <summary>What a run is doing: its durable status joined with what only storage knows (source, loading and review
+/// progress, failures).</summary>
+public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputStore output, LoadProgressStore loading, FailureStore failures)
 {
     public async Task<RunView?> GetAsync(DurableTaskClient client, string runId, CancellationToken ct)
     {
@@ -14,33 +21,69 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputSt
         if (record is null) return null;
         var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
         var view = ToView(record, instance);
+        if (view.Status == RunStatus.Loading && await loading.GetAsync(runId, ct) is { } load)
+            return view with { Progress = view.Progress with { Loading = load } };
         if (view.Status is not (RunStatus.AwaitingReview or RunStatus.Reporting or RunStatus.Completed)) return view;
         var review = await ReviewProgressAsync(runId, ct);
-        return review is null ? view : view with
+        if (review is null) return view;
+        // Storage decides when review ends; the run's own status catches up a moment later. Until it does, a closed
+        // phase is already what it will be: the run is reporting.
+        var status = view.Status == RunStatus.AwaitingReview && review.Phase == nameof(ReviewPhaseStatus.Closed) ? RunStatus.Reporting : view.Status;
+        return view with
         {
+            Status = status,
             Review = review,
-            Progress = view.Progress with { Votes = review.Votes, ItemsFullyReviewed = review.ItemsFullyReviewed },
+            Progress = view.Progress with { Phase = status, Votes = review.Votes, ItemsFullyReviewed = review.ItemsFullyReviewed },
         };
     }
 
-    public async Task<IReadOnlyList<(RunView View, string ReviewToken)>> ListAsync(DurableTaskClient client, int take, CancellationToken ct)
+    public async Task<IReadOnlyList<RunView>> ListAsync(DurableTaskClient client, int take, CancellationToken ct)
     {
         var records = await catalog.ListRecentAsync(take, ct);
-        var views = new List<(RunView, string)>();
+        var views = new List<RunView>();
         foreach (var record in records)
-            views.Add((ToView(record, await client.GetInstanceAsync(record.RunId, getInputsAndOutputs: true, ct)), record.ReviewToken));
+            views.Add(ToView(record, await client.GetInstanceAsync(record.RunId, getInputsAndOutputs: true, ct)));
         return views;
     }
 
-    /// <summary>Opens a finished run's output blob; Conflict while the run is still going.</summary>
+    /// <summary>
+    /// The run's status as one phrase for messages, the same one the status route gives: "Completed",
+    /// "Completed, degraded (2 of 10 items failed)", "Reporting (review ended by closed)", "Failed: …".
+    /// </summary>
+    public async Task<string> DescribeAsync(DurableTaskClient client, string runId, CancellationToken ct) =>
+        await GetAsync(client, runId, ct) is { } view ? Describe(view) : "unknown";
+
+    public static string Describe(RunView view)
+    {
+        var text = view.Status.ToString();
+        if (view.Status == RunStatus.Completed && view.Degraded)
+            text += string.Create(CultureInfo.InvariantCulture, $", degraded ({view.Progress.FailedItems} of {view.Progress.Items} items failed)");
+        else if (view.Status == RunStatus.Reporting && view.Review?.EndedBy is { } endedBy)
+            text += $" (review ended by {endedBy})";
+        else if (view.Status == RunStatus.Failed && view.Error is { } error)
+            text += ": " + (error.Length <= 300 ? error : error[..300] + "…");
+        return text;
+    }
+
+    /// <summary>Opens a finished run's output blob; Conflict, naming the run's status, while it is not Completed.</summary>
     public async Task<Outcome<Stream>> OpenOutputAsync(DurableTaskClient client, string runId, string name, CancellationToken ct)
     {
         var view = await GetAsync(client, runId, ct);
         if (view is null) return Outcome<Stream>.NotFound($"Run '{runId}' does not exist.");
         if (view.Status != RunStatus.Completed)
-            return Outcome<Stream>.Conflict($"Run '{runId}' is {view.Status}; its {name} exists once it is Completed.");
+            return Outcome<Stream>.Conflict($"Run '{runId}' is {Describe(view)}; its {name} exists once it is Completed.");
         var stream = await output.OpenAsync(runId, name, ct);
         return stream is null ? Outcome<Stream>.NotFound($"Run '{runId}' has no {name}.") : Outcome<Stream>.Ok(stream);
+    }
+
+    /// <summary>Every failed item step of a run, in item order, <paramref name="take"/> from <paramref name="skip"/>.</summary>
+    public async Task<Outcome<FailurePage>> GetFailuresAsync(DurableTaskClient client, string runId, int skip, int take, CancellationToken ct)
+    {
+        var view = await GetAsync(client, runId, ct);
+        if (view is null) return Outcome<FailurePage>.NotFound($"Run '{runId}' does not exist.");
+        var all = await failures.ListAsync(runId, ct);
+        return Outcome<FailurePage>.Ok(new FailurePage(runId, view.Status, view.Degraded, view.Progress.FailedItems, all.Count,
+            all.Skip(skip).Take(take).ToList()));
     }
 
     async Task<ReviewProgress?> ReviewProgressAsync(string runId, CancellationToken ct)
@@ -68,6 +111,8 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputSt
             // The Azure Storage backend keeps a failed run's message as its output, not as failure details.
             : FailureText.Clean(instance.FailureDetails?.ErrorMessage ?? instance.SerializedOutput ?? "The run was terminated.");
         var result = status == RunStatus.Completed ? instance?.ReadOutputAs<RunResult>() : null;
+        if (result is not null && result.FailedItems > progress.FailedItems)
+            progress = progress with { FailedItems = result.FailedItems };
         return new RunView(record.RunId, record.Name, record.Source, record.CreatedAt, status, progress with { Phase = status },
             null, error, result);
     }

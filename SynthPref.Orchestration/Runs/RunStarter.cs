@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
@@ -18,36 +17,44 @@ namespace SynthPref.Orchestration.Runs;
 /// later can change the run. The durable client is a parameter because Azure Functions binds it per invocation.
 /// </summary>
 public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<LlmOptions> llm, IOptions<JudgingOptions> judging,
-    JudgePanel panel, LlmClients clients, ConstitutionStore constitutions)
+    JudgePanel panel, LlmClients clients, ConstitutionStore constitutions, IOptions<InputOptions> inputLimits)
 {
     public const string HttpSource = "http";
 
     JudgingLimits Limits => new(judging.Value.Window, llm.Value.MaxConcurrency, Math.Max(1, judging.Value.ItemsPerActivity),
         Math.Max(1, judging.Value.ItemsPerGeneration));
 
-    /// <summary>Starts a run from inline items (already JSON) or a blob reference. Inline items are checked
-    /// here so the caller hears about bad lines at once; blob input is checked by the run itself.</summary>
-    public async Task<Outcome<StartedRun>> StartFromHttpAsync(DurableTaskClient client, string? name, JsonElement? inlineItems,
-        string? inputBlob, RunOptions? options, CancellationToken ct)
+    public static string NewRunId() => $"run-{DateTime.UtcNow:yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+
+    /// <summary>Where a run's inline items go as they stream in: validated, and written to the run's own copy.</summary>
+    public InlineInput NewInlineInput(string runId) => new(input, runId, inputLimits.Value);
+
+    /// <summary>
+    /// Starts a run from inline items (already streamed through <paramref name="inline"/>) or a blob reference. Inline
+    /// items are checked as they arrive, so the caller hears about bad lines at once; blob input is checked by the run.
+    /// </summary>
+    public async Task<Outcome<StartedRun>> StartFromHttpAsync(DurableTaskClient client, string runId, string? name, InlineInput? inline,
+        string? inputBlob, RunOptions? options, IReadOnlyList<FieldError> bodyErrors, CancellationToken ct)
     {
-        var runId = $"run-{DateTime.UtcNow:yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
-        var errors = new List<FieldError>();
-        var hasItems = inlineItems is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
+        var errors = new List<FieldError>(bodyErrors);
+        var hasItems = inline is not null;
         if (hasItems == (inputBlob is not null))
             errors.Add(FieldError.General("Give exactly one of 'items' (inline input objects) or 'inputBlob' (\"container/path.jsonl\")."));
         var settings = RunOptionsParser.Resolve(options, runId, Limits, errors, panel.Resolve);
         // An unknown judge is the caller's mistake (400); a known one that cannot be built is the host's (503).
         if (errors.Count == 0 && LlmProblem(settings) is { } problem) return Outcome<StartedRun>.Unavailable(problem);
+        if (inputBlob is not null && InputReferenceProblem(inputBlob) is { } refused)
+            errors.Add(new FieldError("inputBlob", refused));
 
         // Every problem at once: bad options do not hide bad items.
-        InputParseResult? parsed = null;
-        if (hasItems)
+        if (inline is not null)
         {
-            parsed = InputReader.ParseItems(inlineItems!.Value, settings.CritiqueRevise);
+            var parsed = inline.Finish(settings.CritiqueRevise);
             errors.AddRange(parsed.Errors.Select(e => new FieldError(e.Line == 0 ? e.Field : $"line {e.Line}.{e.Field}", e.ToString())));
-            if (parsed.IsValid && parsed.Items.Count == 0) errors.Add(new FieldError("items", "the array is empty."));
+            if (parsed.IsValid && parsed.Items == 0) errors.Add(new FieldError("items", "the array is empty."));
             if (!parsed.IsValid)
-                return Outcome<StartedRun>.Invalid(InputJsonl.FormatErrors(parsed.Errors, "items"), errors);
+                return Outcome<StartedRun>.Invalid(
+                    InputJsonl.FormatErrors(parsed.Errors, "items", InlineInput.ErrorsKept, parsed.TotalErrors, parsed.InvalidLines), errors);
         }
         if (errors.Count > 0) return Outcome<StartedRun>.Invalid("The run request is invalid.", errors);
         if (settings.ConstitutionSource is { } constitution)
@@ -59,9 +66,9 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         }
 
         string reference;
-        var inputName = parsed is not null ? "items" : inputBlob!;
-        if (parsed is not null)
-            reference = await input.SaveInputAsync(runId, parsed.Items, ct);
+        var inputName = inline is not null ? "items" : inputBlob!;
+        if (inline is not null)
+            reference = await inline.CommitAsync(ct);
         else
         {
             var snapshot = await input.SnapshotInputAsync(runId, inputBlob!, etag: null, ct);
@@ -70,6 +77,23 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             reference = snapshot.Reference;
         }
         return Outcome<StartedRun>.Ok(await StartAsync(client, new RunInput(runId, name, HttpSource, inputName, reference, settings), ct));
+    }
+
+    /// <summary>
+    /// A run may read only what was put there to be read: blobs in a configured input container, never another run's
+    /// input copy or outputs. Names that a URL could resolve elsewhere ("..", ".") are refused too.
+    /// </summary>
+    public string? InputReferenceProblem(string reference)
+    {
+        var allowed = inputLimits.Value.InputContainers();
+        if (!BlobReference.TryParse(reference, out var container, out var path))
+            return $"'{reference}' must have the form 'container/path.jsonl'.";
+        if (!allowed.Contains(container, StringComparer.Ordinal))
+            return $"'{reference}' is not in an input container: a run may read only from {string.Join(" or ", allowed)} (Input:Containers), " +
+                   "never from another run's copies or outputs.";
+        if (path.Split('/').Any(segment => segment is "." or ".." or "") || path.Contains('\\'))
+            return $"'{reference}' has an empty, '.' or '..' path segment or a backslash; name the blob itself.";
+        return null;
     }
 
     /// <summary>
@@ -102,7 +126,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         {
             // An upload has no caller to answer, so the refusal is recorded where runs are listed.
             var detail = $"Blob '{container}/{blobName}' was not started: {string.Join(" ", errors)}";
-            await catalog.TryAddAsync(new RunRecord(runId, name, source, $"{container}/{blobName}", ReviewTokens.New(), DateTimeOffset.UtcNow, detail), ct);
+            await catalog.TryAddAsync(new RunRecord(runId, name, source, $"{container}/{blobName}", ReviewTokens.Hash(ReviewTokens.New()), DateTimeOffset.UtcNow, detail), ct);
             return Outcome<StartedRun>.Invalid(detail, errors);
         }
         // The run reads its own copy of exactly this upload (this ETag), made once when the run is first seen.
@@ -123,7 +147,8 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
 
     async Task<StartedRun> StartAsync(DurableTaskClient client, RunInput run, CancellationToken ct)
     {
-        var record = new RunRecord(run.RunId, run.Name, run.Source, run.InputBlob, ReviewTokens.New(), DateTimeOffset.UtcNow);
+        var token = ReviewTokens.New();
+        var record = new RunRecord(run.RunId, run.Name, run.Source, run.InputBlob, ReviewTokens.Hash(token), DateTimeOffset.UtcNow);
         var added = await catalog.TryAddAsync(record, ct);
         if (!added)
             record = (await catalog.GetAsync(run.RunId, ct))!;
@@ -131,7 +156,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         // A blob run whose host crashed between registering and scheduling has a record but no instance; the
         // next trigger of the same upload schedules it here.
         if (!added && await client.GetInstanceAsync(run.RunId, ct) is not null)
-            return new StartedRun(run.RunId, record.ReviewToken, AlreadyExisted: true);
+            return new StartedRun(run.RunId, null, AlreadyExisted: true);
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(RunOrchestrator), run with { InputBlob = record.InputBlob },
@@ -143,7 +168,19 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             await catalog.DeleteAsync(run.RunId, CancellationToken.None);
             throw;
         }
-        return new StartedRun(run.RunId, record.ReviewToken, !added);
+        return new StartedRun(run.RunId, added ? token : null, !added);
+    }
+
+    /// <summary>
+    /// A new review link for the run, replacing the one before: the only way to a link for a run started by an upload
+    /// (nobody was there to hand it to), and how a leaked link is revoked. Storage keeps only the new token's hash.
+    /// </summary>
+    public async Task<Outcome<string>> IssueReviewTokenAsync(string runId, CancellationToken ct)
+    {
+        var token = ReviewTokens.New();
+        return await catalog.ReplaceReviewTokenAsync(runId, ReviewTokens.Hash(token), ct)
+            ? Outcome<string>.Ok(token)
+            : Outcome<string>.NotFound($"Run '{runId}' does not exist.");
     }
 
     /// <summary>Every run needs the judge, so a judge that cannot be built refuses runs up front.</summary>

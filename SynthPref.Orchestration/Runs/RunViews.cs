@@ -2,7 +2,9 @@ using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Runs;
 
-public sealed record StartedRun(string RunId, string ReviewToken, bool AlreadyExisted);
+/// <summary>A run as its start left it. ReviewToken is known only to the call that created the run: storage keeps
+/// only its hash, so a repeated start (the same upload seen again) has none.</summary>
+public sealed record StartedRun(string RunId, string? ReviewToken, bool AlreadyExisted);
 
 /// <summary>Review progress as storage has it: labels are never counted in the orchestration.</summary>
 public sealed record ReviewProgress(string Phase, int SampledItems, int Votes, int ItemsFullyReviewed, string? EndedBy);
@@ -16,6 +18,11 @@ public sealed record RunView(
     RunProgress Progress,
     ReviewProgress? Review,
     string? Error,
-    RunResult? Result);
+    RunResult? Result)
+{
+    /// <summary>The run lost at least one item step (a pair it would have had). Beside Completed, this is how a run that
+    /// finished with failures says so: the status stays Completed, so its outputs are served as usual.</summary>
+    public bool Degraded => Progress.FailedItems > 0;
+}
 
 public sealed record ReviewItemView(string ItemId, string InputId, string Prompt, string Category, string First, string Second);

@@ -18,7 +18,9 @@ public static class StorageNames
     public const string FailuresTable = "SynthPrefFailures";
     /// <summary>Chat completions already paid for, keyed by provider, model, messages and options.</summary>
     public const string LlmCacheTable = "SynthPrefLlmCache";
+    /// <summary>One row per run while its input loads, since the loading activity cannot set the run's status.</summary>
+    public const string ProgressTable = "SynthPrefProgress";
 
     public static readonly string[] Containers = [InputContainer, UploadsContainer, WorkContainer, OutputContainer];
-    public static readonly string[] Tables = [RunsTable, PairsTable, ReviewsTable, FailuresTable, LlmCacheTable];
+    public static readonly string[] Tables = [RunsTable, PairsTable, ReviewsTable, FailuresTable, LlmCacheTable, ProgressTable];
 }

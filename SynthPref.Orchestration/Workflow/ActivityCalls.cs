@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Azure;
 using Microsoft.DurableTask;
 using SynthPref.Orchestration.Audit;
@@ -12,7 +13,7 @@ namespace SynthPref.Orchestration.Workflow;
 /// The one typed call site of each activity, so the orchestrator never names an activity by string and its request
 /// and result types cannot drift apart from the activity's.
 /// </summary>
-public static class ActivityCalls
+public static partial class ActivityCalls
 {
     /// <summary>
     /// The durable layer retries an activity only for failures outside the LLM that can pass: storage and network
@@ -26,25 +27,54 @@ public static class ActivityCalls
         HandleFailure = IsTransient,
     });
 
+    /// <summary>
+    /// Issue 9 (V2): six attempts over about a minute (2, 4, 8, 16 and 30 s apart), so a storage account or emulator
+    /// restarting mid-run costs no item. Runs stamped 1.0 keep <see cref="Retry"/>: retries are durable timers in the
+    /// run's history, so changing them under a parked run would break its replay.
+    /// </summary>
+    public static readonly TaskOptions RetryV2 = TaskOptions.FromRetryPolicy(new RetryPolicy(
+        maxNumberOfAttempts: 6, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2,
+        maxRetryInterval: TimeSpan.FromSeconds(30))
+    {
+        HandleFailure = IsTransientV2,
+    });
+
+    static TaskOptions RetryFor(TaskOrchestrationContext context) => context.IsAtLeast(OrchestrationVersions.V2) ? RetryV2 : Retry;
+
     public static bool IsTransient(TaskFailureDetails failure) =>
         failure.IsCausedBy<RequestFailedException>() || failure.IsCausedBy<IOException>()
         || failure.IsCausedBy<HttpRequestException>() || failure.IsCausedBy<TimeoutException>();
 
+    /// <summary>As <see cref="IsTransient"/>, but a storage answer that will not change (a 4xx other than 408 and 429,
+    /// such as a blob that was deleted) is not retried: only the account being unreachable, throttled or failing is. The
+    /// storage SDK reports a request whose own retries all failed as an AggregateException of them; its first says why.</summary>
+    public static bool IsTransientV2(TaskFailureDetails failure) =>
+        failure.IsCausedBy<AggregateException>()
+            ? failure.InnerFailure is { } inner && IsTransientV2(inner)
+            : IsTransient(failure) && !(failure.IsCausedBy<RequestFailedException>() && PermanentStorageStatus().IsMatch(failure.ErrorMessage));
+
+    // Azure.RequestFailedException's message carries the status on a line of its own: "Status: 404 (The specified blob…)".
+    [GeneratedRegex(@"^Status: 4(?!08|29)\d\d\b", RegexOptions.Multiline)]
+    private static partial Regex PermanentStorageStatus();
+
     public static Task<LoadedInput> LoadInputAsync(this TaskOrchestrationContext context, LoadInputRequest request) =>
-        context.CallActivityAsync<LoadedInput>(nameof(LoadInputActivity), request, Retry);
+        context.CallActivityAsync<LoadedInput>(nameof(LoadInputActivity), request, RetryFor(context));
+
+    public static Task<bool> RecordItemFailureAsync(this TaskOrchestrationContext context, RecordFailureRequest request) =>
+        context.CallActivityAsync<bool>(nameof(RecordItemFailureActivity), request, RetryFor(context));
 
     public static Task<ItemsResult> ProcessItemsAsync(this TaskOrchestrationContext context, ItemsRequest request) =>
-        context.CallActivityAsync<ItemsResult>(nameof(ProcessItemsActivity), request, Retry);
+        context.CallActivityAsync<ItemsResult>(nameof(ProcessItemsActivity), request, RetryFor(context));
 
     public static Task<BiasReport> AuditPairsAsync(this TaskOrchestrationContext context, string runId) =>
-        context.CallActivityAsync<BiasReport>(nameof(AuditPairsActivity), runId, Retry);
+        context.CallActivityAsync<BiasReport>(nameof(AuditPairsActivity), runId, RetryFor(context));
 
     public static Task<ReviewOpened> OpenReviewAsync(this TaskOrchestrationContext context, OpenReviewRequest request) =>
-        context.CallActivityAsync<ReviewOpened>(nameof(OpenReviewActivity), request, Retry);
+        context.CallActivityAsync<ReviewOpened>(nameof(OpenReviewActivity), request, RetryFor(context));
 
     public static Task<string> CloseReviewAsync(this TaskOrchestrationContext context, CloseReviewRequest request) =>
-        context.CallActivityAsync<string>(nameof(CloseReviewActivity), request, Retry);
+        context.CallActivityAsync<string>(nameof(CloseReviewActivity), request, RetryFor(context));
 
     public static Task<ReportOutputs> BuildReportAsync(this TaskOrchestrationContext context, ReportRequest request) =>
-        context.CallActivityAsync<ReportOutputs>(nameof(BuildReportActivity), request, Retry);
+        context.CallActivityAsync<ReportOutputs>(nameof(BuildReportActivity), request, RetryFor(context));
 }

@@ -14,7 +14,9 @@ namespace SynthPref.Orchestration.Workflow;
 /// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them. Window,
 /// ItemsPerActivity and ItemsPerGeneration come from the host's configuration when the run starts, and stay with the run. Judges: the
 /// jury, as the configuration spells their names (null: the default judge). Constitution: the run's own copy of the
-/// constitution it named (ConstitutionSource), null for the default. BudgetTokens: null for no budget.</summary>
+/// constitution it named (ConstitutionSource), null for the default. BudgetTokens: null for no budget.
+/// MaxFailedItemsPerMillion is the maxFailedItemsRatio option in parts per million, so the check is integer
+/// arithmetic and exact. Options added after 1.0 have defaults because runs started before them carry none.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -32,8 +34,17 @@ public sealed record RunSettings(
     bool VerifyRevisions = false,
     string? Constitution = null,
     string? ConstitutionSource = null,
-    long? BudgetTokens = null)
+    long? BudgetTokens = null,
+    int MaxReviewersPerItem = RunSettings.DefaultMaxReviewersPerItem,
+    int MaxFailedItemsPerMillion = RunSettings.DefaultMaxFailedItemsPerMillion)
 {
+    public const int DefaultMaxReviewersPerItem = 50;
+    public const int DefaultMaxFailedItemsPerMillion = 100_000;
+
+    /// <summary>Whether more items failed than the run allows: failed / items &gt; ratio, exactly.</summary>
+    public bool TooManyFailed(int failedItems, int items) =>
+        (long)failedItems * 1_000_000 > (long)MaxFailedItemsPerMillion * items;
+
     public ItemSettings ForItems => new(SwapPositions, CritiqueRevise, Cache, Judges, StructuredOutput, null,
         RevisionRounds, VerifyRevisions, Constitution, Seed);
 }
@@ -79,8 +90,9 @@ public sealed record JudgingState(
 public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Reporting, Completed, Failed }
 
 /// <summary>Published as the orchestration's custom status, so status reads need no storage round trip for it.
-/// Votes and ItemsFullyReviewed are never set by the orchestration: labels live in storage, and the API fills them
-/// in from there. TextOnlyJudges: judges whose endpoint refused structured output, judging in text since.</summary>
+/// Votes, ItemsFullyReviewed and Loading are never set by the orchestration: labels and the loading activity's
+/// progress live in storage, and the API fills them in from there. TextOnlyJudges: judges whose endpoint refused
+/// structured output, judging in text since.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -94,7 +106,8 @@ public sealed record RunProgress(
     int ItemsFullyReviewed = 0,
     long? BudgetTokens = null,
     int SkippedForBudget = 0,
-    IReadOnlyList<string>? TextOnlyJudges = null);
+    IReadOnlyList<string>? TextOnlyJudges = null,
+    InputLoadProgress? Loading = null);
 
 /// <summary>All roles together: requests, calls really made, cache hits, tokens; and the same by role, as running
 /// totals.</summary>
@@ -133,7 +146,11 @@ public sealed record LoadInputRequest(string RunId, string InputBlob, string Inp
 /// <summary>Items [Start, Start + Count) of the run, processed one after another.</summary>
 public sealed record ItemsRequest(string RunId, int Start, int Count, ItemSettings Settings);
 
-public sealed record OpenReviewRequest(string RunId, int SampleSize, int Seed, int MinReviewsPerItem, DateTime Deadline);
+public sealed record OpenReviewRequest(string RunId, int SampleSize, int Seed, int MinReviewsPerItem, DateTime Deadline,
+    int MaxReviewersPerItem = RunSettings.DefaultMaxReviewersPerItem);
+
+/// <summary>Items [Start, Start + Count) whose lane failed outside the LLM even after the durable retries (storage down, say).</summary>
+public sealed record RecordFailureRequest(string RunId, int Start, int Count, string Error);
 
 /// <summary>ClosedEarly: the phase was closed before it could open, so the run skips review.</summary>
 public sealed record ReviewOpened(int SampledItems, bool ClosedEarly);

@@ -13,7 +13,9 @@ public static class OrchestrationVersions
     /// <summary>Storage-first core: sliding window over items, labels in storage, three review events.</summary>
     public const string V1 = "1.0";
 
-    /// <summary>Judging stops starting items once the run's token budget is used (issue 7: <c>budgetTokens</c>).</summary>
+    /// <summary>Judging stops starting items once the run's token budget is used; a lane that failed after its retries
+    /// is recorded in the failures table, and a run stops once more items failed than its maxFailedItemsRatio allows;
+    /// the durable retries ride out about a minute of storage outage.</summary>
     public const string V2 = "2.0";
 
     /// <summary>What this build stamps on new runs and the newest it can run.</summary>

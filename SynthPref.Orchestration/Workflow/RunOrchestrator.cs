@@ -7,6 +7,12 @@ namespace SynthPref.Orchestration.Workflow;
 
 public sealed class InvalidInputException(string message) : Exception(message);
 
+/// <summary>More items failed than the run's maxFailedItemsRatio allows.</summary>
+public sealed class TooManyFailedItemsException(string runId, JudgingState state, RunSettings settings) : Exception(
+    $"{state.FailedItems} of {state.Items} items failed, more than maxFailedItemsRatio " +
+    $"{(settings.MaxFailedItemsPerMillion / 1_000_000m).ToString(System.Globalization.CultureInfo.InvariantCulture)} allows, so the run stopped. " +
+    $"First error: {state.FirstFailure}. Every failure: GET /api/runs/{runId}/failures.");
+
 /// <summary>
 /// input → pairs → audit → sample → reviews → report. Deterministic: every decision comes from the run input,
 /// activity results and external events; time only from the context. It carries references and counters; items,
@@ -110,9 +116,18 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 // Failed outside the LLM after the durable retries (storage down, say); its items count as failed.
                 result = new ItemsResult(count, 0, count, $"items {start}-{start + count - 1}: {e.FailureDetails.ErrorMessage}",
                     new Dictionary<string, LlmUsage>());
+                // Recorded beside the item steps' failures, so none is only in a host log.
+                if (context.IsAtLeast(OrchestrationVersions.V2))
+                    await RecordFailureAsync(context, new RecordFailureRequest(run.RunId, start, count, e.FailureDetails.ErrorMessage));
             }
             state = state.Add(result);
             done += count;
+            // A run that has lost more items than it allows stops here rather than paying for the rest.
+            if (context.IsAtLeast(OrchestrationVersions.V2) && settings.TooManyFailed(state.FailedItems, state.Items))
+            {
+                context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
+                throw new TooManyFailedItemsException(run.RunId, state, settings);
+            }
             Fill();
             context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
         }
@@ -131,7 +146,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var settings = run.Settings;
         var deadlineAt = context.CurrentUtcDateTime.Add(settings.ReviewDeadline);
         var opened = await context.OpenReviewAsync(new OpenReviewRequest(
-            run.RunId, settings.ReviewSampleSize, settings.Seed, settings.MinReviewsPerItem, deadlineAt));
+            run.RunId, settings.ReviewSampleSize, settings.Seed, settings.MinReviewsPerItem, deadlineAt, settings.MaxReviewersPerItem));
         if (opened.SampledItems == 0) return "nothing-to-review";
         if (opened.ClosedEarly) return "closed";
 
@@ -145,6 +160,20 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var reason = first == complete ? "complete" : first == closed ? "closed" : "deadline";
         // Storage keeps the first reason given, so a close that raced the deadline is reported as what it was.
         return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
+    }
+
+    static async Task RecordFailureAsync(TaskOrchestrationContext context, RecordFailureRequest request)
+    {
+        try
+        {
+            await context.RecordItemFailureAsync(request);
+        }
+        catch (TaskFailedException e)
+        {
+            // The count in the run's state stands either way; storage that refuses this is down for everything.
+            context.CreateReplaySafeLogger<RunOrchestrator>().LogWarning("Run {RunId}: the failure of items {Start}-{End} could not be recorded: {Error}",
+                request.RunId, request.Start, request.Start + request.Count - 1, e.FailureDetails.ErrorMessage);
+        }
     }
 
     static RunProgress Progress(RunStatus phase, JudgingState state, int done, RunSettings settings) =>

@@ -48,7 +48,12 @@ public sealed class DemoRun(DemoSettings settings)
         var judging = DateTime.UtcNow - started;
 
         // Blind review: each recorded annotator label goes through the review endpoint as that annotator.
-        var sampled = await GetAsync<ReviewItemView[]>($"api/runs/{run.RunId}/review-items?token={Uri.EscapeDataString(run.ReviewToken)}", ct);
+        using var itemsRequest = new HttpRequestMessage(HttpMethod.Get, $"api/runs/{run.RunId}/review-items");
+        itemsRequest.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
+        using var itemsResponse = await http.SendAsync(itemsRequest, ct);
+        if (!itemsResponse.IsSuccessStatusCode)
+            throw new DemoException($"GET review-items answered {(int)itemsResponse.StatusCode}: {await itemsResponse.Content.ReadAsStringAsync(ct)}");
+        var sampled = (await itemsResponse.Content.ReadFromJsonAsync<ReviewItemView[]>(Json, ct))!;
         Console.WriteLine($"{sampled.Length} items sampled for review. Submitting {sampled.Length * Annotators.Length} recorded human labels...");
         foreach (var item in sampled)
         {
@@ -185,7 +190,14 @@ public sealed class DemoRun(DemoSettings settings)
         {
             var runs = await GetAsync<RunSummary[]>("api/runs?take=100", ct);
             if (runs.FirstOrDefault(r => r.Source == $"blob:{InputContainer}/{blobName}") is { } run)
-                return new DemoRunRef(run.RunId, ReviewTokenOf(run.ReviewUri));
+            {
+                // Nobody was there to receive an upload's review link, and only its hash is stored: ask for a new one.
+                using var link = await http.PostAsync($"api/runs/{run.RunId}/review-link", content: null, ct);
+                if (!link.IsSuccessStatusCode)
+                    throw new DemoException($"POST review-link answered {(int)link.StatusCode}: {await link.Content.ReadAsStringAsync(ct)}");
+                var issued = (await link.Content.ReadFromJsonAsync<JsonElement>(Json, ct)).GetProperty("reviewToken").GetString()!;
+                return new DemoRunRef(run.RunId, issued);
+            }
             await Task.Delay(500, ct);
         }
         throw new DemoException($"No run was started for {InputContainer}/{blobName}; is the host's blob trigger running " +
@@ -219,6 +231,4 @@ public sealed class DemoRun(DemoSettings settings)
         return (await response.Content.ReadFromJsonAsync<T>(Json, ct)) ?? throw new DemoException($"GET /{path} returned nothing.");
     }
 
-    static string ReviewTokenOf(string reviewUri) =>
-        Uri.UnescapeDataString(new Uri(reviewUri).Query.TrimStart('?').Split('&').First(p => p.StartsWith("token=", StringComparison.Ordinal))[6..]);
 }

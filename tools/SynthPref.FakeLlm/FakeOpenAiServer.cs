@@ -28,11 +28,16 @@ public sealed record FakeChatRequest(string Model, IReadOnlyList<FakeMessage> Me
     public bool WantsJsonSchema => ResponseFormat?["type"]?.GetValue<string>() == "json_schema";
 }
 
-/// <summary>Either assistant text or an HTTP error the server returns instead.</summary>
-public sealed record FakeReply(string? Text, int StatusCode, string? ErrorMessage)
+/// <summary>Either assistant text or an HTTP error the server returns instead, optionally with response headers
+/// (Retry-After, say); or, with <see cref="RawBody"/>, exactly these bytes as the body, for a provider that breaks the
+/// wire format (an empty or truncated 200).</summary>
+public sealed record FakeReply(string? Text, int StatusCode, string? ErrorMessage,
+    IReadOnlyDictionary<string, string>? Headers = null, string? RawBody = null)
 {
     public static FakeReply Answer(string text) => new(text, StatusCodes.Status200OK, null);
-    public static FakeReply Error(int statusCode, string message = "fake server error") => new(null, statusCode, message);
+    public static FakeReply Error(int statusCode, string message = "fake server error", IReadOnlyDictionary<string, string>? headers = null) =>
+        new(null, statusCode, message, headers);
+    public static FakeReply Raw(string body, int statusCode = StatusCodes.Status200OK) => new(null, statusCode, null, RawBody: body);
 }
 
 /// <summary>
@@ -182,6 +187,15 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             await Task.Delay(Latency, ctx.RequestAborted);
 
         var reply = await Responder(new FakeChatRequest(model, messages, responseFormat), ctx.RequestAborted);
+        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+            ctx.Response.Headers[name] = value;
+        if (reply.RawBody is not null)
+        {
+            ctx.Response.StatusCode = reply.StatusCode;
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync(reply.RawBody, ctx.RequestAborted);
+            return;
+        }
         if (reply.Text is null)
         {
             await WriteErrorAsync(ctx, reply.StatusCode, reply.ErrorMessage ?? "fake server error");

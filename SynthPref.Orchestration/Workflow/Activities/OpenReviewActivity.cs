@@ -18,7 +18,8 @@ public sealed class OpenReviewActivity(PairStore pairs, ReviewStore reviews) : T
             return new ReviewOpened(0, ClosedEarly: false);
         }
         var opened = await reviews.OpenAsync(request.RunId, sample, request.MinReviewsPerItem,
-            new DateTimeOffset(request.Deadline, TimeSpan.Zero), CancellationToken.None);
+            new DateTimeOffset(request.Deadline, TimeSpan.Zero), CancellationToken.None,
+            request.MaxReviewersPerItem > 0 ? request.MaxReviewersPerItem : RunSettings.DefaultMaxReviewersPerItem);
         return new ReviewOpened(sample.Count, ClosedEarly: !opened);
     }
 }

@@ -85,7 +85,8 @@ public sealed class DurableCoreTests(PipelineFixture fixture)
                 // The fake critic answers 400 for this item: no layer may ask again.
                 new { id = "critic-down", prompt = $"{tag} {FakeJudgeResponder.NoCritiqueMarker}", response_a = "[[good]] a", response_b = "b" },
             },
-            options = new { reviewSampleSize = 0 },
+            // The only item fails on purpose; the default maxFailedItemsRatio (0.1) would stop the run.
+            options = new { reviewSampleSize = 0, maxFailedItemsRatio = 1.0 },
         });
         var done = await fixture.Api.WaitForAsync(run.RunId, "Completed");
 

@@ -34,7 +34,9 @@ public sealed class JudgingFlowTests(PipelineFixture fixture)
 
         var items = await fixture.Api.ReviewItemsAsync(run);
         Assert.Equal(4, items.Length);
-        var raw = await fixture.Api.Http.GetStringAsync($"/api/runs/{run.RunId}/review-items?token={run.ReviewToken}");
+        using var rawRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{run.RunId}/review-items");
+        rawRequest.Headers.Add("X-Review-Token", run.ReviewToken);
+        var raw = await (await fixture.Api.Http.SendAsync(rawRequest)).Content.ReadAsStringAsync();
         foreach (var item in JsonDocument.Parse(raw).RootElement.EnumerateArray())
             Assert.Equal(["itemId", "inputId", "prompt", "category", "first", "second"], item.EnumerateObject().Select(p => p.Name));
 
@@ -164,7 +166,8 @@ public sealed class JudgingFlowTests(PipelineFixture fixture)
                 new { id = "ok", prompt = $"{tag} fine", response_a = "[[good]] a", response_b = "b" },
                 new { id = "critic-down", prompt = $"{tag} {FakeJudgeResponder.NoCritiqueMarker}", response_a = "[[good]] a", response_b = "b" },
             },
-            options = new { reviewSampleSize = 0 },
+            // One item of two fails here on purpose; the default maxFailedItemsRatio (0.1) would stop the run.
+            options = new { reviewSampleSize = 0, maxFailedItemsRatio = 1.0 },
         });
         var done = await fixture.Api.WaitForAsync(run.RunId, "Completed");
         Assert.Equal(3, done.GetProperty("progress").GetProperty("pairsWritten").GetInt32());

@@ -148,7 +148,7 @@ public sealed class ReviewPageTests(PipelineFixture fixture)
         page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > document.documentElement.clientWidth");
 
     string PageUrl(string runId, string token) =>
-        $"{fixture.Host.BaseAddress.ToString().TrimEnd('/')}/api/runs/{runId}/review?token={Uri.EscapeDataString(token)}";
+        $"{fixture.Host.BaseAddress.ToString().TrimEnd('/')}/api/runs/{runId}/review#token={Uri.EscapeDataString(token)}";
 }
 
 /// <summary>Playwright driving the system Chromium; Playwright's own browser download is not used.</summary>

@@ -44,8 +44,7 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
             channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
             Services = CreateServices(pipeline, channel, pipeline.Llm.BaseUrl.ToString());
             Client = Services.GetRequiredService<DurableTaskClient>();
-            Functions = new RunsFunctions(Services.GetRequiredService<RunStarter>(), Services.GetRequiredService<RunQueries>(),
-                Services.GetRequiredService<ReviewService>());
+            Functions = ActivatorUtilities.CreateInstance<RunsFunctions>(Services);
             host = started;
         }
         finally

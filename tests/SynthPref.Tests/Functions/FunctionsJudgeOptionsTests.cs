@@ -53,8 +53,7 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
         configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         services = Services(OrchestrationVersions.Current);
         client = services.GetRequiredService<DurableTaskClient>();
-        functions = new RunsFunctions(services.GetRequiredService<RunStarter>(), services.GetRequiredService<RunQueries>(),
-            services.GetRequiredService<ReviewService>());
+        functions = ActivatorUtilities.CreateInstance<RunsFunctions>(services);
     }
 
     /// <summary>What the Functions worker registers, with its client stamping new runs with <paramref name="version"/>.</summary>
@@ -123,7 +122,7 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
         // then, whatever its settings say.
         await using var v1 = Services(OrchestrationVersions.V1);
         var v1Client = v1.GetRequiredService<DurableTaskClient>();
-        var v1Functions = new RunsFunctions(v1.GetRequiredService<RunStarter>(), v1.GetRequiredService<RunQueries>(), v1.GetRequiredService<ReviewService>());
+        var v1Functions = ActivatorUtilities.CreateInstance<RunsFunctions>(v1);
         var tag = Guid.NewGuid().ToString("N")[..8];
         var started = await Send("POST", "/api/runs", (ctx, ct) => v1Functions.StartRun(ctx.Request, v1Client, ct), new
         {

@@ -77,6 +77,8 @@ public sealed class FunctionsRouteParityTests
         Assert.Contains(new Route("POST", "/api/runs"), routes);
         Assert.Contains(new Route("GET", "/api/runs/{runId}/report.html"), routes);
         Assert.Contains(new Route("GET", "/api/health"), routes);
+        Assert.Contains(new Route("GET", "/api/runs/{runId}/failures"), routes);
+        Assert.Contains(new Route("POST", "/api/runs/{runId}/review-link"), routes);
     }
 
     [Fact]
@@ -101,6 +103,8 @@ public sealed class FunctionsRouteParityTests
     [InlineData("GET", "/api/runs/{runId}/report", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/report.html", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/dataset", AuthorizationLevel.Function)]
+    [InlineData("GET", "/api/runs/{runId}/failures", AuthorizationLevel.Function)]
+    [InlineData("POST", "/api/runs/{runId}/review-link", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/review-items", AuthorizationLevel.Anonymous)]
     [InlineData("POST", "/api/runs/{runId}/reviews", AuthorizationLevel.Anonymous)]
     [InlineData("POST", "/api/runs/{runId}/reviews/close", AuthorizationLevel.Anonymous)]

@@ -43,6 +43,18 @@ public sealed class LocalHostProcess : IAsyncDisposable
 
     public int Port { get; }
     public Uri BaseAddress { get; }
+
+    /// <summary>The address the host listens on (--urls), on <see cref="Port"/>; loopback unless a test needs another.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    public int? ProcessId => process?.Id;
+
+    /// <summary>The host's peak resident set so far (VmHWM), in bytes; Linux only.</summary>
+    public long PeakResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{process!.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
     public string Log { get { lock (log) return log.ToString(); } }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
@@ -52,7 +64,7 @@ public sealed class LocalHostProcess : IAsyncDisposable
         var dll = HostAssemblyPath();
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { dll, "--urls", BaseAddress.ToString().TrimEnd('/') },
+            ArgumentList = { dll, "--urls", $"http://{ListenAddress}:{Port}" },
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

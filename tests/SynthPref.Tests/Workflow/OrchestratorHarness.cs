@@ -26,6 +26,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
 {
     readonly ConcurrentQueue<ItemsRequest> itemCalls = new();
     readonly ConcurrentQueue<ReportRequest> reports = new();
+    readonly ConcurrentQueue<RecordFailureRequest> recordedFailures = new();
     readonly object phaseLock = new();
     string? endedBy;
     bool opened;
@@ -52,6 +53,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     public bool Record { get; init; }
     public IReadOnlyList<ItemsRequest> ItemCalls => itemCalls.ToArray();
     public IReadOnlyList<ReportRequest> Reports => reports.ToArray();
+    public IReadOnlyList<RecordFailureRequest> RecordedFailures => recordedFailures.ToArray();
     public int Audits => Volatile.Read(ref audits);
 
     public static async Task<OrchestratorHarness> StartAsync(OrchestratorHarness harness)
@@ -81,6 +83,11 @@ public sealed class OrchestratorHarness : IAsyncDisposable
             itemCalls.Enqueue(request);
             return ProcessItems(request);
         })
+        .AddActivityFunc<RecordFailureRequest, bool>(nameof(RecordItemFailureActivity), (_, request) =>
+        {
+            recordedFailures.Enqueue(request);
+            return true;
+        })
         .AddActivityFunc<string, BiasReport>(nameof(AuditPairsActivity), (_, _) =>
         {
             Interlocked.Increment(ref audits);
@@ -106,11 +113,13 @@ public sealed class OrchestratorHarness : IAsyncDisposable
             return new ReportOutputs(request.Judging.PairsWritten, request.Judging.PairsWritten, "report.json", "report.html", "dataset.jsonl");
         });
 
-    public static RunInput Input(string runId, int itemsPerGeneration = 500, int window = 4, int itemsPerActivity = 1) => new(
+    /// <param name="maxFailedItemsRatio">1 by default, so a test about one failure is not also a test of the ratio.</param>
+    public static RunInput Input(string runId, int itemsPerGeneration = 500, int window = 4, int itemsPerActivity = 1,
+        double maxFailedItemsRatio = 1) => new(
         runId, "orchestrator test", "http", "items", $"synthpref-runs/{runId}/input.jsonl",
         new RunSettings(SwapPositions: true, CritiqueRevise: false, ReviewSampleSize: 20, MinReviewsPerItem: 1,
             ReviewDeadline: TimeSpan.FromDays(7), Seed: 7, Cache: true, Window: window, ItemsPerActivity: itemsPerActivity,
-            ItemsPerGeneration: itemsPerGeneration));
+            ItemsPerGeneration: itemsPerGeneration, MaxFailedItemsPerMillion: (int)(maxFailedItemsRatio * 1_000_000)));
 
     /// <summary>Starts a run stamped with this build's version, as both hosts stamp new runs.</summary>
     public async Task<string> StartRunAsync(RunInput input)

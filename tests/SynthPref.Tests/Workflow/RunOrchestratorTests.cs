@@ -60,6 +60,30 @@ public sealed class RunOrchestratorTests
         Assert.Equal(1, judging.PairsWritten);
         Assert.Equal(1, judging.FailedItems);
         Assert.Contains("item 0 is broken", judging.FirstFailure);
+        // The lane that failed outside the LLM is recorded with the failed steps, so it is not only in a host log.
+        var recorded = Assert.Single(harness.RecordedFailures);
+        Assert.Equal((0, 1), (recorded.Start, recorded.Count));
+        Assert.Contains("item 0 is broken", recorded.Error);
+    }
+
+    [Fact]
+    public async Task A_run_stops_once_more_items_failed_than_its_ratio_allows()
+    {
+        await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
+        {
+            Items = 20,
+            ProcessItems = r => Task.FromResult(r.Start % 4 == 0
+                ? new ItemsResult(r.Count, 0, r.Count, $"item {r.Start}: the judge refused", NoUsage)
+                : new ItemsResult(r.Count, r.Count, 0, null, NoUsage)),
+        });
+
+        // One lane at a time: items 0 and 4 fail, and 2 of 20 is not more than 0.1; item 8 is the third, and it is.
+        var run = await harness.WaitForEndAsync(await harness.StartRunAsync(OrchestratorHarness.Input("ratio", window: 1, maxFailedItemsRatio: 0.1)));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
+        Assert.Contains("3 of 20 items failed, more than maxFailedItemsRatio 0.1 allows", run.FailureDetails!.ErrorMessage);
+        Assert.Equal(Enumerable.Range(0, 9), harness.ItemCalls.Select(c => c.Start).Order());
+        Assert.Empty(harness.Reports);
     }
 
     [Fact]
