@@ -5,7 +5,10 @@
 # history rows and storage requests per item, then a summary table and the scaling ratio.
 #   Knobs: BENCH_SIZES (1000,2000,10000), BENCH_LATENCY_MS (200), BENCH_CONCURRENCY (32), BENCH_SWAP (true),
 #          BENCH_KEEP_LOGS (a folder for the host and Azurite logs).
-# Part 2 (optional, ~30 s): every PandaLM item (999) judged in both orders by the Replay provider, upload to
+# Part 2 (optional, ~3 min): labels stay out of the orchestration. One run reviewed with 10 labels, one with 10,000
+# (2,000 items x 5 reviewers) over the review API; prints labels accepted, votes the report counted, and the history
+# rows the review phase added. BENCH_LABELS=0 skips it.
+# Part 3 (optional, ~30 s): every PandaLM item (999) judged in both orders by the Replay provider, upload to
 # report. Runs when ../shared/data/pandalm exists; BENCH_REPLAY=0 skips it.
 source "$(dirname "$0")/common.sh"
 
@@ -17,6 +20,11 @@ args=(pipeline-vs-loop --sizes "${BENCH_SIZES:-1000,2000,10000}" --latency-ms "$
       --concurrency "${BENCH_CONCURRENCY:-32}" --swap "${BENCH_SWAP:-true}" --repo-root "$ROOT")
 [ -z "${BENCH_KEEP_LOGS:-}" ] || args+=(--keep-logs "$BENCH_KEEP_LOGS")
 dotnet tools/SynthPref.Bench/bin/Release/net10.0/SynthPref.Bench.dll "${args[@]}"
+
+if [ "${BENCH_LABELS:-1}" != "0" ]; then
+  echo "==> review labels and history"
+  dotnet tools/SynthPref.Bench/bin/Release/net10.0/SynthPref.Bench.dll labels
+fi
 
 DATA="${DEMO_DATA:-../shared/data/pandalm}"
 if [ "${BENCH_REPLAY:-1}" = "0" ]; then exit 0; fi

@@ -52,17 +52,27 @@ public sealed class ReviewStore(StorageClients storage)
     {
         foreach (var chunk in items.Chunk(100))
         {
-            var batch = chunk.Select(item => new TableTransactionAction(TableTransactionActionType.UpsertMerge, new TableEntity(runId, item.ItemId)
+            // Inserts, not upserts: a retried open must not reset the reviewer count of a row labels already reached.
+            // A chunk is one transaction of the same (seeded) items on every attempt, so if one of its rows exists, all do.
+            var batch = chunk.Select(item => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(runId, item.ItemId)
             {
                 ["PairId"] = item.PairId,
                 ["Flipped"] = item.Flipped,
+                ["Reviewers"] = 0,
             })).ToList();
-            await Table.SubmitTransactionAsync(batch, ct);
+            try
+            {
+                await Table.SubmitTransactionAsync(batch, ct);
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 409)
+            {
+            }
         }
         try
         {
             var phase = PhaseEntity(runId, ReviewPhaseStatus.Open, null, items.Count, minReviewsPerItem, deadline);
             phase["MaxReviewersPerItem"] = maxReviewersPerItem;
+            phase[CountedItemsProperty] = true;
             await Table.AddEntityAsync(phase, ct);
             return true;
         }
@@ -156,6 +166,26 @@ public sealed class ReviewStore(StorageClients storage)
         await foreach (var e in QueryPrefixAsync(runId, ItemPrefix, ct))
             items.Add(ToItem(runId, e));
         return items;
+    }
+
+    /// <summary>Set on phases whose item rows start with a reviewer count of 0, so a filter on it finds every item.</summary>
+    const string CountedItemsProperty = "ItemsStartCounted";
+
+    /// <summary>Whether any sampled item has fewer than <paramref name="minReviewers"/> reviewers. The store filters
+    /// and stops at the first such item, so the check after each label reads one row, not the whole sample.</summary>
+    public async Task<bool> AnyItemBelowAsync(string runId, int minReviewers, CancellationToken ct)
+    {
+        var phase = await Table.GetEntityIfExistsAsync<TableEntity>(runId, PhaseKey, cancellationToken: ct);
+        if (phase.HasValue && phase.Value!.GetBoolean(CountedItemsProperty) != true)
+            // Opened before item rows carried a count: a row without one is an item nobody labelled, which no filter matches.
+            return (await ListItemsAsync(runId, ct)).Any(i => i.Reviewers < minReviewers);
+
+        var upper = ItemPrefix[..^1] + (char)(ItemPrefix[^1] + 1);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {runId} and RowKey ge {ItemPrefix} and RowKey lt {upper} and Reviewers lt {minReviewers}");
+        await foreach (var page in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: ct).AsPages())
+            if (page.Values.Count > 0) return true;
+        return false;
     }
 
     public async Task<ReviewItem?> GetItemAsync(string runId, string itemId, CancellationToken ct)

@@ -100,11 +100,8 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
         return Outcome<bool>.Ok(true);
     }
 
-    async Task<bool> AllItemsReviewedAsync(string runId, ReviewPhase? phase, CancellationToken ct)
-    {
-        var items = await reviews.ListItemsAsync(runId, ct);
-        return items.Count > 0 && items.All(i => i.Reviewers >= (phase?.MinReviewsPerItem ?? 1));
-    }
+    async Task<bool> AllItemsReviewedAsync(string runId, ReviewPhase? phase, CancellationToken ct) =>
+        phase is { SampledItems: > 0 } && !await reviews.AnyItemBelowAsync(runId, Math.Max(1, phase.MinReviewsPerItem), ct);
 
     async Task<Outcome<bool>?> AuthorizeAsync(string runId, string? token, CancellationToken ct)
     {

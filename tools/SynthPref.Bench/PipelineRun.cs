@@ -36,6 +36,17 @@ public readonly record struct CpuUsage(TimeSpan Host, TimeSpan Blob, TimeSpan Qu
 
 public sealed record HistoryCounts(int Rows, int OrchestratorStarted, int Executions);
 
+/// <summary>A review phase for the run: <paramref name="SampleSize"/> items, each labelled by
+/// <paramref name="ReviewersPerItem"/> distinct reviewers, so the phase ends on its own after SampleSize × ReviewersPerItem labels.</summary>
+public sealed record ReviewPlan(int SampleSize, int ReviewersPerItem, int Parallelism)
+{
+    public int Labels => SampleSize * ReviewersPerItem;
+}
+
+/// <summary>What the review phase came to: labels posted and accepted (202), how long posting them took, the history
+/// rows when the phase opened (before any label), and the votes the report counted.</summary>
+public sealed record LabelPhase(int Posted, int Accepted, TimeSpan Wall, HistoryCounts HistoryAtOpen, int ReportVotes);
+
 public sealed record PipelineResult(
     string RunId,
     TimeSpan Wall,
@@ -51,7 +62,8 @@ public sealed record PipelineResult(
     int CalibrationPolls,
     CpuUsage Cpu,
     JudgeLoad JudgeLoad,
-    IReadOnlyList<TimeSpan> QueueStalls)
+    IReadOnlyList<TimeSpan> QueueStalls,
+    LabelPhase? Labels = null)
 {
     /// <summary>Storage requests the bench's own status polls caused during the run (estimated from the calibration polls).</summary>
     public (double Blob, double Queue, double Table, double Total) PollRequests
@@ -78,7 +90,7 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
     static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     static readonly TimeSpan RunDeadline = TimeSpan.FromHours(1);
 
-    public async Task<PipelineResult> RunAsync(IReadOnlyList<BenchItem> items, CancellationToken ct)
+    public async Task<PipelineResult> RunAsync(IReadOnlyList<BenchItem> items, CancellationToken ct, ReviewPlan? review = null)
     {
         Directory.CreateDirectory(logDir);
         var bin = Path.Combine(repoRoot, "node_modules", ".bin");
@@ -137,12 +149,21 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
         {
             name = $"bench-{items.Count}",
             items,
-            options = new { swapPositions = swap, critiqueRevise = false, reviewSampleSize = 0 },
+            options = new
+            {
+                swapPositions = swap,
+                critiqueRevise = false,
+                reviewSampleSize = review?.SampleSize ?? 0,
+                minReviewsPerItem = review?.ReviewersPerItem ?? 1,
+                maxReviewersPerItem = Math.Max(review?.ReviewersPerItem ?? 1, 50),
+            },
         }, ct);
         if (!post.IsSuccessStatusCode)
             throw new BenchException($"POST /api/runs answered {(int)post.StatusCode}: {await post.Content.ReadAsStringAsync(ct)}");
-        var runId = (await post.Content.ReadFromJsonAsync<JsonObject>(ct))?["runId"]?.GetValue<string>()
-            ?? throw new BenchException("POST /api/runs answered without a runId");
+        var started = await post.Content.ReadFromJsonAsync<JsonObject>(ct);
+        var runId = started?["runId"]?.GetValue<string>() ?? throw new BenchException("POST /api/runs answered without a runId");
+        var reviewToken = started?["reviewToken"]?.GetValue<string>() ?? "";
+        LabelPhase? labels = null;
 
         JsonObject status;
         var polls = 0;
@@ -155,6 +176,8 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             polls++;
             var phase = status["status"]?.GetValue<string>();
             if (phase == "Completed") break;
+            if (phase == "AwaitingReview" && review is not null && labels is null)
+                labels = await LabelAsync(http, storage, runId, reviewToken, review, ct);
             if (phase == "Failed")
                 throw new BenchException($"Run {runId} failed after {watch.Elapsed.TotalSeconds:0.0} s: {status["error"]}\n{host.LogTail()}");
             if (watch.Elapsed > RunDeadline)
@@ -194,7 +217,47 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             CalibrationPolls,
             cpu,
             judgeLoad,
-            queueStalls);
+            queueStalls,
+            labels is null ? null : labels with { ReportVotes = await ReportVotesAsync(http, runId, ct) });
+    }
+
+    /// <summary>Every sampled item labelled by ReviewersPerItem reviewers over HTTP, as reviewers would, with the review
+    /// token in its header; the phase then ends by itself.</summary>
+    static async Task<LabelPhase> LabelAsync(HttpClient http, string storage, string runId, string token, ReviewPlan plan, CancellationToken ct)
+    {
+        var atOpen = await CountHistoryAsync(storage, runId, ct);
+        using var itemsRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{runId}/review-items");
+        itemsRequest.Headers.Add("X-Review-Token", token);
+        using var itemsResponse = await http.SendAsync(itemsRequest, ct);
+        if (!itemsResponse.IsSuccessStatusCode)
+            throw new BenchException($"GET review-items answered {(int)itemsResponse.StatusCode}: {await itemsResponse.Content.ReadAsStringAsync(ct)}");
+        var itemIds = (await itemsResponse.Content.ReadFromJsonAsync<JsonArray>(ct))!.Select(i => i!["itemId"]!.GetValue<string>()).ToList();
+        // Reviewer by reviewer, as people work through a sample: labels posted together are on different items.
+        var labels = Enumerable.Range(0, plan.ReviewersPerItem).SelectMany(r => itemIds.Select(id => (Item: id, Reviewer: $"reviewer-{r}"))).ToList();
+        var preferences = new[] { "first", "second", "tie" };
+        var accepted = 0;
+        var watch = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(labels.Select((l, i) => (l.Item, l.Reviewer, Index: i)),
+            new ParallelOptions { MaxDegreeOfParallelism = plan.Parallelism, CancellationToken = ct }, async (label, token2) =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{runId}/reviews")
+                {
+                    Content = JsonContent.Create(new { itemId = label.Item, reviewer = label.Reviewer, preference = preferences[label.Index % 3] }),
+                };
+                request.Headers.Add("X-Review-Token", token);
+                using var response = await http.SendAsync(request, token2);
+                if ((int)response.StatusCode == 202) Interlocked.Increment(ref accepted);
+                else
+                    throw new BenchException($"POST reviews answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(token2)}");
+            });
+        return new LabelPhase(labels.Count, accepted, watch.Elapsed, atOpen, ReportVotes: -1);
+    }
+
+    static async Task<int> ReportVotesAsync(HttpClient http, string runId, CancellationToken ct)
+    {
+        var report = await http.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/report", ct)
+            ?? throw new BenchException($"GET /api/runs/{runId}/report answered nothing");
+        return report["agreement"]?["overall"]?["votes"]?.GetValue<int>() ?? -1;
     }
 
     // The queue service keeps its data on disk, not in memory: Azurite's in-memory store makes one extent per queue

@@ -86,7 +86,7 @@ public static class PipelineVsLoopCommand
         return [.. sizes];
     }
 
-    static string FindRepoRoot()
+    public static string FindRepoRoot()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)

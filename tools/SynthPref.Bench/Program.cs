@@ -4,4 +4,5 @@ using SynthPref.Bench;
 // SynthPref's whole pipeline against a plain loop making the same judge calls to the same fake judge.
 var root = new RootCommand("SynthPref benchmarks");
 root.Subcommands.Add(PipelineVsLoopCommand.Create());
+root.Subcommands.Add(LabelsCommand.Create());
 return await root.Parse(args).InvokeAsync();
