@@ -35,7 +35,9 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
             if (host is not null) return;
             var grpcPort = FreePort.Next();
             // A hub of its own, and no watcher: uploads in these tests start runs only through the blob function.
-            var started = pipeline.CreateHost("fn" + Guid.NewGuid().ToString("N")[..10], pipeline.Llm.BaseUrl, new Dictionary<string, string>
+            // The fixture's judge sections too, so the worker can run a jury the functions start.
+            var started = pipeline.CreateHost("fn" + Guid.NewGuid().ToString("N")[..10], pipeline.Llm.BaseUrl,
+                new Dictionary<string, string>(PipelineFixture.JudgeSections(pipeline.Llm.BaseUrl))
             {
                 ["DurableTask__GrpcPort"] = grpcPort.ToString(),
                 ["BlobTrigger__Enabled"] = "false",
@@ -55,7 +57,8 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
 
     /// <summary>What the Functions worker's Program registers for the handlers, with the durable client host.json would
     /// give it (its defaultVersion stamps new runs). Other judge settings make a worker whose judge is unusable.</summary>
-    public ServiceProvider CreateServices(PipelineFixture pipeline, GrpcChannel durable, string? judgeEndpoint, IDictionary<string, string?>? extra = null)
+    public ServiceProvider CreateServices(PipelineFixture pipeline, GrpcChannel durable, string? judgeEndpoint, IDictionary<string, string?>? extra = null,
+        string version = OrchestrationVersions.Current)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -70,7 +73,7 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
             .AddLogging()
             .AddProblemDetails()
             .AddSynthPrefCore(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
-            .AddDurableTaskClient(b => b.UseGrpc(durable).UseDefaultVersion(OrchestrationVersions.Current))
+            .AddDurableTaskClient(b => b.UseGrpc(durable).UseDefaultVersion(version))
             .BuildServiceProvider();
     }
 

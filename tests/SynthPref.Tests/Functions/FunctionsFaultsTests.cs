@@ -23,58 +23,31 @@ namespace SynthPref.Tests.Functions;
 /// exact contract, checked against that host's own answer for the same run.
 /// </summary>
 [Collection(PipelineCollection.Name)]
-public sealed class FunctionsFaultsTests(PipelineFixture fixture) : IAsyncLifetime
+public sealed class FunctionsFaultsTests(PipelineFixture fixture, FunctionsAppFixture app) : IClassFixture<FunctionsAppFixture>, IAsyncLifetime
 {
-    const string RequestHost = "synthpref-fn.example.net";
+    const string RequestHost = FunctionCall.RequestHost;
 
-    LocalHostProcess host = null!;
-    GrpcChannel channel = null!;
     ServiceProvider services = null!;
     DurableTaskClient client = null!;
     RunsFunctions functions = null!;
 
     public async Task InitializeAsync()
     {
-        var grpcPort = FreePort.Next();
-        host = fixture.CreateHost("fnfaults" + Guid.NewGuid().ToString("N")[..8], fixture.Llm.BaseUrl, new Dictionary<string, string>
+        await app.StartAsync(fixture);
+        // The Functions app's own limits, on the shared app's durable backend.
+        services = app.CreateServices(fixture, app.Channel, fixture.Llm.BaseUrl.ToString(), new Dictionary<string, string?>
         {
-            ["DurableTask__GrpcPort"] = grpcPort.ToString(),
-            ["BlobTrigger__Enabled"] = "false",
+            ["Api:MaxRequestBytes"] = "4096",
+            ["Input:MaxItems"] = "3",
+            ["Reviews:RateLimitPerSecond"] = "1",
+            ["Reviews:RateLimitBurst"] = "3",
+            ["Reviews:RateLimitQueue"] = "0",
         });
-        await host.StartAsync();
-        channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = fixture.StorageConnectionString,
-                ["Llm:Provider"] = "OpenAICompatible",
-                ["Llm:Endpoint"] = fixture.Llm.BaseUrl.ToString(),
-                ["Llm:Model"] = "fake-judge",
-                ["Api:MaxRequestBytes"] = "4096",
-                ["Input:MaxItems"] = "3",
-                ["Reviews:RateLimitPerSecond"] = "1",
-                ["Reviews:RateLimitBurst"] = "3",
-                ["Reviews:RateLimitQueue"] = "0",
-            })
-            .Build();
-        services = new ServiceCollection()
-            .AddLogging()
-            .AddProblemDetails()
-            .AddSynthPrefCore(configuration)
-            .AddDurableTaskClient(b => b.UseGrpc(channel).UseDefaultVersion(OrchestrationVersions.Current))
-            .BuildServiceProvider();
         client = services.GetRequiredService<DurableTaskClient>();
-        functions = new RunsFunctions(services.GetRequiredService<RunStarter>(), services.GetRequiredService<RunQueries>(),
-            services.GetRequiredService<ReviewService>(), services.GetRequiredService<IOptions<ApiOptions>>(),
-            services.GetRequiredService<ReviewRateLimiter>());
+        functions = ActivatorUtilities.CreateInstance<RunsFunctions>(services);
     }
 
-    public async Task DisposeAsync()
-    {
-        if (services is not null) await services.DisposeAsync();
-        channel?.Dispose();
-        if (host is not null) await host.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await services.DisposeAsync();
 
     [Fact]
     public async Task Functions_refuse_oversized_bodies_rate_limit_review_links_and_serve_failures_like_the_local_host()
@@ -100,7 +73,7 @@ public sealed class FunctionsFaultsTests(PipelineFixture fixture) : IAsyncLifeti
         Assert.Equal(202, started.Status);
         var runId = started.Json.GetProperty("runId").GetString()!;
         var token = started.Json.GetProperty("reviewToken").GetString()!;
-        using var api = new SynthPrefApi(host.CreateClient());
+        using var api = new SynthPrefApi(app.Host.CreateClient());
         await api.WaitForAsync(runId, "AwaitingReview");
 
         // The failures route answers exactly as the local host's does for the same run.
@@ -140,32 +113,7 @@ public sealed class FunctionsFaultsTests(PipelineFixture fixture) : IAsyncLifeti
         Assert.Contains("status Completed, degraded (2 of 2 items failed)", again.Json.GetProperty("detail").GetString());
     }
 
-    sealed record FnResponse(int Status, IHeaderDictionary Headers, string Body)
-    {
-        public JsonElement Json => JsonDocument.Parse(Body).RootElement.Clone();
-    }
-
-    async Task<FnResponse> Send(string method, string path, Func<HttpContext, CancellationToken, Task<IResult>> function,
-        object? body = null, string? rawBody = null, string? token = null)
-    {
-        var context = new DefaultHttpContext { RequestServices = services };
-        var request = context.Request;
-        request.Method = method;
-        request.Scheme = "https";
-        request.Host = new HostString(RequestHost);
-        request.Path = path;
-        if (body is not null || rawBody is not null)
-        {
-            var bytes = rawBody is not null ? Encoding.UTF8.GetBytes(rawBody) : JsonSerializer.SerializeToUtf8Bytes(body, SynthPrefApi.Json);
-            request.Body = new MemoryStream(bytes);
-            request.ContentLength = bytes.Length;
-            request.ContentType = "application/json";
-        }
-        if (token is not null) request.Headers[RunsApi.ReviewTokenHeader] = token;
-        var responseBody = new MemoryStream();
-        context.Response.Body = responseBody;
-        var result = await function(context, CancellationToken.None);
-        await result.ExecuteAsync(context);
-        return new FnResponse(context.Response.StatusCode, context.Response.Headers, Encoding.UTF8.GetString(responseBody.ToArray()));
-    }
+    Task<FnResponse> Send(string method, string path, Func<HttpContext, CancellationToken, Task<IResult>> function,
+        object? body = null, string? rawBody = null, string? token = null) =>
+        FunctionCall.SendAsync(services, method, path, function, body, rawBody, token);
 }

@@ -26,7 +26,7 @@ namespace SynthPref.Tests.Functions;
 [Collection(PipelineCollection.Name)]
 public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, FunctionsAppFixture app) : IClassFixture<FunctionsAppFixture>, IAsyncLifetime
 {
-    const string RequestHost = "synthpref-fn.example.net";
+    const string RequestHost = FunctionCall.RequestHost;
     static readonly JsonSerializerOptions Json = SynthPrefApi.Json;
 
     RunsFunctions Functions => app.Functions;
@@ -389,38 +389,9 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, Functio
 
     // ---- calling the functions ----
 
-    sealed record FnResponse(int Status, IHeaderDictionary Headers, string? ContentType, string Body)
-    {
-        public JsonElement Json => JsonDocument.Parse(Body).RootElement.Clone();
-        public T As<T>() => JsonSerializer.Deserialize<T>(Body, FunctionsHttpBehaviourTests.Json)!;
-    }
-
-    async Task<FnResponse> Send(string method, string path, Func<HttpContext, CancellationToken, Task<IResult>> function,
-        object? body = null, string? rawBody = null, string? token = null, string? query = null, IServiceProvider? requestServices = null)
-    {
-        var context = new DefaultHttpContext { RequestServices = requestServices ?? app.Services };
-        var request = context.Request;
-        request.Method = method;
-        request.Scheme = "https";
-        request.Host = new HostString(RequestHost);
-        request.Path = path;
-        if (query is not null) request.QueryString = new QueryString(query);
-        if (body is not null || rawBody is not null)
-        {
-            var bytes = rawBody is not null ? Encoding.UTF8.GetBytes(rawBody) : JsonSerializer.SerializeToUtf8Bytes(body, Json);
-            request.Body = new MemoryStream(bytes);
-            request.ContentLength = bytes.Length;
-            request.ContentType = "application/json";
-        }
-        if (token is not null) request.Headers[RunsApi.ReviewTokenHeader] = token;
-        var responseBody = new MemoryStream();
-        context.Response.Body = responseBody;
-
-        var result = await function(context, CancellationToken.None);
-        await result.ExecuteAsync(context);
-        return new FnResponse(context.Response.StatusCode, context.Response.Headers, context.Response.ContentType,
-            Encoding.UTF8.GetString(responseBody.ToArray()));
-    }
+    Task<FnResponse> Send(string method, string path, Func<HttpContext, CancellationToken, Task<IResult>> function,
+        object? body = null, string? rawBody = null, string? token = null, string? query = null, IServiceProvider? requestServices = null) =>
+        FunctionCall.SendAsync(requestServices ?? app.Services, method, path, function, body, rawBody, token, query);
 
     Task<FnResponse> StartRun(object body) =>
         Send("POST", "/api/runs", (ctx, ct) => Functions.StartRun(ctx.Request, app.Client, ct), body: body);

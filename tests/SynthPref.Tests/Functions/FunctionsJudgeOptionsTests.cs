@@ -19,57 +19,26 @@ namespace SynthPref.Tests.Functions;
 /// worker of a local host on the same hub runs the jury.
 /// </summary>
 [Collection(PipelineCollection.Name)]
-public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsyncLifetime
+public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture, FunctionsAppFixture app) : IClassFixture<FunctionsAppFixture>, IAsyncLifetime
 {
-    LocalHostProcess host = null!;
-    GrpcChannel channel = null!;
     ServiceProvider services = null!;
     DurableTaskClient client = null!;
     RunsFunctions functions = null!;
-    IConfiguration configuration = null!;
-    readonly string hub = "fnjudge" + Guid.NewGuid().ToString("N")[..8];
 
     public async Task InitializeAsync()
     {
-        var grpcPort = FreePort.Next();
-        var judges = PipelineFixture.JudgeSections(fixture.Llm.BaseUrl);
-        host = fixture.CreateHost(hub, fixture.Llm.BaseUrl, new Dictionary<string, string>(judges)
-        {
-            ["DurableTask__GrpcPort"] = grpcPort.ToString(),
-            ["BlobTrigger__Enabled"] = "false",
-        });
-        await host.StartAsync();
-
-        channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
-        var settings = new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = fixture.StorageConnectionString,
-            ["Llm:Provider"] = "OpenAICompatible",
-            ["Llm:Endpoint"] = fixture.Llm.BaseUrl.ToString(),
-            ["Llm:Model"] = "fake-judge",
-        };
-        foreach (var (key, value) in judges)
-            settings[key.Replace("__", ":")] = value;
-        configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        await app.StartAsync(fixture);
         services = Services(OrchestrationVersions.Current);
         client = services.GetRequiredService<DurableTaskClient>();
         functions = ActivatorUtilities.CreateInstance<RunsFunctions>(services);
     }
 
-    /// <summary>What the Functions worker registers, with its client stamping new runs with <paramref name="version"/>.</summary>
-    ServiceProvider Services(string version) => new ServiceCollection()
-        .AddLogging()
-        .AddProblemDetails()
-        .AddSynthPrefCore(configuration)
-        .AddDurableTaskClient(b => b.UseGrpc(channel).UseDefaultVersion(version))
-        .BuildServiceProvider();
+    /// <summary>What the Functions worker registers, with the judges' sections, and its client stamping new runs with
+    /// <paramref name="version"/>.</summary>
+    ServiceProvider Services(string version) => app.CreateServices(fixture, app.Channel, fixture.Llm.BaseUrl.ToString(),
+        PipelineFixture.JudgeSections(fixture.Llm.BaseUrl).ToDictionary(kv => kv.Key.Replace("__", ":"), kv => (string?)kv.Value), version);
 
-    public async Task DisposeAsync()
-    {
-        if (services is not null) await services.DisposeAsync();
-        channel?.Dispose();
-        if (host is not null) await host.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await services.DisposeAsync();
 
     [Fact]
     public async Task A_jury_with_structured_output_and_a_budget_runs_through_the_functions_and_an_unknown_judge_is_a_400()
@@ -131,7 +100,7 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
         }, v1);
         Assert.Equal(202, started.Status);
         var runId = started.Json.GetProperty("runId").GetString()!;
-        var instance = await fixture.Table(hub + "Instances").GetEntityAsync<Azure.Data.Tables.TableEntity>(runId, "");
+        var instance = await fixture.Table(app.Host.HubName + "Instances").GetEntityAsync<Azure.Data.Tables.TableEntity>(runId, "");
         Assert.Equal(OrchestrationVersions.V1, instance.Value.GetString("Version"));
 
         var status = await WaitForCompletedAsync(runId);
@@ -154,26 +123,7 @@ public sealed class FunctionsJudgeOptionsTests(PipelineFixture fixture) : IAsync
         return status;
     }
 
-    async Task<(int Status, string Body, JsonElement Json)> Send(string method, string path,
-        Func<HttpContext, CancellationToken, Task<IResult>> function, object? body = null, IServiceProvider? requestServices = null)
-    {
-        var context = new DefaultHttpContext { RequestServices = requestServices ?? services };
-        context.Request.Method = method;
-        context.Request.Scheme = "https";
-        context.Request.Host = new HostString("synthpref-fn.example.net");
-        context.Request.Path = path;
-        if (body is not null)
-        {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(body, SynthPrefApi.Json);
-            context.Request.Body = new MemoryStream(bytes);
-            context.Request.ContentLength = bytes.Length;
-            context.Request.ContentType = "application/json";
-        }
-        var responseBody = new MemoryStream();
-        context.Response.Body = responseBody;
-        var result = await function(context, CancellationToken.None);
-        await result.ExecuteAsync(context);
-        var text = Encoding.UTF8.GetString(responseBody.ToArray());
-        return (context.Response.StatusCode, text, text.Length > 0 ? JsonDocument.Parse(text).RootElement.Clone() : default);
-    }
+    Task<FnResponse> Send(string method, string path, Func<HttpContext, CancellationToken, Task<IResult>> function, object? body = null,
+        IServiceProvider? requestServices = null) =>
+        FunctionCall.SendAsync(requestServices ?? services, method, path, function, body);
 }

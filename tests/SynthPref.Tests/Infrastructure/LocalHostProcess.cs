@@ -13,12 +13,15 @@ namespace SynthPref.Tests.Infrastructure;
 /// </summary>
 public sealed class LocalHostProcess : IAsyncDisposable
 {
+    public string HubName { get; }
+
     readonly Dictionary<string, string> environment;
     readonly StringBuilder log = new();
     Process? process;
 
     public LocalHostProcess(string storageConnectionString, Uri llmEndpoint, string hubName, IDictionary<string, string>? extra = null)
     {
+        HubName = hubName;
         Port = FreePort.Next();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}");
         environment = new Dictionary<string, string>
