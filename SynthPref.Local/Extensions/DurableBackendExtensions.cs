@@ -47,7 +47,7 @@ public static class DurableBackendExtensions
             MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
         });
         builder.Services.AddSingleton(service);
-        // Issue 9: activity locks are renewed while the activity runs (the gRPC server never does it), so the
+        // Activity locks are renewed while the activity runs (the gRPC server never does it), so the
         // visibility timeout only decides how soon a crashed host's work is picked up again.
         builder.Services.AddSingleton<IOrchestrationService>(sp => new LockRenewingOrchestrationService(service,
             TimeSpan.FromSeconds(options.VisibilityTimeoutSeconds), sp.GetRequiredService<ILogger<LockRenewingOrchestrationService>>()));

@@ -20,7 +20,7 @@ public static class LocalHost
         builder.ListenOnApiUrls(grpcPort);
         builder.AddForwardedHeaders();
         builder.Services.AddProblemDetails();
-        // Issue 9: a body the server itself refuses (past Kestrel's limit) is a 413 like the handlers' own, not a 500.
+        // A body the server itself refuses (past Kestrel's limit) is a 413 like the handlers' own, not a 500.
         builder.Services.Configure<ExceptionHandlerOptions>(o =>
             o.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         builder.Services.AddRateLimiter(o =>

@@ -177,7 +177,7 @@ public sealed class ItemProcessor(
     /// <summary>Anything but a storage failure (the durable layer's to retry) or the host shutting down.</summary>
     static bool IsStepFailure(Exception e, CancellationToken ct) => !IsStorageFailure(e) && !ct.IsCancellationRequested;
 
-    /// <summary>Issue 9: the storage SDK reports a request whose own retries all failed (the account unreachable, say, while
+    /// <summary>The storage SDK reports a request whose own retries all failed (the account unreachable, say, while
     /// the response cache is read) as an AggregateException of them; that is storage's failure too, not the step's.</summary>
     static bool IsStorageFailure(Exception e) =>
         e is RequestFailedException || e is AggregateException { InnerExceptions.Count: > 0 } a && a.InnerExceptions.All(IsStorageFailure);

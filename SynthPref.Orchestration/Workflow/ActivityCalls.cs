@@ -28,7 +28,7 @@ public static partial class ActivityCalls
     });
 
     /// <summary>
-    /// Issue 9 (V2): six attempts over about a minute (2, 4, 8, 16 and 30 s apart), so a storage account or emulator
+    /// Runs stamped 2.0 and later: six attempts over about a minute (2, 4, 8, 16 and 30 s apart), so a storage account or emulator
     /// restarting mid-run costs no item. Runs stamped 1.0 keep <see cref="Retry"/>: retries are durable timers in the
     /// run's history, so changing them under a parked run would break its replay.
     /// </summary>

@@ -5,7 +5,7 @@ using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
 
-/// <summary>Issue 9: the local host is open only on loopback unless it has an API key, and with one, every management
+/// <summary>The local host is open only on loopback unless it has an API key, and with one, every management
 /// route asks for it in the header Azure Functions takes function keys in.</summary>
 [Collection(PipelineCollection.Name)]
 public sealed class ApiKeyTests(PipelineFixture fixture)

@@ -10,7 +10,7 @@ using SynthPref.Tests.Infrastructure;
 namespace SynthPref.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 9: every failed item step is kept with its error, readable over HTTP and listed in the report; a run that lost
+/// Every failed item step is kept with its error, readable over HTTP and listed in the report; a run that lost
 /// items says so (degraded); maxFailedItemsRatio stops a run that lost too many; and a 409 names the run's real status.
 /// </summary>
 [Collection(PipelineCollection.Name)]

@@ -11,7 +11,7 @@ using Xunit.Abstractions;
 namespace SynthPref.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 9's faults, each through the real local host: a flaky judge and a judge outage, storage restarted mid-run, the
+/// The faults, each through the real local host: a flaky judge and a judge outage, storage restarted mid-run, the
 /// host killed in review, an activity longer than the visibility timeout, a crashed host's work resuming within a
 /// minute, and many runs at once. Each uses a host of its own, so nothing here disturbs the shared one.
 /// </summary>

@@ -8,7 +8,7 @@ using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
 
-/// <summary>Issue 9: oversized bodies, items past the host's limits, bytes that are not text, and blob references
+/// <summary>Oversized bodies, items past the host's limits, bytes that are not text, and blob references
 /// that point at another run's data. Each is refused with ProblemDetails naming the rule, and nothing is stored.</summary>
 [Collection(PipelineCollection.Name)]
 public sealed class HostileInputTests(PipelineFixture fixture)

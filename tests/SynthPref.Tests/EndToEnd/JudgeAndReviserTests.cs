@@ -10,7 +10,7 @@ using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
 
-/// <summary>Issue 7 through the local host's HTTP API: a jury, structured verdicts with their fallback, revision rounds
+/// <summary>Through the local host's HTTP API: a jury, structured verdicts with their fallback, revision rounds
 /// with a constitution and verification, the token budget, prices, and a reviser of its own.</summary>
 [Collection(PipelineCollection.Name)]
 public sealed class JudgeAndReviserTests(PipelineFixture fixture)

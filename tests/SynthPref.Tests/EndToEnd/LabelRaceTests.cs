@@ -7,7 +7,7 @@ using SynthPref.Tests.Infrastructure;
 namespace SynthPref.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 9's proof that a label answered 202 is always counted and one answered 409 never is: labels race a close,
+/// The proof that a label answered 202 is always counted and one answered 409 never is: labels race a close,
 /// the automatic end of review (the last needed label), and each other. The label rows in storage, the report's
 /// votes and reviewers, and the set of 202 answers must be the same thing.
 /// </summary>

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace SynthPref.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 9: 20,000 inline items and a 200,000-line blob load with the host's memory inside the 600 MB target, and the
+/// 20,000 inline items and a 200,000-line blob load with the host's memory inside the 600 MB target, and the
 /// status shows loading as it goes. Judging is not the point here: the judge takes a minute per call, so the host
 /// only loads, and it is stopped once both inputs are loaded.
 /// </summary>

@@ -6,7 +6,7 @@ using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
 
-/// <summary>Issue 9: markup in prompts, responses, categories, names and errors is shown as text everywhere, on the
+/// <summary>Markup in prompts, responses, categories, names and errors is shown as text everywhere, on the
 /// review page and in the report, and never runs.</summary>
 [Collection(PipelineCollection.Name)]
 public sealed class MarkupEscapingTests(PipelineFixture fixture)

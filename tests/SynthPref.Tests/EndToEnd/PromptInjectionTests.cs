@@ -5,7 +5,7 @@ using SynthPref.Tests.Infrastructure;
 namespace SynthPref.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 9's prompt injection, through the local host: responses that carry a verdict, a forged section header or
+/// The prompt injection, through the local host: responses that carry a verdict, a forged section header or
 /// instructions to the judge, judged by a judge that reads the prompt's sections and one that echoes both responses
 /// before its verdict, with swap on and off, in text and in structured output. Response A is the better one by the
 /// fake judge's honest rule ([[good]]); B carries the injection. B must never win, and no verdict may be lost to it.

@@ -9,7 +9,7 @@ using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
 
-/// <summary>Issue 9: what one review link can do is bounded (reviewers per item, names, body size, rate), and the link's
+/// <summary>What one review link can do is bounded (reviewers per item, names, body size, rate), and the link's
 /// token is kept only as a hash, travels only in a header, and never reaches a log.</summary>
 [Collection(PipelineCollection.Name)]
 public sealed class ReviewLimitsTests(PipelineFixture fixture)

@@ -17,7 +17,7 @@ using SynthPref.Tests.Infrastructure;
 namespace SynthPref.Tests.Functions;
 
 /// <summary>
-/// Issue 9 under the Functions app: its functions, called directly with a real durable client on a local host's
+/// Under the Functions app: its functions, called directly with a real durable client on a local host's
 /// backend, refuse bodies past the limits with the same 413s, rate-limit review tokens themselves (the worker runs no
 /// ASP.NET Core middleware for functions), issue review links, and serve the failures route with the local host's
 /// exact contract, checked against that host's own answer for the same run.

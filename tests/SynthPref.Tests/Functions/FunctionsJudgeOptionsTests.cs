@@ -14,7 +14,7 @@ using SynthPref.Tests.Infrastructure;
 namespace SynthPref.Tests.Functions;
 
 /// <summary>
-/// Issue 7's options through the Functions app's HTTP functions, called directly with a real durable client (as in
+/// The judge options through the Functions app's HTTP functions, called directly with a real durable client (as in
 /// <see cref="FunctionsHttpBehaviourTests"/>): the Functions app resolves judges from its own configuration, and the
 /// worker of a local host on the same hub runs the jury.
 /// </summary>

@@ -5,7 +5,7 @@ using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Tests.Unit;
 
-/// <summary>Issue 9's rules that are pure functions: the failure ratio (exact, in parts per million), the options that
+/// <summary>The rules that are pure functions: the failure ratio (exact, in parts per million), the options that
 /// set it and the reviewer limit, review-token hashes, and the HTML report's failures section.</summary>
 public sealed class FaultRulesTests
 {
