@@ -320,10 +320,11 @@ public static class HtmlReport
 
         var highlighted = Highlighted(agreement);
         // MostDivergent is already rate-ascending; categories it leaves out (no votes) go last.
-        var order = agreement.MostDivergent
+        var ranked = agreement.MostDivergent.Select(c => c.Category).ToList();
+        var order = ranked
             .Where(agreement.ByCategory.ContainsKey)
             .Concat(agreement.ByCategory.Keys
-                .Where(k => !agreement.MostDivergent.Contains(k))
+                .Where(k => !ranked.Contains(k))
                 .OrderBy(k => k, StringComparer.Ordinal))
             .ToList();
 
@@ -367,7 +368,7 @@ public static class HtmlReport
         var result = new HashSet<string>(StringComparer.Ordinal);
         if (agreement.Overall.Rate is not { } overallRate)
             return result;
-        foreach (var category in agreement.MostDivergent.Take(MaxHighlighted))
+        foreach (var category in agreement.MostDivergent.Take(MaxHighlighted).Select(c => c.Category))
         {
             if (agreement.ByCategory.TryGetValue(category, out var stats) && stats.Rate < overallRate)
                 result.Add(category);

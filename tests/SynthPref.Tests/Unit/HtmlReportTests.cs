@@ -81,8 +81,11 @@ public class HtmlReportTests
     [Fact]
     public void Category_table_is_sorted_by_rate_with_divergent_rows_highlighted()
     {
-        // "Code Review" agrees 1/2 = 50%, "chat" 3/4 = 75%, overall 66.7%.
-        var html = HtmlReport.Render(ReportFactory.Build("Code Review"));
+        // "Code Review" agrees 1/2 = 50%, "chat" 3/4 = 75%, overall 66.7%; ranked at a minimum of one vote.
+        var html = HtmlReport.Render(ReportFactory.Build("Code Review") with
+        {
+            Agreement = SynthPref.Orchestration.Agreement.AgreementCalculator.Compute(ReportFactory.Votes("Code Review"), minCategoryVotes: 1),
+        });
 
         int low = html.IndexOf("<td>Code Review", StringComparison.Ordinal);
         int high = html.IndexOf("<td>chat", StringComparison.Ordinal);

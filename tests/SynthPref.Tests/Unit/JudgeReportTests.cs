@@ -76,13 +76,14 @@ public sealed class JudgeReportTests
     public void The_json_has_the_new_sections_after_the_original_ones()
     {
         var root = JsonDocument.Parse(ReportJson.Serialize(Full())).RootElement;
-        Assert.Equal(["runId", "name", "pairs", "bias", "review", "agreement", "agreementBySource", "datasetRows", "cost", "judges", "revisions", "budget", "failures"],
+        Assert.Equal(["runId", "name", "pairs", "bias", "review", "agreement", "agreementBySource", "datasetRows", "cost", "judges", "revisions", "budget", "failures", "examples"],
             root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["calls", "inputTokens", "outputTokens"],
             root.GetProperty("cost").GetProperty("tokens").GetProperty("judge").EnumerateObject().Select(p => p.Name).Intersect(["calls", "inputTokens", "outputTokens"]));
         Assert.Equal(0.09m, root.GetProperty("cost").GetProperty("estimated").GetProperty("total").GetDecimal());
         Assert.Equal(20, root.GetProperty("judges").GetProperty("pairwise")[0].GetProperty("agree").GetInt32());
-        Assert.Equal(["overall", "byCategory", "mostDivergent", "byJudge"], root.GetProperty("agreement").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["overall", "byCategory", "mostDivergent", "byJudge", "confusion", "minCategoryVotes", "tooFewVotes", "ranking", "humans"],
+            root.GetProperty("agreement").EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]
