@@ -10,9 +10,16 @@ public static class AgreementCalculator
 
     static readonly Preference[] Classes = [Preference.A, Preference.B, Preference.Tie];
 
-    public static AgreementReport Compute(IEnumerable<Vote> votes)
+    /// <summary>Categories with fewer votes than this are not ranked unless a run says otherwise: at three votes a
+    /// category's 95% interval spans more than half the scale, so ranking it ranks noise.</summary>
+    public const int DefaultMinCategoryVotes = 10;
+
+    public static readonly IReadOnlyList<string> ConfusionLabels = ["A", "B", "tie"];
+
+    public static AgreementReport Compute(IEnumerable<Vote> votes, int minCategoryVotes = DefaultMinCategoryVotes)
     {
         ArgumentNullException.ThrowIfNull(votes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minCategoryVotes, 1);
         var list = votes.ToList();
         foreach (var vote in list)
         {
@@ -26,15 +33,63 @@ public static class AgreementCalculator
         foreach (var group in list.GroupBy(v => v.Category, StringComparer.Ordinal))
             byCategory[group.Key] = Stats(group.ToList());
 
+        var overall = Stats(list);
         var mostDivergent = byCategory
-            .Where(kv => kv.Value.Votes > 0)
+            .Where(kv => kv.Value.Votes >= minCategoryVotes)
             .OrderBy(kv => kv.Value.Rate)
             .ThenByDescending(kv => kv.Value.Votes)
             .ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => kv.Key)
+            .Select(kv => new DivergentCategory(kv.Key, kv.Value.Votes, kv.Value.Agree, kv.Value.Rate!.Value, kv.Value.Ci95!,
+                kv.Value.Ci95![1] < overall.Rate))
+            .ToList();
+        var tooFew = byCategory
+            .Where(kv => kv.Value.Votes < minCategoryVotes)
+            .OrderByDescending(kv => kv.Value.Votes)
+            .ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => new CategoryVotes(kv.Key, kv.Value.Votes))
             .ToList();
 
-        return new AgreementReport(Stats(list), byCategory, mostDivergent);
+        return new AgreementReport(overall, byCategory, mostDivergent, Confusion: Confusion(list), MinCategoryVotes: minCategoryVotes,
+            TooFewVotes: tooFew, Ranking: RankingStatement(list.Count, byCategory.Count, mostDivergent, tooFew, minCategoryVotes));
+    }
+
+    /// <summary>What the ranking can and cannot say, in one plain sentence for the report, the page and the demo.</summary>
+    public static string RankingStatement(int votes, int categories, IReadOnlyList<DivergentCategory> ranked, IReadOnlyList<CategoryVotes> tooFew,
+        int minCategoryVotes)
+    {
+        if (votes == 0)
+            return "No votes were cast, so no category can be ranked.";
+        if (ranked.Count == 0)
+            return $"No category has the {minCategoryVotes} votes needed to rank it (the most any has is {tooFew.Max(c => c.Votes)}), " +
+                   $"so {votes} {Plural(votes, "vote", "votes")} over {categories} {Plural(categories, "category", "categories")} " +
+                   "cannot say which categories the judge diverges on.";
+        var significant = ranked.Count(c => c.DivergesSignificantly);
+        var text = $"{ranked.Count} of {categories} {Plural(categories, "category", "categories")} {Plural(ranked.Count, "has", "have")} " +
+                   $"at least {minCategoryVotes} votes and {Plural(ranked.Count, "is", "are")} ranked; " +
+                   (significant == 0
+                       ? "none is significantly below the overall rate."
+                       : $"{significant} {Plural(significant, "is", "are")} significantly below the overall rate (the upper bound of the 95% interval is under it).");
+        if (tooFew.Count > 0)
+            text += $" {tooFew.Count} {Plural(tooFew.Count, "has", "have")} too few votes to rank.";
+        return text;
+    }
+
+    static string Plural(int n, string one, string many) => n == 1 ? one : many;
+
+    /// <summary>Rows: the judge's verdict; columns: the human label; both A, B, tie.</summary>
+    public static ConfusionMatrix Confusion(IEnumerable<Vote> votes)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        var counts = new int[Classes.Length][];
+        for (var r = 0; r < counts.Length; r++) counts[r] = new int[Classes.Length];
+        foreach (var vote in votes)
+        {
+            int row = Array.IndexOf(Classes, vote.Judge), column = Array.IndexOf(Classes, vote.Human);
+            if (row < 0 || column < 0)
+                throw new ArgumentException($"Vote in category '{vote.Category}' has an Unparseable label.", nameof(votes));
+            counts[row][column]++;
+        }
+        return new ConfusionMatrix("judge", "human", ConfusionLabels, counts);
     }
 
     public static AgreementStats Stats(IReadOnlyCollection<Vote> votes)

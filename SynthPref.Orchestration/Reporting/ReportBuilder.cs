@@ -14,7 +14,8 @@ public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, s
     IReadOnlyDictionary<string, LlmUsage> Usage, RunShape? Shape = null);
 
 /// <summary>The run's options as far as the report needs them, and what judging came to (TextOnlyJudges: judges that
-/// fell back from structured output; SkippedForBudget: items never started).</summary>
+/// fell back from structured output; SkippedForBudget: items never started; MinCategoryVotes: the fewest votes a category
+/// needs to be ranked).</summary>
 public sealed record RunShape(
     IReadOnlyList<string>? Judges = null,
     bool StructuredOutput = false,
@@ -24,7 +25,8 @@ public sealed record RunShape(
     bool VerifyRevisions = false,
     string? ConstitutionSource = null,
     long? BudgetTokens = null,
-    int SkippedForBudget = 0);
+    int SkippedForBudget = 0,
+    int MinCategoryVotes = AgreementCalculator.DefaultMinCategoryVotes);
 
 /// <summary>
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
@@ -36,6 +38,13 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
     /// <summary>How many unparseable judge answers the report quotes, and how much of each.</summary>
     public const int UnparseableExamples = 5;
     public const int ExampleChars = 2_000;
+
+    /// <summary>Disagreement examples: how many categories, how many per category, and how much of each text.</summary>
+    public const int ExampleCategories = 3;
+    public const int ExamplesPerCategory = 3;
+    public const int PromptExcerptChars = 400;
+    public const int ResponseExcerptChars = 600;
+    public const int ReasoningExcerptChars = 800;
 
     public async Task<ReportOutputs> BuildAsync(ReportInputs run, CancellationToken ct)
     {
@@ -55,6 +64,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
             })
             .ToList();
         var votes = labelled.Select(l => new Vote(l.Pair.Category, l.Human, l.Pair.Verdict)).ToList();
+        var reviewed = Reviewed(labels, itemsById, byId);
         // Revision pairs are "revised wins" by construction, so agreement on them measures the reviser, not the judge.
         var bySource = new SortedDictionary<string, AgreementStats>(StringComparer.Ordinal)
         {
@@ -65,6 +75,13 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
         };
         var judges = shape.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName];
         var bias = run.Bias with { Length = run.Bias.Length with { Human = BiasAuditor.HumanBaseline(labelled) } };
+
+        var agreement = AgreementCalculator.Compute(votes, shape.MinCategoryVotes) with
+        {
+            ByJudge = JudgeAgreement.ByJudge(judges, labelled),
+            Humans = HumanAgreementCalculator.Compute(reviewed.Select(r => new ItemLabels(r.Pair.Category, r.Pair.Verdict,
+                r.Labels.Select(l => l.Label).ToList()))),
+        };
 
         var datasetLines = TrlDataset.ToJsonLines(stored).ToList();
         var report = new RunReport(
@@ -86,7 +103,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
             bias,
             new ReviewCounts(items.Count, labels.Where(l => itemsById.ContainsKey(l.ItemId)).Select(l => l.Reviewer).Distinct().Count(),
                 votes.Count, run.ReviewEndedBy),
-            AgreementCalculator.Compute(votes) with { ByJudge = JudgeAgreement.ByJudge(judges, labelled) },
+            agreement,
             bySource,
             datasetLines.Count,
             new CostReport(run.Usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), Estimate(run.Usage)),
@@ -94,13 +111,58 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
             Revisions(shape, stored),
             new BudgetReport(shape.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), shape.SkippedForBudget > 0,
                 shape.SkippedForBudget),
-            await FailuresAsync(run.RunId, ct));
+            await FailuresAsync(run.RunId, ct),
+            Examples(agreement, reviewed));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
-        var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, HtmlReport.Render(report), "text/html; charset=utf-8", ct);
+        var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
         var dataset = await output.WriteAsync(run.RunId, OutputStore.DatasetName,
             string.Concat(datasetLines.Select(l => l + "\n")), "application/x-ndjson", ct);
         return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset);
+    }
+
+    /// <summary>Each reviewed pair with its reviewers' labels in the pair's A/B terms, in item order.</summary>
+    static List<(PreferencePair Pair, List<ReviewerLabel> Labels)> Reviewed(IReadOnlyList<ReviewLabelRecord> labels,
+        Dictionary<string, ReviewItem> itemsById, Dictionary<string, PreferencePair> byId) =>
+        labels
+            .Where(l => itemsById.ContainsKey(l.ItemId))
+            .GroupBy(l => l.ItemId, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var item = itemsById[g.Key];
+                return (Pair: byId[item.PairId], Labels: g.OrderBy(l => l.Reviewer, StringComparer.Ordinal)
+                    .Select(l => new ReviewerLabel(l.Reviewer, ReviewStore.ToPairPreference(l.Label, item.Flipped))).ToList());
+            })
+            .OrderBy(r => r.Pair.ItemIndex)
+            .ThenBy(r => r.Pair.Source)
+            .ToList();
+
+    /// <summary>Up to <see cref="ExamplesPerCategory"/> disagreements from each of the <see cref="ExampleCategories"/> most
+    /// divergent ranked categories; with nothing ranked, the first few disagreements of any category, and the report says
+    /// they are not a ranking.</summary>
+    static DisagreementExamples Examples(AgreementReport agreement, List<(PreferencePair Pair, List<ReviewerLabel> Labels)> reviewed)
+    {
+        var disagreements = reviewed.Where(r => r.Labels.Any(l => l.Label != r.Pair.Verdict)).ToList();
+        var ranked = agreement.MostDivergent.Count > 0;
+        var chosen = ranked
+            ? agreement.MostDivergent.Take(ExampleCategories)
+                .SelectMany(c => disagreements.Where(d => d.Pair.Category == c.Category).Take(ExamplesPerCategory))
+            : disagreements.Take(ExamplesPerCategory);
+        return new DisagreementExamples(ranked, chosen.Select(d => new DisagreementExample(
+            d.Pair.Category, d.Pair.InputId, d.Pair.Source, Shorten(d.Pair.Prompt, PromptExcerptChars), Shorten(d.Pair.ResponseA, ResponseExcerptChars),
+            Shorten(d.Pair.ResponseB, ResponseExcerptChars), d.Pair.Verdict, d.Pair.Reasoning is { } r ? Shorten(r, ReasoningExcerptChars) : null,
+            d.Labels)).ToList());
+    }
+
+    /// <summary>The text cut to at most <paramref name="max"/> characters with an ellipsis, never between the halves of a
+    /// surrogate pair.</summary>
+    public static string Shorten(string text, int max)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        text = text.Trim();
+        if (text.Length <= max) return text;
+        var cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
+        return string.Concat(text.AsSpan(0, cut).TrimEnd(), "…");
     }
 
     JudgesReport Judges(IReadOnlyList<string> names, RunShape shape, IReadOnlyList<PreferencePair> stored)

@@ -62,7 +62,19 @@ public sealed record RunReport(
     JudgesReport? Judges = null,
     RevisionReport? Revisions = null,
     BudgetReport? Budget = null,
-    FailureReport? Failures = null);
+    FailureReport? Failures = null,
+    DisagreementExamples? Examples = null);
+
+/// <summary>Disagreements between the judge and reviewers to read: FromRankedCategories says whether they come from the
+/// most divergent ranked categories (up to three each) or, with nothing ranked, from any category.</summary>
+public sealed record DisagreementExamples(bool FromRankedCategories, IReadOnlyList<DisagreementExample> Items);
+
+/// <summary>One reviewed pair some reviewer disagreed with the judge on, its texts shortened; Judge and the labels are in
+/// the pair's A/B terms (for a revision pair A is the revised text, B the original).</summary>
+public sealed record DisagreementExample(string Category, string InputId, PairSource Source, string Prompt, string ResponseA, string ResponseB,
+    Preference Judge, string? Reasoning, IReadOnlyList<ReviewerLabel> Humans);
+
+public sealed record ReviewerLabel(string Reviewer, Preference Label);
 
 /// <summary>Every item step that failed, with its error, in item order (the HTML report shows the first
 /// <see cref="HtmlReport.FailuresShown"/>).</summary>

@@ -25,7 +25,8 @@ public sealed record RunOptions(
     string? Constitution = null,
     long? BudgetTokens = null,
     int? MaxReviewersPerItem = null,
-    double? MaxFailedItemsRatio = null);
+    double? MaxFailedItemsRatio = null,
+    int? MinCategoryVotes = null);
 
 public static class RunOptionsParser
 {
@@ -63,6 +64,8 @@ public static class RunOptionsParser
         var judges = ResolveJudges(options.Judges, resolveJudge, errors);
         if (options.MaxReviewersPerItem is < 1 or > MaxReviewersLimit)
             errors.Add(new("options.maxReviewersPerItem", $"must be from 1 to {MaxReviewersLimit}."));
+        if (options.MinCategoryVotes is < 1)
+            errors.Add(new("options.minCategoryVotes", $"must be at least 1 (got {options.MinCategoryVotes})."));
         if (options.MaxFailedItemsRatio is { } ratio && !(ratio is >= 0 and <= 1))
             errors.Add(new("options.maxFailedItemsRatio", $"must be from 0 to 1 (got {ratio.ToString(CultureInfo.InvariantCulture)})."));
 
@@ -89,7 +92,8 @@ public static class RunOptionsParser
             options.MaxReviewersPerItem ?? RunSettings.DefaultMaxReviewersPerItem,
             options.MaxFailedItemsRatio is { } r and >= 0 and <= 1
                 ? (int)Math.Round(r * 1_000_000, MidpointRounding.AwayFromZero)
-                : RunSettings.DefaultMaxFailedItemsPerMillion);
+                : RunSettings.DefaultMaxFailedItemsPerMillion,
+            options.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes);
     }
 
     /// <summary>The jury as configured names, every unknown or repeated name reported; null for the default judge.</summary>
@@ -138,7 +142,8 @@ public static class RunOptionsParser
             m.GetValueOrDefault("constitution"),
             Long(m, "budgetTokens", errors),
             Int(m, "maxReviewersPerItem", errors),
-            Double(m, "maxFailedItemsRatio", errors));
+            Double(m, "maxFailedItemsRatio", errors),
+            Int(m, "minCategoryVotes", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)

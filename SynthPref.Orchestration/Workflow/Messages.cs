@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
@@ -16,7 +17,8 @@ namespace SynthPref.Orchestration.Workflow;
 /// jury, as the configuration spells their names (null: the default judge). Constitution: the run's own copy of the
 /// constitution it named (ConstitutionSource), null for the default. BudgetTokens: null for no budget.
 /// MaxFailedItemsPerMillion is the maxFailedItemsRatio option in parts per million, so the check is integer
-/// arithmetic and exact. Options added after 1.0 have defaults because runs started before them carry none.</summary>
+/// arithmetic and exact. MinCategoryVotes: the fewest votes a category needs to be ranked in the report. Options added
+/// after 1.0 have defaults because runs started before them carry none.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -36,10 +38,12 @@ public sealed record RunSettings(
     string? ConstitutionSource = null,
     long? BudgetTokens = null,
     int MaxReviewersPerItem = RunSettings.DefaultMaxReviewersPerItem,
-    int MaxFailedItemsPerMillion = RunSettings.DefaultMaxFailedItemsPerMillion)
+    int MaxFailedItemsPerMillion = RunSettings.DefaultMaxFailedItemsPerMillion,
+    int MinCategoryVotes = RunSettings.DefaultMinCategoryVotes)
 {
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;
+    public const int DefaultMinCategoryVotes = AgreementCalculator.DefaultMinCategoryVotes;
 
     /// <summary>Whether more items failed than the run allows: failed / items &gt; ratio, exactly.</summary>
     public bool TooManyFailed(int failedItems, int items) =>
@@ -164,5 +168,5 @@ public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, 
     public RunShape Shape => new(
         Settings?.Judges, Settings?.StructuredOutput ?? false, Judging.TextOnlyJudges, Settings?.CritiqueRevise ?? false,
         Settings?.RevisionRounds ?? 1, Settings?.VerifyRevisions ?? false, Settings?.ConstitutionSource, Settings?.BudgetTokens,
-        Judging.SkippedForBudget);
+        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes);
 }

@@ -37,18 +37,58 @@ public static class Summary
 
         var agreement = report.GetProperty("agreement");
         s.AppendLine("Judge-human agreement: " + Stats(agreement.GetProperty("overall")));
-        var byCategory = agreement.GetProperty("byCategory");
-        var divergent = agreement.GetProperty("mostDivergent").EnumerateArray().Select(e => e.GetString()!).Take(5).ToList();
-        if (divergent.Count > 0)
-        {
-            s.AppendLine("Most divergent categories:");
-            foreach (var category in divergent)
-                s.AppendLine($"  {category,-28} {Stats(byCategory.GetProperty(category))}");
-        }
+        AppendConfusion(s, agreement);
+        AppendHumanCeiling(s, agreement);
+        AppendRanking(s, agreement);
         AppendJudges(s, report, agreement);
         AppendRevisions(s, report);
         AppendCost(s, report);
         return s.ToString();
+    }
+
+    /// <summary>The confusion matrix in one line per judge verdict.</summary>
+    static void AppendConfusion(StringBuilder s, JsonElement agreement)
+    {
+        if (!agreement.TryGetProperty("confusion", out var confusion) || confusion.ValueKind != JsonValueKind.Object) return;
+        var labels = confusion.GetProperty("labels").EnumerateArray().Select(l => l.GetString()!).ToList();
+        var rows = confusion.GetProperty("counts").EnumerateArray().ToList();
+        s.AppendLine($"Votes by judge verdict (rows) and human label ({string.Join(", ", labels)}): " +
+                     string.Join("; ", rows.Select((row, i) => $"judge {labels[i]} {string.Join(" ", row.EnumerateArray().Select(c => c.GetInt32()))}")));
+    }
+
+    /// <summary>How often reviewers agree with each other, beside the judge on the same items.</summary>
+    static void AppendHumanCeiling(StringBuilder s, JsonElement agreement)
+    {
+        if (!agreement.TryGetProperty("humans", out var humans) || humans.ValueKind != JsonValueKind.Object) return;
+        if (humans.GetProperty("comparisons").GetInt32() == 0)
+        {
+            s.AppendLine("Human ceiling: no item has two reviewers, so reviewers cannot be compared with each other");
+            return;
+        }
+        var judge = humans.GetProperty("judgeOnSameItems");
+        s.AppendLine($"Human ceiling: reviewers agree with each other in {Pct(humans.GetProperty("rate"))} of {humans.GetProperty("comparisons")} comparisons " +
+                     $"on {humans.GetProperty("items")} items (excluding ties {Pct(humans.GetProperty("rateExcludingTies"))} of {humans.GetProperty("comparisonsExcludingTies")}), " +
+                     $"Krippendorff's α = {Num(humans.GetProperty("krippendorffAlpha"))}; the judge agrees with them in {Pct(judge.GetProperty("rate"))} " +
+                     $"of {judge.GetProperty("votes")} votes on the same items");
+    }
+
+    /// <summary>The ranked categories, only where they have the votes; otherwise the report's plain statement that they cannot be ranked.</summary>
+    static void AppendRanking(StringBuilder s, JsonElement agreement)
+    {
+        var byCategory = agreement.GetProperty("byCategory");
+        var ranked = agreement.GetProperty("mostDivergent").EnumerateArray().Take(5).ToList();
+        if (ranked.Count > 0)
+        {
+            s.AppendLine($"Most divergent categories (at least {agreement.GetProperty("minCategoryVotes")} votes each):");
+            foreach (var category in ranked)
+            {
+                var name = category.GetProperty("category").GetString()!;
+                s.AppendLine($"  {name,-28} {Stats(byCategory.GetProperty(name))}" +
+                             (category.GetProperty("divergesSignificantly").GetBoolean() ? "  significantly below overall" : ""));
+            }
+        }
+        if (agreement.TryGetProperty("ranking", out var statement) && statement.ValueKind == JsonValueKind.String)
+            s.AppendLine("Categories: " + statement.GetString());
     }
 
     /// <summary>Each bias share's 95% Wilson interval, and whether it excludes 50% or rests on too few pairs.</summary>

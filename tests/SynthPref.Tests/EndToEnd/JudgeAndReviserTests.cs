@@ -117,7 +117,7 @@ public sealed class JudgeAndReviserTests(PipelineFixture fixture)
         var response = await fixture.Api.PostRunAsync(new
         {
             items = new object[] { new { prompt = "p", response_a = "a", response_b = "b" } },
-            options = new { judges = new[] { "alpha", "nobody" }, revisionRounds = 5, budgetTokens = 0 },
+            options = new { judges = new[] { "alpha", "nobody" }, revisionRounds = 5, budgetTokens = 0, minCategoryVotes = 0 },
         });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -125,6 +125,7 @@ public sealed class JudgeAndReviserTests(PipelineFixture fixture)
         Assert.Contains("unknown judge 'nobody'", errors.GetProperty("options.judges")[0].GetString());
         Assert.Contains("1 to 4", errors.GetProperty("options.revisionRounds")[0].GetString());
         Assert.Contains("at least 1", errors.GetProperty("options.budgetTokens")[0].GetString());
+        Assert.Contains("at least 1 (got 0)", errors.GetProperty("options.minCategoryVotes")[0].GetString());
     }
 
     [Fact]

@@ -45,7 +45,14 @@ public class AgreementCalculatorTests
        Excluding ties: votes 6,7,8,10 = 4 ; agree 3 → 0.75
        Kappa: H A=3 B=1 Tie=1 ; J A=4 B=0 Tie=1 ; pe = (12 + 0 + 1)/25 = 0.52 ; κ = (0.8 − 0.52)/0.48 = 0.583333
 
-     MostDivergent: code (0.6) before chat (0.8).
+     MostDivergent, with minCategoryVotes 5 (both have 5 votes): code (0.6) before chat (0.8). Neither diverges
+     significantly: code's upper bound .882379 is above the overall .7. With the default 10 neither is ranked.
+
+     Confusion, rows = judge, columns = human (A, B, tie):
+       judge A: human A = #1 #6 #7 #10 = 4, human B = #8 = 1, human tie = #4 = 1   → [4, 1, 1]
+       judge B: human A = #3 = 1, human B = #2 #5 = 2, tie = 0                     → [1, 2, 0]
+       judge tie: human tie = #9 = 1                                              → [0, 0, 1]
+       Row sums are the judge's marginals (6, 3, 1), the diagonal 4 + 2 + 1 = 7 is the agreement.
     */
     static readonly Vote[] HandWorked =
     [
@@ -92,7 +99,62 @@ public class AgreementCalculatorTests
         Assert.Equal(["chat", "code"], report.ByCategory.Keys);
         AssertStats(report.ByCategory["code"], 5, 3, 0.6, 0.230724, 0.882379, 4, 0.75, 0.333333);
         AssertStats(report.ByCategory["chat"], 5, 4, 0.8, 0.375535, 0.963776, 4, 0.75, 0.583333);
-        Assert.Equal(["code", "chat"], report.MostDivergent);
+        Assert.Equal(["code", "chat"], AgreementCalculator.Compute(HandWorked, minCategoryVotes: 5).MostDivergent.Select(c => c.Category));
+        Assert.All(AgreementCalculator.Compute(HandWorked, minCategoryVotes: 5).MostDivergent, c => Assert.False(c.DivergesSignificantly));
+    }
+
+    [Fact]
+    public void Hand_worked_example_confusion_matrix()
+    {
+        var confusion = AgreementCalculator.Compute(HandWorked).Confusion!;
+
+        Assert.Equal(["A", "B", "tie"], confusion.Labels);
+        Assert.Equal(("judge", "human"), (confusion.Rows, confusion.Columns));
+        Assert.Equal([4, 1, 1], confusion.Counts[0]);
+        Assert.Equal([1, 2, 0], confusion.Counts[1]);
+        Assert.Equal([0, 0, 1], confusion.Counts[2]);
+        Assert.Equal(10, confusion.Total);
+    }
+
+    [Fact]
+    public void Categories_under_the_minimum_are_not_ranked_and_the_report_says_why()
+    {
+        // Default minimum 10: code and chat have 5 votes each, so nothing is ranked.
+        var report = AgreementCalculator.Compute(HandWorked);
+
+        Assert.Equal(10, report.MinCategoryVotes);
+        Assert.Empty(report.MostDivergent);
+        Assert.Equal([new CategoryVotes("chat", 5), new CategoryVotes("code", 5)], report.TooFewVotes);
+        Assert.Equal("No category has the 10 votes needed to rank it (the most any has is 5), so 10 votes over 2 categories " +
+                     "cannot say which categories the judge diverges on.", report.Ranking);
+        Assert.Equal("No votes were cast, so no category can be ranked.", AgreementCalculator.Compute([]).Ranking);
+    }
+
+    /*
+     Significance, hand-worked. "bad": 0 of 10 agree; "good": 20 of 20; "few": 0 of 3. Overall 20/33 = .606061.
+       Wilson(0, 10): d = 1 + z²/10 = 1.384146, centre = (z²/20)/d = .192073/1.384146 = .138766,
+                      half = z/d · sqrt(z²/400) = 1.416010 · .097998 = .138766 → [0, .277532].
+       .277532 < .606061, so bad diverges significantly; good (rate 1) does not. few has 3 < 10 votes: not ranked.
+    */
+    [Fact]
+    public void A_ranked_category_diverges_significantly_only_when_its_whole_interval_is_below_the_overall_rate()
+    {
+        var votes = Enumerable.Repeat(new Vote("bad", Preference.A, Preference.B), 10)
+            .Concat(Enumerable.Repeat(new Vote("good", Preference.B, Preference.B), 20))
+            .Concat(Enumerable.Repeat(new Vote("few", Preference.Tie, Preference.A), 3))
+            .ToList();
+
+        var report = AgreementCalculator.Compute(votes);
+
+        Assert.Equal(["bad", "good"], report.MostDivergent.Select(c => c.Category));
+        var bad = report.MostDivergent[0];
+        Assert.Equal((10, 0, 0.0), (bad.Votes, bad.Agree, bad.Rate));
+        Assert.Equal(0.277532, bad.Ci95[1], Precision);
+        Assert.True(bad.DivergesSignificantly);
+        Assert.False(report.MostDivergent[1].DivergesSignificantly);
+        Assert.Equal([new CategoryVotes("few", 3)], report.TooFewVotes);
+        Assert.Equal("2 of 3 categories have at least 10 votes and are ranked; 1 is significantly below the overall rate " +
+                     "(the upper bound of the 95% interval is under it). 1 has too few votes to rank.", report.Ranking);
     }
 
     [Fact]
@@ -198,6 +260,7 @@ public class AgreementCalculatorTests
     [Fact]
     public void Most_divergent_orders_by_rate_then_more_votes_then_name()
     {
+        // Every category is ranked at a minimum of one vote.
         Vote Agree(string c) => new(c, Preference.A, Preference.A);
         Vote Disagree(string c) => new(c, Preference.A, Preference.B);
 
@@ -208,8 +271,8 @@ public class AgreementCalculatorTests
             Agree("alpha"), Disagree("alpha"),                                 // 0.5, 2 votes
             Disagree("worst"),                                                 // 0.0
             Agree("best"),                                                     // 1.0
-        ]);
+        ], minCategoryVotes: 1);
 
-        Assert.Equal(["worst", "big", "alpha", "zeta", "best"], report.MostDivergent);
+        Assert.Equal(["worst", "big", "alpha", "zeta", "best"], report.MostDivergent.Select(c => c.Category));
     }
 }

@@ -69,6 +69,30 @@ public sealed class FaultRulesTests
     }
 
     [Fact]
+    public void MinCategoryVotes_defaults_to_10_is_read_from_metadata_and_must_be_at_least_1()
+    {
+        var errors = new List<FieldError>();
+        var limits = new JudgingLimits(0, 8, 8, 500);
+        Assert.Equal(10, RunOptionsParser.Resolve(null, "run-x", limits, errors).MinCategoryVotes);
+        Assert.Equal(3, RunOptionsParser.Resolve(new RunOptions(MinCategoryVotes: 3), "run-x", limits, errors).MinCategoryVotes);
+        Assert.Equal(4, RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["mincategoryvotes"] = "4" }, errors).MinCategoryVotes);
+        Assert.Empty(errors);
+
+        RunOptionsParser.Resolve(new RunOptions(MinCategoryVotes: 0), "run-x", limits, errors);
+        Assert.Equal("options.minCategoryVotes", Assert.Single(errors).Field);
+        errors.Clear();
+        RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["minCategoryVotes"] = "many" }, errors);
+        Assert.Equal("metadata minCategoryVotes", Assert.Single(errors).Field);
+
+        // A run started before the option existed carries no value, and deserializes to the default.
+        var old = System.Text.Json.JsonSerializer.Deserialize<RunSettings>(
+            """{"SwapPositions":true,"CritiqueRevise":false,"ReviewSampleSize":20,"MinReviewsPerItem":1,"ReviewDeadline":"7.00:00:00","Seed":1,"Cache":true,"Window":6,"ItemsPerActivity":1,"ItemsPerGeneration":500}""")!;
+        Assert.Equal(10, old.MinCategoryVotes);
+        Assert.Equal(10, new ReportRequest("r", null, null!, "closed",
+            new JudgingState(0, 0, 0, 0, null, new Dictionary<string, SynthPref.Orchestration.Llm.LlmUsage>(), 0), old).Shape.MinCategoryVotes);
+    }
+
+    [Fact]
     public void Review_tokens_are_checked_against_their_hash_only()
     {
         var token = ReviewTokens.New();

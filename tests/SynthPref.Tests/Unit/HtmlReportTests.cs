@@ -1,3 +1,5 @@
+using SynthPref.Orchestration.Agreement;
+using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 
 namespace SynthPref.Tests.Unit;
@@ -12,7 +14,7 @@ public class HtmlReportTests
         var html = HtmlReport.Render(ReportFactory.Build(Evil));
 
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;", html);
+        Assert.Contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;", html);
         Assert.Contains("Nightly &lt;batch&gt;", html);
         Assert.DoesNotContain("Nightly <batch>", html);
     }
@@ -71,7 +73,7 @@ public class HtmlReportTests
             },
         };
         html = HtmlReport.Render(warned);
-        Assert.Contains("Warning: judge favours its own model&#39;s responses", html);
+        Assert.Contains("Warning: judge favours its own model&#x27;s responses", html);
         Assert.Contains("Warning: judge favours plain responses", html);
 
         html = HtmlReport.Render(report with { Bias = report.Bias with { SelfPreference = new(0, 0, null, false) } });
@@ -79,16 +81,28 @@ public class HtmlReportTests
     }
 
     [Fact]
-    public void Category_table_is_sorted_by_rate_with_divergent_rows_highlighted()
+    public void Category_table_lists_ranked_categories_by_rate_then_unranked_ones_and_marks_significant_divergence()
     {
-        // "Code Review" agrees 1/2 = 50%, "chat" 3/4 = 75%, overall 66.7%.
+        // At the default minimum of 10 votes, neither "Code Review" (2 votes) nor "chat" (4) is ranked: chat, with more
+        // votes, is listed first, and both say they have too few votes.
         var html = HtmlReport.Render(ReportFactory.Build("Code Review"));
+        Assert.True(html.IndexOf("<td>chat", StringComparison.Ordinal) < html.IndexOf("<td>Code Review", StringComparison.Ordinal));
+        Assert.Contains("<tr class=\"unranked\"><td>Code Review <span class=\"badge hl\">too few votes to rank</span></td>", html);
+        Assert.DoesNotContain("diverges significantly", html);
+        Assert.Contains("No category has the 10 votes needed to rank it (the most any has is 4)", html);
 
-        int low = html.IndexOf("<td>Code Review", StringComparison.Ordinal);
-        int high = html.IndexOf("<td>chat", StringComparison.Ordinal);
-        Assert.True(low > 0 && high > low, "lower-agreement category should be listed first");
-        Assert.Contains("<tr class=\"divergent\"><td>Code Review", html);
-        Assert.Contains("<tr><td>chat</td>", html);
+        // With 10 votes each, "bad" (0 of 10, interval up to 27.8%) sits wholly below the overall rate (20 of 30) and is
+        // marked; "good" is ranked after it; "few" is listed last, unranked.
+        var votes = Enumerable.Repeat(new Vote("bad", Preference.A, Preference.B), 10)
+            .Concat(Enumerable.Repeat(new Vote("good", Preference.A, Preference.A), 20))
+            .Concat([new Vote("few", Preference.A, Preference.A)])
+            .ToList();
+        html = HtmlReport.Render(ReportFactory.Build() with { Agreement = AgreementCalculator.Compute(votes) });
+        int bad = html.IndexOf("<td>bad", StringComparison.Ordinal), good = html.IndexOf("<td>good", StringComparison.Ordinal);
+        int few = html.IndexOf("<td>few", StringComparison.Ordinal);
+        Assert.True(bad > 0 && good > bad && few > good, "ranked categories by rate, then the unranked");
+        Assert.Contains("<tr class=\"divergent\"><td>bad <span class=\"badge warn\">diverges significantly</span></td>", html);
+        Assert.Contains("<tr><td>good</td>", html);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using SynthPref.Demo;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
 
@@ -44,7 +45,7 @@ public sealed class JudgeReportTests
         var html = HtmlReport.Render(Full());
 
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("<pre>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</pre>", html);
+        Assert.Contains("<pre>&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;</pre>", html);
         Assert.Contains("<dt>default and alpha</dt><dd>87.0% (20 of 23 pairs)</dd>", html);
         Assert.Contains("text (structured output refused)", html);
         Assert.Contains("<dt>Regressions (left out of the dataset)</dt><dd>2</dd>", html);
@@ -76,13 +77,14 @@ public sealed class JudgeReportTests
     public void The_json_has_the_new_sections_after_the_original_ones()
     {
         var root = JsonDocument.Parse(ReportJson.Serialize(Full())).RootElement;
-        Assert.Equal(["runId", "name", "pairs", "bias", "review", "agreement", "agreementBySource", "datasetRows", "cost", "judges", "revisions", "budget", "failures"],
+        Assert.Equal(["runId", "name", "pairs", "bias", "review", "agreement", "agreementBySource", "datasetRows", "cost", "judges", "revisions", "budget", "failures", "examples"],
             root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["calls", "inputTokens", "outputTokens"],
             root.GetProperty("cost").GetProperty("tokens").GetProperty("judge").EnumerateObject().Select(p => p.Name).Intersect(["calls", "inputTokens", "outputTokens"]));
         Assert.Equal(0.09m, root.GetProperty("cost").GetProperty("estimated").GetProperty("total").GetDecimal());
         Assert.Equal(20, root.GetProperty("judges").GetProperty("pairwise")[0].GetProperty("agree").GetInt32());
-        Assert.Equal(["overall", "byCategory", "mostDivergent", "byJudge"], root.GetProperty("agreement").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["overall", "byCategory", "mostDivergent", "byJudge", "confusion", "minCategoryVotes", "tooFewVotes", "ranking", "humans"],
+            root.GetProperty("agreement").EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]
@@ -97,6 +99,29 @@ public sealed class JudgeReportTests
         Assert.Contains("Estimated cost: 0.0900 (no price for judge:alpha)", summary);
         Assert.Contains("Token budget 50000: 51234 used; it stopped the run, 17 items skipped", summary);
         Assert.Contains("LLM judge: 48 calls (12 answered by the cache), 24000 input and 3000 output tokens", summary);
+    }
+
+    [Fact]
+    public void The_demo_summary_says_when_votes_cannot_rank_categories_and_ranks_them_when_they_can()
+    {
+        // The factory's six votes: chat 4, Code Review 2; nothing reaches the default 10, so nothing is ranked.
+        var few = Summary.Render(JsonDocument.Parse(ReportJson.Serialize(ReportFactory.Build())).RootElement);
+        Assert.DoesNotContain("Most divergent", few);
+        Assert.Contains("Categories: No category has the 10 votes needed to rank it (the most any has is 4), so 6 votes over 2 categories " +
+                        "cannot say which categories the judge diverges on.", few);
+        Assert.Contains("Votes by judge verdict (rows) and human label (A, B, tie): judge A 3 0 1; judge B 1 1 0; judge tie 0 0 0", few);
+
+        var votes = Enumerable.Repeat(new Vote("bad", Preference.A, Preference.B), 10)
+            .Concat(Enumerable.Repeat(new Vote("good", Preference.A, Preference.A), 20)).ToList();
+        var humans = HumanAgreementCalculator.Compute([new ItemLabels("bad", Preference.B, [Preference.A, Preference.A, Preference.B])]);
+        var report = ReportFactory.Build() with { Agreement = AgreementCalculator.Compute(votes) with { Humans = humans } };
+        var many = Summary.Render(JsonDocument.Parse(ReportJson.Serialize(report)).RootElement);
+        Assert.Contains("Most divergent categories (at least 10 votes each):", many);
+        Assert.Matches(@"  bad +0\.0% of 10 votes.*  significantly below overall", many);
+        Assert.Contains("Categories: 2 of 2 categories have at least 10 votes and are ranked; 1 is significantly below", many);
+        // One item, three reviewers A, A, B: (A,A) agrees, (A,B) twice does not → 1 of 3; the judge's B matches one label of three.
+        Assert.Contains("Human ceiling: reviewers agree with each other in 33.3% of 3 comparisons on 1 items", many);
+        Assert.Contains("the judge agrees with them in 33.3% of 3 votes on the same items", many);
     }
 
     [Fact]

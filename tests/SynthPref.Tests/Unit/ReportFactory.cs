@@ -8,17 +8,19 @@ namespace SynthPref.Tests.Unit;
 /// <summary>A realistic report built from the real calculators, so report tests see real numbers.</summary>
 static class ReportFactory
 {
+    public static List<Vote> Votes(string weirdCategory) =>
+    [
+        new(weirdCategory, Preference.A, Preference.B),
+        new(weirdCategory, Preference.A, Preference.A),
+        new("chat", Preference.A, Preference.A),
+        new("chat", Preference.B, Preference.B),
+        new("chat", Preference.Tie, Preference.A),
+        new("chat", Preference.A, Preference.A),
+    ];
+
     public static RunReport Build(string weirdCategory = "Code Review", bool lengthWarning = true)
     {
-        var votes = new List<Vote>
-        {
-            new(weirdCategory, Preference.A, Preference.B),
-            new(weirdCategory, Preference.A, Preference.A),
-            new("chat", Preference.A, Preference.A),
-            new("chat", Preference.B, Preference.B),
-            new("chat", Preference.Tie, Preference.A),
-            new("chat", Preference.A, Preference.A),
-        };
+        var votes = Votes(weirdCategory);
         var agreement = AgreementCalculator.Compute(votes);
         var bias = new BiasReport(
             new LengthBias(Decisive: 20, LongerPreferred: lengthWarning ? 16 : 11, EqualLength: 2,

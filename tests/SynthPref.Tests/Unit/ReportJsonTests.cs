@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 
@@ -68,8 +69,19 @@ public class ReportJsonTests
         foreach (var field in new[] { "votes", "agree", "rate", "ci95", "votesExcludingTies", "rateExcludingTies", "kappa" })
             Assert.True(chat.TryGetProperty(field, out _), $"byCategory.chat.{field} missing");
 
-        Assert.Equal(["Code Review", "chat"],
-            agreement.GetProperty("mostDivergent").EnumerateArray().Select(e => e.GetString()).ToList());
+        // Neither category has the default 10 votes: nothing is ranked, both are listed with their counts, and the
+        // report says so. The confusion matrix counts the same six votes.
+        Assert.Equal(0, agreement.GetProperty("mostDivergent").GetArrayLength());
+        Assert.Equal(10, agreement.GetProperty("minCategoryVotes").GetInt32());
+        Assert.Equal([("chat", 4), ("Code Review", 2)], agreement.GetProperty("tooFewVotes").EnumerateArray()
+            .Select(e => (e.GetProperty("category").GetString(), e.GetProperty("votes").GetInt32())));
+        Assert.StartsWith("No category has the 10 votes needed", agreement.GetProperty("ranking").GetString());
+        Assert.Equal("[[3,0,1],[1,1,0],[0,0,0]]", agreement.GetProperty("confusion").GetProperty("counts").GetRawText().Replace(" ", "")
+            .Replace("\n", "").Replace("\r", ""));
+        var ranked = Parse(ReportFactory.Build() with { Agreement = AgreementCalculator.Compute(
+            ReportFactory.Votes("Code Review"), minCategoryVotes: 2) }).GetProperty("agreement").GetProperty("mostDivergent");
+        Assert.Equal(["category", "votes", "agree", "rate", "ci95", "divergesSignificantly"], ranked[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["Code Review", "chat"], ranked.EnumerateArray().Select(e => e.GetProperty("category").GetString()));
     }
 
     [Fact]

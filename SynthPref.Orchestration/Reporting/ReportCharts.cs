@@ -1,0 +1,251 @@
+using System.Globalization;
+using ScottPlot;
+using SkiaSharp;
+using SynthPref.Orchestration.Agreement;
+using SynthPref.Orchestration.Audit;
+
+namespace SynthPref.Orchestration.Reporting;
+
+/// <summary>
+/// The report's charts, drawn by ScottPlot as SVG and made fit to inline (<see cref="SvgInline"/>), so the page stays one
+/// self-contained file. Each returns null when it has nothing to draw. Text is measured with the embedded font
+/// (<see cref="EmbeddedFont"/>), so a chart comes out the same on every machine.
+/// </summary>
+public static class ReportCharts
+{
+    public const int Width = 760;
+
+    /// <summary>The most category rows the agreement chart draws; the table below it has them all.</summary>
+    public const int MaxCategoryRows = 30;
+
+    static readonly Color Ranked = Color.FromHex("#0969da");
+    static readonly Color Unranked = Color.FromHex("#afb8c1");
+    static readonly Color Significant = Color.FromHex("#bc4c00");
+    static readonly Color Whisker = Color.FromHex("#1f2328");
+    static readonly Color Overall = Color.FromHex("#cf222e");
+    static readonly Color Ceiling = Color.FromHex("#1a7f37");
+    static readonly Color Half = Color.FromHex("#59636e");
+
+    /// <summary>Agreement per category with its 95% Wilson interval as a whisker: the ranked categories first, most
+    /// divergent at the top, then those with too few votes to rank, in grey. The overall rate and the reviewers' own
+    /// agreement (the human ceiling) are reference lines.</summary>
+    public static string? CategoryAgreement(AgreementReport agreement)
+    {
+        ArgumentNullException.ThrowIfNull(agreement);
+        var rows = agreement.MostDivergent.Select(c => (c.Category, Stats: agreement.ByCategory[c.Category], Fill: c.DivergesSignificantly ? Significant : Ranked))
+            .Concat((agreement.TooFewVotes ?? []).Select(c => (c.Category, Stats: agreement.ByCategory[c.Category], Fill: Unranked)))
+            .Where(r => r.Stats.Rate is not null)
+            .ToList();
+        if (rows.Count == 0) return null;
+        var hidden = Math.Max(0, rows.Count - MaxCategoryRows);
+        rows = rows.Take(MaxCategoryRows).ToList();
+
+        var plot = NewPlot();
+        var positions = new double[rows.Count];
+        var labels = new string[rows.Count];
+        var bars = new List<Bar>();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (category, stats, fill) = rows[i];
+            double y = rows.Count - 1 - i;
+            positions[i] = y;
+            labels[i] = $"{Shorten(category, 28)} ({stats.Votes})";
+            bars.Add(new Bar { Position = y, Value = stats.Rate!.Value, FillColor = fill, LineWidth = 0, Size = 0.6 });
+        }
+        plot.Add.Bars(bars).Horizontal = true;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].Stats.Ci95 is [var low, var high])
+                AddWhisker(plot, positions[i], low, high, 0.18);
+        }
+
+        var title = agreement.MostDivergent.Count > 0
+            ? $"Agreement by category, most divergent first (orange: significantly below overall; grey: under {agreement.MinCategoryVotes} votes, not ranked)"
+            : $"Agreement by category: none has {agreement.MinCategoryVotes} votes, so none is ranked";
+        if (hidden > 0) title += $"; {hidden} more in the table";
+        plot.Title(title, size: 13);
+        AddReference(plot, agreement.Overall.Rate, Overall, $"overall {HtmlFormat.Percent(agreement.Overall.Rate)}");
+        AddReference(plot, agreement.Humans?.Rate, Ceiling, $"reviewers agree {HtmlFormat.Percent(agreement.Humans?.Rate)}");
+        plot.Axes.Left.SetTicks(positions, labels);
+        PercentAxis(plot.Axes.Bottom, "judge–human agreement (bars), 95% Wilson interval (whiskers)");
+        plot.Axes.SetLimits(0, 1.02, -0.7, rows.Count - 0.3);
+        plot.ShowLegend(Edge.Bottom);
+        return Svg(plot, "category-agreement", title, Width, 150 + 26 * rows.Count);
+    }
+
+    /// <summary>The confusion matrix as a heat map: judge verdict down, human label across, each cell's count written in it.</summary>
+    public static string? Confusion(ConfusionMatrix? matrix)
+    {
+        if (matrix is null || matrix.Total == 0) return null;
+        var plot = NewPlot();
+        var max = matrix.Counts.Max(r => r.Max());
+        var n = matrix.Labels.Count;
+        for (var row = 0; row < n; row++)
+        {
+            for (var column = 0; column < n; column++)
+            {
+                var count = matrix.Counts[row][column];
+                double top = n - row, left = column;
+                var shade = max == 0 ? 0 : (double)count / max;
+                var cell = plot.Add.Rectangle(left, left + 1, top - 1, top);
+                cell.FillColor = Color.InterpolateRgb(Color.FromHex("#f6f8fa"), Color.FromHex("#0550ae"), shade);
+                cell.LineColor = row == column ? Whisker : Colors.White;
+                cell.LineWidth = row == column ? 2 : 1;
+                var text = plot.Add.Text(count.ToString(CultureInfo.InvariantCulture), left + 0.5, top - 0.5);
+                text.LabelFontSize = 16;
+                text.LabelBold = true;
+                text.LabelAlignment = Alignment.MiddleCenter;
+                text.LabelFontColor = shade > 0.5 ? Colors.White : Whisker;
+            }
+        }
+        var centres = Enumerable.Range(0, n).Select(i => i + 0.5).ToArray();
+        plot.Axes.Bottom.SetTicks(centres, matrix.Labels.ToArray());
+        plot.Axes.Left.SetTicks(centres.Reverse().ToArray(), matrix.Labels.ToArray());
+        plot.Axes.Bottom.Label.Text = "human label";
+        plot.Axes.Left.Label.Text = "judge verdict";
+        plot.Axes.SetLimits(0, n, 0, n);
+        plot.Grid.IsVisible = false;
+        const string title = "Judge verdict × human label";
+        plot.Title(title, size: 13);
+        return Svg(plot, "confusion", title, 420, 380);
+    }
+
+    /// <summary>Who prefers the longer response: the judge over all its decisive pairs of unequal length, the judge on the
+    /// reviewed items, and the reviewers on the same items, each with its 95% Wilson interval; 50% is no preference.</summary>
+    public static string? LengthPreference(LengthBias length)
+    {
+        ArgumentNullException.ThrowIfNull(length);
+        var human = length.Human is { Votes: > 0 } h ? h : null;
+        var rows = new List<(string Label, double? Share, double[]? Ci)>
+        {
+            ($"judge, all pairs ({length.Decisive})", length.Share, length.Ci95),
+        };
+        if (human is not null)
+        {
+            rows.Add(($"judge, reviewed items ({human.JudgeDecisive})", human.JudgeShare,
+                human.JudgeDecisive > 0 ? AgreementCalculator.Wilson(human.JudgeLongerPreferred, human.JudgeDecisive) : null));
+            rows.Add(($"reviewers ({human.UnequalLengthVotes} votes)", human.Share, human.Ci95));
+        }
+        return ShareChart("length-preference", "Share preferring the longer response", "longer response preferred", rows);
+    }
+
+    /// <summary>How often the judge preferred the text it was shown first, over its decisive positional answers.</summary>
+    public static string? FirstPosition(PositionBias position)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        return ShareChart("first-position", "Share preferring the text shown first", "first-shown text preferred",
+            [($"judge ({position.DecisiveCalls} answers)", position.FirstPreferredRate, position.Ci95)]);
+    }
+
+    static string? ShareChart(string id, string title, string axis, List<(string Label, double? Share, double[]? Ci)> rows)
+    {
+        rows = rows.Where(r => r.Share is not null).ToList();
+        if (rows.Count == 0) return null;
+        var plot = NewPlot();
+        var bars = new List<Bar>();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            double y = rows.Count - 1 - i;
+            bars.Add(new Bar { Position = y, Value = rows[i].Share!.Value, FillColor = Ranked, LineWidth = 0, Size = 0.55 });
+        }
+        plot.Add.Bars(bars).Horizontal = true;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].Ci is [var low, var high])
+                AddWhisker(plot, rows.Count - 1 - i, low, high, 0.15);
+        }
+        AddReference(plot, 0.5, Half, "50%: no preference");
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i)).ToArray(),
+            rows.Select(r => r.Label).ToArray());
+        PercentAxis(plot.Axes.Bottom, axis + " (bars), 95% Wilson interval (whiskers)");
+        plot.Axes.SetLimits(0, 1.02, -0.7, rows.Count - 0.3);
+        plot.Title(title, size: 13);
+        plot.ShowLegend(Edge.Bottom);
+        return Svg(plot, id, title, Width, 150 + 40 * rows.Count);
+    }
+
+    static void AddWhisker(Plot plot, double y, double low, double high, double cap)
+    {
+        foreach (var (x1, y1, x2, y2) in new[] { (low, y, high, y), (low, y - cap, low, y + cap), (high, y - cap, high, y + cap) })
+        {
+            var line = plot.Add.Line(x1, y1, x2, y2);
+            line.LineColor = Whisker;
+            line.LineWidth = 1.5f;
+            line.MarkerSize = 0;
+        }
+    }
+
+    static void AddReference(Plot plot, double? x, Color color, string label)
+    {
+        if (x is not { } at) return;
+        var line = plot.Add.VerticalLine(at, 2, color, LinePattern.Dashed);
+        line.LegendText = label;
+    }
+
+    static void PercentAxis(IAxis axis, string label)
+    {
+        double[] ticks = [0, 0.25, 0.5, 0.75, 1];
+        axis.SetTicks(ticks, ticks.Select(t => (t * 100).ToString("0", CultureInfo.InvariantCulture) + "%").ToArray());
+        axis.Label.Text = label;
+        axis.Label.FontSize = 12;
+    }
+
+    static Plot NewPlot()
+    {
+        EmbeddedFont.Register();
+        var plot = new Plot();
+        plot.Font.Set(EmbeddedFont.Family);
+        return plot;
+    }
+
+    static string Svg(Plot plot, string id, string title, int width, int height)
+    {
+        // Fonts were set before plottables were added; set again so legend, ticks and labels added since use it too.
+        plot.Font.Set(EmbeddedFont.Family);
+        plot.Legend.FontName = EmbeddedFont.Family;
+        return SvgInline.Prepare(plot.GetSvgXml(width, height), id, title);
+    }
+
+    static string Shorten(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
+}
+
+/// <summary>
+/// DejaVu Sans, shipped inside this assembly (Reporting/Fonts, with its licence) and given to ScottPlot as a font
+/// resolver. Without it SkiaSharp measures and draws with whatever the machine has, and on a machine with no fonts
+/// (a Functions worker's image may have none) it draws no text at all.
+/// </summary>
+public static class EmbeddedFont
+{
+    public const string Family = "DejaVu Sans";
+    const string Resource = "SynthPref.DejaVuSans.ttf";
+    static readonly Lazy<SKData> Data = new(Load);
+    static int registered;
+
+    public static void Register()
+    {
+        if (Interlocked.Exchange(ref registered, 1) == 1) return;
+        // Resolvers are asked before the system's fonts; ScottPlot keeps them in a static list.
+        lock (Fonts.FontResolvers)
+            Fonts.FontResolvers.Insert(0, new Resolver());
+    }
+
+    static SKData Load()
+    {
+        using var stream = typeof(EmbeddedFont).Assembly.GetManifestResourceStream(Resource)
+            ?? throw new InvalidOperationException($"The embedded font {Resource} is missing from the assembly.");
+        return SKData.Create(stream);
+    }
+
+    /// <summary>A typeface of its own for each caller, which may dispose it; the font's bytes are read once.</summary>
+    static SKTypeface Create() =>
+        SKTypeface.FromData(Data.Value) ?? throw new InvalidOperationException($"SkiaSharp could not read the embedded font {Resource}.");
+
+    sealed class Resolver : IFontResolver
+    {
+        public SKTypeface? CreateTypeface(string fontName, bool bold, bool italic) =>
+            string.Equals(fontName, Family, StringComparison.OrdinalIgnoreCase) ? Create() : null;
+
+        public SKTypeface? CreateTypeface(string fontName, FontWeight weight, FontSlant slant, FontSpacing spacing) =>
+            CreateTypeface(fontName, false, false);
+    }
+}
