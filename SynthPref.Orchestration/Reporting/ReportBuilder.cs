@@ -85,7 +85,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 shape.SkippedForBudget),
             bias,
             new ReviewCounts(items.Count, labels.Where(l => itemsById.ContainsKey(l.ItemId)).Select(l => l.Reviewer).Distinct().Count(),
-                votes.Count, run.ReviewEndedBy),
+                votes.Count, run.ReviewEndedBy, await RoundsAsync(run.RunId, items, byId, ct), (await reviews.GetPhaseAsync(run.RunId, ct))?.Adaptive),
             AgreementCalculator.Compute(votes) with { ByJudge = JudgeAgreement.ByJudge(judges, labelled) },
             bySource,
             datasetLines.Count,
@@ -101,6 +101,15 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
         var dataset = await output.WriteAsync(run.RunId, OutputStore.DatasetName,
             string.Concat(datasetLines.Select(l => l + "\n")), "application/x-ndjson", ct);
         return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset);
+    }
+
+    /// <summary>The sampling rounds as stored; a phase opened before rounds were recorded had one, its items.</summary>
+    async Task<IReadOnlyList<ReviewRound>> RoundsAsync(string runId, IReadOnlyList<ReviewItem> items, IReadOnlyDictionary<string, PreferencePair> byId,
+        CancellationToken ct)
+    {
+        var rounds = await reviews.ListRoundsAsync(runId, ct);
+        if (rounds.Count > 0 || items.Count == 0) return rounds;
+        return [ReviewStore.RoundOf(1, items, null, i => byId.TryGetValue(i.PairId, out var p) ? p.Category : "uncategorized")];
     }
 
     JudgesReport Judges(IReadOnlyList<string> names, RunShape shape, IReadOnlyList<PreferencePair> stored)
