@@ -109,7 +109,9 @@ const namePattern = /^[\p{L}\p{N}][\p{L}\p{M}\p{N} ._'@+-]*$/u;
 const pollMs = 4000;
 
 let reviewer = localStorage.getItem("synthpref-reviewer") || "";
-let items = [], etag = null, index = 0, screen = "loading", sending = false, blocked = false;
+let items = [], etag = null, index = 0, screen = "loading", sending = false, blocked = false, lastFailure = 0;
+// After a failed submit the page tries again by itself only this much later; Retry tries at once.
+const retryAfterMs = 15000;
 // itemId → {preference, state: "pending" | "saved" | "refused", error}; kept per run and reviewer, so a label the
 // server has not accepted yet survives a failed request, a closed tab or a reload.
 let labels = {};
@@ -147,6 +149,8 @@ function startWithName() {
     return;
   }
   reviewer = name; localStorage.setItem("synthpref-reviewer", name);
+  // Out of the name field, so the keys label items from here on.
+  $("reviewer-name").blur();
   loadLabels(); $("reviewer").textContent = name; show("who", true);
   goTo(firstUnlabelled());
   flush();
@@ -195,12 +199,15 @@ function render() {
 }
 function done() {
   setScreen("done"); summarise();
-  const pending = Object.values(labels).filter(l => l.state === "pending").length;
+  const mine = items.map(i => labels[i.itemId]).filter(l => l);
+  const pending = mine.filter(l => l.state === "pending").length, refused = mine.filter(l => l.state === "refused").length;
   $("done-title").textContent = pending === 0 ? "Done: all " + items.length + " items are labelled. Thank you!" : "Almost done";
-  $("done-text").textContent = pending === 0
-    ? "Every label you gave has been saved."
-    : pending + (pending === 1 ? " label has" : " labels have") + " not reached the server yet; they are kept in this browser. Press Retry above.";
+  $("done-text").textContent = pending > 0
+    ? pending + (pending === 1 ? " label has" : " labels have") + " not reached the server yet; they are kept in this browser. Press Retry above."
+    : refused > 0 ? refused + (refused === 1 ? " label was" : " labels were") + " not counted (the items say why); every other label is saved."
+    : "Every label you gave has been saved.";
 }
+function retry() { for (const l of Object.values(labels)) if (l.state === "pending") l.error = null; render(); summarise(); flush(); }
 
 function choose(preference) {
   if (screen !== "item" || blocked) return;
@@ -216,7 +223,7 @@ for (const b of document.querySelectorAll("#item [data-preference]")) b.addEvent
 $("prev").addEventListener("click", () => goTo(index - 1));
 $("next").addEventListener("click", () => goTo(index + 1));
 $("back").addEventListener("click", () => goTo(items.length - 1));
-$("retry").addEventListener("click", () => { for (const l of Object.values(labels)) if (l.state === "pending") l.error = null; render(); summarise(); flush(); });
+$("retry").addEventListener("click", retry);
 document.addEventListener("keydown", e => {
   if ((e.target instanceof HTMLInputElement && e.target.type !== "checkbox") || e.ctrlKey || e.metaKey || e.altKey) return;
   if (screen === "item" && (e.key === "1" || e.key === "2" || e.key === "0")) { choose({ "1": "first", "2": "second", "0": "tie" }[e.key]); e.preventDefault(); }
@@ -237,7 +244,7 @@ async function flush() {
       try {
         res = await fetch(base + "/reviews", { method: "POST", headers: { "Content-Type": "application/json", "X-Review-Token": token },
           body: JSON.stringify({ itemId, reviewer, preference }) });
-      } catch (e) { label.error = "no connection"; break; }
+      } catch (e) { label.error = "no connection"; lastFailure = Date.now(); break; }
       // The reviewer may have changed their mind meanwhile; that newer label goes next round.
       const current = labels[itemId];
       if (res.status === 202) { if (current.preference === preference) { current.state = "saved"; current.error = null; } }
@@ -245,7 +252,7 @@ async function flush() {
       else if ([400, 404, 409].includes(res.status)) {
         const problem = await res.json().catch(() => ({}));
         current.state = "refused"; current.error = problem.detail || ("error " + res.status);
-      } else { current.error = "error " + res.status; break; }
+      } else { current.error = "error " + res.status; lastFailure = Date.now(); break; }
     }
   } finally {
     sending = false; saveLabels(); render(); summarise();
@@ -283,8 +290,8 @@ async function load() {
 async function poll() {
   await load();
   if (blocked) return;
-  // Labels kept from a failed submit are tried again now and then, besides the Retry button.
-  if (Object.values(labels).some(l => l.state === "pending" && l.error)) { for (const l of Object.values(labels)) if (l.state === "pending") l.error = null; flush(); }
+  // Labels not yet accepted (a failed submit, or a page closed mid-send) are tried again now and then, besides Retry.
+  if (!sending && Date.now() - lastFailure > retryAfterMs && Object.values(labels).some(l => l.state === "pending")) retry();
   setTimeout(poll, pollMs);
 }
 if (reviewer) { loadLabels(); $("reviewer").textContent = reviewer; show("who", true); }

@@ -375,6 +375,54 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, Functio
         Assert.Equal(503, refused.Status);
     }
 
+    /// <summary>The adaptive scenario of <see cref="EndToEnd.AdaptiveReviewTests"/> through the functions, with a cap of 6:
+    /// round 1 draws 4 items, round 2 only the 2 the cap leaves, and then the cap ends the rounds.</summary>
+    [Fact]
+    public async Task Adaptive_review_rounds_run_through_the_functions_up_to_the_cap()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var invalid = await StartRun(new { items = EndToEnd.AdaptiveReviewTests.Items(tag), options = new { targetCiWidth = 2 } });
+        Assert.Equal(400, invalid.Status);
+        Assert.True(invalid.Json.GetProperty("errors").TryGetProperty("options.targetCiWidth", out _), invalid.Body);
+
+        var started = await StartRun(new
+        {
+            items = EndToEnd.AdaptiveReviewTests.Items(tag),
+            options = new { critiqueRevise = false, reviewSampleSize = 4, minReviewsPerItem = 2, seed = 11, targetCiWidth = 0.5, maxReviewSampleSize = 6 },
+        });
+        Assert.Equal(202, started.Status);
+        var (runId, token) = (started.As<StartRunResponse>().RunId, started.As<StartRunResponse>().ReviewToken);
+        await WaitFor(runId, RunStatus.AwaitingReview);
+
+        var labelled = new HashSet<string>();
+        async Task LabelNewAsync()
+        {
+            foreach (var item in (await ReviewItems(runId, token: token)).As<ReviewItemView[]>().Where(i => labelled.Add(i.ItemId)))
+            {
+                var (r1, r2) = EndToEnd.AdaptiveReviewTests.Labels(item.Category, item.First);
+                Assert.Equal(202, (await Review(runId, token, new SubmitReviewRequest(item.ItemId, "r1", r1))).Status);
+                Assert.Equal(202, (await Review(runId, token, new SubmitReviewRequest(item.ItemId, "r2", r2))).Status);
+            }
+        }
+        await LabelNewAsync();
+        Assert.Equal(4, labelled.Count);
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while ((await GetRun(runId)).As<RunStatusResponse>().Progress.ReviewRound < 2)
+        {
+            Assert.True(DateTime.UtcNow < until, "round 2 never came");
+            await Task.Delay(200);
+        }
+        await LabelNewAsync();
+        Assert.Equal(6, labelled.Count);
+        await WaitFor(runId, RunStatus.Completed);
+
+        var review = (await Send("GET", $"/api/runs/{runId}/report", (ctx, ct) => Functions.GetReport(ctx.Request, runId, app.Client, ct))).Json.GetProperty("review");
+        Assert.Equal(6, review.GetProperty("sampledItems").GetInt32());
+        Assert.Equal([4, 2], review.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("sampledItems").GetInt32()));
+        Assert.Equal("max-review-sample-size", review.GetProperty("adaptive").GetProperty("stoppedBy").GetString());
+        Assert.Equal(6, review.GetProperty("adaptive").GetProperty("maxReviewSampleSize").GetInt32());
+    }
+
     // ---- runs the tests share ----
 
     /// <summary>Starts a two-item run with a review sample and waits, through GetRun, until it awaits review; Seen is
