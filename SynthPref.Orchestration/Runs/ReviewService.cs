@@ -114,10 +114,10 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
     }
 
     /// <summary>
-    /// Tells the run when every sampled item has its reviewers. The phase is read after the label committed and before
-    /// the items are listed, so the round named is never older than the items seen: if a new round was being added, its
-    /// items are either in the list (and not yet reviewed: no signal) or not yet written, and the round named is the one
-    /// whose items were all reviewed. Runs from before rounds get the signal they wait for, <c>true</c>.
+    /// Tells the run when every sampled item has its reviewers. The signal names the latest round among the items seen,
+    /// or the phase's round if that is later (read after the label committed, before the items are listed): so it is
+    /// never older than what was reviewed, even when a new round's items were all labelled before the phase row moved
+    /// on to that round. Runs from before rounds get the signal they wait for, <c>true</c>.
     /// </summary>
     async Task SignalIfCompleteAsync(DurableTaskClient client, string runId, CancellationToken ct)
     {
@@ -125,7 +125,7 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
         if (phase is not { Status: ReviewPhaseStatus.Open }) return;
         var items = await reviews.ListItemsAsync(runId, ct);
         if (items.Count == 0 || items.Any(i => i.Reviewers < phase.MinReviewsPerItem)) return;
-        object signal = phase.Round is { } round ? new ReviewsCompleteSignal(round) : true;
+        object signal = phase.Round is { } round ? new ReviewsCompleteSignal(Math.Max(round, items.Max(i => i.Round))) : true;
         await client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, signal, ct);
     }
 
