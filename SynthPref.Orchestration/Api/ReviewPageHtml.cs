@@ -106,7 +106,9 @@ const runId = decodeURIComponent(base.split("/").pop());
 const $ = id => document.getElementById(id);
 const show = (id, on) => $(id).classList.toggle("hidden", !on);
 const namePattern = /^[\p{L}\p{N}][\p{L}\p{M}\p{N} ._'@+-]*$/u;
-const pollMs = 4000;
+// New rounds are looked for often while the reviewer waits for them, seldom while there is work on screen: every page
+// of a run shares its link's rate limit.
+const pollWaitingMs = 3000, pollBusyMs = 10000;
 
 let reviewer = localStorage.getItem("synthpref-reviewer") || "";
 let items = [], etag = null, index = 0, screen = "loading", sending = false, blocked = false, lastFailure = 0;
@@ -292,7 +294,7 @@ async function poll() {
   if (blocked) return;
   // Labels not yet accepted (a failed submit, or a page closed mid-send) are tried again now and then, besides Retry.
   if (!sending && Date.now() - lastFailure > retryAfterMs && Object.values(labels).some(l => l.state === "pending")) retry();
-  setTimeout(poll, pollMs);
+  setTimeout(poll, screen === "item" || screen === "name" ? pollBusyMs : pollWaitingMs);
 }
 if (reviewer) { loadLabels(); $("reviewer").textContent = reviewer; show("who", true); }
 poll();
