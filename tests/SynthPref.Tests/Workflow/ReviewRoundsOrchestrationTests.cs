@@ -40,8 +40,10 @@ public sealed class ReviewRoundsOrchestrationTests
         var first = Assert.Single(harness.RoundRequests);
         Assert.Equal((1, 7, 1, 0.2, 50), (first.Round, first.Seed, first.MinReviewsPerItem, first.TargetCiWidth, first.MaxReviewSampleSize));
 
-        // Round 1's signal again (a second last label, or a late delivery): it must not end round 2, nor call the activity.
+        // Round 1's signal again (a second last label, or a late delivery): the turn that takes it schedules nothing.
         await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
+        var stale = await TurnTakingAsync(harness, runId, signal: 2);
+        Assert.DoesNotContain(stale.Response!.Actions, a => a.ScheduleTask is not null || a.CompleteOrchestration is not null);
         // Round 2's signal, first ahead of storage, then for real.
         await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(2));
         await WaitUntil(() => harness.RoundRequests.Count == 2);
@@ -93,6 +95,24 @@ public sealed class ReviewRoundsOrchestrationTests
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await harness.WaitForEndAsync(runId)).RuntimeStatus);
         Assert.Equal("closed", Assert.Single(harness.Reports).ReviewEndedBy);
         Assert.Single(harness.RoundRequests);
+    }
+
+    /// <summary>The orchestrator turn that received the run's <paramref name="signal"/>-th ReviewsComplete event, once answered.</summary>
+    static async Task<(Microsoft.DurableTask.Protobuf.OrchestratorRequest Request, Microsoft.DurableTask.Protobuf.OrchestratorResponse? Response)> TurnTakingAsync(
+        OrchestratorHarness harness, string runId, int signal)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var seen = 0;
+            foreach (var turn in harness.Backend!.Turns.Where(t => t.Request.InstanceId == runId))
+            {
+                seen += turn.Request.NewEvents.Count(e => e.EventRaised?.Name == RunEvents.ReviewsComplete);
+                if (seen >= signal && turn.Response is not null) return turn;
+            }
+            Assert.True(DateTime.UtcNow < until, "the signal was never taken");
+            await Task.Delay(50);
+        }
     }
 
     static async Task WaitUntil(Func<bool> condition)
