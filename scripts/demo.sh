@@ -8,6 +8,7 @@ COUNT="${DEMO_COUNT:-100}"
 SEED="${DEMO_SEED:-42}"
 DATA="${DEMO_DATA:-../shared/data/pandalm}"
 WORK="$ROOT/.demo"
+ADAPTIVE="${DEMO_ADAPTIVE:-1}"
 [ -f "$DATA/testset-v1.json" ] || { echo "PandaLM data not found at $DATA" >&2; exit 1; }
 
 ensure_azurite
@@ -30,6 +31,10 @@ fi
 
 echo "==> preparing $COUNT PandaLM items (seed $SEED)"
 dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll prepare --data "$DATA" --out "$WORK" --count "$COUNT" --seed "$SEED"
+if [ "$ADAPTIVE" != 0 ]; then
+  echo "==> preparing the full PandaLM set for the adaptive run"
+  dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll prepare --data "$DATA" --out "$WORK/full" --count 1000000 --seed "$SEED"
+fi
 
 echo "==> starting SynthPref.Local on http://127.0.0.1:$PORT (Replay judge; log in .demo/host.log)"
 AzureWebJobsStorage="UseDevelopmentStorage=true" Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" Llm__Model=gpt-3.5-turbo \
@@ -38,5 +43,20 @@ AzureWebJobsStorage="UseDevelopmentStorage=true" Llm__Provider=Replay Llm__Repla
 pids+=($!)
 wait_http "http://127.0.0.1:$PORT/api/health" 120 || { tail -50 "$WORK/host.log"; exit 1; }
 
+demo_started=$SECONDS
+echo "==> the seed's exercise: $COUNT items, ${DEMO_SAMPLE:-20} reviewed"
 dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll run --host "http://127.0.0.1:$PORT" \
   --data "$DATA" --input "$WORK/input.jsonl" --out "$WORK/output" --sample "${DEMO_SAMPLE:-20}" --seed "$SEED"
+
+if [ "$ADAPTIVE" != 0 ]; then
+  # Twenty reviewed pairs cannot rank 50 categories. Adaptive review keeps drawing pairs from every category whose
+  # 95% interval is still wider than the target, until each meets it, runs out of pairs, or the cap is reached.
+  echo
+  echo "==> adaptive review over the full PandaLM set: first sample ${DEMO_ADAPTIVE_SAMPLE:-100}, target interval width" \
+       "${DEMO_TARGET_CI_WIDTH:-0.25}, at most ${DEMO_MAX_REVIEW_SAMPLE:-600} items"
+  dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll run --host "http://127.0.0.1:$PORT" \
+    --data "$DATA" --input "$WORK/full/input.jsonl" --out "$WORK/output-adaptive" --seed "$SEED" --name "PandaLM adaptive demo" \
+    --sample "${DEMO_ADAPTIVE_SAMPLE:-100}" --target-ci-width "${DEMO_TARGET_CI_WIDTH:-0.25}" \
+    --max-review-sample-size "${DEMO_MAX_REVIEW_SAMPLE:-600}"
+fi
+echo "==> demo done in $((SECONDS - demo_started)) s"

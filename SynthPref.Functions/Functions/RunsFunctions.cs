@@ -54,6 +54,13 @@ public sealed class RunsFunctions(RunStarter starter, RunQueries queries, Review
         CancellationToken ct) =>
         await RunsApi.IssueReviewLink(runId, req, starter, ct);
 
+    [Function(nameof(GetReviewSample))]
+    public async Task<IResult> GetReviewSample(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{runId}/review-sample")] HttpRequest req,
+        string runId,
+        CancellationToken ct) =>
+        await RunsApi.GetReviewSample(runId, reviews, ct);
+
     [Function(nameof(GetReviewItems))]
     public async Task<IResult> GetReviewItems(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}/review-items")] HttpRequest req,
@@ -105,5 +112,5 @@ public sealed class RunsFunctions(RunStarter starter, RunQueries queries, Review
     public IResult ReviewPage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}/review")] HttpRequest req,
         string runId) =>
-        RunsApi.ReviewPage(runId);
+        RunsApi.ReviewPage(runId, req);
 }

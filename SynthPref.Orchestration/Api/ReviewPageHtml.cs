@@ -4,95 +4,300 @@ namespace SynthPref.Orchestration.Api;
 
 /// <summary>
 /// The blind review page. It holds no data itself: the browser reads the token from its own URL (the fragment) and
-/// calls the same review endpoints as any other client, so the page can never show more than the API does.
+/// calls the same review endpoints as any other client, so the page can never show more than the API does, and the
+/// API gives reviewers no verdict, source or input id. One item at a time: the prompt, then the two responses side by
+/// side (stacked on a phone), rendered from Markdown by the server or shown raw. Keys 1, 2 and 0 label, ← and → move.
+/// A label is kept in the browser (localStorage) until the server has accepted it, so a failed or interrupted submit
+/// is retried, from the page or after a reload, and never lost. The page asks for new items every few seconds
+/// (cheaply: 304 until a round adds some), so an adaptive run's later rounds appear without a reload.
 /// </summary>
 public static class ReviewPageHtml
 {
-    public static string Render(string runId) => Template.Replace("{{RUN_ID}}", WebUtility.HtmlEncode(runId));
+    /// <summary>Only the page's own script (by nonce) and style run; it talks to this host alone, and loads nothing
+    /// from anywhere else.</summary>
+    public static string ContentSecurityPolicy(string nonce) =>
+        $"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; img-src data:; " +
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    public static string Render(string runId, string nonce) =>
+        Template.Replace("{{RUN_ID}}", WebUtility.HtmlEncode(runId)).Replace("{{NONCE}}", WebUtility.HtmlEncode(nonce));
 
     const string Template = """
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>SynthPref review · {{RUN_ID}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
-<style>
+<style nonce="{{NONCE}}">
 body{font-family:system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
-header{background:#1d2330;color:#fff;padding:12px 24px;display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center}
-header input{font:inherit;padding:4px 8px;border-radius:4px;border:0;margin-left:6px}
-header .status{color:#c9d1e0}
-main{max-width:1100px;margin:24px auto;padding:0 16px}
-.item{background:#fff;border-radius:8px;padding:16px;margin-bottom:20px;box-shadow:0 1px 3px #0002}
-.prompt{white-space:pre-wrap;background:#eef1f6;padding:10px;border-radius:6px}
-.pair{display:grid;grid-template-columns:1fr 1fr;gap:12px;margin-top:12px}
+header{background:#1d2330;color:#fff;padding:10px 24px;display:flex;flex-wrap:wrap;gap:6px 18px;align-items:center}
+header .muted{color:#c9d1e0;font-size:.9em}
+header button{font-size:.85em;padding:2px 8px}
+header label{font-size:.9em;color:#c9d1e0}
+main{max-width:1200px;margin:20px auto;padding:0 16px}
+.card{background:#fff;border-radius:8px;padding:16px;box-shadow:0 1px 3px #0002}
+.category{font-size:.85em;color:#556;margin-bottom:6px}
+.prompt{white-space:pre-wrap;overflow-wrap:anywhere;background:#eef1f6;padding:10px;border-radius:6px}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:14px;margin-top:14px}
 .pair>div{min-width:0}
-.pair pre{white-space:pre-wrap;overflow-wrap:anywhere;font-family:inherit;background:#fafbfc;border:1px solid #dde;padding:10px;border-radius:6px;margin:4px 0}
-.prompt{overflow-wrap:anywhere}
-.actions{margin-top:10px;display:flex;flex-wrap:wrap;gap:8px;align-items:center}
+.response{border:1px solid #dde;border-radius:6px;padding:2px 12px;background:#fafbfc;overflow-wrap:anywhere;overflow-x:auto}
+.response pre,.response code{white-space:pre-wrap;overflow-wrap:anywhere}
+.response table{border-collapse:collapse}.response td,.response th{border:1px solid #ccd;padding:2px 6px}
+pre.raw{display:none;white-space:pre-wrap;overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:.9em;margin:8px 0}
+body.show-raw pre.raw{display:block}
+body.show-raw .md{display:none}
+.actions{margin-top:14px;display:flex;flex-wrap:wrap;gap:8px;align-items:center}
 button{font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #889;background:#fff;color:#1d2330;cursor:pointer}
 button:hover{border-color:#2b6cb0}
+button:disabled{opacity:.45;cursor:default}
 button.chosen{background:#2b6cb0;border-color:#2b6cb0;color:#fff}
+kbd{font-family:ui-monospace,monospace;font-size:.8em;border:1px solid #aab;border-radius:3px;padding:0 4px;margin-right:4px;background:#f4f5f8;color:#1d2330}
 .status{font-size:.9em;color:#556}
 .status.saved{color:#1e7a3c;font-weight:600}
 .error{color:#b00020}
-@media (max-width:700px){.pair{grid-template-columns:1fr}header{padding:12px 16px}}
+.nav{display:flex;gap:8px;margin-left:auto}
+.hidden{display:none}
+#name-form{max-width:420px}
+#name-form input{font:inherit;padding:6px 8px;width:100%;box-sizing:border-box;margin:8px 0}
+.help{font-size:.85em;color:#556;margin-top:12px}
+@media (max-width:700px){.pair{grid-template-columns:1fr}header{padding:10px 16px}.nav{margin-left:0}}
 </style></head>
 <body>
-<header><strong>SynthPref blind review</strong><span>run {{RUN_ID}}</span>
-<label>Your name <input id="reviewer" autocomplete="name"></label><span id="summary" class="status"></span></header>
+<header><strong>SynthPref blind review</strong><span class="muted">run {{RUN_ID}}</span>
+<span id="progress" class="muted"></span><span id="labelled" class="muted"></span>
+<span id="who" class="muted hidden">Reviewing as <strong id="reviewer"></strong> <button id="change-name" type="button">Change</button></span>
+<span id="pending" class="hidden"><span id="pending-text"></span> <button id="retry" type="button">Retry</button></span>
+<label><input id="raw-toggle" type="checkbox"> Raw text</label></header>
 <main id="items"><p class="status">Loading…</p></main>
-<script>
+<section id="name-screen" class="hidden"><main><div class="card" id="name-form">
+<label for="reviewer-name">Your name, as it should appear in the report</label>
+<input id="reviewer-name" autocomplete="name" maxlength="64">
+<button id="start" type="button">Start reviewing</button> <span id="name-error" class="error"></span>
+<p class="help">Asked once: this browser remembers it.</p></div></main></section>
+<section id="item-screen" class="hidden"><main><div class="card" id="item">
+<div class="category" id="category"></div>
+<div class="prompt" id="prompt"></div>
+<div class="pair">
+<div><strong>First</strong><div class="response"><div class="md" id="first-md"></div><pre class="raw" id="first-raw"></pre></div></div>
+<div><strong>Second</strong><div class="response"><div class="md" id="second-md"></div><pre class="raw" id="second-raw"></pre></div></div>
+</div>
+<div class="actions">
+<button type="button" data-preference="first"><kbd>1</kbd>First is better</button>
+<button type="button" data-preference="second"><kbd>2</kbd>Second is better</button>
+<button type="button" data-preference="tie"><kbd>0</kbd>Tie</button>
+<span id="item-status" class="status"></span>
+<span class="nav"><button id="prev" type="button"><kbd>←</kbd>Previous</button><button id="next" type="button">Next<kbd>→</kbd></button></span>
+</div>
+<p class="help">Which response answers the prompt better? Keys: <kbd>1</kbd> first, <kbd>2</kbd> second, <kbd>0</kbd> tie, <kbd>←</kbd> <kbd>→</kbd> move.</p>
+</div></main></section>
+<section id="done-screen" class="hidden"><main><div class="card">
+<h2 id="done-title"></h2>
+<p id="done-text"></p>
+<p class="help">If the run needs more labels, new items appear here by themselves; you may leave this page open. <button id="back" type="button"><kbd>←</kbd>Back to the last item</button></p>
+</div></main></section>
+<script nonce="{{NONCE}}">
+"use strict";
 // Links carry the token in the fragment, which the browser never sends to a server; links from before also had it
 // in the query. Either way it goes to the API in the X-Review-Token header only.
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || new URLSearchParams(location.search).get("token") || "";
 // Opening another link in the same tab changes only the fragment, which does not load the page again by itself.
 addEventListener("hashchange", () => location.reload());
 const base = location.pathname.replace(/\/review$/, "");
-const reviewer = document.getElementById("reviewer");
-reviewer.value = localStorage.getItem("synthpref-reviewer") || "";
-reviewer.addEventListener("input", () => localStorage.setItem("synthpref-reviewer", reviewer.value));
-let total = 0;
-const saved = new Set();
-function summarise() { document.getElementById("summary").textContent = total + " items · " + saved.size + " saved"; }
-function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }
+const runId = decodeURIComponent(base.split("/").pop());
+const $ = id => document.getElementById(id);
+const show = (id, on) => $(id).classList.toggle("hidden", !on);
+const namePattern = /^[\p{L}\p{N}][\p{L}\p{M}\p{N} ._'@+-]*$/u;
+// New rounds are looked for often while the reviewer waits for them, seldom while there is work on screen: every page
+// of a run shares its link's rate limit.
+const pollWaitingMs = 3000, pollBusyMs = 10000;
+
+let reviewer = localStorage.getItem("synthpref-reviewer") || "";
+let items = [], etag = null, index = 0, screen = "loading", sending = false, blocked = false, lastFailure = 0;
+// After a failed submit the page tries again by itself only this much later; Retry tries at once.
+const retryAfterMs = 15000;
+// itemId → {preference, state: "pending" | "saved" | "refused", error}; kept per run and reviewer, so a label the
+// server has not accepted yet survives a failed request, a closed tab or a reload.
+let labels = {};
+const labelsKey = () => "synthpref-labels:" + runId + ":" + reviewer;
+const loadLabels = () => { try { labels = JSON.parse(localStorage.getItem(labelsKey()) || "{}"); } catch { labels = {}; } };
+const saveLabels = () => localStorage.setItem(labelsKey(), JSON.stringify(labels));
+
+$("raw-toggle").checked = localStorage.getItem("synthpref-raw") === "1";
+document.body.classList.toggle("show-raw", $("raw-toggle").checked);
+$("raw-toggle").addEventListener("change", () => {
+  document.body.classList.toggle("show-raw", $("raw-toggle").checked);
+  localStorage.setItem("synthpref-raw", $("raw-toggle").checked ? "1" : "0");
+});
+
+function setScreen(name) {
+  screen = name;
+  show("items", name === "loading" || name === "message");
+  show("name-screen", name === "name");
+  show("item-screen", name === "item");
+  show("done-screen", name === "done");
+}
+function message(text, cls) {
+  const main = $("items"); main.textContent = "";
+  const p = document.createElement("p"); p.className = cls; p.textContent = text; main.append(p);
+  setScreen("message");
+}
+function askName() {
+  $("reviewer-name").value = reviewer; $("name-error").textContent = "";
+  setScreen("name"); $("reviewer-name").focus();
+}
+function startWithName() {
+  const name = $("reviewer-name").value.trim();
+  if (!name || name.length > 64 || !namePattern.test(name)) {
+    $("name-error").textContent = "Use up to 64 letters, digits, spaces and . _ ' @ + -, starting with a letter or digit.";
+    return;
+  }
+  reviewer = name; localStorage.setItem("synthpref-reviewer", name);
+  // Out of the name field, so the keys label items from here on.
+  $("reviewer-name").blur();
+  loadLabels(); $("reviewer").textContent = name; show("who", true);
+  goTo(firstUnlabelled());
+  flush();
+}
+$("start").addEventListener("click", startWithName);
+$("reviewer-name").addEventListener("keydown", e => { if (e.key === "Enter") startWithName(); });
+$("change-name").addEventListener("click", askName);
+
+const labelledCount = () => items.filter(i => labels[i.itemId]).length;
+const firstUnlabelled = () => { const i = items.findIndex(i => !labels[i.itemId]); return i < 0 ? items.length : i; };
+
+function summarise() {
+  $("progress").textContent = items.length === 0 ? "" : Math.min(index + 1, items.length) + " of " + items.length;
+  $("labelled").textContent = labelledCount() + " labelled";
+  const pending = Object.values(labels).filter(l => l.state === "pending").length;
+  const failed = Object.values(labels).some(l => l.state === "pending" && l.error);
+  show("pending", pending > 0 && failed);
+  $("pending-text").textContent = pending + (pending === 1 ? " label" : " labels") + " not sent yet";
+  $("pending-text").className = "error";
+}
+
+function goTo(i) {
+  if (!reviewer) { askName(); return; }
+  if (items.length === 0) { message("Nothing to review yet: the sample is drawn once judging is done. This page checks again by itself.", "status"); summarise(); return; }
+  index = Math.max(0, Math.min(i, items.length));
+  if (index >= items.length) { done(); return; }
+  const item = items[index];
+  $("category").textContent = item.category;
+  $("prompt").textContent = item.prompt;
+  // Rendered by the server from Markdown with raw HTML disabled and unsafe links removed.
+  $("first-md").innerHTML = item.firstHtml; $("second-md").innerHTML = item.secondHtml;
+  $("first-raw").textContent = item.first; $("second-raw").textContent = item.second;
+  $("prev").disabled = index === 0;
+  setScreen("item"); render(); summarise();
+}
+function render() {
+  if (screen !== "item") return;
+  const label = labels[items[index].itemId];
+  for (const b of document.querySelectorAll("#item [data-preference]")) b.classList.toggle("chosen", !!label && b.dataset.preference === label.preference);
+  const status = $("item-status");
+  if (!label) { status.className = "status"; status.textContent = ""; }
+  else if (label.state === "saved") { status.className = "status saved"; status.textContent = "Saved"; }
+  else if (label.state === "refused") { status.className = "error"; status.textContent = "Not counted: " + label.error; }
+  else if (label.error) { status.className = "error"; status.textContent = "Not sent yet (" + label.error + "). It is kept here; press Retry."; }
+  else { status.className = "status"; status.textContent = "Sending…"; }
+}
+function done() {
+  setScreen("done"); summarise();
+  const mine = items.map(i => labels[i.itemId]).filter(l => l);
+  const pending = mine.filter(l => l.state === "pending").length, refused = mine.filter(l => l.state === "refused").length;
+  $("done-title").textContent = pending === 0 ? "Done: all " + items.length + " items are labelled. Thank you!" : "Almost done";
+  $("done-text").textContent = pending > 0
+    ? pending + (pending === 1 ? " label has" : " labels have") + " not reached the server yet; they are kept in this browser. Press Retry above."
+    : refused > 0 ? refused + (refused === 1 ? " label was" : " labels were") + " not counted (the items say why); every other label is saved."
+    : "Every label you gave has been saved.";
+}
+function retry() { for (const l of Object.values(labels)) if (l.state === "pending") l.error = null; render(); summarise(); flush(); }
+
+function choose(preference) {
+  if (screen !== "item" || blocked) return;
+  const item = items[index];
+  labels[item.itemId] = { preference, state: "pending", error: null };
+  saveLabels(); render(); summarise();
+  flush();
+  // On to the next item that has no label yet, or the done screen.
+  const next = items.findIndex((i, k) => k > index && !labels[i.itemId]);
+  goTo(next >= 0 ? next : firstUnlabelled());
+}
+for (const b of document.querySelectorAll("#item [data-preference]")) b.addEventListener("click", () => choose(b.dataset.preference));
+$("prev").addEventListener("click", () => goTo(index - 1));
+$("next").addEventListener("click", () => goTo(index + 1));
+$("back").addEventListener("click", () => goTo(items.length - 1));
+$("retry").addEventListener("click", retry);
+document.addEventListener("keydown", e => {
+  if ((e.target instanceof HTMLInputElement && e.target.type !== "checkbox") || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (screen === "item" && (e.key === "1" || e.key === "2" || e.key === "0")) { choose({ "1": "first", "2": "second", "0": "tie" }[e.key]); e.preventDefault(); }
+  else if (e.key === "ArrowLeft" && (screen === "item" || screen === "done")) { goTo(screen === "done" ? items.length - 1 : index - 1); e.preventDefault(); }
+  else if (e.key === "ArrowRight" && screen === "item") { goTo(index + 1); e.preventDefault(); }
+});
+
+// Labels go out one at a time, oldest first. A label the server refused (409: the review has ended or the item has all
+// the reviewers it takes; 400, 404) is not counted and says so; anything else (no network, 5xx, 429) stays pending.
+async function flush() {
+  if (sending || !reviewer) return;
+  sending = true;
+  try {
+    for (const [itemId, label] of Object.entries(labels)) {
+      if (label.state !== "pending" || label.error) continue;
+      const preference = label.preference;
+      let res;
+      try {
+        res = await fetch(base + "/reviews", { method: "POST", headers: { "Content-Type": "application/json", "X-Review-Token": token },
+          body: JSON.stringify({ itemId, reviewer, preference }) });
+      } catch (e) { label.error = "no connection"; lastFailure = Date.now(); break; }
+      // The reviewer may have changed their mind meanwhile; that newer label goes next round.
+      const current = labels[itemId];
+      if (res.status === 202) { if (current.preference === preference) { current.state = "saved"; current.error = null; } }
+      else if (res.status === 401) { blocked = true; message("This link's review token is missing or wrong.", "error"); break; }
+      else if ([400, 404, 409].includes(res.status)) {
+        const problem = await res.json().catch(() => ({}));
+        current.state = "refused"; current.error = problem.detail || ("error " + res.status);
+      } else { current.error = "error " + res.status; lastFailure = Date.now(); break; }
+    }
+  } finally {
+    sending = false; saveLabels(); render(); summarise();
+    if (screen === "done") done();
+  }
+  if (Object.values(labels).some(l => l.state === "pending" && !l.error)) flush();
+}
+
 async function load() {
-  const main = document.getElementById("items");
-  const res = await fetch(base + "/review-items", { headers: { "X-Review-Token": token } });
-  main.textContent = "";
-  if (!res.ok) { main.append(el("p", "error", res.status === 401 ? "This link's review token is missing or wrong." : "Could not load items (" + res.status + ").")); return; }
-  const items = await res.json();
-  if (items.length === 0) main.append(el("p", "status", "Nothing to review yet: the sample is drawn once judging is done. Reload later."));
-  total = items.length; summarise();
-  for (const item of items) main.append(render(item));
-}
-function render(item) {
-  const box = el("section", "item"); box.dataset.itemId = item.itemId;
-  box.append(el("div", "status", item.category), el("div", "prompt", item.prompt));
-  const pair = el("div", "pair");
-  for (const [label, text] of [["First", item.first], ["Second", item.second]]) { const col = el("div"); col.append(el("strong", null, label), el("pre", null, text)); pair.append(col); }
-  const actions = el("div", "actions"), note = el("span", "status");
-  for (const pref of ["first", "second", "tie"]) {
-    const b = el("button", null, pref === "tie" ? "Tie" : pref[0].toUpperCase() + pref.slice(1) + " is better");
-    b.dataset.preference = pref;
-    b.onclick = () => submit(item.itemId, pref, actions, note);
-    actions.append(b);
+  let res;
+  try {
+    const headers = { "X-Review-Token": token };
+    if (etag) headers["If-None-Match"] = etag;
+    res = await fetch(base + "/review-items", { headers, cache: "no-store" });
+  } catch { return; }
+  if (res.status === 304) return;
+  if (!res.ok) {
+    if (items.length === 0 || res.status === 401) { blocked = res.status === 401;
+      message(res.status === 401 ? "This link's review token is missing or wrong." : "Could not load items (" + res.status + ").", "error"); }
+    return;
   }
-  actions.append(note); box.append(pair, actions);
-  return box;
+  etag = res.headers.get("ETag");
+  const fresh = await res.json();
+  const known = new Set(items.map(i => i.itemId));
+  const added = fresh.filter(i => !known.has(i.itemId));
+  const wasWaiting = screen === "done" || screen === "loading" || screen === "message";
+  items = items.concat(added);
+  if (screen === "name") return;
+  if (!reviewer) { askName(); return; }
+  if (wasWaiting && added.length > 0) goTo(firstUnlabelled());
+  else if (screen === "loading") goTo(firstUnlabelled());
+  else summarise();
 }
-async function submit(itemId, preference, actions, note) {
-  if (!reviewer.value.trim()) { note.className = "error"; note.textContent = "Enter your name first."; reviewer.focus(); return; }
-  const res = await fetch(base + "/reviews", { method: "POST", headers: { "Content-Type": "application/json", "X-Review-Token": token },
-    body: JSON.stringify({ itemId, reviewer: reviewer.value.trim(), preference }) });
-  if (res.status === 202) {
-    for (const b of actions.querySelectorAll("button")) b.classList.toggle("chosen", b.dataset.preference === preference);
-    note.className = "status saved"; note.textContent = "Saved";
-    saved.add(itemId); summarise();
-  } else {
-    const problem = await res.json().catch(() => ({}));
-    note.className = "error"; note.textContent = problem.detail || ("Error " + res.status);
-  }
+
+async function poll() {
+  await load();
+  if (blocked) return;
+  // Labels not yet accepted (a failed submit, or a page closed mid-send) are tried again now and then, besides Retry.
+  if (!sending && Date.now() - lastFailure > retryAfterMs && Object.values(labels).some(l => l.state === "pending")) retry();
+  setTimeout(poll, screen === "item" || screen === "name" ? pollBusyMs : pollWaitingMs);
 }
-load();
+if (reviewer) { loadLabels(); $("reviewer").textContent = reviewer; show("who", true); }
+poll();
 </script></body></html>
 """;
 }

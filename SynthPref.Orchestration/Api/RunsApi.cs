@@ -30,6 +30,7 @@ public static class RunsApi
         runs.MapGet("/{runId}", GetRun).AddEndpointFilter<ManagementKeyFilter>();
         runs.MapGet("/{runId}/failures", GetFailures).AddEndpointFilter<ManagementKeyFilter>();
         runs.MapPost("/{runId}/review-link", IssueReviewLink).AddEndpointFilter<ManagementKeyFilter>();
+        runs.MapGet("/{runId}/review-sample", GetReviewSample).AddEndpointFilter<ManagementKeyFilter>();
         runs.MapGet("/{runId}/report", GetReport).AddEndpointFilter<ManagementKeyFilter>();
         runs.MapGet("/{runId}/report.html", GetReportHtml).AddEndpointFilter<ManagementKeyFilter>();
         runs.MapGet("/{runId}/dataset", GetDataset).AddEndpointFilter<ManagementKeyFilter>();
@@ -127,10 +128,25 @@ public static class RunsApi
         return TypedResults.Ok(new ReviewLinkResponse(runId, ReviewUri(req, runId, outcome.Value!), outcome.Value!));
     }
 
-    public static async Task<Results<Ok<IReadOnlyList<ReviewItemView>>, ProblemHttpResult>> GetReviewItems(
+    /// <summary>The blind items. The answer carries an ETag that changes only when a review round adds items, so the
+    /// review page polls with If-None-Match and gets 304 until there is something new.</summary>
+    public static async Task<Results<Ok<IReadOnlyList<ReviewItemView>>, StatusCodeHttpResult, ProblemHttpResult>> GetReviewItems(
         string runId, HttpRequest req, ReviewService reviews, CancellationToken ct)
     {
-        var outcome = await reviews.GetItemsAsync(runId, TokenOf(req), ct);
+        var outcome = await reviews.GetItemsAsync(runId, TokenOf(req), req.Headers.IfNoneMatch.ToString() is { Length: > 0 } tag ? tag : null, ct);
+        if (outcome.Kind != OutcomeKind.Ok) return ProblemOf(outcome);
+        var page = outcome.Value!;
+        req.HttpContext.Response.Headers.ETag = page.ETag;
+        // The items are the reviewer's alone; no shared cache may keep them, but the browser may revalidate its copy.
+        req.HttpContext.Response.Headers.CacheControl = "private, no-cache";
+        return page.Items is null ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : TypedResults.Ok(page.Items);
+    }
+
+    /// <summary>The key to the run's blind review (management only): each item's pair, input, source and round.</summary>
+    public static async Task<Results<Ok<ReviewSampleView>, ProblemHttpResult>> GetReviewSample(
+        string runId, ReviewService reviews, CancellationToken ct)
+    {
+        var outcome = await reviews.GetSampleAsync(runId, ct);
         return outcome.Kind == OutcomeKind.Ok ? TypedResults.Ok(outcome.Value!) : ProblemOf(outcome);
     }
 
@@ -185,8 +201,18 @@ public static class RunsApi
         string runId, DurableTaskClient client, RunQueries queries, CancellationToken ct) =>
         Output(runId, OutputStore.DatasetName, "application/x-ndjson", client, queries, ct);
 
-    public static ContentHttpResult ReviewPage(string runId) =>
-        TypedResults.Content(ReviewPageHtml.Render(runId), "text/html; charset=utf-8");
+    /// <summary>The review page, under a Content-Security-Policy that lets only its own script run (by a nonce made
+    /// for this answer) and lets it talk only to this host: rendered responses can hold links, never script, and
+    /// nothing on the page loads from elsewhere.</summary>
+    public static ContentHttpResult ReviewPage(string runId, HttpRequest req)
+    {
+        var nonce = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18));
+        var headers = req.HttpContext.Response.Headers;
+        headers.ContentSecurityPolicy = ReviewPageHtml.ContentSecurityPolicy(nonce);
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["X-Content-Type-Options"] = "nosniff";
+        return TypedResults.Content(ReviewPageHtml.Render(runId, nonce), "text/html; charset=utf-8");
+    }
 
     static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Output(
         string runId, string name, string contentType, DurableTaskClient client, RunQueries queries, CancellationToken ct)

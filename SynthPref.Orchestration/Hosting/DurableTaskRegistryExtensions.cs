@@ -15,5 +15,6 @@ public static class DurableTaskRegistryExtensions
         .AddActivity<AuditPairsActivity>()
         .AddActivity<OpenReviewActivity>()
         .AddActivity<CloseReviewActivity>()
+        .AddActivity<NextReviewRoundActivity>()
         .AddActivity<BuildReportActivity>();
 }

@@ -102,7 +102,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 shape.SkippedForBudget),
             bias,
             new ReviewCounts(items.Count, labels.Where(l => itemsById.ContainsKey(l.ItemId)).Select(l => l.Reviewer).Distinct().Count(),
-                votes.Count, run.ReviewEndedBy),
+                votes.Count, run.ReviewEndedBy, await RoundsAsync(run.RunId, items, byId, ct), (await reviews.GetPhaseAsync(run.RunId, ct))?.Adaptive),
             agreement,
             bySource,
             datasetLines.Count,
@@ -163,6 +163,15 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
         if (text.Length <= max) return text;
         var cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
         return string.Concat(text.AsSpan(0, cut).TrimEnd(), "…");
+    }
+
+    /// <summary>The sampling rounds as stored; a phase opened before rounds were recorded had one, its items.</summary>
+    async Task<IReadOnlyList<ReviewRound>> RoundsAsync(string runId, IReadOnlyList<ReviewItem> items, IReadOnlyDictionary<string, PreferencePair> byId,
+        CancellationToken ct)
+    {
+        var rounds = await reviews.ListRoundsAsync(runId, ct);
+        if (rounds.Count > 0 || items.Count == 0) return rounds;
+        return [ReviewStore.RoundOf(1, items, null, i => byId.TryGetValue(i.PairId, out var p) ? p.Category : "uncategorized")];
     }
 
     JudgesReport Judges(IReadOnlyList<string> names, RunShape shape, IReadOnlyList<PreferencePair> stored)

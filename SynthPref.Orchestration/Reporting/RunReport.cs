@@ -2,6 +2,7 @@ using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -10,7 +11,10 @@ namespace SynthPref.Orchestration.Reporting;
 public sealed record PairCounts(int Total, IReadOnlyDictionary<string, int> BySource, int Unparseable, int Ties, int PositionInconsistent,
     int FailedItems = 0, string? FirstFailure = null, int SkippedForBudget = 0);
 
-public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, string EndedBy);
+/// <summary>Rounds: each sampling round, the first included (one for a run without targetCiWidth). Adaptive: the
+/// target, the cap and why the rounds stopped, for runs with targetCiWidth.</summary>
+public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, string EndedBy, IReadOnlyList<ReviewRound>? Rounds = null,
+    AdaptiveReview? Adaptive = null);
 
 /// <summary>LLM use by role ("judge" or "judge:&lt;name&gt;", "reviser", "policy"): requests asked for, calls really made,
 /// what the cache answered, and the tokens of the calls made. Estimated: the cost at the configured prices (null

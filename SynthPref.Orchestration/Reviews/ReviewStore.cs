@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using SynthPref.Orchestration.Pairs;
@@ -6,8 +7,9 @@ using SynthPref.Orchestration.Storage;
 namespace SynthPref.Orchestration.Reviews;
 
 /// <summary>A sampled pair as reviewers see it. Flipped = the pair's B text is shown first. Reviewers counts the
-/// distinct people who labelled it; Closed once the phase ended, after which no label is taken.</summary>
-public sealed record ReviewItem(string RunId, string ItemId, string PairId, bool Flipped, int Reviewers = 0, bool Closed = false);
+/// distinct people who labelled it; Closed once the phase ended, after which no label is taken. Round: the sampling
+/// round that drew it (1 for the first sample).</summary>
+public sealed record ReviewItem(string RunId, string ItemId, string PairId, bool Flipped, int Reviewers = 0, bool Closed = false, int Round = 1);
 
 public enum ReviewLabel { First, Second, Tie }
 
@@ -15,9 +17,12 @@ public sealed record ReviewLabelRecord(string ItemId, string Reviewer, ReviewLab
 
 public enum ReviewPhaseStatus { Open, Closed }
 
-/// <summary>The run's review phase as stored: the truth labels are checked against.</summary>
+/// <summary>The run's review phase as stored: the truth labels are checked against. Round: the latest sampling round,
+/// for phases opened by runs that take review in rounds (orchestration version 2.0 on); null for phases of older runs,
+/// whose completion signal carries no round. Adaptive: the run's targetCiWidth and maxReviewSampleSize, and why its
+/// rounds stopped; null without a target.</summary>
 public sealed record ReviewPhase(ReviewPhaseStatus Status, string? EndedBy, int SampledItems, int MinReviewsPerItem, DateTimeOffset? Deadline,
-    int MaxReviewersPerItem = ReviewPhase.DefaultMaxReviewersPerItem)
+    int MaxReviewersPerItem = ReviewPhase.DefaultMaxReviewersPerItem, int? Round = null, AdaptiveReview? Adaptive = null)
 {
     /// <summary>For phases opened before the limit was stored with them.</summary>
     public const int DefaultMaxReviewersPerItem = 50;
@@ -28,6 +33,14 @@ public sealed record ReviewPhase(ReviewPhaseStatus Status, string? EndedBy, int 
 public sealed record ReviewClosing(ReviewPhase Phase, bool ClosedOpenPhase);
 
 public enum LabelOutcome { Accepted, Completed, PhaseClosed, NoSuchItem, TooManyReviewers, Contended }
+
+/// <summary>How a phase opens: the label rules, the deadline, whether it counts rounds (see <see cref="ReviewPhase.Round"/>),
+/// and the adaptive target, if any.</summary>
+public sealed record ReviewOpening(int MinReviewsPerItem, DateTimeOffset Deadline, int MaxReviewersPerItem = ReviewPhase.DefaultMaxReviewersPerItem,
+    bool Rounds = false, AdaptiveReview? Adaptive = null, ReviewRound? FirstRound = null);
+
+/// <summary>What adding a round came to: Added, or the phase was closed meanwhile (its new items then take no label).</summary>
+public enum RoundOutcome { Added, PhaseClosed }
 
 /// <summary>
 /// Review state is storage-first: one Table partition per run holds the phase row, one row per sampled item and one
@@ -41,38 +54,28 @@ public sealed class ReviewStore(StorageClients storage)
     const string PhaseKey = "phase";
     const string ItemPrefix = "item-";
     const string LabelPrefix = "label-";
+    const string RoundPrefix = "round-";
     const int TransactionAttempts = 40;
 
     TableClient Table => storage.Table(StorageNames.ReviewsTable);
 
-    /// <summary>Writes the sampled items, then opens the phase. Returns false when someone closed the phase before it
-    /// opened (close is allowed early and skips review). Safe to repeat.</summary>
-    public async Task<bool> OpenAsync(string runId, IReadOnlyList<ReviewItem> items, int minReviewsPerItem, DateTimeOffset deadline,
-        CancellationToken ct, int maxReviewersPerItem = ReviewPhase.DefaultMaxReviewersPerItem)
+    /// <summary>Writes the sampled items and the first round's record, then opens the phase. Returns false when someone
+    /// closed the phase before it opened (close is allowed early and skips review). Safe to repeat.</summary>
+    public async Task<bool> OpenAsync(string runId, IReadOnlyList<ReviewItem> items, ReviewOpening opening, CancellationToken ct)
     {
-        foreach (var chunk in items.Chunk(100))
-        {
-            // Inserts, not upserts: a retried open must not reset the reviewer count of a row labels already reached.
-            // A chunk is one transaction of the same (seeded) items on every attempt, so if one of its rows exists, all do.
-            var batch = chunk.Select(item => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(runId, item.ItemId)
-            {
-                ["PairId"] = item.PairId,
-                ["Flipped"] = item.Flipped,
-                ["Reviewers"] = 0,
-            })).ToList();
-            try
-            {
-                await Table.SubmitTransactionAsync(batch, ct);
-            }
-            catch (TableTransactionFailedException e) when (e.Status == 409)
-            {
-            }
-        }
+        await WriteItemsAsync(runId, items, ct);
+        await WriteRoundAsync(runId, opening.FirstRound ?? RoundOf(1, items, null), items, ct);
         try
         {
-            var phase = PhaseEntity(runId, ReviewPhaseStatus.Open, null, items.Count, minReviewsPerItem, deadline);
-            phase["MaxReviewersPerItem"] = maxReviewersPerItem;
+            var phase = PhaseEntity(runId, ReviewPhaseStatus.Open, null, items.Count, opening.MinReviewsPerItem, opening.Deadline);
+            phase["MaxReviewersPerItem"] = opening.MaxReviewersPerItem;
             phase[CountedItemsProperty] = true;
+            if (opening.Rounds) phase["Round"] = 1;
+            if (opening.Adaptive is { } adaptive)
+            {
+                phase["TargetCiWidth"] = adaptive.TargetCiWidth;
+                phase["MaxReviewSampleSize"] = adaptive.MaxReviewSampleSize;
+            }
             await Table.AddEntityAsync(phase, ct);
             return true;
         }
@@ -85,6 +88,123 @@ public sealed class ReviewStore(StorageClients storage)
             return false;
         }
     }
+
+    /// <summary>
+    /// Adds round <paramref name="round"/>'s items to an open phase: the items and the round's record first, then the
+    /// phase row moves to the round and its sampled count, conditional on its ETag, so a close racing this either finds
+    /// the items (and closes them) or finds the phase already moved on. A phase closed meanwhile gets the new items
+    /// closed too, so none takes a label that nobody reads. Safe to repeat: a round the phase already has is left as is.
+    /// </summary>
+    public async Task<RoundOutcome> AddRoundAsync(string runId, ReviewRound record, IReadOnlyList<ReviewItem> items, CancellationToken ct)
+    {
+        var existing = await Table.GetEntityAsync<TableEntity>(runId, PhaseKey, cancellationToken: ct);
+        if (ToPhase(existing.Value) is { Status: ReviewPhaseStatus.Closed }) return RoundOutcome.PhaseClosed;
+        if (ToPhase(existing.Value).Round >= record.Round) return RoundOutcome.Added;
+
+        await WriteItemsAsync(runId, items, ct);
+        await WriteRoundAsync(runId, record, items, ct);
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = attempt == 0 ? existing.Value : (await Table.GetEntityAsync<TableEntity>(runId, PhaseKey, cancellationToken: ct)).Value;
+            var phase = ToPhase(row);
+            if (phase.Status == ReviewPhaseStatus.Closed)
+            {
+                await CloseItemsAsync(runId, ct);
+                return RoundOutcome.PhaseClosed;
+            }
+            if (phase.Round >= record.Round) return RoundOutcome.Added;
+            row["Round"] = record.Round;
+            row["SampledItems"] = phase.SampledItems + items.Count;
+            try
+            {
+                await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, ct);
+                return RoundOutcome.Added;
+            }
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < TransactionAttempts)
+            {
+            }
+        }
+    }
+
+    /// <summary>Records why the run's adaptive rounds stopped (the first reason stays).</summary>
+    public async Task SetRoundsStoppedAsync(string runId, string stoppedBy, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = (await Table.GetEntityAsync<TableEntity>(runId, PhaseKey, cancellationToken: ct)).Value;
+            if (row.GetString("RoundsStoppedBy") is not null) return;
+            row["RoundsStoppedBy"] = stoppedBy;
+            try
+            {
+                await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge, ct);
+                return;
+            }
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < TransactionAttempts)
+            {
+            }
+        }
+    }
+
+    /// <summary>The run's sampling rounds, first to last; empty for phases opened before rounds were recorded.</summary>
+    public async Task<IReadOnlyList<ReviewRound>> ListRoundsAsync(string runId, CancellationToken ct)
+    {
+        var rounds = new List<ReviewRound>();
+        await foreach (var e in QueryPrefixAsync(runId, RoundPrefix, ct))
+            rounds.Add(new ReviewRound(e.GetInt32("Round") ?? 0, e.GetInt32("SampledItems") ?? 0,
+                JsonSerializer.Deserialize<Dictionary<string, int>>(e.GetString("ByCategory") ?? "{}")!,
+                e.GetString("WiderThanTarget") is { } wide ? JsonSerializer.Deserialize<List<CategoryInterval>>(wide) : null));
+        return rounds.OrderBy(r => r.Round).ToList();
+    }
+
+    /// <summary>A round's record from its items: how many per category (by the pairs' categories).</summary>
+    public static ReviewRound RoundOf(int round, IReadOnlyList<ReviewItem> items, IReadOnlyList<CategoryInterval>? wide,
+        Func<ReviewItem, string>? categoryOf = null) =>
+        new(round, items.Count, categoryOf is null
+                ? new SortedDictionary<string, int>(StringComparer.Ordinal)
+                : new SortedDictionary<string, int>(items.GroupBy(categoryOf).ToDictionary(g => g.Key, g => g.Count()), StringComparer.Ordinal),
+            wide);
+
+    async Task WriteItemsAsync(string runId, IReadOnlyList<ReviewItem> items, CancellationToken ct)
+    {
+        foreach (var chunk in items.Chunk(100))
+        {
+            // Inserts, not upserts: a retried write must not reset the reviewer count of a row labels already reached.
+            var rows = chunk.Select(item => new TableEntity(runId, item.ItemId)
+            {
+                ["PairId"] = item.PairId,
+                ["Flipped"] = item.Flipped,
+                ["Round"] = item.Round,
+                ["Reviewers"] = 0,
+            }).ToList();
+            try
+            {
+                await Table.SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)), ct);
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 409)
+            {
+                // Some of them exist from an earlier attempt: add the others one by one.
+                foreach (var row in rows)
+                {
+                    try
+                    {
+                        await Table.AddEntityAsync(row, ct);
+                    }
+                    catch (RequestFailedException r) when (r.Status == 409)
+                    {
+                    }
+                }
+            }
+        }
+    }
+
+    Task WriteRoundAsync(string runId, ReviewRound record, IReadOnlyList<ReviewItem> items, CancellationToken ct) =>
+        Table.UpsertEntityAsync(new TableEntity(runId, $"{RoundPrefix}{record.Round:D4}")
+        {
+            ["Round"] = record.Round,
+            ["SampledItems"] = items.Count,
+            ["ByCategory"] = JsonSerializer.Serialize(record.ByCategory),
+            ["WiderThanTarget"] = record.WiderThanTarget is { } wide ? JsonSerializer.Serialize(wide) : null,
+        }, TableUpdateMode.Replace, ct);
 
     public async Task<ReviewPhase?> GetPhaseAsync(string runId, CancellationToken ct)
     {
@@ -127,6 +247,8 @@ public sealed class ReviewStore(StorageClients storage)
             try
             {
                 await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, ct);
+                // A round being added while this closed may have written items after the first pass read the list.
+                await CloseItemsAsync(runId, ct);
                 return new ReviewClosing(ToPhase(row), ClosedOpenPhase: true);
             }
             catch (RequestFailedException e) when (e.Status == 412 && attempt < TransactionAttempts)
@@ -138,7 +260,8 @@ public sealed class ReviewStore(StorageClients storage)
     async Task CloseItemsAsync(string runId, CancellationToken ct)
     {
         foreach (var item in await ListItemsAsync(runId, ct))
-            await CloseItemAsync(runId, item.ItemId, ct);
+            if (!item.Closed)
+                await CloseItemAsync(runId, item.ItemId, ct);
     }
 
     async Task CloseItemAsync(string runId, string itemId, CancellationToken ct)
@@ -282,10 +405,14 @@ public sealed class ReviewStore(StorageClients storage)
     static ReviewPhase ToPhase(TableEntity e) => new(
         Enum.Parse<ReviewPhaseStatus>(e.GetString("Status")!), e.GetString("EndedBy"), e.GetInt32("SampledItems") ?? 0,
         e.GetInt32("MinReviewsPerItem") ?? 0, e.GetDateTimeOffset("Deadline"),
-        e.GetInt32("MaxReviewersPerItem") is int max and > 0 ? max : ReviewPhase.DefaultMaxReviewersPerItem);
+        e.GetInt32("MaxReviewersPerItem") is int max and > 0 ? max : ReviewPhase.DefaultMaxReviewersPerItem,
+        e.GetInt32("Round"),
+        e.GetDouble("TargetCiWidth") is { } target
+            ? new AdaptiveReview(target, e.GetInt32("MaxReviewSampleSize"), e.GetString("RoundsStoppedBy"))
+            : null);
 
     static ReviewItem ToItem(string runId, TableEntity e) => new(runId, e.RowKey, e.GetString("PairId")!,
-        e.GetBoolean("Flipped") ?? false, e.GetInt32("Reviewers") ?? 0, e.GetBoolean("Closed") ?? false);
+        e.GetBoolean("Flipped") ?? false, e.GetInt32("Reviewers") ?? 0, e.GetBoolean("Closed") ?? false, e.GetInt32("Round") ?? 1);
 
     // Reviewer names are free text; hashing keeps them out of the RowKey's forbidden characters.
     static string LabelKey(string itemId, string reviewer) => $"{LabelPrefix}{itemId}_{StorageKeys.Hash(reviewer, 24)}";

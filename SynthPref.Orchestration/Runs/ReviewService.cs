@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Runs;
@@ -11,26 +12,59 @@ namespace SynthPref.Orchestration.Runs;
 /// The reviewers' side of a run: the blind items, labels and closing the phase. Labels go to storage
 /// (<see cref="ReviewStore"/>), where the phase is decided; the orchestration hears only that the phase ended.
 /// </summary>
+/// <summary>Items: null when the caller's version (ETag) is current.</summary>
+public sealed record ReviewItemsPage(string ETag, IReadOnlyList<ReviewItemView>? Items);
+
 public sealed partial class ReviewService(RunCatalog catalog, ReviewStore reviews, PairStore pairs, RunQueries runs, ILogger<ReviewService> logger)
 {
     /// <summary>Names are shown in reports and key label rows; letters (any script), digits, spaces and . _ ' @ + -,
     /// starting with a letter or digit.</summary>
     public const int MaxReviewerChars = 64;
 
-    public async Task<Outcome<IReadOnlyList<ReviewItemView>>> GetItemsAsync(string runId, string? token, CancellationToken ct)
+    /// <summary>The sampled items, round by round (each round's in id order, so a later round's items come after
+    /// those a reviewer has seen), and their version: a tag of the item ids, which changes only when a round adds
+    /// items. With <paramref name="ifNoneMatch"/> equal to it the items are not read again (Value is then null), so a
+    /// page that polls for new rounds costs one query per poll.</summary>
+    public async Task<Outcome<ReviewItemsPage>> GetItemsAsync(string runId, string? token, string? ifNoneMatch, CancellationToken ct)
     {
         var check = await AuthorizeAsync(runId, token, ct);
-        if (check is not null) return check.As<IReadOnlyList<ReviewItemView>>();
+        if (check is not null) return check.As<ReviewItemsPage>();
 
-        var views = new List<ReviewItemView>();
-        foreach (var item in (await reviews.ListItemsAsync(runId, ct)).OrderBy(i => i.ItemId, StringComparer.Ordinal))
+        var items = (await reviews.ListItemsAsync(runId, ct))
+            .OrderBy(i => i.Round).ThenBy(i => i.ItemId, StringComparer.Ordinal).ToList();
+        var etag = "\"" + StorageKeys.Hash(string.Join(",", items.Select(i => i.ItemId)), 16) + "\"";
+        if (ifNoneMatch == etag) return Outcome<ReviewItemsPage>.Ok(new ReviewItemsPage(etag, null));
+
+        var views = new ReviewItemView?[items.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, items.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+            async (i, token) =>
+            {
+                var item = items[i];
+                var pair = await pairs.GetAsync(runId, item.PairId, token);
+                if (pair is null) return;
+                var (first, second) = item.Flipped ? (pair.ResponseB, pair.ResponseA) : (pair.ResponseA, pair.ResponseB);
+                views[i] = new ReviewItemView(item.ItemId, pair.Prompt, pair.Category, first, second,
+                    ReviewMarkdown.ToHtml(first), ReviewMarkdown.ToHtml(second));
+            });
+        return Outcome<ReviewItemsPage>.Ok(new ReviewItemsPage(etag, views.OfType<ReviewItemView>().ToList()));
+    }
+
+    /// <summary>The key to the blind review, for the run's manager: each item's pair, input, source and round.</summary>
+    public async Task<Outcome<ReviewSampleView>> GetSampleAsync(string runId, CancellationToken ct)
+    {
+        if (await catalog.GetAsync(runId, ct) is null) return Outcome<ReviewSampleView>.NotFound($"Run '{runId}' does not exist.");
+        var phase = await reviews.GetPhaseAsync(runId, ct);
+        var items = (await reviews.ListItemsAsync(runId, ct))
+            .OrderBy(i => i.Round).ThenBy(i => i.ItemId, StringComparer.Ordinal).ToList();
+        var byId = (await pairs.ListAsync(runId, ct)).ToDictionary(p => p.PairId);
+        var view = items.Where(i => byId.ContainsKey(i.PairId)).Select(i =>
         {
-            var pair = await pairs.GetAsync(runId, item.PairId, ct);
-            if (pair is null) continue;
-            var (first, second) = item.Flipped ? (pair.ResponseB, pair.ResponseA) : (pair.ResponseA, pair.ResponseB);
-            views.Add(new ReviewItemView(item.ItemId, pair.InputId, pair.Prompt, pair.Category, first, second));
-        }
-        return Outcome<IReadOnlyList<ReviewItemView>>.Ok(views);
+            var pair = byId[i.PairId];
+            return new ReviewSampleItem(i.ItemId, i.PairId, pair.InputId, pair.Source == PairSource.Judge ? "judge" : "revision",
+                pair.Category, i.Round, i.Flipped, i.Reviewers, i.Closed);
+        }).ToList();
+        return Outcome<ReviewSampleView>.Ok(new ReviewSampleView(runId, phase?.Status.ToString(), phase?.Round,
+            phase?.MinReviewsPerItem ?? 0, view));
     }
 
     public async Task<Outcome<bool>> SubmitAsync(DurableTaskClient client, string runId, string? token,
@@ -72,11 +106,29 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
                 return Outcome<bool>.Conflict($"Item '{itemId}' already has {maxReviewers} reviewers, the most this run takes per item (maxReviewersPerItem).");
             case LabelOutcome.Contended:
                 return Outcome<bool>.Unavailable("Too many labels for this item at once; send it again.");
-            case LabelOutcome.Completed when await AllItemsReviewedAsync(runId, phase, ct):
-                await client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, true, ct);
+            case LabelOutcome.Completed:
+                await SignalIfCompleteAsync(client, runId, ct);
                 break;
         }
         return Outcome<bool>.Ok(true);
+    }
+
+    /// <summary>
+    /// Tells the run when every sampled item has its reviewers. The signal names the latest round among the items seen,
+    /// or the phase's round if that is later (read after the label committed, before the items are listed): so it is
+    /// never older than what was reviewed, even when a new round's items were all labelled before the phase row moved
+    /// on to that round. Runs from before rounds get the signal they wait for, <c>true</c>.
+    /// </summary>
+    async Task SignalIfCompleteAsync(DurableTaskClient client, string runId, CancellationToken ct)
+    {
+        var phase = await reviews.GetPhaseAsync(runId, ct);
+        if (phase is not { Status: ReviewPhaseStatus.Open }) return;
+        // One filtered read per completed item; the whole sample is listed only once it is all reviewed.
+        if (phase.SampledItems == 0 || await reviews.AnyItemBelowAsync(runId, Math.Max(1, phase.MinReviewsPerItem), ct)) return;
+        object signal = phase.Round is { } round
+            ? new ReviewsCompleteSignal(Math.Max(round, (await reviews.ListItemsAsync(runId, ct)).Max(i => i.Round)))
+            : true;
+        await client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, signal, ct);
     }
 
     /// <summary>Ends the review phase now in storage, so later labels are refused at once, then tells the run. Before the
@@ -99,9 +151,6 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
         logger.LogInformation("Run {RunId}: review phase closed on request", runId);
         return Outcome<bool>.Ok(true);
     }
-
-    async Task<bool> AllItemsReviewedAsync(string runId, ReviewPhase? phase, CancellationToken ct) =>
-        phase is { SampledItems: > 0 } && !await reviews.AnyItemBelowAsync(runId, Math.Max(1, phase.MinReviewsPerItem), ct);
 
     async Task<Outcome<bool>?> AuthorizeAsync(string runId, string? token, CancellationToken ct)
     {

@@ -9,7 +9,8 @@ using SynthPref.Orchestration.Workflow;
 namespace SynthPref.Orchestration.Runs;
 
 /// <summary>Run options as callers send them (JSON body or blob metadata); all optional. Judges names configured
-/// <c>Judges:&lt;name&gt;</c> sections (or "default" for the <c>Llm</c> judge); Constitution is "container/path.json".</summary>
+/// <c>Judges:&lt;name&gt;</c> sections (or "default" for the <c>Llm</c> judge); Constitution is "container/path.json".
+/// TargetCiWidth (with MaxReviewSampleSize) turns on adaptive review rounds.</summary>
 public sealed record RunOptions(
     bool? SwapPositions = null,
     bool? CritiqueRevise = null,
@@ -26,7 +27,10 @@ public sealed record RunOptions(
     long? BudgetTokens = null,
     int? MaxReviewersPerItem = null,
     double? MaxFailedItemsRatio = null,
-    int? MinCategoryVotes = null);
+    int? MinCategoryVotes = null,
+
+    double? TargetCiWidth = null,
+    int? MaxReviewSampleSize = null);
 
 public static class RunOptionsParser
 {
@@ -34,6 +38,9 @@ public static class RunOptionsParser
     /// <summary>Each reviewer of an item is a stored row the report reads; a thousand is far past any real panel.</summary>
     public const int MaxReviewersLimit = 1000;
     static readonly TimeSpan MaxDeadline = TimeSpan.FromDays(365);
+    /// <summary>Narrower targets ask for tens of thousands of votes per category, past any review budget.</summary>
+    public const double MinTargetCiWidth = 0.01;
+    public const int DefaultReviewSampleSize = 20;
 
     /// <summary>Applies defaults and checks ranges; the seed falls back to one derived from the run id, and the
     /// judging window and generation size come from the host (<paramref name="judging"/>).</summary>
@@ -68,13 +75,24 @@ public static class RunOptionsParser
             errors.Add(new("options.minCategoryVotes", $"must be at least 1 (got {options.MinCategoryVotes})."));
         if (options.MaxFailedItemsRatio is { } ratio && !(ratio is >= 0 and <= 1))
             errors.Add(new("options.maxFailedItemsRatio", $"must be from 0 to 1 (got {ratio.ToString(CultureInfo.InvariantCulture)})."));
+        if (options.TargetCiWidth is { } target && !(target is >= MinTargetCiWidth and < 1))
+            errors.Add(new("options.targetCiWidth",
+                $"must be at least {MinTargetCiWidth.ToString(CultureInfo.InvariantCulture)} and less than 1: the width of a 95% interval (got {target.ToString(CultureInfo.InvariantCulture)})."));
+        var sampleSize = options.ReviewSampleSize ?? DefaultReviewSampleSize;
+        if (options.MaxReviewSampleSize is { } cap)
+        {
+            if (options.TargetCiWidth is null)
+                errors.Add(new("options.maxReviewSampleSize", "caps adaptive review rounds, so it needs targetCiWidth."));
+            else if (cap < 1 || cap < sampleSize)
+                errors.Add(new("options.maxReviewSampleSize", $"must be at least reviewSampleSize ({sampleSize}) and at least 1 (got {cap})."));
+        }
 
         var swap = options.SwapPositions ?? true;
         var critique = options.CritiqueRevise ?? true;
         return new RunSettings(
             swap,
             critique,
-            options.ReviewSampleSize ?? 20,
+            sampleSize,
             options.MinReviewsPerItem ?? 1,
             deadline,
             options.Seed ?? (int)(StableHash.Fnv1a(runId) & 0x7FFFFFFF),
@@ -93,7 +111,10 @@ public static class RunOptionsParser
             options.MaxFailedItemsRatio is { } r and >= 0 and <= 1
                 ? (int)Math.Round(r * 1_000_000, MidpointRounding.AwayFromZero)
                 : RunSettings.DefaultMaxFailedItemsPerMillion,
-            options.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes);
+            options.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes,
+
+            options.TargetCiWidth is { } width and >= MinTargetCiWidth and < 1 ? width : null,
+            options.TargetCiWidth is not null ? options.MaxReviewSampleSize : null);
     }
 
     /// <summary>The jury as configured names, every unknown or repeated name reported; null for the default judge.</summary>
@@ -143,7 +164,10 @@ public static class RunOptionsParser
             Long(m, "budgetTokens", errors),
             Int(m, "maxReviewersPerItem", errors),
             Double(m, "maxFailedItemsRatio", errors),
-            Int(m, "minCategoryVotes", errors));
+            Int(m, "minCategoryVotes", errors),
+
+            Double(m, "targetCiWidth", errors),
+            Int(m, "maxReviewSampleSize", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)

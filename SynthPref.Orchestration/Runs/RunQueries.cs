@@ -92,7 +92,7 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputSt
         if (phase is null) return null;
         var items = await reviews.ListItemsAsync(runId, ct);
         return new ReviewProgress(phase.Status.ToString(), items.Count, items.Sum(i => i.Reviewers),
-            items.Count(i => i.Reviewers >= phase.MinReviewsPerItem), phase.EndedBy);
+            items.Count(i => i.Reviewers >= phase.MinReviewsPerItem), phase.EndedBy, phase.Round, phase.Adaptive);
     }
 
     static RunView ToView(RunRecord record, OrchestrationMetadata? instance)

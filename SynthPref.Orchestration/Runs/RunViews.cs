@@ -7,7 +7,10 @@ namespace SynthPref.Orchestration.Runs;
 public sealed record StartedRun(string RunId, string? ReviewToken, bool AlreadyExisted);
 
 /// <summary>Review progress as storage has it: labels are never counted in the orchestration.</summary>
-public sealed record ReviewProgress(string Phase, int SampledItems, int Votes, int ItemsFullyReviewed, string? EndedBy);
+/// <summary>Round: the latest sampling round (null for runs from before rounds); Adaptive: targetCiWidth,
+/// maxReviewSampleSize and why rounds stopped, for runs with a target.</summary>
+public sealed record ReviewProgress(string Phase, int SampledItems, int Votes, int ItemsFullyReviewed, string? EndedBy, int? Round = null,
+    Reviews.AdaptiveReview? Adaptive = null);
 
 public sealed record RunView(
     string RunId,
@@ -25,4 +28,16 @@ public sealed record RunView(
     public bool Degraded => Progress.FailedItems > 0;
 }
 
-public sealed record ReviewItemView(string ItemId, string InputId, string Prompt, string Category, string First, string Second);
+/// <summary>A sampled item as a reviewer sees it, blind: no verdict, no source and no input id, so two pairs of one
+/// input are not linked by anything but their text. FirstHtml and SecondHtml are the responses rendered as Markdown
+/// with raw HTML disabled and only http, https and mailto links (<see cref="ReviewMarkdown"/>).</summary>
+public sealed record ReviewItemView(string ItemId, string Prompt, string Category, string First, string Second, string FirstHtml,
+    string SecondHtml);
+
+/// <summary>The key to a run's blind review, for whoever manages the run: which pair and input each item is, its source,
+/// the round that drew it, whether its texts are shown B first, and its reviewers so far.</summary>
+public sealed record ReviewSampleItem(string ItemId, string PairId, string InputId, string Source, string Category, int Round, bool Flipped,
+    int Reviewers, bool Closed);
+
+/// <summary>Round: the phase's latest sampling round (null for a run from before rounds, or before review).</summary>
+public sealed record ReviewSampleView(string RunId, string? Phase, int? Round, int MinReviewsPerItem, IReadOnlyList<ReviewSampleItem> Items);

@@ -10,18 +10,34 @@ namespace SynthPref.Orchestration.Sampling;
 /// </summary>
 public static class ReviewSample
 {
-    public static IReadOnlyList<ReviewItem> Draw(string runId, IEnumerable<PreferencePair> pairs, int size, int seed)
-    {
-        // Unparseable pairs have no verdict for a human to agree or disagree with.
-        var candidates = pairs.Where(p => p.Verdict != Preference.Unparseable)
-            .Select(p => new SampleCandidate(p.PairId, p.Category)).ToList();
-        return StratifiedSampler.Sample(candidates, size, seed).Select(pairId =>
+    /// <summary>The first round: <paramref name="size"/> items stratified by category, source and confidence.</summary>
+    public static IReadOnlyList<ReviewItem> Draw(string runId, IEnumerable<PreferencePair> pairs, int size, int seed) =>
+        Items(runId, StratifiedSampler.Sample(Candidates(pairs), size, seed), seed, round: 1);
+
+    /// <summary>A later round: <paramref name="quotas"/> more items per category from the pairs not sampled yet.</summary>
+    public static IReadOnlyList<ReviewItem> DrawMore(string runId, IEnumerable<PreferencePair> pairs, IReadOnlySet<string> sampledPairIds,
+        IReadOnlyDictionary<string, int> quotas, int seed, int round) =>
+        Items(runId, StratifiedSampler.SampleMore(Candidates(pairs).Where(c => !sampledPairIds.Contains(c.PairId)).ToList(), quotas, seed, round),
+            seed, round);
+
+    /// <summary>Pairs a human can be asked about: unparseable pairs have no verdict to agree or disagree with.</summary>
+    public static List<SampleCandidate> Candidates(IEnumerable<PreferencePair> pairs) =>
+        pairs.Where(p => p.Verdict != Preference.Unparseable)
+            .Select(p => new SampleCandidate(p.PairId, p.Category, StratumOf(p))).ToList();
+
+    /// <summary>The stratum inside a category: the pair's source and the judge's confidence ("none" when the judge gave
+    /// none, as recorded verdicts and revision pairs do).</summary>
+    public static string StratumOf(PreferencePair pair) =>
+        (pair.Source == PairSource.Judge ? "judge" : "revision") + "/" +
+        (pair.Confidence?.ToString().ToLowerInvariant() ?? "none");
+
+    static List<ReviewItem> Items(string runId, IReadOnlyList<string> pairIds, int seed, int round) =>
+        pairIds.Select(pairId =>
         {
             var itemId = ItemIdFor(runId, pairId);
             var flipped = new Random(StableHash.Seed(seed, itemId)).Next(2) == 1;
-            return new ReviewItem(runId, itemId, pairId, flipped);
+            return new ReviewItem(runId, itemId, pairId, flipped, Round: round);
         }).ToList();
-    }
 
     // An opaque id, so neither the pair's source nor its position in the input leaks to reviewers.
     static string ItemIdFor(string runId, string pairId) => "item-" + StorageKeys.Hash($"{runId}/{pairId}", 12);

@@ -72,6 +72,9 @@ public static partial class ActivityCalls
     public static Task<ReviewOpened> OpenReviewAsync(this TaskOrchestrationContext context, OpenReviewRequest request) =>
         context.CallActivityAsync<ReviewOpened>(nameof(OpenReviewActivity), request, RetryFor(context));
 
+    public static Task<ReviewRoundResult> NextReviewRoundAsync(this TaskOrchestrationContext context, NextReviewRoundRequest request) =>
+        context.CallActivityAsync<ReviewRoundResult>(nameof(NextReviewRoundActivity), request, RetryFor(context));
+
     public static Task<string> CloseReviewAsync(this TaskOrchestrationContext context, CloseReviewRequest request) =>
         context.CallActivityAsync<string>(nameof(CloseReviewActivity), request, RetryFor(context));
 

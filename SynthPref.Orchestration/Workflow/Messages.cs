@@ -17,8 +17,10 @@ namespace SynthPref.Orchestration.Workflow;
 /// jury, as the configuration spells their names (null: the default judge). Constitution: the run's own copy of the
 /// constitution it named (ConstitutionSource), null for the default. BudgetTokens: null for no budget.
 /// MaxFailedItemsPerMillion is the maxFailedItemsRatio option in parts per million, so the check is integer
-/// arithmetic and exact. MinCategoryVotes: the fewest votes a category needs to be ranked in the report. Options added
-/// after 1.0 have defaults because runs started before them carry none.</summary>
+/// arithmetic and exact. MinCategoryVotes: the fewest votes a category needs to be ranked in the report.
+/// TargetCiWidth: with it, review goes in rounds until every category's 95% Wilson interval is at
+/// most this wide (null: one sample, as before); MaxReviewSampleSize caps the items sampled over all rounds (null: the
+/// pairs there are). Options added after 1.0 have defaults because runs started before them carry none.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -39,7 +41,9 @@ public sealed record RunSettings(
     long? BudgetTokens = null,
     int MaxReviewersPerItem = RunSettings.DefaultMaxReviewersPerItem,
     int MaxFailedItemsPerMillion = RunSettings.DefaultMaxFailedItemsPerMillion,
-    int MinCategoryVotes = RunSettings.DefaultMinCategoryVotes)
+    int MinCategoryVotes = RunSettings.DefaultMinCategoryVotes,
+    double? TargetCiWidth = null,
+    int? MaxReviewSampleSize = null)
 {
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;
@@ -96,7 +100,8 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 /// <summary>Published as the orchestration's custom status, so status reads need no storage round trip for it.
 /// Votes, ItemsFullyReviewed and Loading are never set by the orchestration: labels and the loading activity's
 /// progress live in storage, and the API fills them in from there. TextOnlyJudges: judges whose endpoint refused
-/// structured output, judging in text since.</summary>
+/// structured output, judging in text since. ReviewRound: the review sampling round under way (1 for the first
+/// sample; later rounds only with targetCiWidth), 0 before review.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -111,7 +116,8 @@ public sealed record RunProgress(
     long? BudgetTokens = null,
     int SkippedForBudget = 0,
     IReadOnlyList<string>? TextOnlyJudges = null,
-    InputLoadProgress? Loading = null);
+    InputLoadProgress? Loading = null,
+    int ReviewRound = 0);
 
 /// <summary>All roles together: requests, calls really made, cache hits, tokens; and the same by role, as running
 /// totals.</summary>
@@ -138,20 +144,38 @@ public sealed record RunResult(
 /// <summary>External events. The orchestration waits for exactly these, and only in the review phase.</summary>
 public static class RunEvents
 {
-    /// <summary>Every sampled item has its reviewers (raised by the API when the last one lands).</summary>
+    /// <summary>Every sampled item has its reviewers (raised by the API when the last one lands). Runs from 2.0 on get
+    /// a <see cref="ReviewsCompleteSignal"/> naming the round it completes; 1.0 runs get <c>true</c>.</summary>
     public const string ReviewsComplete = "ReviewsComplete";
 
     /// <summary>Someone closed the review phase (the API has already closed it in storage).</summary>
     public const string ReviewClosed = "ReviewClosed";
 }
 
+/// <summary>The payload of <see cref="RunEvents.ReviewsComplete"/> from 2.0 on: the round whose items all have their
+/// reviewers, so a signal raised twice, or late, cannot end a round drawn after it.</summary>
+public sealed record ReviewsCompleteSignal(int Round);
+
 public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise);
 
 /// <summary>Items [Start, Start + Count) of the run, processed one after another.</summary>
 public sealed record ItemsRequest(string RunId, int Start, int Count, ItemSettings Settings);
 
+/// <summary>Rounds: the phase counts sampling rounds and its completion signal carries the round (runs from 2.0 on).
+/// TargetCiWidth and MaxReviewSampleSize: the adaptive review's target and cap, stored with the phase.</summary>
 public sealed record OpenReviewRequest(string RunId, int SampleSize, int Seed, int MinReviewsPerItem, DateTime Deadline,
-    int MaxReviewersPerItem = RunSettings.DefaultMaxReviewersPerItem);
+    int MaxReviewersPerItem = RunSettings.DefaultMaxReviewersPerItem, bool Rounds = false, double? TargetCiWidth = null,
+    int? MaxReviewSampleSize = null);
+
+/// <summary>Round <paramref name="Round"/>'s items all have their reviewers, as far as the orchestration was told: plan
+/// and draw round Round + 1 from storage.</summary>
+public sealed record NextReviewRoundRequest(string RunId, int Round, int Seed, int MinReviewsPerItem, double TargetCiWidth,
+    int? MaxReviewSampleSize);
+
+/// <summary>AllReviewed: storage agrees that every item of round Round and before has its reviewers (false for a signal
+/// that ran ahead of storage: the run waits on). Added: items drawn for round Round (0 when rounds stopped, StoppedBy
+/// saying why, or the phase closed meanwhile). SampledItems: items over all rounds.</summary>
+public sealed record ReviewRoundResult(bool AllReviewed, int Round, int Added, int SampledItems, string? StoppedBy);
 
 /// <summary>Items [Start, Start + Count) whose lane failed outside the LLM even after the durable retries (storage down, say).</summary>
 public sealed record RecordFailureRequest(string RunId, int Start, int Count, string Error);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using SynthPref.Orchestration.Llm;
@@ -145,10 +146,14 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     {
         var settings = run.Settings;
         var deadlineAt = context.CurrentUtcDateTime.Add(settings.ReviewDeadline);
+        // From 2.0 the phase counts rounds, so the completion signal can name the round it completes.
+        var rounds = context.IsAtLeast(OrchestrationVersions.V2);
         var opened = await context.OpenReviewAsync(new OpenReviewRequest(
-            run.RunId, settings.ReviewSampleSize, settings.Seed, settings.MinReviewsPerItem, deadlineAt, settings.MaxReviewersPerItem));
+            run.RunId, settings.ReviewSampleSize, settings.Seed, settings.MinReviewsPerItem, deadlineAt, settings.MaxReviewersPerItem,
+            rounds, rounds ? settings.TargetCiWidth : null, rounds ? settings.MaxReviewSampleSize : null));
         if (opened.SampledItems == 0) return "nothing-to-review";
         if (opened.ClosedEarly) return "closed";
+        if (rounds) return await ReviewInRoundsAsync(context, run, progress, deadlineAt, opened.SampledItems);
 
         context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = opened.SampledItems, ReviewDeadline = deadlineAt });
         using var timerCancel = new CancellationTokenSource();
@@ -161,6 +166,64 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         // Storage keeps the first reason given, so a close that raced the deadline is reported as what it was.
         return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
     }
+
+    /// <summary>
+    /// The review phase from 2.0: one durable timer for the whole phase, however many rounds. When the API signals that
+    /// round r's items all have their reviewers, a run with targetCiWidth asks <see cref="Activities.NextReviewRoundActivity"/>
+    /// to draw round r + 1 from what storage holds; the phase ends when it draws nothing (every category meets the target,
+    /// none has items left, or maxReviewSampleSize is reached), on close, or at the deadline. A signal for a round before
+    /// the current one (raised twice, or late) is passed over, so it cannot end a round drawn after it.
+    /// </summary>
+    static async Task<string> ReviewInRoundsAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress, DateTime deadlineAt,
+        int sampled)
+    {
+        var settings = run.Settings;
+        var round = 1;
+        context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round });
+        using var timerCancel = new CancellationTokenSource();
+        var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
+        var closed = context.WaitForExternalEvent<bool>(RunEvents.ReviewClosed);
+        string? reason = null;
+        // The API signals when a label gives an item its last needed reviewer, which happens once per sampled item at
+        // most, and every round samples at least one more pair: so there are at most as many signals as pairs.
+        for (var signal = 0; signal <= progress.PairsWritten && reason is null; signal++)
+        {
+            var complete = context.WaitForExternalEvent<JsonElement>(RunEvents.ReviewsComplete);
+            var first = await Task.WhenAny(complete, closed, deadline);
+            if (first == closed) { reason = "closed"; break; }
+            if (first == deadline) { reason = "deadline"; break; }
+            if (SignalledRound(complete.Result) is { } signalled && signalled < round) continue;
+            if (settings.TargetCiWidth is not { } target) { reason = "complete"; break; }
+
+            var next = await context.NextReviewRoundAsync(new NextReviewRoundRequest(
+                run.RunId, round, settings.Seed, settings.MinReviewsPerItem, target, settings.MaxReviewSampleSize));
+            // Storage does not have every label of this round yet: the signal ran ahead of it; the last label signals again.
+            if (!next.AllReviewed) continue;
+            if (next.Added == 0) { reason = "complete"; break; }
+            (round, sampled) = (next.Round, next.SampledItems);
+            context.SetCustomStatus(progress with
+            {
+                Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round,
+            });
+        }
+        // More signals than there can be: someone other than the API is raising them; only a close or the deadline ends it.
+        reason ??= await Task.WhenAny(closed, deadline) == closed ? "closed" : "deadline";
+        if (reason != "deadline") timerCancel.Cancel();
+        // Storage keeps the first reason given, so a close that raced the deadline is reported as what it was.
+        return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
+    }
+
+    /// <summary>The round a completion signal names: <see cref="ReviewsCompleteSignal"/>, or a bare number; null for a
+    /// signal without one (<c>true</c>, as 1.0 runs are sent), which is taken for the current round.</summary>
+    static int? SignalledRound(JsonElement payload) => payload.ValueKind switch
+    {
+        JsonValueKind.Number when payload.TryGetInt32(out var n) => n,
+        JsonValueKind.Object => payload.EnumerateObject()
+            .Where(p => string.Equals(p.Name, nameof(ReviewsCompleteSignal.Round), StringComparison.OrdinalIgnoreCase))
+            .Select(p => p.Value.TryGetInt32(out var n) ? n : (int?)null)
+            .FirstOrDefault(),
+        _ => null,
+    };
 
     static async Task RecordFailureAsync(TaskOrchestrationContext context, RecordFailureRequest request)
     {

@@ -86,10 +86,16 @@ public static class DemoCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SYNTHPREF_BLOBS_EXTENSION_KEY"),
         };
         sample.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--sample must be 0 or more"); });
+        var targetWidth = new Option<double?>("--target-ci-width")
+        {
+            Description = "Adaptive review: draw more items for every category whose 95% interval is wider than this (e.g. 0.25)",
+        };
+        var maxSample = new Option<int?>("--max-review-sample-size") { Description = "Adaptive review: the most items sampled over all rounds" };
+        var name = new Option<string>("--name") { Description = "The run's name", DefaultValueFactory = _ => "PandaLM demo" };
 
         var command = new Command("run", "Start a run from the input, submit the recorded human labels through the review endpoint, print the agreement summary")
         {
-            host, data, input, output, storage, sample, seed, functionKey, start, blobsKey,
+            host, data, input, output, storage, sample, seed, functionKey, start, blobsKey, targetWidth, maxSample, name,
         };
         command.Validators.Add(r =>
         {
@@ -108,7 +114,10 @@ public static class DemoCommand
                 parse.GetValue(seed),
                 parse.GetValue(functionKey),
                 parse.GetValue(start),
-                parse.GetValue(blobsKey));
+                parse.GetValue(blobsKey),
+                parse.GetValue(targetWidth),
+                parse.GetValue(maxSample),
+                parse.GetValue(name)!);
             try
             {
                 return await new DemoRun(settings).ExecuteAsync(ct);
@@ -139,6 +148,9 @@ public sealed record DemoSettings(
     int Seed,
     string? FunctionKey,
     StartMode Start,
-    string? BlobsExtensionKey);
+    string? BlobsExtensionKey,
+    double? TargetCiWidth = null,
+    int? MaxReviewSampleSize = null,
+    string Name = "PandaLM demo");
 
 public sealed class DemoException(string message) : Exception(message);

@@ -47,36 +47,9 @@ public sealed class DemoRun(DemoSettings settings)
         var judged = await WaitForStatusAsync(run.RunId, ct, RunStatus.AwaitingReview, RunStatus.Completed);
         var judging = DateTime.UtcNow - started;
 
-        // Blind review: each recorded annotator label goes through the review endpoint as that annotator.
-        using var itemsRequest = new HttpRequestMessage(HttpMethod.Get, $"api/runs/{run.RunId}/review-items");
-        itemsRequest.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
-        using var itemsResponse = await http.SendAsync(itemsRequest, ct);
-        if (!itemsResponse.IsSuccessStatusCode)
-            throw new DemoException($"GET review-items answered {(int)itemsResponse.StatusCode}: {await itemsResponse.Content.ReadAsStringAsync(ct)}");
-        var sampled = (await itemsResponse.Content.ReadFromJsonAsync<ReviewItemView[]>(Json, ct))!;
-        Console.WriteLine($"{sampled.Length} items sampled for review. Submitting {sampled.Length * Annotators.Length} recorded human labels...");
-        foreach (var item in sampled)
-        {
-            var source = byInputId[item.InputId];
-            var responseOneFirst = item.First == source.Response1;
-            for (var a = 0; a < Annotators.Length; a++)
-            {
-                var preference = source.Annotators[a] switch
-                {
-                    0 => "tie",
-                    1 => responseOneFirst ? "first" : "second",
-                    _ => responseOneFirst ? "second" : "first",
-                };
-                using var request = new HttpRequestMessage(HttpMethod.Post, $"api/runs/{run.RunId}/reviews")
-                {
-                    Content = JsonContent.Create(new SubmitReviewRequest(item.ItemId, Annotators[a], preference), options: Json),
-                };
-                request.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
-                using var response = await http.SendAsync(request, ct);
-                if (response.StatusCode != HttpStatusCode.Accepted)
-                    throw new DemoException($"Review of {item.ItemId} was refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
-            }
-        }
+        var reviewStarted = DateTime.UtcNow;
+        var submitted = await ReviewAsync(run, byInputId, ct);
+        var reviewing = DateTime.UtcNow - reviewStarted;
 
         var status = await WaitForStatusAsync(run.RunId, ct, RunStatus.Completed);
         var items = judged.Progress.Items;
@@ -90,6 +63,8 @@ public sealed class DemoRun(DemoSettings settings)
 
         Console.WriteLine();
         Console.WriteLine(Summary.Render(report));
+        Console.Write(RoundsText(report));
+        Console.WriteLine($"Review: {submitted} labels submitted in {reviewing.TotalSeconds:0.0} s; the whole run took {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
         var outputs = status.Outputs!;
         Console.WriteLine("Outputs in Blob Storage:");
         Console.WriteLine($"  report   {outputs.ReportJson}  and  {outputs.ReportHtml}");
@@ -103,18 +78,132 @@ public sealed class DemoRun(DemoSettings settings)
 
     sealed record DemoRunRef(string RunId, string ReviewToken);
 
+    /// <summary>
+    /// Blind review, round by round: each recorded annotator label goes through the review endpoint as that annotator.
+    /// The review items say nothing of which input they come from; the run's review key (a management route) does, and
+    /// that is how the demo finds the recorded labels. An adaptive run adds items after each round: they appear in
+    /// review-items, and are labelled in turn, until the run completes.
+    /// </summary>
+    async Task<int> ReviewAsync(DemoRunRef run, Dictionary<string, PandaLmItem> byInputId, CancellationToken ct)
+    {
+        var labelled = new HashSet<string>(StringComparer.Ordinal);
+        var submitted = 0;
+        while (true)
+        {
+            var status = await GetAsync<RunStatusResponse>($"api/runs/{run.RunId}", ct);
+            if (status.Status == RunStatus.Completed) return submitted;
+            if (status.Status == RunStatus.Failed) throw new DemoException($"Run {run.RunId} failed: {status.Error}");
+            var fresh = status.Status == RunStatus.AwaitingReview
+                ? (await ReviewItemsAsync(run, ct)).Where(i => !labelled.Contains(i.ItemId)).ToList()
+                : [];
+            if (fresh.Count == 0)
+            {
+                await Task.Delay(300, ct);
+                continue;
+            }
+
+            var key = (await GetAsync<ReviewSampleView>($"api/runs/{run.RunId}/review-sample", ct)).Items.ToDictionary(i => i.ItemId);
+            var round = fresh.Max(i => key[i.ItemId].Round);
+            Console.WriteLine($"Round {round}: {fresh.Count} items sampled for review. Submitting {fresh.Count * Annotators.Length} recorded human labels...");
+            await Parallel.ForEachAsync(fresh, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (item, token) =>
+            {
+                var source = byInputId[key[item.ItemId].InputId];
+                var responseOneFirst = item.First == source.Response1;
+                for (var a = 0; a < Annotators.Length; a++)
+                {
+                    var preference = source.Annotators[a] switch
+                    {
+                        0 => "tie",
+                        1 => responseOneFirst ? "first" : "second",
+                        _ => responseOneFirst ? "second" : "first",
+                    };
+                    await SubmitAsync(run, new SubmitReviewRequest(item.ItemId, Annotators[a], preference), token);
+                }
+            });
+            submitted += fresh.Count * Annotators.Length;
+            labelled.UnionWith(fresh.Select(i => i.ItemId));
+        }
+    }
+
+    async Task<ReviewItemView[]> ReviewItemsAsync(DemoRunRef run, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/runs/{run.RunId}/review-items");
+        request.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
+        using var response = await http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new DemoException($"GET review-items answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        return (await response.Content.ReadFromJsonAsync<ReviewItemView[]>(Json, ct))!;
+    }
+
+    /// <summary>One label; a 429 (the review link's rate limit) or 503 waits as the server asks and sends it again.</summary>
+    async Task SubmitAsync(DemoRunRef run, SubmitReviewRequest label, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"api/runs/{run.RunId}/reviews")
+            {
+                Content = JsonContent.Create(label, options: Json),
+            };
+            request.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
+            using var response = await http.SendAsync(request, ct);
+            if (response.StatusCode == HttpStatusCode.Accepted) return;
+            if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable && attempt < 20)
+            {
+                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromMilliseconds(200 * attempt), ct);
+                continue;
+            }
+            throw new DemoException($"Review of {label.ItemId} was refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        }
+    }
+
+    /// <summary>The review's rounds as the report has them: the first sample, then what each later round drew and why.</summary>
+    public static string RoundsText(JsonElement report)
+    {
+        var review = report.GetProperty("review");
+        if (!review.TryGetProperty("rounds", out var rounds) || rounds.ValueKind != JsonValueKind.Array || rounds.GetArrayLength() == 0) return "";
+        var s = new System.Text.StringBuilder();
+        var adaptive = review.TryGetProperty("adaptive", out var a) && a.ValueKind == JsonValueKind.Object ? a : (JsonElement?)null;
+        s.AppendLine(adaptive is { } target
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"Review rounds (adaptive: target 95% interval width {target.GetProperty("targetCiWidth").GetDouble():0.###}, " +
+                $"at most {(target.GetProperty("maxReviewSampleSize").ValueKind == JsonValueKind.Number ? target.GetProperty("maxReviewSampleSize").GetInt32().ToString(CultureInfo.InvariantCulture) : "all")} items; " +
+                $"stopped: {(target.GetProperty("stoppedBy").ValueKind == JsonValueKind.String ? target.GetProperty("stoppedBy").GetString() : "by " + review.GetProperty("endedBy").GetString())}):")
+            : "Review rounds:");
+        foreach (var round in rounds.EnumerateArray())
+        {
+            var number = round.GetProperty("round").GetInt32();
+            var items = round.GetProperty("sampledItems").GetInt32();
+            var categories = round.GetProperty("byCategory").EnumerateObject().Count();
+            if (round.GetProperty("widerThanTarget") is { ValueKind: JsonValueKind.Array } wide)
+            {
+                var drawn = wide.EnumerateArray().Where(w => w.GetProperty("drawn").GetInt32() > 0).ToList();
+                var widest = drawn.OrderByDescending(w => w.GetProperty("width").GetDouble()).First();
+                var exhausted = wide.GetArrayLength() - drawn.Count;
+                var width = widest.GetProperty("width").GetDouble().ToString("0.00", CultureInfo.InvariantCulture);
+                s.AppendLine($"  round {number}: {items} items for {drawn.Count} categories wider than the target " +
+                    $"(widest: {widest.GetProperty("category").GetString()}, {width} over {widest.GetProperty("votes").GetInt32()} votes)" +
+                    (exhausted > 0 ? $"; {exhausted} more had no pairs left" : ""));
+            }
+            else
+                s.AppendLine($"  round {number}: {items} items in {categories} categories (the first sample)");
+        }
+        return s.ToString();
+    }
+
     async Task<DemoRunRef> StartAsync(CancellationToken ct)
     {
         var blobs = new BlobServiceClient(settings.Storage);
         var blobName = $"pandalm-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl";
         var metadata = new Dictionary<string, string>
         {
-            ["name"] = "PandaLM demo",
+            ["name"] = settings.Name,
             ["critiqueRevise"] = "false", // the replay judge has recorded verdicts, not critiques
             ["reviewSampleSize"] = settings.Sample.ToString(CultureInfo.InvariantCulture),
             ["minReviewsPerItem"] = Annotators.Length.ToString(CultureInfo.InvariantCulture),
             ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
         };
+        if (settings.TargetCiWidth is { } width) metadata["targetCiWidth"] = width.ToString(CultureInfo.InvariantCulture);
+        if (settings.MaxReviewSampleSize is { } max) metadata["maxReviewSampleSize"] = max.ToString(CultureInfo.InvariantCulture);
 
         if (settings.Start == StartMode.Http)
         {
@@ -122,8 +211,9 @@ public sealed class DemoRun(DemoSettings settings)
             var uploads = blobs.GetBlobContainerClient(UploadsContainer);
             await uploads.CreateIfNotExistsAsync(cancellationToken: ct);
             await uploads.GetBlobClient(blobName).UploadAsync(settings.Input, overwrite: true, ct);
-            var body = new StartRunRequest("PandaLM demo", null, $"{UploadsContainer}/{blobName}", new RunOptions(
-                CritiqueRevise: false, ReviewSampleSize: settings.Sample, MinReviewsPerItem: Annotators.Length, Seed: settings.Seed));
+            var body = new StartRunRequest(settings.Name, null, $"{UploadsContainer}/{blobName}", new RunOptions(
+                CritiqueRevise: false, ReviewSampleSize: settings.Sample, MinReviewsPerItem: Annotators.Length, Seed: settings.Seed,
+                TargetCiWidth: settings.TargetCiWidth, MaxReviewSampleSize: settings.MaxReviewSampleSize));
             using var response = await http.PostAsJsonAsync("api/runs", body, Json, ct);
             if (response.StatusCode != HttpStatusCode.Accepted)
                 throw new DemoException($"POST /api/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");

@@ -106,7 +106,8 @@ public sealed class AgreementTests(PipelineFixture fixture)
             options = new { critiqueRevise = false, reviewSampleSize = 20, minReviewsPerItem = 3, seed = 7, minCategoryVotes = 4 },
         });
         await fixture.Api.WaitForAsync(run.RunId, "AwaitingReview");
-        var items = (await fixture.Api.ReviewItemsAsync(run)).ToDictionary(i => i.InputId);
+        var inputs = await fixture.Api.InputIdsAsync(run.RunId);
+        var items = (await fixture.Api.ReviewItemsAsync(run)).ToDictionary(i => inputs[i.ItemId]);
         Assert.Equal(6, items.Count);
 
         var labels = new (string Reviewer, string Input, string Pref)[]

@@ -42,6 +42,43 @@ public sealed class DemoToolTests(PipelineFixture fixture)
     }
 
     [Fact]
+    public async Task The_demo_labels_an_adaptive_run_round_by_round_through_the_review_routes()
+    {
+        var work = Directory.CreateTempSubdirectory("synthpref-demo-").FullName;
+        try
+        {
+            Assert.Equal(0, await DemoCommand.Create().Parse(
+                ["prepare", "--data", RepoPaths.PandaLmData, "--out", work, "--count", "40", "--seed", "5"]).InvokeAsync());
+
+            var exit = await DemoCommand.Create().Parse(
+            [
+                "run", "--host", fixture.Host.BaseAddress.ToString(), "--data", RepoPaths.PandaLmData,
+                "--input", Path.Combine(work, "input.jsonl"), "--out", Path.Combine(work, "out"),
+                "--storage", fixture.StorageConnectionString, "--start", "upload", "--sample", "4", "--seed", "5",
+                "--target-ci-width", "0.6", "--max-review-sample-size", "12",
+            ]).InvokeAsync();
+
+            Assert.Equal(0, exit);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(work, "out", "report.json")));
+            var review = report.RootElement.GetProperty("review");
+            var rounds = review.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("sampledItems").GetInt32()).ToList();
+            // Four items cannot cover the categories of 40, so at least one more round is drawn; the cap bounds them.
+            Assert.True(rounds.Count >= 2, review.ToString());
+            Assert.Equal(4, rounds[0]);
+            Assert.Equal(rounds.Sum(), review.GetProperty("sampledItems").GetInt32());
+            Assert.True(rounds.Sum() <= 12, review.ToString());
+            Assert.Equal(3 * rounds.Sum(), review.GetProperty("votes").GetInt32()); // every item of every round labelled
+            Assert.Equal("complete", review.GetProperty("endedBy").GetString());
+            Assert.Equal(0.6, review.GetProperty("adaptive").GetProperty("targetCiWidth").GetDouble());
+            Assert.Contains("round 2:", DemoRun.RoundsText(report.RootElement));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_demo_refuses_an_event_grid_start_without_the_blobs_extension_key()
     {
         Environment.SetEnvironmentVariable("SYNTHPREF_BLOBS_EXTENSION_KEY", null);

@@ -20,9 +20,10 @@ public sealed class JudgeAndReviserTests(PipelineFixture fixture)
     /// <summary>Labels each sampled item with what an honest reader of the fake's markers would choose.</summary>
     async Task LabelAsync(StartRunResponse run, Func<string, string> preferredText)
     {
+        var inputs = await fixture.Api.InputIdsAsync(run.RunId);
         foreach (var item in await fixture.Api.ReviewItemsAsync(run))
         {
-            var winner = preferredText(item.InputId);
+            var winner = preferredText(inputs[item.ItemId]);
             var preference = winner == "tie" ? "tie" : item.First == winner ? "first" : "second";
             Assert.Equal(HttpStatusCode.Accepted, (await fixture.Api.ReviewAsync(run.RunId, run.ReviewToken,
                 new { itemId = item.ItemId, reviewer = "ann", preference })).StatusCode);

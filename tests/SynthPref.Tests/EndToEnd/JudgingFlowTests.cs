@@ -38,7 +38,7 @@ public sealed class JudgingFlowTests(PipelineFixture fixture)
         rawRequest.Headers.Add("X-Review-Token", run.ReviewToken);
         var raw = await (await fixture.Api.Http.SendAsync(rawRequest)).Content.ReadAsStringAsync();
         foreach (var item in JsonDocument.Parse(raw).RootElement.EnumerateArray())
-            Assert.Equal(["itemId", "inputId", "prompt", "category", "first", "second"], item.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["itemId", "prompt", "category", "first", "second", "firstHtml", "secondHtml"], item.EnumerateObject().Select(p => p.Name));
 
         foreach (var item in items)
             Assert.Equal(HttpStatusCode.Accepted, (await fixture.Api.ReviewAsync(run.RunId, run.ReviewToken,
@@ -199,7 +199,8 @@ public sealed class JudgingFlowTests(PipelineFixture fixture)
         // Two orders, each tried twice.
         Assert.Equal(4, fixture.JudgeCallsFor($"{tag} [[garbage]]"));
         var items = await fixture.Api.ReviewItemsAsync(run);
-        Assert.Equal(["fine"], items.Select(i => i.InputId));
+        var inputs = await fixture.Api.InputIdsAsync(run.RunId);
+        Assert.Equal(["fine"], items.Select(i => inputs[i.ItemId]));
 
         Assert.Equal(HttpStatusCode.Accepted, (await fixture.Api.CloseAsync(run.RunId, run.ReviewToken)).StatusCode);
         await fixture.Api.WaitForAsync(run.RunId, "Completed");

@@ -47,15 +47,20 @@ public sealed class MarkupEscapingTests(PipelineFixture fixture)
         var sampled = (await api.ReviewItemsAsync(run)).Length; // both judge pairs and the clean item's revision pair
         Assert.Equal(3, sampled);
         await page.GotoAsync(run.ReviewUri);
-        await Assertions.Expect(page.Locator("section.item")).ToHaveCountAsync(sampled);
-        var text = await page.Locator("body").InnerTextAsync();
-        Assert.Contains(Script, text);
-        Assert.Contains(Image, text);
-        Assert.Equal(0, await page.Locator("main img, main script").CountAsync());
-        await page.Locator("#reviewer").FillAsync("ann");
-        foreach (var button in await page.Locator("button[data-preference=first]").AllAsync())
-            await button.ClickAsync();
-        await Assertions.Expect(page.Locator("#summary")).ToHaveTextAsync($"{sampled} items · {sampled} saved");
+        await page.Locator("#reviewer-name").FillAsync("ann");
+        await page.Locator("#start").ClickAsync();
+        // One item at a time: each shows its markup as text, rendered from Markdown or raw, and runs none of it.
+        for (var position = 1; position <= sampled; position++)
+        {
+            await Assertions.Expect(page.Locator("#progress")).ToHaveTextAsync($"{position} of {sampled}");
+            var text = await page.Locator("#item").InnerTextAsync();
+            Assert.Contains(Image, text);
+            if ((await page.Locator("#first-raw").TextContentAsync() + await page.Locator("#second-raw").TextContentAsync()).Contains(Script))
+                Assert.Contains(Script, text);
+            Assert.Equal(0, await page.Locator("#item img, #item script, #item b").CountAsync());
+            await page.Locator("#item button[data-preference=first]").ClickAsync();
+        }
+        await Assertions.Expect(page.Locator("#done-title")).ToHaveTextAsync($"Done: all {sampled} items are labelled. Thank you!");
         Assert.Null(await page.EvaluateAsync<int?>("() => window.__pwned ?? null"));
 
         Assert.Equal(HttpStatusCode.Accepted, (await api.CloseAsync(run.RunId, run.ReviewToken)).StatusCode);

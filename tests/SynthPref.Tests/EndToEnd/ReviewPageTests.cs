@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using SynthPref.Orchestration.Api;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
@@ -15,107 +16,170 @@ public sealed class ReviewPageTests(PipelineFixture fixture)
     static readonly string LongToken = "https://example.com/" + new string('x', 300);
 
     /*
-     Three items in three categories; the fake judge's markers fix its verdicts:
-       alpha: [[good]] in response A → judge A
-       beta:  [[good]] in response B → judge B
-       gamma: [[tie]] in the prompt  → judge tie
-     The reviewer clicks, in the page's display order, whichever button means A for alpha, B for beta and
-     Tie for gamma, so every vote agrees with the judge. A page that mixed up first and second would make
-     alpha and beta disagree, which the per-category figures show.
+     The adaptive scenario of AdaptiveReviewTests (worked by hand there): 24 pairs in "sure" and "unsure", the judge
+     preferring A in each; two reviewers, target width 0.5, a first sample of 4. r1 labels in one browser with the keys,
+     r2 in another with the mouse; in "sure" both agree with the judge, in "unsure" r2 does not. Round 1's four items
+     leave "unsure" too wide, so round 2 adds four "unsure" items, which both pages show without a reload; after them
+     every category meets the target and the run completes with 16 votes.
     */
     [Fact]
-    public async Task A_reviewer_labels_every_item_in_the_browser_and_the_report_counts_the_votes()
+    public async Task Two_reviewers_label_a_whole_adaptive_run_one_with_the_keys_one_with_the_mouse()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
         var run = await fixture.Api.StartAsync(new
         {
+            items = AdaptiveReviewTests.Items(tag),
+            options = new { critiqueRevise = false, reviewSampleSize = 4, minReviewsPerItem = 2, seed = 11, targetCiWidth = 0.5 },
+        });
+        await fixture.Api.WaitForAsync(run.RunId, "AwaitingReview");
+
+        await using var browser = await ReviewBrowser.LaunchAsync();
+        var problems = new List<string>();
+        var itemResponses = new List<IResponse>();
+        var keys = await OpenAsync(browser, run, problems, itemResponses);
+        var mouse = await OpenAsync(browser, run, problems, itemResponses);
+
+        // The name is asked once, before the first item: typed and Enter, or typed and the button.
+        await keys.Locator("#reviewer-name").FillAsync("r1");
+        await keys.Locator("#reviewer-name").PressAsync("Enter");
+        await mouse.Locator("#reviewer-name").FillAsync("r2");
+        await mouse.Locator("#start").ClickAsync();
+
+        await LabelAllAsync(keys, "r1", useKeys: true, total: 4);
+        await LabelAllAsync(mouse, "r2", useKeys: false, total: 4);
+        await Assertions.Expect(keys.Locator("#done-title")).ToHaveTextAsync("Done: all 4 items are labelled. Thank you!");
+
+        // ← from the done screen goes back to the last item, which shows the label given; → returns.
+        await mouse.Keyboard.PressAsync("ArrowLeft");
+        await Assertions.Expect(mouse.Locator("#progress")).ToHaveTextAsync("4 of 4");
+        await Assertions.Expect(mouse.Locator("#item-status")).ToHaveTextAsync("Saved");
+        await Assertions.Expect(mouse.Locator("#item button.chosen")).ToHaveCountAsync(1);
+        await mouse.Locator("#next").ClickAsync();
+        await Assertions.Expect(mouse.Locator("#done-screen")).ToBeVisibleAsync();
+
+        // Round 2 reaches both pages by their polling, and each goes on at the first new item.
+        foreach (var page in new[] { keys, mouse })
+        {
+            await Assertions.Expect(page.Locator("#progress")).ToHaveTextAsync("5 of 8", new() { Timeout = 60_000 });
+            await Assertions.Expect(page.Locator("#labelled")).ToHaveTextAsync("4 labelled");
+        }
+        await LabelAllAsync(keys, "r1", useKeys: true, total: 8, from: 5);
+        await LabelAllAsync(mouse, "r2", useKeys: false, total: 8, from: 5);
+        foreach (var page in new[] { keys, mouse })
+            await Assertions.Expect(page.Locator("#done-title")).ToHaveTextAsync("Done: all 8 items are labelled. Thank you!");
+
+        await fixture.Api.WaitForAsync(run.RunId, "Completed");
+        var report = await fixture.Api.ReportAsync(run.RunId);
+        var review = report.GetProperty("review");
+        Assert.Equal(2, review.GetProperty("reviewers").GetInt32());
+        Assert.Equal(16, review.GetProperty("votes").GetInt32());
+        Assert.Equal([4, 4], review.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("sampledItems").GetInt32()));
+        var byCategory = report.GetProperty("agreement").GetProperty("byCategory");
+        Assert.Equal(4, byCategory.GetProperty("sure").GetProperty("agree").GetInt32());
+        Assert.Equal((12, 6), (byCategory.GetProperty("unsure").GetProperty("votes").GetInt32(), byCategory.GetProperty("unsure").GetProperty("agree").GetInt32()));
+
+        // Blind: neither the page nor anything it was sent names an input, a source or a verdict.
+        var inputIds = (await fixture.Api.ReviewSampleAsync(run.RunId)).Items.Select(i => i.InputId).ToList();
+        Assert.Equal(8, inputIds.Count);
+        var bodies = new List<string>();
+        foreach (var response in itemResponses.ToList()) bodies.Add(await response.TextAsync());
+        Assert.NotEmpty(bodies);
+        foreach (var text in bodies.Append(await keys.Locator("body").InnerTextAsync()))
+        {
+            foreach (var id in inputIds) Assert.DoesNotContain($"\"{id}\"", text);
+            foreach (var word in new[] { "inputId", "judge", "revision", "verdict", "source" })
+                Assert.DoesNotContain(word, text, StringComparison.OrdinalIgnoreCase);
+        }
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
+    public async Task Responses_render_as_markdown_with_a_raw_toggle_a_failed_submit_is_kept_and_retried_and_a_phone_stacks_them()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        const string markdown = "[[good]] # Steps\n\n**Bold** and `code`.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n" +
+                                "[safe](https://example.com/x) [unsafe](javascript:window.__pwned=3) <b>raw tag</b>\n\n![pic](https://example.com/p.png)";
+        var run = await fixture.Api.StartAsync(new
+        {
             items = new object[]
             {
-                new { id = "x1", prompt = $"{tag} Explain recursion briefly.", category = "alpha",
-                      response_a = "[[good]] Response A: a function that calls itself.", response_b = "Response B: a loop. " + LongToken },
-                new { id = "x2", prompt = $"{tag} Name a prime number.", category = "beta",
-                      response_a = "Response A: nine.", response_b = "[[good]] Response B: seven." },
-                new { id = "x3", prompt = $"{tag} Pick a colour. [[tie]]", category = "gamma",
-                      response_a = "Response A: blue.", response_b = "Response B: green." },
+                new { id = "md1", prompt = $"{tag} Explain recursion briefly.", category = "alpha", response_a = markdown, response_b = "Plain B. " + LongToken },
+                new { id = "md2", prompt = $"{tag} Name a prime.", category = "beta", response_a = "Nine.", response_b = "[[good]] Seven." },
             },
             options = new { critiqueRevise = false, reviewSampleSize = 10, minReviewsPerItem = 1 },
         });
         await fixture.Api.WaitForAsync(run.RunId, "AwaitingReview");
-        var intended = new Dictionary<string, string> { ["alpha"] = "A", ["beta"] = "B", ["gamma"] = "tie" };
 
         await using var browser = await ReviewBrowser.LaunchAsync();
         var page = await browser.NewPageAsync();
         var problems = new List<string>();
-        page.PageError += (_, error) => problems.Add($"page error: {error}");
-        page.Console += (_, message) => { if (message.Type == "error") problems.Add($"console error: {message.Text} at {message.Location}"); };
-        page.Response += (_, response) => { if (response.Status >= 400) problems.Add($"{response.Status} from {response.Url}"); };
-
+        Watch(page, problems);
         await page.GotoAsync(PageUrl(run.RunId, run.ReviewToken));
-        var sections = page.Locator("section.item");
-        await Assertions.Expect(sections).ToHaveCountAsync(3);
-        await Assertions.Expect(page.Locator("#summary")).ToHaveTextAsync("3 items · 0 saved");
+        await page.Locator("#reviewer-name").FillAsync("Page Reviewer");
+        await page.Locator("#start").ClickAsync();
+        await Assertions.Expect(page.Locator("#progress")).ToHaveTextAsync("1 of 2");
 
-        // Blind: the page shows the prompt and the two responses, never the judge's verdict or the pair's source.
-        var text = await page.Locator("body").InnerTextAsync();
-        Assert.Contains($"{tag} Explain recursion briefly.", text);
-        foreach (var word in new[] { "judge", "revision", "preference", "verdict" })
-            Assert.DoesNotContain(word, text, StringComparison.OrdinalIgnoreCase);
+        // Find the markdown response on whichever item and side it landed.
+        if (await page.Locator("#category").InnerTextAsync() != "alpha") await page.Keyboard.PressAsync("ArrowRight");
+        await Assertions.Expect(page.Locator("#category")).ToHaveTextAsync("alpha");
+        var side = (await page.Locator("#first-raw").TextContentAsync())!.StartsWith("[[good]] # Steps", StringComparison.Ordinal) ? "first" : "second";
+        var md = page.Locator($"#{side}-md");
+        await Assertions.Expect(md.Locator("strong")).ToHaveTextAsync("Bold");
+        await Assertions.Expect(md.Locator("table td").First).ToHaveTextAsync("1");
+        await Assertions.Expect(md.Locator("a[href='https://example.com/x']")).ToHaveAttributeAsync("target", "_blank");
+        // Raw HTML is text, script links are text, and the image is a link to it, fetched from nowhere.
+        Assert.Equal(0, await md.Locator("b, img, script").CountAsync());
+        Assert.Equal(0, await page.Locator("a[href^='javascript']").CountAsync());
+        Assert.Contains("<b>raw tag</b>", await md.InnerTextAsync());
+        Assert.Contains("unsafe", await md.InnerTextAsync());
+        await Assertions.Expect(md.Locator("a[href='https://example.com/p.png']")).ToHaveTextAsync("pic");
 
-        // Clicking before giving a name is refused in the page, and nothing is sent.
-        var firstSection = sections.Nth(0);
-        await firstSection.Locator("button[data-preference=tie]").ClickAsync();
-        await Assertions.Expect(firstSection.Locator(".actions .error")).ToHaveTextAsync("Enter your name first.");
+        // The toggle shows the raw text instead, and is remembered.
+        await page.Locator("#raw-toggle").CheckAsync();
+        await Assertions.Expect(page.Locator($"#{side}-raw")).ToBeVisibleAsync();
+        await Assertions.Expect(md).ToBeHiddenAsync();
+        Assert.Equal(markdown, await page.Locator($"#{side}-raw").TextContentAsync());
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#raw-toggle")).ToBeCheckedAsync();
+        await page.Locator("#raw-toggle").UncheckAsync();
+
+        // The first item's label fails to send: it stays in the page, survives a reload, and Retry sends it.
+        await page.RouteAsync("**/reviews", route => route.AbortAsync());
+        await Assertions.Expect(page.Locator("#progress")).ToHaveTextAsync("1 of 2");
+        await page.Keyboard.PressAsync("0");
+        await Assertions.Expect(page.Locator("#pending-text")).ToHaveTextAsync("1 label not sent yet");
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await Assertions.Expect(page.Locator("#item-status")).ToContainTextAsync("Not sent yet");
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#pending-text")).ToHaveTextAsync("1 label not sent yet");
         Assert.Equal(0, (await fixture.Api.StatusAsync(run.RunId)).GetProperty("progress").GetProperty("votes").GetInt32());
+        await page.UnrouteAsync("**/reviews");
+        await page.Locator("#retry").ClickAsync();
+        // After the reload the page went on to the item without a label; the first one now says it is saved.
+        await Assertions.Expect(page.Locator("#progress")).ToHaveTextAsync("2 of 2");
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await Assertions.Expect(page.Locator("#item-status")).ToHaveTextAsync("Saved");
+        await Assertions.Expect(page.Locator("#item button.chosen")).ToHaveAttributeAsync("data-preference", "tie");
+        await Assertions.Expect(page.Locator("#pending")).ToBeHiddenAsync();
+        Assert.Equal(1, (await fixture.Api.StatusAsync(run.RunId)).GetProperty("progress").GetProperty("votes").GetInt32());
+        await page.Keyboard.PressAsync("ArrowRight");
 
-        await page.Locator("#reviewer").FillAsync("Page Reviewer");
-        for (var i = 0; i < 3; i++)
-        {
-            var section = sections.Nth(i);
-            var category = await section.Locator(".status").First.InnerTextAsync();
-            var firstShown = await section.Locator(".pair pre").Nth(0).InnerTextAsync();
-            var aShownFirst = firstShown.StartsWith("Response A", StringComparison.Ordinal)
-                || firstShown.StartsWith("[[good]] Response A", StringComparison.Ordinal);
-            var click = intended[category] switch
-            {
-                "tie" => "tie",
-                var pref => (pref == "A") == aShownFirst ? "first" : "second",
-            };
-            var button = section.Locator($"button[data-preference={click}]");
-            await button.ClickAsync();
-            await Assertions.Expect(section.Locator(".actions .status")).ToHaveTextAsync("Saved");
-            await Assertions.Expect(button).ToHaveClassAsync("chosen");
-            await Assertions.Expect(section.Locator("button.chosen")).ToHaveCountAsync(1);
-        }
-        await Assertions.Expect(page.Locator("#summary")).ToHaveTextAsync("3 items · 3 saved");
         Assert.False(await HasHorizontalOverflowAsync(page), "A long unbroken response widened the page.");
         await page.ScreenshotAsync(new() { Path = ScreenshotPath, FullPage = true });
-
-        // A phone-width window stacks the two responses instead of overflowing sideways.
+        // A phone-width window stacks the two responses instead of setting them side by side.
         await page.SetViewportSizeAsync(400, 800);
+        var first = (await page.Locator(".pair > div").Nth(0).BoundingBoxAsync())!;
+        var second = (await page.Locator(".pair > div").Nth(1).BoundingBoxAsync())!;
+        Assert.True(second.Y >= first.Y + first.Height, $"not stacked: {first.Y}+{first.Height} vs {second.Y}");
         Assert.False(await HasHorizontalOverflowAsync(page), "The page overflows sideways at phone width.");
         await page.ScreenshotAsync(new() { Path = NarrowScreenshotPath, FullPage = true });
-        Assert.True(problems.Count == 0, string.Join("\n", problems));
 
-        // One reviewer on every sampled item completes the phase (minReviewsPerItem = 1).
+        // Clicking the last item's label finishes: the done screen ends the review.
+        await page.Locator("#item button[data-preference=second]").ClickAsync();
+        await Assertions.Expect(page.Locator("#done-title")).ToHaveTextAsync("Done: all 2 items are labelled. Thank you!");
         await fixture.Api.WaitForAsync(run.RunId, "Completed");
-        var report = await fixture.Api.ReportAsync(run.RunId);
-        var review = report.GetProperty("review");
-        Assert.Equal("complete", review.GetProperty("endedBy").GetString());
-        Assert.Equal(3, review.GetProperty("sampledItems").GetInt32());
-        Assert.Equal(1, review.GetProperty("reviewers").GetInt32());
-        Assert.Equal(3, review.GetProperty("votes").GetInt32());
-
-        var agreement = report.GetProperty("agreement");
-        var overall = agreement.GetProperty("overall");
-        Assert.Equal(3, overall.GetProperty("votes").GetInt32());
-        Assert.Equal(3, overall.GetProperty("agree").GetInt32());
-        Assert.Equal(2, overall.GetProperty("votesExcludingTies").GetInt32());
-        foreach (var category in intended.Keys)
-        {
-            var stats = agreement.GetProperty("byCategory").GetProperty(category);
-            Assert.True(stats.GetProperty("votes").GetInt32() == 1 && stats.GetProperty("agree").GetInt32() == 1,
-                $"{category}: {stats}");
-        }
+        Assert.Null(await page.EvaluateAsync<int?>("() => window.__pwned ?? null"));
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
     [Fact]
@@ -135,13 +199,57 @@ public sealed class ReviewPageTests(PipelineFixture fixture)
         {
             await page.GotoAsync(url);
             await Assertions.Expect(page.Locator("#items .error")).ToHaveTextAsync("This link's review token is missing or wrong.");
-            Assert.Equal(0, await page.Locator("section.item").CountAsync());
+            Assert.False(await page.Locator("#item-screen").IsVisibleAsync());
             Assert.DoesNotContain("secret prompt", await page.Locator("body").InnerTextAsync());
         }
 
         // The right token still works for the same run.
         await page.GotoAsync(PageUrl(run.RunId, run.ReviewToken));
-        await Assertions.Expect(page.Locator("section.item")).ToHaveCountAsync(1);
+        await page.Locator("#reviewer-name").FillAsync("ann");
+        await page.Locator("#start").ClickAsync();
+        await Assertions.Expect(page.Locator("#prompt")).ToHaveTextAsync($"{tag} secret prompt");
+        await Assertions.Expect(page.Locator("#progress")).ToHaveTextAsync("1 of 1");
+    }
+
+    /// <summary>A page of its own (its own localStorage) on the run's review link, its problems and every review-items
+    /// body it receives collected.</summary>
+    async Task<IPage> OpenAsync(ReviewBrowser browser, StartRunResponse run, List<string> problems, List<IResponse> responses)
+    {
+        var page = await browser.NewPageAsync();
+        Watch(page, problems);
+        page.Response += (_, response) =>
+        {
+            if (response.Url.EndsWith("/review-items", StringComparison.Ordinal) && response.Status == 200)
+                lock (responses) responses.Add(response);
+        };
+        await page.GotoAsync(PageUrl(run.RunId, run.ReviewToken));
+        await Assertions.Expect(page.Locator("#reviewer-name")).ToBeVisibleAsync();
+        return page;
+    }
+
+    /// <summary>Labels items from..total as the scenario says, by key or by click, checking the progress as it goes.</summary>
+    static async Task LabelAllAsync(IPage page, string reviewer, bool useKeys, int total, int from = 1)
+    {
+        for (var position = from; position <= total; position++)
+        {
+            await Assertions.Expect(page.Locator("#progress")).ToHaveTextAsync($"{position} of {total}");
+            var category = await page.Locator("#category").InnerTextAsync();
+            var first = (await page.Locator("#first-raw").TextContentAsync())!;
+            var (r1, r2) = AdaptiveReviewTests.Labels(category, first);
+            var preference = reviewer == "r1" ? r1 : r2;
+            if (useKeys) await page.Keyboard.PressAsync(preference == "first" ? "1" : preference == "second" ? "2" : "0");
+            else await page.Locator($"#item button[data-preference={preference}]").ClickAsync();
+        }
+        await Assertions.Expect(page.Locator("#done-screen")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#labelled")).ToHaveTextAsync($"{total} labelled");
+        await Assertions.Expect(page.Locator("#pending")).ToBeHiddenAsync();
+    }
+
+    static void Watch(IPage page, List<string> problems)
+    {
+        page.PageError += (_, error) => problems.Add($"page error: {error}");
+        page.Console += (_, message) => { if (message.Type == "error" && !message.Text.Contains("ERR_FAILED", StringComparison.Ordinal)) problems.Add($"console error: {message.Text} at {message.Location}"); };
+        page.Response += (_, response) => { if (response.Status >= 400) problems.Add($"{response.Status} from {response.Url}"); };
     }
 
     static Task<bool> HasHorizontalOverflowAsync(IPage page) =>

@@ -141,12 +141,12 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, Functio
     }
 
     [Fact]
-    public async Task Review_items_need_the_runs_token_and_show_six_fields()
+    public async Task Review_items_need_the_runs_token_and_show_no_input_id_which_the_review_key_gives_the_manager()
     {
         var (runId, token, _) = await StartAwaitingReviewAsync(Guid.NewGuid().ToString("N")[..8]);
 
         // Review items: no token or a wrong one → 401, and so is the right one in the query, where logs would keep it;
-        // the token in the header → 200 with exactly six fields.
+        // the token in the header → 200 with exactly these fields: nothing that links an item to its input or verdict.
         Assert.Equal(401, (await ReviewItems(runId)).Status);
         Assert.Equal(401, (await ReviewItems(runId, query: "?token=wrong")).Status);
         Assert.Equal(401, (await ReviewItems(runId, token: "wrong")).Status);
@@ -158,8 +158,24 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, Functio
         Assert.Equal(200, byHeader.Status);
         Assert.Equal("application/json; charset=utf-8", byHeader.ContentType);
         var items = byHeader.Json.EnumerateArray().ToArray();
-        Assert.All(items, item => Assert.Equal(["itemId", "inputId", "prompt", "category", "first", "second"], item.EnumerateObject().Select(p => p.Name)));
-        Assert.Equal(["one", "two"], byHeader.As<ReviewItemView[]>().Select(i => i.InputId).Order());
+        Assert.All(items, item => Assert.Equal(["itemId", "prompt", "category", "first", "second", "firstHtml", "secondHtml"],
+            item.EnumerateObject().Select(p => p.Name)));
+        // Unchanged items answer 304 to their ETag, which a review page polls with.
+        var etag = byHeader.Headers.ETag.ToString();
+        Assert.Equal(304, (await Send("GET", $"/api/runs/{runId}/review-items", (ctx, ct) =>
+        {
+            ctx.Request.Headers.IfNoneMatch = etag;
+            return Functions.GetReviewItems(ctx.Request, runId, ct);
+        }, token: token)).Status);
+
+        // The review key, a management function, maps each item to its input.
+        var key = await Send("GET", $"/api/runs/{runId}/review-sample", (ctx, ct) => Functions.GetReviewSample(ctx.Request, runId, ct));
+        Assert.Equal(200, key.Status);
+        var sample = key.As<ReviewSampleView>();
+        Assert.Equal(["one", "two"], sample.Items.Select(i => i.InputId).Order());
+        Assert.Equal(byHeader.As<ReviewItemView[]>().Select(i => i.ItemId).Order(), sample.Items.Select(i => i.ItemId).Order());
+        Assert.All(sample.Items, i => Assert.Equal(("judge", 1), (i.Source, i.Round)));
+        Assert.Equal(1, sample.Round);
     }
 
     [Fact]
@@ -237,6 +253,11 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, Functio
         Assert.Equal(200, page.Status);
         Assert.Equal("text/html; charset=utf-8", page.ContentType);
         Assert.Contains("run run-x", page.Body);
+        // Only the page's own script runs: the nonce in the policy is the one on its script tag.
+        var policy = page.Headers.ContentSecurityPolicy.ToString();
+        var nonce = System.Text.RegularExpressions.Regex.Match(policy, "script-src 'nonce-([^']+)'").Groups[1].Value;
+        Assert.NotEmpty(nonce);
+        Assert.Contains($"<script nonce=\"{nonce}\">", page.Body);
     }
 
     [Fact]
@@ -352,6 +373,54 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, Functio
         var refused = await Send("POST", "/api/runs", (ctx, ct) => starter.StartRun(ctx.Request, app.Client, ct),
             body: new { items = TwoItems("refused") }, requestServices: services);
         Assert.Equal(503, refused.Status);
+    }
+
+    /// <summary>The adaptive scenario of <see cref="EndToEnd.AdaptiveReviewTests"/> through the functions, with a cap of 6:
+    /// round 1 draws 4 items, round 2 only the 2 the cap leaves, and then the cap ends the rounds.</summary>
+    [Fact]
+    public async Task Adaptive_review_rounds_run_through_the_functions_up_to_the_cap()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var invalid = await StartRun(new { items = EndToEnd.AdaptiveReviewTests.Items(tag), options = new { targetCiWidth = 2 } });
+        Assert.Equal(400, invalid.Status);
+        Assert.True(invalid.Json.GetProperty("errors").TryGetProperty("options.targetCiWidth", out _), invalid.Body);
+
+        var started = await StartRun(new
+        {
+            items = EndToEnd.AdaptiveReviewTests.Items(tag),
+            options = new { critiqueRevise = false, reviewSampleSize = 4, minReviewsPerItem = 2, seed = 11, targetCiWidth = 0.5, maxReviewSampleSize = 6 },
+        });
+        Assert.Equal(202, started.Status);
+        var (runId, token) = (started.As<StartRunResponse>().RunId, started.As<StartRunResponse>().ReviewToken);
+        await WaitFor(runId, RunStatus.AwaitingReview);
+
+        var labelled = new HashSet<string>();
+        async Task LabelNewAsync()
+        {
+            foreach (var item in (await ReviewItems(runId, token: token)).As<ReviewItemView[]>().Where(i => labelled.Add(i.ItemId)))
+            {
+                var (r1, r2) = EndToEnd.AdaptiveReviewTests.Labels(item.Category, item.First);
+                Assert.Equal(202, (await Review(runId, token, new SubmitReviewRequest(item.ItemId, "r1", r1))).Status);
+                Assert.Equal(202, (await Review(runId, token, new SubmitReviewRequest(item.ItemId, "r2", r2))).Status);
+            }
+        }
+        await LabelNewAsync();
+        Assert.Equal(4, labelled.Count);
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while ((await GetRun(runId)).As<RunStatusResponse>().Progress.ReviewRound < 2)
+        {
+            Assert.True(DateTime.UtcNow < until, "round 2 never came");
+            await Task.Delay(200);
+        }
+        await LabelNewAsync();
+        Assert.Equal(6, labelled.Count);
+        await WaitFor(runId, RunStatus.Completed);
+
+        var review = (await Send("GET", $"/api/runs/{runId}/report", (ctx, ct) => Functions.GetReport(ctx.Request, runId, app.Client, ct))).Json.GetProperty("review");
+        Assert.Equal(6, review.GetProperty("sampledItems").GetInt32());
+        Assert.Equal([4, 2], review.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("sampledItems").GetInt32()));
+        Assert.Equal("max-review-sample-size", review.GetProperty("adaptive").GetProperty("stoppedBy").GetString());
+        Assert.Equal(6, review.GetProperty("adaptive").GetProperty("maxReviewSampleSize").GetInt32());
     }
 
     // ---- runs the tests share ----

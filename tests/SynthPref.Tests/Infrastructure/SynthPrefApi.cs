@@ -65,6 +65,18 @@ public sealed class SynthPrefApi(HttpClient http) : IDisposable
         return (await response.Content.ReadFromJsonAsync<ReviewItemView[]>(Json))!;
     }
 
+    /// <summary>The key to the run's blind review (a management route): each item's pair, input, source and round.</summary>
+    public async Task<ReviewSampleView> ReviewSampleAsync(string runId)
+    {
+        var response = await http.GetAsync($"/api/runs/{runId}/review-sample");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ReviewSampleView>(Json))!;
+    }
+
+    /// <summary>Each review item's input id, which reviewers never see.</summary>
+    public async Task<Dictionary<string, string>> InputIdsAsync(string runId) =>
+        (await ReviewSampleAsync(runId)).Items.ToDictionary(i => i.ItemId, i => i.InputId);
+
     public async Task<HttpResponseMessage> ReviewAsync(string runId, string? token, object body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{runId}/reviews") { Content = JsonContent.Create(body, options: Json) };

@@ -142,3 +142,108 @@ public class StableHashTests
         Assert.NotEqual(StableHash.Seed(1, "code"), StableHash.Seed(1, "chat"));
     }
 }
+
+/// <summary>Stratification inside a category (pair source × judge confidence) and the later rounds' draws.</summary>
+public class StratifiedSamplerStrataTests
+{
+    static List<SampleCandidate> Stratum(string category, string stratum, int count) =>
+        Enumerable.Range(0, count).Select(i => new SampleCandidate($"{category}-{stratum.Replace('/', '-')}-{i:D3}", category, stratum)).ToList();
+
+    static Dictionary<string, int> PerStratum(IReadOnlyList<string> ids, IEnumerable<SampleCandidate> candidates)
+    {
+        var of = candidates.ToDictionary(c => c.PairId, c => $"{c.Category}:{c.Stratum}");
+        return ids.GroupBy(id => of[id]).ToDictionary(g => g.Key, g => g.Count());
+    }
+
+    [Fact]
+    public void Proportional_is_largest_remainder_in_integers()
+    {
+        // 10 of 100 over 55/33/12: 5.5, 3.3, 1.2 → 5, 3, 1, and the tenth slot to the largest remainder (.5).
+        Assert.Equal([6, 3, 1], StratifiedSampler.Proportional([55, 33, 12], 10));
+        // 3 over 5 and 2 (of 7): 15/7 = 2 r1, 6/7 = 0 r6 → the slot left goes to the second.
+        Assert.Equal([2, 1], StratifiedSampler.Proportional([5, 2], 3));
+        // Equal remainders: 1 slot over 1/1 → the first.
+        Assert.Equal([1, 0], StratifiedSampler.Proportional([1, 1], 1));
+        // Enough slots for everything: everything.
+        Assert.Equal([5, 2], StratifiedSampler.Proportional([5, 2], 9));
+        // Allocate adds the minimum of one per category: 97/1/1/1 with 5 → 4.85, .05 ×3 → 5,0,0,0 → 2,1,1,1.
+        Assert.Equal([2, 1, 1, 1], StratifiedSampler.Allocate([97, 1, 1, 1], 5));
+    }
+
+    [Fact]
+    public void A_category_quota_is_spread_over_source_and_confidence_in_proportion()
+    {
+        // 8 of 24: categories c and d have 12 each → 4 and 4. Inside c: judge/high 6, judge/low 3, revision/none 3
+        // → 4·6/12 = 2, 4·3/12 = 1, 1, exactly.
+        var candidates = Stratum("c", "judge/high", 6).Concat(Stratum("c", "judge/low", 3)).Concat(Stratum("c", "revision/none", 3))
+            .Concat(Stratum("d", "judge/none", 12)).ToList();
+
+        var counts = PerStratum(StratifiedSampler.Sample(candidates, 8, seed: 5), candidates);
+
+        Assert.Equal(2, counts["c:judge/high"]);
+        Assert.Equal(1, counts["c:judge/low"]);
+        Assert.Equal(1, counts["c:revision/none"]);
+        Assert.Equal(4, counts["d:judge/none"]);
+    }
+
+    [Fact]
+    public void A_stratum_remainder_goes_to_the_largest_fraction()
+    {
+        // 3 of 7 in one category: judge/high 5 → 15/7 = 2.14, judge/low 2 → 6/7 = 0.86; the third slot goes to judge/low.
+        var candidates = Stratum("c", "judge/high", 5).Concat(Stratum("c", "judge/low", 2)).ToList();
+        foreach (var seed in new[] { 1, 2, 3 })
+        {
+            var counts = PerStratum(StratifiedSampler.Sample(candidates, 3, seed), candidates);
+            Assert.Equal(2, counts["c:judge/high"]);
+            Assert.Equal(1, counts["c:judge/low"]);
+        }
+    }
+
+    [Fact]
+    public void One_stratum_per_category_draws_exactly_what_sampling_by_category_alone_drew()
+    {
+        // What the sampler did before strata: per category, a partial Fisher–Yates under Random(Seed(seed, category)).
+        static List<string> ByCategoryAlone(List<SampleCandidate> candidates, int size, int seed)
+        {
+            var sorted = candidates.OrderBy(c => c.PairId, StringComparer.Ordinal).ToList();
+            var strata = sorted.GroupBy(c => c.Category, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+            var quotas = StratifiedSampler.Allocate(strata.Select(g => g.Count()).ToList(), size);
+            var picked = new List<string>();
+            for (var i = 0; i < strata.Count; i++)
+            {
+                var members = strata[i].ToList();
+                var random = new Random(StableHash.Seed(seed, strata[i].Key));
+                for (var j = 0; j < quotas[i]; j++)
+                {
+                    var k = random.Next(j, members.Count);
+                    (members[j], members[k]) = (members[k], members[j]);
+                    picked.Add(members[j].PairId);
+                }
+            }
+            return picked.Order(StringComparer.Ordinal).ToList();
+        }
+
+        var plain = Stratum("code", "judge/none", 40).Concat(Stratum("chat", "judge/none", 25)).Concat(Stratum("math", "judge/none", 15)).ToList();
+        foreach (var (size, seed) in new[] { (20, 42), (7, 1), (3, 99) })
+            Assert.Equal(ByCategoryAlone(plain, size, seed), StratifiedSampler.Sample(plain, size, seed));
+    }
+
+    [Fact]
+    public void A_later_round_takes_its_quotas_from_what_is_left_seeded_by_run_seed_and_round()
+    {
+        var remaining = Stratum("a", "judge/none", 10).Concat(Stratum("b", "judge/none", 3)).Concat(Stratum("c", "judge/none", 5)).ToList();
+        var quotas = new Dictionary<string, int> { ["a"] = 2, ["b"] = 5 };
+
+        var round2 = StratifiedSampler.SampleMore(remaining, quotas, seed: 7, round: 2);
+
+        var counts = PerStratum(round2, remaining);
+        Assert.Equal(2, counts["a:judge/none"]);
+        Assert.Equal(3, counts["b:judge/none"]); // asked for 5, has 3
+        Assert.False(counts.ContainsKey("c:judge/none"));
+        Assert.Equal(round2, StratifiedSampler.SampleMore(remaining.AsEnumerable().Reverse().ToList(), quotas, seed: 7, round: 2));
+        // Another round, or another run seed, draws other items from "a".
+        var many = new Dictionary<string, int> { ["a"] = 3 };
+        var draws = new[] { (7, 2), (7, 3), (8, 2) }.Select(x => string.Join(",", StratifiedSampler.SampleMore(remaining, many, x.Item1, x.Item2))).ToList();
+        Assert.Equal(3, draws.Distinct().Count());
+    }
+}

@@ -27,6 +27,8 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     readonly ConcurrentQueue<ItemsRequest> itemCalls = new();
     readonly ConcurrentQueue<ReportRequest> reports = new();
     readonly ConcurrentQueue<RecordFailureRequest> recordedFailures = new();
+    readonly ConcurrentQueue<OpenReviewRequest> openRequests = new();
+    readonly ConcurrentQueue<NextReviewRoundRequest> roundRequests = new();
     readonly object phaseLock = new();
     string? endedBy;
     bool opened;
@@ -44,6 +46,10 @@ public sealed class OrchestratorHarness : IAsyncDisposable
 
     public int SampledItems { get; init; } = 2;
 
+    /// <summary>What the adaptive round activity answers; by default that the rounds stopped with every target met.</summary>
+    public Func<NextReviewRoundRequest, ReviewRoundResult> NextRound { get; set; } =
+        r => new ReviewRoundResult(true, r.Round, 0, 0, "targets-met");
+
     public DurableTaskClient Client => testHost?.Client ?? worker!.Services.GetRequiredService<DurableTaskClient>();
 
     /// <summary>With <see cref="Record"/>: every orchestrator turn, the history the worker was given and what it answered.</summary>
@@ -54,6 +60,8 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     public IReadOnlyList<ItemsRequest> ItemCalls => itemCalls.ToArray();
     public IReadOnlyList<ReportRequest> Reports => reports.ToArray();
     public IReadOnlyList<RecordFailureRequest> RecordedFailures => recordedFailures.ToArray();
+    public IReadOnlyList<OpenReviewRequest> OpenRequests => openRequests.ToArray();
+    public IReadOnlyList<NextReviewRoundRequest> RoundRequests => roundRequests.ToArray();
     public int Audits => Volatile.Read(ref audits);
 
     public static async Task<OrchestratorHarness> StartAsync(OrchestratorHarness harness)
@@ -93,14 +101,20 @@ public sealed class OrchestratorHarness : IAsyncDisposable
             Interlocked.Increment(ref audits);
             return BiasAuditor.Audit([]);
         })
-        .AddActivityFunc<OpenReviewRequest, ReviewOpened>(nameof(OpenReviewActivity), (_, _) =>
+        .AddActivityFunc<OpenReviewRequest, ReviewOpened>(nameof(OpenReviewActivity), (_, request) =>
         {
+            openRequests.Enqueue(request);
             lock (phaseLock)
             {
                 if (SampledItems == 0) return new ReviewOpened(0, false);
                 opened = endedBy is null;
                 return new ReviewOpened(SampledItems, ClosedEarly: endedBy is not null);
             }
+        })
+        .AddActivityFunc<NextReviewRoundRequest, ReviewRoundResult>(nameof(NextReviewRoundActivity), (_, request) =>
+        {
+            roundRequests.Enqueue(request);
+            return NextRound(request);
         })
         .AddActivityFunc<CloseReviewRequest, string>(nameof(CloseReviewActivity), (_, request) =>
         {
@@ -115,11 +129,12 @@ public sealed class OrchestratorHarness : IAsyncDisposable
 
     /// <param name="maxFailedItemsRatio">1 by default, so a test about one failure is not also a test of the ratio.</param>
     public static RunInput Input(string runId, int itemsPerGeneration = 500, int window = 4, int itemsPerActivity = 1,
-        double maxFailedItemsRatio = 1) => new(
+        double maxFailedItemsRatio = 1, double? targetCiWidth = null, int? maxReviewSampleSize = null) => new(
         runId, "orchestrator test", "http", "items", $"synthpref-runs/{runId}/input.jsonl",
         new RunSettings(SwapPositions: true, CritiqueRevise: false, ReviewSampleSize: 20, MinReviewsPerItem: 1,
             ReviewDeadline: TimeSpan.FromDays(7), Seed: 7, Cache: true, Window: window, ItemsPerActivity: itemsPerActivity,
-            ItemsPerGeneration: itemsPerGeneration, MaxFailedItemsPerMillion: (int)(maxFailedItemsRatio * 1_000_000)));
+            ItemsPerGeneration: itemsPerGeneration, MaxFailedItemsPerMillion: (int)(maxFailedItemsRatio * 1_000_000),
+            TargetCiWidth: targetCiWidth, MaxReviewSampleSize: maxReviewSampleSize));
 
     /// <summary>Starts a run stamped with this build's version, as both hosts stamp new runs.</summary>
     public async Task<string> StartRunAsync(RunInput input)
@@ -127,6 +142,19 @@ public sealed class OrchestratorHarness : IAsyncDisposable
         await Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunOrchestrator), input,
             new StartOrchestrationOptions { InstanceId = input.RunId, Version = OrchestrationVersions.Current });
         return input.RunId;
+    }
+
+    /// <summary>Polls the run's published status until it satisfies <paramref name="condition"/>.</summary>
+    public async Task<RunProgress> WaitForStatusAsync(string runId, Func<RunProgress, bool> condition)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var progress = (await Client.GetInstanceAsync(runId, getInputsAndOutputs: true))?.ReadCustomStatusAs<RunProgress>();
+            if (progress is not null && condition(progress)) return progress;
+            Assert.True(DateTime.UtcNow < until, $"the run's status never got there; last {progress}");
+            await Task.Delay(50);
+        }
     }
 
     public async Task<OrchestrationMetadata> WaitForEndAsync(string runId)

@@ -90,17 +90,22 @@ public sealed class ReplayTests
         return Assert.Single(response.Actions, a => a.CompleteOrchestration is not null).CompleteOrchestration;
     }
 
-    /// <summary>A two-item run on the in-memory backend whose review a reviewer closes: its last turn and result.</summary>
+    /// <summary>A two-item run on the in-memory backend with adaptive review: its first round is reviewed, a second
+    /// round is drawn, and a reviewer closes the phase. Its last turn and result.</summary>
     static async Task<RecordedTurn> RecordAsync()
     {
-        await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness { Items = 2, Record = true });
-        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("recorded-run"));
-        var until = DateTime.UtcNow.AddSeconds(60);
-        while ((await harness.Client.GetInstanceAsync(runId, getInputsAndOutputs: true))?.ReadCustomStatusAs<RunProgress>()?.Phase
-               != RunStatus.AwaitingReview)
+        await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
         {
-            Assert.True(DateTime.UtcNow < until, "the run never reached its review phase");
-            await Task.Delay(50);
+            Items = 2,
+            Record = true,
+            NextRound = r => new ReviewRoundResult(true, r.Round + 1, 1, 3, null),
+        });
+        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("recorded-run", targetCiWidth: 0.25));
+        await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
+        if (OrchestrationVersions.Current != OrchestrationVersions.V1)
+        {
+            await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
+            await harness.WaitForStatusAsync(runId, p => p.ReviewRound == 2);
         }
         Assert.True(harness.CloseInStorage("closed"));
         await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewClosed, true);
