@@ -1,13 +1,8 @@
-using System.Text;
 using System.Text.Json;
-using Grpc.Net.Client;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SynthPref.Functions.Functions;
-using SynthPref.Orchestration.Hosting;
-using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Tests.Infrastructure;
 
