@@ -22,7 +22,8 @@ public enum ReviewPhaseStatus { Open, Closed }
 /// whose completion signal carries no round. Adaptive: the run's targetCiWidth and maxReviewSampleSize, and why its
 /// rounds stopped; null without a target.</summary>
 public sealed record ReviewPhase(ReviewPhaseStatus Status, string? EndedBy, int SampledItems, int MinReviewsPerItem, DateTimeOffset? Deadline,
-    int MaxReviewersPerItem = ReviewPhase.DefaultMaxReviewersPerItem, int? Round = null, AdaptiveReview? Adaptive = null)
+    int MaxReviewersPerItem = ReviewPhase.DefaultMaxReviewersPerItem, int? Round = null, AdaptiveReview? Adaptive = null,
+    bool ItemsStartCounted = false)
 {
     /// <summary>For phases opened before the limit was stored with them.</summary>
     public const int DefaultMaxReviewersPerItem = 50;
@@ -294,18 +295,15 @@ public sealed class ReviewStore(StorageClients storage)
     /// <summary>Set on phases whose item rows start with a reviewer count of 0, so a filter on it finds every item.</summary>
     const string CountedItemsProperty = "ItemsStartCounted";
 
-    /// <summary>Whether any sampled item has fewer than <paramref name="minReviewers"/> reviewers. The store filters
-    /// and stops at the first such item, so the check after each label reads one row, not the whole sample.</summary>
-    public async Task<bool> AnyItemBelowAsync(string runId, int minReviewers, CancellationToken ct)
+    /// <summary>Whether any sampled item of the phase has fewer than its minimum of reviewers. The store filters and
+    /// stops at the first such item, so the check after each label reads one row, not the whole sample.</summary>
+    public async Task<bool> AnyItemBelowAsync(string runId, ReviewPhase phase, CancellationToken ct)
     {
-        var phase = await Table.GetEntityIfExistsAsync<TableEntity>(runId, PhaseKey, cancellationToken: ct);
-        if (phase.HasValue && phase.Value!.GetBoolean(CountedItemsProperty) != true)
+        var min = Math.Max(1, phase.MinReviewsPerItem);
+        if (!phase.ItemsStartCounted)
             // Opened before item rows carried a count: a row without one is an item nobody labelled, which no filter matches.
-            return (await ListItemsAsync(runId, ct)).Any(i => i.Reviewers < minReviewers);
-
-        var upper = ItemPrefix[..^1] + (char)(ItemPrefix[^1] + 1);
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {runId} and RowKey ge {ItemPrefix} and RowKey lt {upper} and Reviewers lt {minReviewers}");
+            return (await ListItemsAsync(runId, ct)).Any(i => i.Reviewers < min);
+        var filter = PrefixFilter(runId, ItemPrefix) + TableClient.CreateQueryFilter($" and Reviewers lt {min}");
         await foreach (var page in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: ct).AsPages())
             if (page.Values.Count > 0) return true;
         return false;
@@ -384,13 +382,12 @@ public sealed class ReviewStore(StorageClients storage)
         _ => flipped ? Preference.A : Preference.B,
     };
 
-    IAsyncEnumerable<TableEntity> QueryPrefixAsync(string runId, string prefix, CancellationToken ct)
-    {
-        // Prefix ranges: every key of a kind sorts between "prefix" and the prefix with its last character bumped.
-        var upper = prefix[..^1] + (char)(prefix[^1] + 1);
-        return Table.QueryAsync<TableEntity>(
-            TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey ge {prefix} and RowKey lt {upper}"), cancellationToken: ct);
-    }
+    IAsyncEnumerable<TableEntity> QueryPrefixAsync(string runId, string prefix, CancellationToken ct) =>
+        Table.QueryAsync<TableEntity>(PrefixFilter(runId, prefix), cancellationToken: ct);
+
+    // Prefix ranges: every key of a kind sorts between "prefix" and the prefix with its last character bumped.
+    static string PrefixFilter(string runId, string prefix) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey ge {prefix} and RowKey lt {prefix[..^1] + (char)(prefix[^1] + 1)}");
 
     static TableEntity PhaseEntity(string runId, ReviewPhaseStatus status, string? endedBy, int sampled, int minReviews, DateTimeOffset? deadline) =>
         new(runId, PhaseKey)
@@ -409,7 +406,8 @@ public sealed class ReviewStore(StorageClients storage)
         e.GetInt32("Round"),
         e.GetDouble("TargetCiWidth") is { } target
             ? new AdaptiveReview(target, e.GetInt32("MaxReviewSampleSize"), e.GetString("RoundsStoppedBy"))
-            : null);
+            : null,
+        e.GetBoolean(CountedItemsProperty) == true);
 
     static ReviewItem ToItem(string runId, TableEntity e) => new(runId, e.RowKey, e.GetString("PairId")!,
         e.GetBoolean("Flipped") ?? false, e.GetInt32("Reviewers") ?? 0, e.GetBoolean("Closed") ?? false, e.GetInt32("Round") ?? 1);

@@ -124,7 +124,7 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
         var phase = await reviews.GetPhaseAsync(runId, ct);
         if (phase is not { Status: ReviewPhaseStatus.Open }) return;
         // One filtered read per completed item; the whole sample is listed only once it is all reviewed.
-        if (phase.SampledItems == 0 || await reviews.AnyItemBelowAsync(runId, Math.Max(1, phase.MinReviewsPerItem), ct)) return;
+        if (phase.SampledItems == 0 || await reviews.AnyItemBelowAsync(runId, phase, ct)) return;
         object signal = phase.Round is { } round
             ? new ReviewsCompleteSignal(Math.Max(round, (await reviews.ListItemsAsync(runId, ct)).Max(i => i.Round)))
             : true;
