@@ -18,6 +18,8 @@ public static class LocalHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var grpcPort = DurableBackendExtensions.ResolveGrpcPort(builder.Configuration);
         builder.ListenOnApiUrls(grpcPort);
+        builder.Services.AddSingleton<ListenerGuard>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ListenerGuard>());
         builder.AddForwardedHeaders();
         builder.Services.AddProblemDetails();
         // A body the server itself refuses (past Kestrel's limit) is a 413 like the handlers' own, not a 500.
@@ -49,6 +51,8 @@ public static class LocalHost
         await app.EnsureTaskHubAsync();
         await app.Services.GetRequiredService<StorageClients>().EnsureCreatedAsync();
 
+        // First of all: nothing is served until the addresses Kestrel bound have been checked.
+        app.Use(app.Services.GetRequiredService<ListenerGuard>().Gate);
         app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
