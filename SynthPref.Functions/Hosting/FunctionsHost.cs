@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -13,6 +14,8 @@ public static class FunctionsHost
     public static FunctionsApplicationBuilder Configure(FunctionsApplicationBuilder builder)
     {
         builder.ConfigureFunctionsWebApplication();
+        // Inside the ASP.NET Core integration's own middleware, which executes the IResult this one leaves behind.
+        builder.UseMiddleware<StorageProblemMiddleware>();
         builder.Services.AddProblemDetails();
         builder.Services.AddSynthPrefCore(builder.Configuration);
         builder.Services.AddLlmTelemetry(builder.Configuration);

@@ -22,6 +22,7 @@ public static class LocalHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ListenerGuard>());
         builder.AddForwardedHeaders();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<StorageProblemHandler>();
         // A body the server itself refuses (past Kestrel's limit) is a 413 like the handlers' own, not a 500.
         builder.Services.Configure<ExceptionHandlerOptions>(o =>
             o.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
