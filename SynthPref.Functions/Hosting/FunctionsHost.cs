@@ -16,9 +16,8 @@ public static class FunctionsHost
         builder.ConfigureFunctionsWebApplication();
         // Inside the ASP.NET Core integration's own middleware, which executes the IResult this one leaves behind.
         builder.UseMiddleware<StorageProblemMiddleware>();
-        builder.Services.AddProblemDetails();
+        builder.AddServiceDefaults("SynthPref.Functions");
         builder.Services.AddSynthPrefCore(builder.Configuration);
-        builder.Services.AddLlmTelemetry(builder.Configuration);
         builder.Services.AddHostedService<StorageInitializer>();
         // The Azure SDK logs every storage request at Information. host.json holds the Functions host's own logs to
         // Warning; these filters hold the worker's (the blob extension forwards the SDK's events into its logging).

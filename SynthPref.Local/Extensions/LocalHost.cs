@@ -21,7 +21,7 @@ public static class LocalHost
         builder.Services.AddSingleton<ListenerGuard>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ListenerGuard>());
         builder.AddForwardedHeaders();
-        builder.Services.AddProblemDetails();
+        builder.AddServiceDefaults("SynthPref.Local");
         builder.Services.AddExceptionHandler<StorageProblemHandler>();
         // A body the server itself refuses (past Kestrel's limit) is a 413 like the handlers' own, not a 500.
         builder.Services.Configure<ExceptionHandlerOptions>(o =>
@@ -35,7 +35,6 @@ public static class LocalHost
                 rejected.HttpContext.RequestServices.GetRequiredService<IOptions<ReviewRateLimitOptions>>().Value).ExecuteAsync(rejected.HttpContext));
         });
         builder.Services.AddSynthPrefCore(builder.Configuration);
-        builder.AddLlmTelemetry();
         builder.AddDurableBackend(grpcPort);
         builder.Services.AddHostedService<BlobInputWatcher>();
         return builder;
@@ -59,7 +58,7 @@ public static class LocalHost
         app.UseStatusCodePages();
         app.UseRateLimiter();
         app.MapGrpcService<ObservedTaskHubGrpcServer>().RequireHost($"*:{DurableBackendExtensions.GrpcPortOf(app)}");
-        app.MapHealthApi();
+        app.MapDefaultEndpoints();
         app.MapRunsApi();
         return app;
     }
