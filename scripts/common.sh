@@ -29,7 +29,8 @@ ensure_chromium() {
 
 build_solution() {
   echo "==> dotnet build (Release)"
-  dotnet build SynthPref.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+  # Warnings are shown, not hidden: the core treats them as errors, and the rest of the solution is kept at zero.
+  dotnet build SynthPref.sln -c Release --nologo -v quiet
 }
 
 free_port() {

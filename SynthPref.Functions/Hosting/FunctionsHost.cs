@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -13,9 +14,10 @@ public static class FunctionsHost
     public static FunctionsApplicationBuilder Configure(FunctionsApplicationBuilder builder)
     {
         builder.ConfigureFunctionsWebApplication();
-        builder.Services.AddProblemDetails();
+        // Inside the ASP.NET Core integration's own middleware, which executes the IResult this one leaves behind.
+        builder.UseMiddleware<StorageProblemMiddleware>();
+        builder.AddServiceDefaults("SynthPref.Functions");
         builder.Services.AddSynthPrefCore(builder.Configuration);
-        builder.Services.AddLlmTelemetry(builder.Configuration);
         builder.Services.AddHostedService<StorageInitializer>();
         // The Azure SDK logs every storage request at Information. host.json holds the Functions host's own logs to
         // Warning; these filters hold the worker's (the blob extension forwards the SDK's events into its logging).

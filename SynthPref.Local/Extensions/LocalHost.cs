@@ -18,8 +18,11 @@ public static class LocalHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var grpcPort = DurableBackendExtensions.ResolveGrpcPort(builder.Configuration);
         builder.ListenOnApiUrls(grpcPort);
+        builder.Services.AddSingleton<ListenerGuard>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ListenerGuard>());
         builder.AddForwardedHeaders();
-        builder.Services.AddProblemDetails();
+        builder.AddServiceDefaults("SynthPref.Local");
+        builder.Services.AddExceptionHandler<StorageProblemHandler>();
         // A body the server itself refuses (past Kestrel's limit) is a 413 like the handlers' own, not a 500.
         builder.Services.Configure<ExceptionHandlerOptions>(o =>
             o.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
@@ -32,7 +35,6 @@ public static class LocalHost
                 rejected.HttpContext.RequestServices.GetRequiredService<IOptions<ReviewRateLimitOptions>>().Value).ExecuteAsync(rejected.HttpContext));
         });
         builder.Services.AddSynthPrefCore(builder.Configuration);
-        builder.AddLlmTelemetry();
         builder.AddDurableBackend(grpcPort);
         builder.Services.AddHostedService<BlobInputWatcher>();
         return builder;
@@ -49,12 +51,14 @@ public static class LocalHost
         await app.EnsureTaskHubAsync();
         await app.Services.GetRequiredService<StorageClients>().EnsureCreatedAsync();
 
+        // First of all: nothing is served until the addresses Kestrel bound have been checked.
+        app.Use(app.Services.GetRequiredService<ListenerGuard>().Gate);
         app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();
         app.MapGrpcService<ObservedTaskHubGrpcServer>().RequireHost($"*:{DurableBackendExtensions.GrpcPortOf(app)}");
-        app.MapHealthApi();
+        app.MapDefaultEndpoints();
         app.MapRunsApi();
         return app;
     }

@@ -18,19 +18,26 @@ public sealed record HealthCheckEntry(
 public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthCheckEntry> Checks);
 
 /// <summary>
-/// /api/health for both hosts: the checks of <see cref="SynthPrefHealthChecks"/>, 200 while none is Unhealthy and
-/// 503 otherwise (as ASP.NET Core's health middleware maps them), with one body shape.
+/// Health for both hosts, from the checks of <see cref="SynthPrefHealthChecks"/>: 200 while none is Unhealthy and 503
+/// otherwise (as ASP.NET Core's health middleware maps them), with one body shape. /api/health/live asks only whether
+/// the process is up; /api/health/ready asks storage, the task hub and the judge; /api/health is ready's answer, as
+/// it has always been.
 /// </summary>
 public static class HealthApi
 {
     public const string Route = "/api/health";
+    public const string LiveRoute = "/api/health/live";
+    public const string ReadyRoute = "/api/health/ready";
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
         app.MapGet(Route, GetHealth);
+        app.MapGet(LiveRoute, GetLive);
+        app.MapGet(ReadyRoute, GetHealth);
         return app;
     }
 
+    /// <summary>Ready: storage, the task hub and the judge. Also /api/health.</summary>
     /// <param name="client">The invocation's durable client where the host binds one per call (Functions); null
     /// where the container has it (the local host).</param>
     public static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> GetHealth(
@@ -38,7 +45,16 @@ public static class HealthApi
     {
         HealthReport report;
         using (client is null ? null : slot.Lend(client))
-            report = await health.CheckHealthAsync(ct);
+            report = await health.CheckHealthAsync(c => c.Tags.Contains(SynthPrefHealthChecks.ReadyTag), ct);
+        return Answer(report);
+    }
+
+    /// <summary>Live: the process is up. No storage call, no durable client, so a storage outage never fails it.</summary>
+    public static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> GetLive(HealthCheckService health, CancellationToken ct) =>
+        Answer(await health.CheckHealthAsync(c => c.Tags.Contains(SynthPrefHealthChecks.LiveTag), ct));
+
+    static Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>> Answer(HealthReport report)
+    {
         var body = new HealthResponse(report.Status.ToString(), report.Entries.ToDictionary(e => e.Key, e => new HealthCheckEntry(
             e.Value.Status.ToString(),
             e.Value.Description,

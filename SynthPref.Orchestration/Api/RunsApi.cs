@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Azure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -98,6 +99,7 @@ public static class RunsApi
     public static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> GetRun(
         string runId, HttpRequest req, DurableTaskClient client, RunQueries queries, CancellationToken ct)
     {
+        if (BadRunId(runId) is { } bad) return bad;
         var view = await queries.GetAsync(client, runId, ct);
         if (view is null) return Problem(StatusCodes.Status404NotFound, $"Run '{runId}' does not exist.");
         var outputs = view.Result is { } r
@@ -111,6 +113,7 @@ public static class RunsApi
     public static async Task<Results<Ok<FailuresResponse>, ProblemHttpResult>> GetFailures(
         string runId, HttpRequest req, DurableTaskClient client, RunQueries queries, CancellationToken ct)
     {
+        if (BadRunId(runId) is { } bad) return bad;
         var skip = int.TryParse(req.Query["skip"], out var s) ? Math.Max(0, s) : 0;
         var take = int.TryParse(req.Query["take"], out var t) ? Math.Clamp(t, 1, 1000) : 100;
         var outcome = await queries.GetFailuresAsync(client, runId, skip, take, ct);
@@ -123,6 +126,7 @@ public static class RunsApi
     public static async Task<Results<Ok<ReviewLinkResponse>, ProblemHttpResult>> IssueReviewLink(
         string runId, HttpRequest req, RunStarter starter, CancellationToken ct)
     {
+        if (BadRunId(runId) is { } bad) return bad;
         var outcome = await starter.IssueReviewTokenAsync(runId, ct);
         if (outcome.Kind != OutcomeKind.Ok) return ProblemOf(outcome);
         return TypedResults.Ok(new ReviewLinkResponse(runId, ReviewUri(req, runId, outcome.Value!), outcome.Value!));
@@ -133,6 +137,7 @@ public static class RunsApi
     public static async Task<Results<Ok<IReadOnlyList<ReviewItemView>>, StatusCodeHttpResult, ProblemHttpResult>> GetReviewItems(
         string runId, HttpRequest req, ReviewService reviews, CancellationToken ct)
     {
+        if (BadRunId(runId) is { } bad) return bad;
         var outcome = await reviews.GetItemsAsync(runId, TokenOf(req), req.Headers.IfNoneMatch.ToString() is { Length: > 0 } tag ? tag : null, ct);
         if (outcome.Kind != OutcomeKind.Ok) return ProblemOf(outcome);
         var page = outcome.Value!;
@@ -146,6 +151,7 @@ public static class RunsApi
     public static async Task<Results<Ok<ReviewSampleView>, ProblemHttpResult>> GetReviewSample(
         string runId, ReviewService reviews, CancellationToken ct)
     {
+        if (BadRunId(runId) is { } bad) return bad;
         var outcome = await reviews.GetSampleAsync(runId, ct);
         return outcome.Kind == OutcomeKind.Ok ? TypedResults.Ok(outcome.Value!) : ProblemOf(outcome);
     }
@@ -153,6 +159,7 @@ public static class RunsApi
     public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> SubmitReview(
         string runId, HttpRequest req, DurableTaskClient client, ReviewService reviews, CancellationToken ct)
     {
+        if (BadRunId(runId) is { } bad) return bad;
         SubmitReviewRequest? body = null;
         string? bodyError = null;
         try
@@ -185,6 +192,7 @@ public static class RunsApi
     public static async Task<Results<Accepted, ProblemHttpResult>> CloseReview(
         string runId, HttpRequest req, DurableTaskClient client, ReviewService reviews, CancellationToken ct)
     {
+        if (BadRunId(runId) is { } bad) return bad;
         var outcome = await reviews.CloseAsync(client, runId, TokenOf(req), ct);
         return outcome.Kind == OutcomeKind.Ok ? TypedResults.Accepted((string?)null) : ProblemOf(outcome);
     }
@@ -204,8 +212,9 @@ public static class RunsApi
     /// <summary>The review page, under a Content-Security-Policy that lets only its own script run (by a nonce made
     /// for this answer) and lets it talk only to this host: rendered responses can hold links, never script, and
     /// nothing on the page loads from elsewhere.</summary>
-    public static ContentHttpResult ReviewPage(string runId, HttpRequest req)
+    public static Results<ContentHttpResult, ProblemHttpResult> ReviewPage(string runId, HttpRequest req)
     {
+        if (BadRunId(runId) is { } bad) return bad;
         var nonce = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18));
         var headers = req.HttpContext.Response.Headers;
         headers.ContentSecurityPolicy = ReviewPageHtml.ContentSecurityPolicy(nonce);
@@ -217,6 +226,7 @@ public static class RunsApi
     static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Output(
         string runId, string name, string contentType, DurableTaskClient client, RunQueries queries, CancellationToken ct)
     {
+        if (BadRunId(runId) is { } bad) return bad;
         var outcome = await queries.OpenOutputAsync(client, runId, name, ct);
         return outcome.Kind == OutcomeKind.Ok ? TypedResults.Stream(outcome.Value!, contentType) : ProblemOf(outcome);
     }
@@ -246,6 +256,41 @@ public static class RunsApi
 
     static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
 
+    /// <summary>A 400 with the body <see cref="ValidationProblem"/> gives (errors by field), as a ProblemHttpResult so
+    /// every handler's result type can carry it.</summary>
+    static ProblemHttpResult InvalidProblem(string detail, IReadOnlyList<FieldError> errors) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(
+            errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()))
+        {
+            Status = StatusCodes.Status400BadRequest, Title = "Invalid request", Detail = detail,
+        });
+
+    /// <summary>A run id is a Table key and a blob path segment: one that cannot be is refused before any storage call.</summary>
+    static ProblemHttpResult? BadRunId(string runId) =>
+        RunCatalog.RunIdProblem(runId) is { } error ? InvalidProblem(error.Message, [error]) : null;
+
+    /// <summary>
+    /// A storage refusal that got past the checks of each id and name is still the request's doing, never a 500: the
+    /// same 4xx as a ProblemDetails naming storage's error code. Storage refusing the host's own credentials (401,
+    /// 403) is the host's fault, so a 503. Null for anything that is not a 4xx. Both hosts answer with this: the local
+    /// host from its exception handler, the Functions app from its worker middleware.
+    /// </summary>
+    public static ProblemHttpResult? StorageProblem(RequestFailedException e)
+    {
+        if (e.Status is < 400 or > 499) return null;
+        var code = string.IsNullOrEmpty(e.ErrorCode) ? "" : $" ({e.ErrorCode})";
+        return e.Status switch
+        {
+            StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden => TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Storage refused the host", detail: $"Storage refused the host's credentials with {e.Status}{code}; this is the host's configuration, not the request."),
+            // The request carried no precondition of its own: storage's 412 is a concurrent change, a conflict to the caller.
+            StatusCodes.Status412PreconditionFailed => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: "Storage conflict", detail: $"Storage refused the request with {e.Status}{code}: something changed at the same time. Send it again."),
+            _ => TypedResults.Problem(statusCode: e.Status,
+                title: "Storage refused the request", detail: $"Storage refused this request with {e.Status}{code}, so it was not done."),
+        };
+    }
+
     static ProblemHttpResult TooLarge(long limit, string setting) => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
         title: "Request body too large", detail: $"The request body is larger than {limit} bytes, the limit ({setting}).");
 
@@ -254,7 +299,7 @@ public static class RunsApi
         OutcomeKind.NotFound => Problem(StatusCodes.Status404NotFound, outcome.Detail!),
         OutcomeKind.Unauthorized => Problem(StatusCodes.Status401Unauthorized, outcome.Detail!),
         OutcomeKind.Conflict => Problem(StatusCodes.Status409Conflict, outcome.Detail!),
-        OutcomeKind.Invalid => Problem(StatusCodes.Status400BadRequest, outcome.Detail!),
+        OutcomeKind.Invalid => outcome.Errors is { Count: > 0 } errors ? InvalidProblem(outcome.Detail!, errors) : Problem(StatusCodes.Status400BadRequest, outcome.Detail!),
         OutcomeKind.Unavailable => Problem(StatusCodes.Status503ServiceUnavailable, outcome.Detail!),
         _ => throw new InvalidOperationException($"Outcome {outcome.Kind} is not an error."),
     };

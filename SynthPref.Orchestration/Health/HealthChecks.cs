@@ -9,15 +9,22 @@ using SynthPref.Orchestration.Storage;
 namespace SynthPref.Orchestration.Health;
 
 /// <summary>
-/// The checks both hosts serve at /api/health, registered once here so the two cannot drift: storage, the durable
-/// backend, and the judge's configuration. Each host adds only what it alone can observe about its durable worker
-/// (<see cref="IDurableWorkerSignal"/>).
+/// The checks both hosts serve, registered once here so the two cannot drift. Live (<see cref="LiveTag"/>): the
+/// process is up, with no call to anything. Ready (<see cref="ReadyTag"/>, and /api/health as before): storage, the
+/// durable backend, and the judge's configuration. Each host adds only what it alone can observe about its durable
+/// worker (<see cref="IDurableWorkerSignal"/>).
 /// </summary>
 public static class SynthPrefHealthChecks
 {
+    public const string Process = "process";
     public const string Storage = "storage";
     public const string Durable = "durable";
     public const string Judge = "judge";
+
+    /// <summary>A liveness probe restarts what fails it, so it asks nothing of storage, whose outage a restart cannot fix.</summary>
+    public const string LiveTag = "live";
+    /// <summary>A readiness probe takes an instance out of rotation until storage, the task hub and the judge are usable.</summary>
+    public const string ReadyTag = "ready";
 
     /// <summary>A check that has not answered by then is as good as down, and a probe must not hang on it.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -26,9 +33,10 @@ public static class SynthPrefHealthChecks
     {
         services.AddSingleton<DurableClientSlot>();
         services.AddHealthChecks()
-            .AddCheck<StorageHealthCheck>(Storage, timeout: Timeout)
-            .AddCheck<DurableHealthCheck>(Durable, timeout: Timeout)
-            .AddCheck<JudgeHealthCheck>(Judge, timeout: Timeout);
+            .AddCheck(Process, () => HealthCheckResult.Healthy("The process is up and answering."), [LiveTag])
+            .AddCheck<StorageHealthCheck>(Storage, tags: [ReadyTag], timeout: Timeout)
+            .AddCheck<DurableHealthCheck>(Durable, tags: [ReadyTag], timeout: Timeout)
+            .AddCheck<JudgeHealthCheck>(Judge, tags: [ReadyTag], timeout: Timeout);
         return services;
     }
 }

@@ -21,6 +21,9 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
     /// starting with a letter or digit.</summary>
     public const int MaxReviewerChars = 64;
 
+    /// <summary>Item ids are Table row keys ("item-…"), so anything else is refused before it reaches a query.</summary>
+    public const int MaxItemIdChars = 200;
+
     /// <summary>The sampled items, round by round (each round's in id order, so a later round's items come after
     /// those a reviewer has seen), and their version: a tag of the item ids, which changes only when a round adds
     /// items. With <paramref name="ifNoneMatch"/> equal to it the items are not read again (Value is then null), so a
@@ -74,12 +77,14 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
         if (check is not null) return check;
 
         var errors = new List<FieldError>();
+        // The item id is a row key of the reviews table, so it is checked before any storage call.
         if (string.IsNullOrWhiteSpace(itemId)) errors.Add(new("itemId", "required."));
+        else if (StorageKeys.Problem(itemId, MaxItemIdChars) is { } badItem)
+            errors.Add(new("itemId", $"'{StorageKeys.Printable(itemId)}' is not an item id: it {badItem}"));
         if (string.IsNullOrWhiteSpace(reviewer)) errors.Add(new("reviewer", "required."));
         else if (reviewer.Trim().Length > MaxReviewerChars) errors.Add(new("reviewer", $"at most {MaxReviewerChars} characters."));
         else if (!ReviewerName().IsMatch(reviewer.Trim()))
             errors.Add(new("reviewer", "may hold letters, digits, spaces and . _ ' @ + - only, starting with a letter or digit."));
-        if (itemId is { Length: > 200 }) errors.Add(new("itemId", "is not an item id."));
         ReviewLabel? label = preference?.Trim().ToLowerInvariant() switch
         {
             "first" => ReviewLabel.First,

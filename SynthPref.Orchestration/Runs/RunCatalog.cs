@@ -59,8 +59,16 @@ public sealed class RunCatalog(StorageClients storage)
         return runs.OrderByDescending(r => r.CreatedAt).Take(take).ToList();
     }
 
+    public const int MaxRunIdChars = 100;
+
     /// <summary>Run ids become table keys and blob paths, so only a safe alphabet is accepted.</summary>
-    public static bool IsValidRunId(string runId) => StorageKeys.IsSafe(runId, 100);
+    public static bool IsValidRunId(string runId) => StorageKeys.IsSafe(runId, MaxRunIdChars);
+
+    /// <summary>Why a run id from a request cannot name a run, by the field "runId"; null when it can.</summary>
+    public static FieldError? RunIdProblem(string? runId) =>
+        StorageKeys.Problem(runId, MaxRunIdChars) is { } problem
+            ? new FieldError("runId", $"Run id '{StorageKeys.Printable(runId ?? "")}' cannot name a run: it {problem}")
+            : null;
 
     /// <summary>Makes <paramref name="tokenHash"/> the run's only valid review token; false when there is no such run.</summary>
     public async Task<bool> ReplaceReviewTokenAsync(string runId, string tokenHash, CancellationToken ct)

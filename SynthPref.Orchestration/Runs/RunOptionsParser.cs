@@ -66,8 +66,8 @@ public static class RunOptionsParser
             errors.Add(new("options.revisionRounds", $"must be 1 to {ConstitutionalReviser.MaxRounds} (got {options.RevisionRounds})."));
         if (options.BudgetTokens is < 1)
             errors.Add(new("options.budgetTokens", $"must be at least 1 (got {options.BudgetTokens})."));
-        if (options.Constitution is { } constitution && !BlobReference.TryParse(constitution, out _, out _))
-            errors.Add(new("options.constitution", $"'{constitution}' must have the form 'container/path.json'."));
+        if (options.Constitution is { } constitution && BlobReference.Problem(constitution, "container/path.json") is { } badConstitution)
+            errors.Add(new("options.constitution", badConstitution));
         var judges = ResolveJudges(options.Judges, resolveJudge, errors);
         if (options.MaxReviewersPerItem is < 1 or > MaxReviewersLimit)
             errors.Add(new("options.maxReviewersPerItem", $"must be from 1 to {MaxReviewersLimit}."));

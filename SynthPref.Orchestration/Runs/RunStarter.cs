@@ -21,6 +21,9 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
 {
     public const string HttpSource = "http";
 
+    /// <summary>Run names are shown in lists and reports, and stored in a Table property.</summary>
+    public const int MaxNameChars = 1024;
+
     JudgingLimits Limits => new(judging.Value.Window, llm.Value.MaxConcurrency, Math.Max(1, judging.Value.ItemsPerActivity),
         Math.Max(1, judging.Value.ItemsPerGeneration));
 
@@ -40,6 +43,8 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         var hasItems = inline is not null;
         if (hasItems == (inputBlob is not null))
             errors.Add(FieldError.General("Give exactly one of 'items' (inline input objects) or 'inputBlob' (\"container/path.jsonl\")."));
+        if (name is { Length: > MaxNameChars })
+            errors.Add(new FieldError("name", $"is {name.Length} characters long; the most is {MaxNameChars}."));
         var settings = RunOptionsParser.Resolve(options, runId, Limits, errors, panel.Resolve);
         // An unknown judge is the caller's mistake (400); a known one that cannot be built is the host's (503).
         if (errors.Count == 0 && LlmProblem(settings) is { } problem) return Outcome<StartedRun>.Unavailable(problem);
@@ -86,13 +91,12 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
     public string? InputReferenceProblem(string reference)
     {
         var allowed = inputLimits.Value.InputContainers();
-        if (!BlobReference.TryParse(reference, out var container, out var path))
-            return $"'{reference}' must have the form 'container/path.jsonl'.";
+        if (BlobReference.Problem(reference, "container/path.jsonl") is { } invalid)
+            return invalid;
+        BlobReference.TryParse(reference, out var container, out _);
         if (!allowed.Contains(container, StringComparer.Ordinal))
             return $"'{reference}' is not in an input container: a run may read only from {string.Join(" or ", allowed)} (Input:Containers), " +
                    "never from another run's copies or outputs.";
-        if (path.Split('/').Any(segment => segment is "." or ".." or "") || path.Contains('\\'))
-            return $"'{reference}' has an empty, '.' or '..' path segment or a backslash; name the blob itself.";
         return null;
     }
 

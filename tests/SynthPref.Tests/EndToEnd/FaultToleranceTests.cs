@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using Azure.Storage.Queues;
 using SynthPref.FakeLlm;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Tests.Infrastructure;
@@ -135,7 +137,17 @@ public sealed class FaultToleranceTests(PipelineFixture fixture, ITestOutputHelp
             Assert.True(judge.Requests.Count < 150, "the run was over before storage went down");
             var down = Stopwatch.StartNew();
             await storage.StopAsync();
-            await Task.Delay(TimeSpan.FromSeconds(5));
+            // Down until the host has felt it (its readiness check finds storage unreachable), and then for the rest
+            // of the fault's length, 5 s, about what a service restart takes.
+            await Eventually.HoldsAsync(async () =>
+            {
+                using var health = await host.CreateClient().GetAsync("/api/health/ready");
+                return JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement
+                    .GetProperty("checks").GetProperty("storage").GetProperty("status").GetString() == "Unhealthy";
+            }, TimeSpan.FromSeconds(30), "The host's readiness check finding storage down");
+            // Not ready, but alive: live calls nothing, so no probe would restart the host for storage's outage.
+            Assert.Equal(HttpStatusCode.OK, (await host.CreateClient().GetAsync("/api/health/live")).StatusCode);
+            if (down.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(TimeSpan.FromSeconds(5) - down.Elapsed);
             await storage.StartAsync();
             output.WriteLine($"storage was down for {down.Elapsed.TotalSeconds:0.0} s, after {judge.Requests.Count} judge calls");
 
@@ -216,7 +228,11 @@ public sealed class FaultToleranceTests(PipelineFixture fixture, ITestOutputHelp
             options = new { critiqueRevise = false, swapPositions = false, reviewSampleSize = 0, cache = false },
         });
         await WaitAsync(api, run.RunId, "Completed", TimeSpan.FromMinutes(2));
-        await Task.Delay(TimeSpan.FromSeconds(10)); // long enough for an unrenewed message to have come back
+        // Nothing can run the activity again once its message has left the work-item queue: a lapsed lock would have
+        // let the idle host take it, and the message stays (invisible) until that second run ends.
+        var workItems = new QueueClient(fixture.StorageConnectionString, $"{hub.ToLowerInvariant()}-workitems");
+        await Eventually.HoldsAsync(async () => (await workItems.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0,
+            TimeSpan.FromSeconds(60), "The work-item queue emptying");
         Assert.Equal(1, judge.Requests.Count(r => r.Messages.Any(m => m.Text.Contains(tag))));
         Assert.Single(await fixture.PairRowsAsync(run.RunId));
     }

@@ -33,6 +33,9 @@ public sealed class HostConfigurationTests(PipelineFixture fixture)
         Assert.Contains("Llm:ReplayFile", Assert.Single(health.Checks[SynthPrefHealthChecks.Judge].Problems!));
         Assert.Equal("Healthy", health.Checks[SynthPrefHealthChecks.Storage].Status);
         Assert.Equal("Healthy", health.Checks[SynthPrefHealthChecks.Durable].Status);
+        // Not ready, for the same reason; but alive, since restarting the process would not fix a setting.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await api.Http.GetAsync("/api/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.Http.GetAsync("/api/health/live")).StatusCode);
 
         var response = await api.PostRunAsync(new { items = new object[] { new { prompt = "p", response_a = "a", response_b = "b" } } });
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
@@ -51,6 +54,16 @@ public sealed class HostConfigurationTests(PipelineFixture fixture)
         Assert.Equal([SynthPrefHealthChecks.Durable, SynthPrefHealthChecks.Judge, SynthPrefHealthChecks.Storage], health.Checks.Keys.Order());
         Assert.All(health.Checks.Values, c => Assert.Equal("Healthy", c.Status));
         Assert.Contains("worker is connected", health.Checks[SynthPrefHealthChecks.Durable].Description);
+
+        // Ready gives /api/health's answer; live checks the process alone, calling nothing.
+        var ready = (await fixture.Api.Http.GetFromJsonAsync<HealthResponse>("/api/health/ready", SynthPrefApi.Json))!;
+        Assert.Equal(health.Checks.Keys.Order(), ready.Checks.Keys.Order());
+        Assert.All(ready.Checks.Values, c => Assert.Equal("Healthy", c.Status));
+        using var liveResponse = await fixture.Api.Http.GetAsync("/api/health/live");
+        Assert.Equal(HttpStatusCode.OK, liveResponse.StatusCode);
+        var live = (await liveResponse.Content.ReadFromJsonAsync<HealthResponse>(SynthPrefApi.Json))!;
+        Assert.Equal("Healthy", live.Status);
+        Assert.Equal([SynthPrefHealthChecks.Process], live.Checks.Keys);
     }
 
     [Fact]

@@ -171,7 +171,7 @@ public sealed class LabelRaceTests(PipelineFixture fixture)
     /// <summary>The label rows are exactly the accepted labels, and the report counts exactly those.</summary>
     async Task AssertCountedExactlyAsync(string runId, List<Sent> accepted)
     {
-        var stored = (await LabelRowsAsync(runId)).Select(r => (r.GetString("ItemId"), r.GetString("Reviewer"))).ToHashSet();
+        var stored = (await LabelRowsAsync(runId)).Select(r => ((string?)r.GetString("ItemId"), (string?)r.GetString("Reviewer"))).ToHashSet();
         var acceptedSet = accepted.Select(a => ((string?)a.ItemId, (string?)a.Reviewer)).ToHashSet();
         Assert.Equal(accepted.Count, acceptedSet.Count);
         Assert.True(acceptedSet.SetEquals(stored),

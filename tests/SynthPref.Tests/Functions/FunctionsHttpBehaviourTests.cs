@@ -355,6 +355,16 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, Functio
         Assert.Equal(local.Checks.Keys.Order(), body.Checks.Keys.Order());
         Assert.All(body.Checks, c => Assert.Equal(local.Checks[c.Key].Status, c.Value.Status));
         Assert.Contains("task hub is reachable", body.Checks[SynthPrefHealthChecks.Durable].Description);
+
+        // Ready is the same answer; live asks only whether the process is up, as on the local host.
+        var ready = await Send("GET", "/api/health/ready", (ctx, ct) => function.Ready(ctx.Request, app.Client, ct));
+        Assert.Equal(200, ready.Status);
+        Assert.Equal(body.Checks.Keys.Order(), ready.As<HealthResponse>().Checks.Keys.Order());
+        var live = await Send("GET", "/api/health/live", (ctx, ct) => function.Live(ctx.Request, ct));
+        Assert.Equal(200, live.Status);
+        Assert.Equal([SynthPrefHealthChecks.Process], live.As<HealthResponse>().Checks.Keys);
+        Assert.Equal(live.As<HealthResponse>().Checks.Keys,
+            (await app.Host.CreateClient().GetFromJsonAsync<HealthResponse>("/api/health/live", Json))!.Checks.Keys);
     }
 
     [Fact]
@@ -366,6 +376,9 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, Functio
         var health = await Send("GET", "/api/health", (ctx, ct) => function.Health(ctx.Request, app.Client, ct));
 
         Assert.Equal(503, health.Status);
+        Assert.Equal(503, (await Send("GET", "/api/health/ready", (ctx, ct) => function.Ready(ctx.Request, app.Client, ct))).Status);
+        // The process is up all the same: a liveness probe must not restart a host for its settings.
+        Assert.Equal(200, (await Send("GET", "/api/health/live", (ctx, ct) => function.Live(ctx.Request, ct))).Status);
         var judge = health.As<HealthResponse>().Checks[SynthPrefHealthChecks.Judge];
         Assert.Equal("Unhealthy", judge.Status);
         Assert.Contains(judge.Problems!, p => p.Contains("Llm:Endpoint", StringComparison.Ordinal));

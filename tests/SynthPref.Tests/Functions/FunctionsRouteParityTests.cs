@@ -77,6 +77,8 @@ public sealed class FunctionsRouteParityTests
         Assert.Contains(new Route("POST", "/api/runs"), routes);
         Assert.Contains(new Route("GET", "/api/runs/{runId}/report.html"), routes);
         Assert.Contains(new Route("GET", "/api/health"), routes);
+        Assert.Contains(new Route("GET", "/api/health/live"), routes);
+        Assert.Contains(new Route("GET", "/api/health/ready"), routes);
         Assert.Contains(new Route("GET", "/api/runs/{runId}/failures"), routes);
         Assert.Contains(new Route("POST", "/api/runs/{runId}/review-link"), routes);
     }
@@ -110,6 +112,8 @@ public sealed class FunctionsRouteParityTests
     [InlineData("POST", "/api/runs/{runId}/reviews/close", AuthorizationLevel.Anonymous)]
     [InlineData("GET", "/api/runs/{runId}/review", AuthorizationLevel.Anonymous)]
     [InlineData("GET", "/api/health", AuthorizationLevel.Anonymous)]
+    [InlineData("GET", "/api/health/live", AuthorizationLevel.Anonymous)]
+    [InlineData("GET", "/api/health/ready", AuthorizationLevel.Anonymous)]
     public void Management_routes_need_a_function_key_and_review_routes_are_anonymous(string method, string path, AuthorizationLevel expected)
     {
         var function = Assert.Single(FunctionsHttpRoutes(), f => f.Route == new Route(method, path));

@@ -99,12 +99,39 @@ public sealed class AzuriteFixture(string? location = null) : IAsyncLifetime
         }
         if (!process.HasExited)
         {
-            await Task.Delay(500); // the close handlers have run; give the last file writes a moment
+            // The close handlers have run; the last writes are done once Azurite holds none of its data files open.
+            var closing = DateTime.UtcNow.AddSeconds(10);
+            while (location is not null && !process.HasExited && HoldsFilesUnder(process.Id, location) && DateTime.UtcNow < closing)
+                await Task.Delay(50);
             process.Kill(entireProcessTree: true);
             process.WaitForExit(10_000);
         }
         process.Dispose();
         process = null;
+    }
+
+    static bool HoldsFilesUnder(int pid, string directory)
+    {
+        string[] fds;
+        try
+        {
+            fds = Directory.GetFileSystemEntries($"/proc/{pid}/fd");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the process is gone
+        }
+        return fds.Any(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget?.StartsWith(directory, StringComparison.Ordinal) == true;
+            }
+            catch (IOException)
+            {
+                return false; // closed while we looked
+            }
+        });
     }
 
     public Task DisposeAsync()

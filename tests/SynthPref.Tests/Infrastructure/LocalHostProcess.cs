@@ -19,10 +19,11 @@ public sealed class LocalHostProcess : IAsyncDisposable
     readonly StringBuilder log = new();
     Process? process;
 
-    public LocalHostProcess(string storageConnectionString, Uri llmEndpoint, string hubName, IDictionary<string, string>? extra = null)
+    public LocalHostProcess(string storageConnectionString, Uri llmEndpoint, string hubName, IDictionary<string, string>? extra = null,
+        int? port = null)
     {
         HubName = hubName;
-        Port = FreePort.Next();
+        Port = port ?? FreePort.Next();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}");
         environment = new Dictionary<string, string>
         {
@@ -50,6 +51,13 @@ public sealed class LocalHostProcess : IAsyncDisposable
     /// <summary>The address the host listens on (--urls), on <see cref="Port"/>; loopback unless a test needs another.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>The host's command line instead of <c>--urls http://{ListenAddress}:{Port}</c>, for tests of how else it
+    /// can be told where to listen.</summary>
+    public IReadOnlyList<string>? Arguments { get; init; }
+
+    /// <summary>The exit code, once the host has exited by itself.</summary>
+    public int? ExitCode => process is { HasExited: true } p ? p.ExitCode : null;
+
     public int? ProcessId => process?.Id;
 
     /// <summary>The host's peak resident set so far (VmHWM), in bytes; Linux only.</summary>
@@ -67,12 +75,14 @@ public sealed class LocalHostProcess : IAsyncDisposable
         var dll = HostAssemblyPath();
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { dll, "--urls", $"http://{ListenAddress}:{Port}" },
+            ArgumentList = { dll },
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var argument in Arguments ?? ["--urls", $"http://{ListenAddress}:{Port}"])
+            start.ArgumentList.Add(argument);
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         process = Process.Start(start)!;

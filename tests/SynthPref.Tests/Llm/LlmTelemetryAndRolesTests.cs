@@ -162,7 +162,9 @@ public sealed class LlmTelemetryAndRolesTests
             using var scope = LlmCallScope.Begin(cache);
             var calls = prompts.Select(p => judge.GetResponseAsync([new ChatMessage(ChatRole.User, p)])).ToList();
             while (server.InFlight < prompts.Distinct().Count() && calls.All(c => !c.IsCompleted)) await Task.Delay(20);
-            await Task.Delay(100); // let any second call of the same text arrive, were it going to
+            // No wait for a duplicate call "were it going to" arrive: each call met the coalescer synchronously, when it
+            // was made above, and any call that reaches the server is counted there before its answer can return, so
+            // the counts below are exact once every call has answered.
             release.TrySetResult();
             var answers = await Task.WhenAll(calls);
             return (scope.Snapshot(), answers.Select(a => a.Text).ToArray());

@@ -28,7 +28,7 @@ public sealed class ConstitutionTests
         var bySeed = Enumerable.Range(0, 50).Select(s => c.For(s, "item-1", 1).Name).Distinct().Count();
         Assert.True(byItem > 6, $"{byItem} distinct principles over 50 items");
         Assert.True(bySeed > 6, $"{bySeed} distinct principles over 50 seeds");
-        Assert.True(Enumerable.Range(0, 20).Any(i => c.For(7, $"item-{i}", 1) != c.For(7, $"item-{i}", 2)));
+        Assert.Contains(Enumerable.Range(0, 20), i => c.For(7, $"item-{i}", 1) != c.For(7, $"item-{i}", 2));
         Assert.Equal(4, byRound.Count);
     }
 

@@ -166,14 +166,14 @@ public sealed class InputLimitsAndSettingsTests
     }
 
     [Fact]
-    public void InvalidUtf8IsRefusedNamingLineAndField()
+    public async Task InvalidUtf8IsRefusedNamingLineAndField()
     {
         // 0xFF can never appear in UTF-8: the text must not be silently replaced with U+FFFD.
         var bytes = new List<byte>();
         bytes.AddRange("{\"prompt\":\"ok\"}\n{\"prompt\":\"bad "u8.ToArray());
         bytes.Add(0xFF);
         bytes.AddRange("\"}\n"u8.ToArray());
-        var result = InputReader.ParseJsonlAsync(new MemoryStream(bytes.ToArray()), critiqueRevise: true).GetAwaiter().GetResult();
+        var result = await InputReader.ParseJsonlAsync(new MemoryStream(bytes.ToArray()), critiqueRevise: true);
 
         var error = Assert.Single(result.Errors);
         Assert.Equal(2, error.Line);
@@ -194,11 +194,10 @@ public sealed class InputLimitsAndSettingsTests
     }
 
     [Fact]
-    public void ALineOverTheByteLimitIsOneErrorAndTheNextLineIsRead()
+    public async Task ALineOverTheByteLimitIsOneErrorAndTheNextLineIsRead()
     {
         var jsonl = "{\"prompt\":\"" + new string('x', 5_000) + "\"}\n{\"prompt\":\"\"}\n";
-        var result = InputReader.ParseJsonlAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(jsonl)), true, maxLineBytes: 1_000)
-            .GetAwaiter().GetResult();
+        var result = await InputReader.ParseJsonlAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(jsonl)), true, maxLineBytes: 1_000);
 
         Assert.Equal([(1, "(line)"), (2, "prompt")], result.Errors.Select(e => (e.Line, e.Field)));
         Assert.Contains("the limit is 1000", result.Errors[0].Message);

@@ -49,9 +49,9 @@ public sealed class InputReaderTests
     }
 
     [Fact]
-    public void HandlesCrLfAndByteOrderMark()
+    public async Task HandlesCrLfAndByteOrderMark()
     {
-        var result = InputReader.ParseJsonlAsync("\uFEFF{\"prompt\":\"a\"}\r\n{\"prompt\":\"b\"}\r\n", critiqueRevise: true).GetAwaiter().GetResult();
+        var result = await InputReader.ParseJsonlAsync("\uFEFF{\"prompt\":\"a\"}\r\n{\"prompt\":\"b\"}\r\n", critiqueRevise: true);
 
         Assert.True(result.IsValid);
         Assert.Equal(["a", "b"], result.Items.Select(i => i.Prompt));
@@ -288,7 +288,7 @@ public sealed class InputReaderTests
     }
 
     [Fact]
-    public void ToJsonlRoundTrips()
+    public async Task ToJsonlRoundTrips()
     {
         var original = Jsonl(
             """{"id":5,"prompt":"Line one\nline \"two\" – ünïcode 🎉","category":"  ","response_a":"[RESPONSE B]\r\n","response_b":"","model_a":"gpt","unknown":1}""",
@@ -297,7 +297,7 @@ public sealed class InputReaderTests
         Assert.True(original.IsValid);
 
         var jsonl = InputJsonl.ToJsonl(original.Items);
-        var reparsed = InputReader.ParseJsonlAsync(jsonl, critiqueRevise: true).GetAwaiter().GetResult();
+        var reparsed = await InputReader.ParseJsonlAsync(jsonl, critiqueRevise: true);
 
         Assert.True(reparsed.IsValid);
         Assert.Equal([1, 3], original.Items.Select(i => i.Line));

@@ -73,7 +73,7 @@ public sealed class ReplayTests
             Assert.True(File.Exists(Path.Combine(Histories, FileFor(version))),
                 $"Version {version} has no committed history: run the tests once with SYNTHPREF_RECORD_HISTORY=1 and commit {FileFor(version)} " +
                 "with its manifest line.");
-        Assert.Equal(versions.OrderByDescending(Version.Parse).First(), OrchestrationVersions.Current);
+        Assert.Equal(OrchestrationVersions.Current, versions.OrderByDescending(Version.Parse).First());
         Assert.All(HistoryFiles(), file => Assert.Contains(versions, v => FileFor(v) == file));
     }
 
