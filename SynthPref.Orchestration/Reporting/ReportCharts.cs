@@ -194,26 +194,24 @@ public static class ReportCharts
         ArgumentNullException.ThrowIfNull(judges);
         if (!judges.Any(j => j.ByConfidence.Any(c => c.Items > 0))) return null;
         var plot = NewPlot();
-        var bars = new List<Bar>();
         var confidences = judges[0].ByConfidence.Select(c => c.Confidence).ToList();
         const double width = 0.26;
-        for (var j = 0; j < judges.Count; j++)
+        var cells = judges.SelectMany((judge, j) => judge.ByConfidence.Select((cell, c) =>
+            (Cell: cell, Colour: c, X: j + (c - (judge.ByConfidence.Count - 1) / 2.0) * width))).ToList();
+        plot.Add.Bars(cells.Where(x => x.Cell.Rate is not null).Select(x => new Bar
         {
-            for (var c = 0; c < judges[j].ByConfidence.Count; c++)
-            {
-                var cell = judges[j].ByConfidence[c];
-                if (cell.Rate is not { } rate) continue;
-                var x = j + (c - (judges[j].ByConfidence.Count - 1) / 2.0) * width;
-                bars.Add(new Bar { Position = x, Value = rate, FillColor = ConfidenceColors[c % ConfidenceColors.Length], LineWidth = 0, Size = width * 0.9 });
-                if (cell.Ci95 is [var low, var high])
-                    AddVerticalWhisker(plot, x, low, high, width * 0.25);
-                var count = plot.Add.Text($"n={cell.Items.ToString(CultureInfo.InvariantCulture)}", x, 0.02);
-                count.LabelFontSize = 10;
-                count.LabelAlignment = Alignment.LowerCenter;
-                count.LabelFontColor = cell.Rate > 0.08 ? Colors.White : Whisker;
-            }
+            Position = x.X, Value = x.Cell.Rate!.Value, FillColor = ConfidenceColors[x.Colour % ConfidenceColors.Length], LineWidth = 0, Size = width * 0.9,
+        }).ToList());
+        // Whiskers and counts after the bars, so the bars do not hide them; a confidence never stated shows n=0.
+        foreach (var (cell, _, x) in cells)
+        {
+            if (cell.Ci95 is [var low, var high])
+                AddVerticalWhisker(plot, x, low, high, width * 0.25);
+            var count = plot.Add.Text($"n={cell.Items.ToString(CultureInfo.InvariantCulture)}", x, 0.02);
+            count.LabelFontSize = 10;
+            count.LabelAlignment = Alignment.LowerCenter;
+            count.LabelFontColor = cell.Rate > 0.08 ? Colors.White : Whisker;
         }
-        plot.Add.Bars(bars);
         for (var c = 0; c < confidences.Count; c++)
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"stated {confidences[c]}", FillColor = ConfidenceColors[c % ConfidenceColors.Length] });
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, judges.Count).Select(i => (double)i).ToArray(),

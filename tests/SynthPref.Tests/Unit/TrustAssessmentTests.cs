@@ -45,7 +45,7 @@ public sealed class TrustAssessmentTests
         new(2, 1, new Dictionary<string, int> { ["general"] = 1 }, Escalation: new EscalationDraw(3, 2, 1)),
     ];
 
-    static TrustOutcome Assess() =>
+    internal static TrustOutcome Assess() =>
         TrustAssessment.Assess(Pairs, Reviewed, new TrustOptions(0.05, 0.1, Escalation.Review, MaxEscalatedReviews: 1), ["default"], Rounds, "complete");
 
     [Fact]
