@@ -52,11 +52,14 @@ if [ "$ADAPTIVE" != 0 ]; then
   # Twenty reviewed pairs cannot rank 50 categories. Adaptive review keeps drawing pairs from every category whose
   # 95% interval is still wider than the target, until each meets it, runs out of pairs, or the cap is reached.
   echo
+  # The first sample also calibrates the judge's trust points against the annotators: the pairs at the levels whose
+  # agreement is shown to reach the trust target are trusted, the rest escalated (escalated.jsonl).
   echo "==> adaptive review over the full PandaLM set: first sample ${DEMO_ADAPTIVE_SAMPLE:-100}, target interval width" \
-       "${DEMO_TARGET_CI_WIDTH:-0.25}, at most ${DEMO_MAX_REVIEW_SAMPLE:-600} items"
+       "${DEMO_TARGET_CI_WIDTH:-0.25}, at most ${DEMO_MAX_REVIEW_SAMPLE:-600} items, trust target ${DEMO_TRUST_TARGET:-0.8}"
   dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll run --host "http://127.0.0.1:$PORT" \
     --data "$DATA" --input "$WORK/full/input.jsonl" --out "$WORK/output-adaptive" --seed "$SEED" --name "PandaLM adaptive demo" \
     --sample "${DEMO_ADAPTIVE_SAMPLE:-100}" --target-ci-width "${DEMO_TARGET_CI_WIDTH:-0.25}" \
-    --max-review-sample-size "${DEMO_MAX_REVIEW_SAMPLE:-600}"
+    --max-review-sample-size "${DEMO_MAX_REVIEW_SAMPLE:-600}" --trust-target "${DEMO_TRUST_TARGET:-0.8}" \
+    ${DEMO_ESCALATE:+--escalate "$DEMO_ESCALATE"}
 fi
 echo "==> demo done in $((SECONDS - demo_started)) s"

@@ -108,6 +108,14 @@ public sealed class RunsFunctions(RunStarter starter, RunQueries queries, Review
         CancellationToken ct) =>
         await RunsApi.GetDataset(runId, client, queries, ct);
 
+    [Function(nameof(GetEscalated))]
+    public async Task<IResult> GetEscalated(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{runId}/escalated")] HttpRequest req,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct) =>
+        await RunsApi.GetEscalated(runId, client, queries, ct);
+
     [Function(nameof(ReviewPage))]
     public IResult ReviewPage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}/review")] HttpRequest req,

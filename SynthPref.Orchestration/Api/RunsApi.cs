@@ -35,6 +35,7 @@ public static class RunsApi
         runs.MapGet("/{runId}/report", GetReport).AddEndpointFilter<ManagementKeyFilter>();
         runs.MapGet("/{runId}/report.html", GetReportHtml).AddEndpointFilter<ManagementKeyFilter>();
         runs.MapGet("/{runId}/dataset", GetDataset).AddEndpointFilter<ManagementKeyFilter>();
+        runs.MapGet("/{runId}/escalated", GetEscalated).AddEndpointFilter<ManagementKeyFilter>();
         // Review routes: anonymous, protected by the run's review token, and rate-limited per token.
         runs.MapGet("/{runId}/review-items", GetReviewItems).RequireRateLimiting(ReviewRateLimiting.PolicyName);
         runs.MapPost("/{runId}/reviews", SubmitReview).RequireRateLimiting(ReviewRateLimiting.PolicyName);
@@ -103,7 +104,8 @@ public static class RunsApi
         var view = await queries.GetAsync(client, runId, ct);
         if (view is null) return Problem(StatusCodes.Status404NotFound, $"Run '{runId}' does not exist.");
         var outputs = view.Result is { } r
-            ? new RunOutputs(r.ReportJson, r.ReportHtml, r.Dataset, r.DatasetRows, r.FailedItems)
+            ? new RunOutputs(r.ReportJson, r.ReportHtml, r.Dataset, r.DatasetRows, r.FailedItems, r.Escalated,
+                r.Escalated is null ? null : r.EscalatedRows)
             : null;
         return TypedResults.Ok(new RunStatusResponse(view.RunId, view.Status, view.Degraded, view.Progress, view.Error, view.Name,
             view.Source, view.CreatedAt, outputs, view.Review));
@@ -208,6 +210,12 @@ public static class RunsApi
     public static Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetDataset(
         string runId, DurableTaskClient client, RunQueries queries, CancellationToken ct) =>
         Output(runId, OutputStore.DatasetName, "application/x-ndjson", client, queries, ct);
+
+    /// <summary>escalated.jsonl: the escalated pairs no reviewer labelled, in the dataset's shape with their trust points
+    /// (runs with trustTarget; 404 for the others).</summary>
+    public static Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetEscalated(
+        string runId, DurableTaskClient client, RunQueries queries, CancellationToken ct) =>
+        Output(runId, OutputStore.EscalatedName, "application/x-ndjson", client, queries, ct);
 
     /// <summary>The review page, under a Content-Security-Policy that lets only its own script run (by a nonce made
     /// for this answer) and lets it talk only to this host: rendered responses can hold links, never script, and

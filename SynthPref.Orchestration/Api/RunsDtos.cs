@@ -24,7 +24,10 @@ public sealed record RunStatusResponse(
     RunOutputs? Outputs,
     ReviewProgress? Review);
 
-public sealed record RunOutputs(string ReportJson, string ReportHtml, string Dataset, int DatasetRows, int FailedItems);
+/// <summary>Escalated and EscalatedRows: escalated.jsonl, the escalated pairs no reviewer labelled (runs with trustTarget
+/// only; null otherwise).</summary>
+public sealed record RunOutputs(string ReportJson, string ReportHtml, string Dataset, int DatasetRows, int FailedItems, string? Escalated = null,
+    int? EscalatedRows = null);
 
 /// <summary>No review link: tokens are stored only as hashes. POST /api/runs/{id}/review-link issues a new one.</summary>
 public sealed record RunSummary(string RunId, string? Name, string Source, RunStatus Status, bool Degraded, DateTimeOffset CreatedAt,

@@ -16,5 +16,6 @@ public static class DurableTaskRegistryExtensions
         .AddActivity<OpenReviewActivity>()
         .AddActivity<CloseReviewActivity>()
         .AddActivity<NextReviewRoundActivity>()
+        .AddActivity<EscalateReviewActivity>()
         .AddActivity<BuildReportActivity>();
 }

@@ -61,7 +61,8 @@ public sealed record JurorVerdict(PanelJudge Judge, PairVerdict Verdict)
         output.Length <= MaxKeptOutputChars ? output : string.Concat(output.AsSpan(0, MaxKeptOutputChars), "…");
 }
 
-/// <summary>The pair's verdict from its judges' verdicts, and what the pair stores of each.</summary>
+/// <summary>The pair's verdict from its judges' verdicts, and what the pair stores of each. TrustPoints: see
+/// <see cref="Judging.TrustPoints"/> (null unless the verdict is A or B).</summary>
 public sealed record JuryVerdict(
     Preference Preference,
     Confidence? Confidence,
@@ -72,7 +73,8 @@ public sealed record JuryVerdict(
     Preference? SwappedCall,
     int Calls,
     string? JudgeModel,
-    IReadOnlyList<JudgeVerdict> Judges);
+    IReadOnlyList<JudgeVerdict> Judges,
+    int? TrustPoints = null);
 
 /// <summary>
 /// The majority rule. A label (A, B or tie) wins when more than half of the judges that gave a parseable verdict
@@ -110,6 +112,7 @@ public static class Jury
             : voters.Count == 0 ? Confidence.Low
             : voters.Select(v => v.Verdict.Confidence).Where(c => c is not null).Min();
         var first = jurors[0].Verdict;
+        var stored = jurors.Select(j => j.ToStored()).ToList();
         return new JuryVerdict(
             verdict,
             confidence,
@@ -120,6 +123,7 @@ public static class Jury
             first.Swapped?.Preference,
             jurors.Sum(j => j.Verdict.Calls),
             string.Join(", ", jurors.Select(j => j.Judge.Model).Where(m => m is not null)) is { Length: > 0 } models ? models : null,
-            jurors.Select(j => j.ToStored()).ToList());
+            stored,
+            Judging.TrustPoints.Of(verdict, stored));
     }
 }

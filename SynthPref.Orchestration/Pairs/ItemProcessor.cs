@@ -27,10 +27,10 @@ public sealed record ItemSettings(
     int Seed = 0);
 
 /// <summary>What a run of consecutive items came to: items done, pairs stored, items with a failed step (each step
-/// recorded in the <see cref="FailureStore"/>), the first failure's text, the LLM usage by role, and the judges whose
-/// endpoint refused structured output.</summary>
+/// recorded in the <see cref="FailureStore"/>), the first failure's text, the LLM usage by role, the judges whose
+/// endpoint refused structured output, and the decisive judge pairs stored by their trust points.</summary>
 public sealed record ItemsResult(int Items, int Pairs, int FailedItems, string? FirstError, IReadOnlyDictionary<string, LlmUsage> Usage,
-    IReadOnlyList<string>? FellBackJudges = null);
+    IReadOnlyList<string>? FellBackJudges = null, IReadOnlyDictionary<int, int>? PairsByTrustPoints = null);
 
 /// <summary>
 /// Items from input to stored pairs, one after another: generate (prompt-only items), then judge (every judge of the
@@ -65,8 +65,11 @@ public sealed class ItemProcessor(
         await pairs.SaveAllAsync(runId, written, ct);
         foreach (var failure in failed)
             await failures.RecordAsync(runId, failure, ct);
+        var byPoints = written.Where(p => p.TrustPoints is not null).GroupBy(p => p.TrustPoints!.Value)
+            .ToDictionary(g => g.Key, g => g.Count());
         return new ItemsResult(items.Count, written.Count, failedItems, failed.Count > 0 ? Describe(failed[0]) : null, scope.Snapshot(),
-            fellBack.IsEmpty ? null : fellBack.Keys.Order(StringComparer.Ordinal).ToList());
+            fellBack.IsEmpty ? null : fellBack.Keys.Order(StringComparer.Ordinal).ToList(),
+            byPoints.Count == 0 ? null : new SortedDictionary<int, int>(byPoints));
     }
 
     /// <summary>The judge calls of every item are known up front: one query per model finds those already paid for.</summary>
@@ -127,7 +130,7 @@ public sealed class ItemProcessor(
             runId, PreferencePair.KeyFor(item.Index, PairSource.Judge), item.Index, item.Id, item.Category,
             PairSource.Judge, item.Prompt, item.ResponseA!, item.ResponseB!, item.ModelA, item.ModelB,
             jury.Preference, jury.Confidence, jury.Reasoning, jury.JudgedBothOrders, jury.PositionInconsistent,
-            jury.ForwardCall, jury.SwappedCall, jury.Calls, jury.JudgeModel, jury.Judges);
+            jury.ForwardCall, jury.SwappedCall, jury.Calls, jury.JudgeModel, jury.Judges, TrustPoints: jury.TrustPoints);
     }
 
     /// <summary>Every judge of the run on one pair, side by side; each judge's own client bounds its calls.</summary>

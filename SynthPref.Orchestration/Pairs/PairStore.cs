@@ -135,6 +135,7 @@ public sealed class PairStore(StorageClients storage)
             ["JudgeCalls"] = p.JudgeCalls,
             ["JudgeModel"] = p.JudgeModel,
             ["RevisionRegression"] = p.Verification is null ? null : p.RevisionRegression,
+            ["TrustPoints"] = p.TrustPoints,
         };
         LongText.Write(e, "Prompt", p.Prompt);
         LongText.Write(e, "ResponseA", p.ResponseA);
@@ -149,7 +150,7 @@ public sealed class PairStore(StorageClients storage)
         if (detailsText is null && e.GetString("DetailsBlob") is { } path)
             detailsText = (await storage.Container(StorageNames.WorkContainer).GetBlobClient(path).DownloadContentAsync(ct)).Value.Content.ToString();
         var details = detailsText is null ? null : JsonSerializer.Deserialize<PairDetails>(detailsText, DetailsJson);
-        return new PreferencePair(
+        var pair = new PreferencePair(
             RunId: e.PartitionKey,
             PairId: e.RowKey,
             ItemIndex: e.GetInt32("ItemIndex") ?? 0,
@@ -172,7 +173,12 @@ public sealed class PairStore(StorageClients storage)
             JudgeModel: e.GetString("JudgeModel"),
             Judges: details?.Judges,
             Rounds: details?.Rounds,
-            Verification: details?.Verification);
+            Verification: details?.Verification,
+            TrustPoints: e.GetInt32("TrustPoints"));
+        // Pairs stored before trust points were: worked out from the verdicts they keep, as a new pair's are.
+        return pair.TrustPoints is null && pair.Source == PairSource.Judge && pair.IsDecisive
+            ? pair with { TrustPoints = Judging.TrustPoints.Of(pair.Verdict, pair.JudgeVerdicts) }
+            : pair;
     }
 
     static T? ParseOptional<T>(string? text) where T : struct, Enum =>

@@ -18,7 +18,8 @@ public enum PairSource { Judge, Revision }
 /// JudgeModel is the configured judge model that produced a judge pair's verdict (for the self-preference audit; with
 /// a jury, the judges' models joined by ", "); it is null for revision pairs.
 /// Judges: each judge's own verdict (one entry with a single judge). Rounds: a revision pair's critique → revise
-/// rounds. Verification: a revision pair's check against its original, when the run asked for one.
+/// rounds. Verification: a revision pair's check against its original, when the run asked for one. TrustPoints: how
+/// much the panel backs a decisive judge pair's verdict (see <see cref="Judging.TrustPoints"/>), null for other pairs.
 /// </summary>
 public sealed record PreferencePair(
     string RunId,
@@ -43,7 +44,8 @@ public sealed record PreferencePair(
     string? JudgeModel = null,
     IReadOnlyList<JudgeVerdict>? Judges = null,
     IReadOnlyList<RevisionRound>? Rounds = null,
-    RevisionCheck? Verification = null)
+    RevisionCheck? Verification = null,
+    int? TrustPoints = null)
 {
     public bool IsDecisive => Verdict is Preference.A or Preference.B;
 

@@ -14,6 +14,9 @@ public static class HtmlFormat
 
     public static string Number(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
 
+    /// <summary>An option's value as given: 0.1, 0.05.</summary>
+    public static string Option(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+
     public static string Money(decimal value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
 
     public static string Percent(double? share) =>

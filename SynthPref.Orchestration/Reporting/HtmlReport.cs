@@ -8,14 +8,18 @@ using SynthPref.Orchestration.Reporting.Html;
 
 namespace SynthPref.Orchestration.Reporting;
 
-/// <summary>The four inline SVG charts of a report; null where a chart has nothing to draw.</summary>
-public sealed record ReportChartSet(string? CategoryAgreement, string? Confusion, string? LengthPreference, string? FirstPosition)
+/// <summary>The inline SVG charts of a report; null where a chart has nothing to draw. TrustCurve and JudgeReliability
+/// only for runs with trustTarget.</summary>
+public sealed record ReportChartSet(string? CategoryAgreement, string? Confusion, string? LengthPreference, string? FirstPosition,
+    string? TrustCurve = null, string? JudgeReliability = null)
 {
     public static ReportChartSet For(RunReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         return new(ReportCharts.CategoryAgreement(report.Agreement), ReportCharts.Confusion(report.Agreement.Confusion),
-            ReportCharts.LengthPreference(report.Bias.Length), ReportCharts.FirstPosition(report.Bias.Position));
+            ReportCharts.LengthPreference(report.Bias.Length), ReportCharts.FirstPosition(report.Bias.Position),
+            report.Trust is { } trust ? ReportCharts.TrustCurve(trust) : null,
+            report.Trust is { } reliability ? ReportCharts.JudgeReliability(reliability.Judges) : null);
     }
 }
 

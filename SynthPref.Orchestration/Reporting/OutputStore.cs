@@ -12,6 +12,9 @@ public sealed class OutputStore(StorageClients storage)
     public const string ReportHtmlName = "report.html";
     public const string DatasetName = "dataset.jsonl";
 
+    /// <summary>The escalated pairs no reviewer labelled; written only by runs with trustTarget.</summary>
+    public const string EscalatedName = "escalated.jsonl";
+
     BlobContainerClient Output => storage.Container(StorageNames.OutputContainer);
 
     public static string PathOf(string runId, string name) => $"{StorageNames.OutputContainer}/{runId}/{name}";

@@ -5,6 +5,7 @@ using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -15,7 +16,7 @@ public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, s
 
 /// <summary>The run's options as far as the report needs them, and what judging came to (TextOnlyJudges: judges that
 /// fell back from structured output; SkippedForBudget: items never started; MinCategoryVotes: the fewest votes a category
-/// needs to be ranked).</summary>
+/// needs to be ranked; Trust: trustTarget and its options, null without them).</summary>
 public sealed record RunShape(
     IReadOnlyList<string>? Judges = null,
     bool StructuredOutput = false,
@@ -26,7 +27,8 @@ public sealed record RunShape(
     string? ConstitutionSource = null,
     long? BudgetTokens = null,
     int SkippedForBudget = 0,
-    int MinCategoryVotes = AgreementCalculator.DefaultMinCategoryVotes);
+    int MinCategoryVotes = AgreementCalculator.DefaultMinCategoryVotes,
+    TrustOptions? Trust = null);
 
 /// <summary>
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
@@ -83,7 +85,11 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 r.Labels.Select(l => l.Label).ToList()))),
         };
 
-        var datasetLines = TrlDataset.ToJsonLines(stored).ToList();
+        var rounds = await RoundsAsync(run.RunId, items, byId, ct);
+        var trust = shape.Trust is { } trustOptions
+            ? TrustAssessment.Assess(stored, TrustCalibration.Reviewed(stored, items, labels), trustOptions, judges, rounds, run.ReviewEndedBy)
+            : null;
+        var datasetLines = (trust is null ? TrlDataset.ToJsonLines(stored) : TrlDataset.ToJsonLines(trust.Dataset)).ToList();
         var report = new RunReport(
             run.RunId,
             run.Name,
@@ -102,7 +108,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 shape.SkippedForBudget),
             bias,
             new ReviewCounts(items.Count, labels.Where(l => itemsById.ContainsKey(l.ItemId)).Select(l => l.Reviewer).Distinct().Count(),
-                votes.Count, run.ReviewEndedBy, await RoundsAsync(run.RunId, items, byId, ct), (await reviews.GetPhaseAsync(run.RunId, ct))?.Adaptive),
+                votes.Count, run.ReviewEndedBy, rounds, (await reviews.GetPhaseAsync(run.RunId, ct))?.Adaptive),
             agreement,
             bySource,
             datasetLines.Count,
@@ -112,13 +118,17 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
             new BudgetReport(shape.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), shape.SkippedForBudget > 0,
                 shape.SkippedForBudget),
             await FailuresAsync(run.RunId, ct),
-            Examples(agreement, reviewed));
+            Examples(agreement, reviewed),
+            trust?.Report);
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
         var dataset = await output.WriteAsync(run.RunId, OutputStore.DatasetName,
             string.Concat(datasetLines.Select(l => l + "\n")), "application/x-ndjson", ct);
-        return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset);
+        if (trust is null) return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset);
+        var escalated = await output.WriteAsync(run.RunId, OutputStore.EscalatedName,
+            string.Concat(TrlDataset.EscalatedJsonLines(trust.Escalated).Select(l => l + "\n")), "application/x-ndjson", ct);
+        return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset, escalated, trust.Escalated.Count);
     }
 
     /// <summary>Each reviewed pair with its reviewers' labels in the pair's A/B terms, in item order.</summary>

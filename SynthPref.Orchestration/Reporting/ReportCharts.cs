@@ -3,6 +3,7 @@ using ScottPlot;
 using SkiaSharp;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -25,6 +26,7 @@ public static class ReportCharts
     static readonly Color Overall = Color.FromHex("#cf222e");
     static readonly Color Ceiling = Color.FromHex("#1a7f37");
     static readonly Color Half = Color.FromHex("#59636e");
+    static readonly Color[] ConfidenceColors = [Color.FromHex("#0550ae"), Color.FromHex("#54aeff"), Color.FromHex("#d4a72c")];
 
     /// <summary>Agreement per category with its 95% Wilson interval as a whisker: the ranked categories first, most
     /// divergent at the top, then those with too few votes to rank, in grey. The overall rate and the reviewers' own
@@ -136,6 +138,104 @@ public static class ReportCharts
         return ShareChart("first-position", "Share preferring the text shown first", "first-shown text preferred",
             [($"judge ({position.DecisiveCalls} answers)", position.FirstPreferredRate, position.Ci95)]);
     }
+
+    /// <summary>The coverage–agreement curve: at each trust level, the share of decisive judge pairs at or above it
+    /// (across) against the agreement with people of the calibration items at or above it and its exact lower bound
+    /// (up), each point named by its level. The target is a reference line; the threshold, where one was accepted, a
+    /// vertical line at its coverage.</summary>
+    public static string? TrustCurve(TrustReport trust)
+    {
+        ArgumentNullException.ThrowIfNull(trust);
+        var levels = trust.Levels.Where(l => l.Coverage is not null).OrderBy(l => l.Coverage).ToList();
+        if (levels.Count == 0) return null;
+        var plot = NewPlot();
+        var xs = levels.Select(l => l.Coverage!.Value).ToArray();
+        var rates = plot.Add.Scatter(xs, levels.Select(l => l.Rate).ToArray());
+        rates.Color = Ranked;
+        rates.LineWidth = 2;
+        rates.MarkerSize = 9;
+        rates.LegendText = "agreement with people, pairs at or above the level";
+        var lower = plot.Add.Scatter(xs, levels.Select(l => l.Lower).ToArray());
+        lower.Color = Significant;
+        lower.LineWidth = 2;
+        lower.LinePattern = LinePattern.Dashed;
+        lower.MarkerSize = 7;
+        lower.LegendText = $"lower bound at {Share(1 - trust.Alpha)} confidence";
+        foreach (var level in levels)
+        {
+            var label = plot.Add.Text($"≥{level.Points.ToString(CultureInfo.InvariantCulture)}", level.Coverage!.Value, level.Rate);
+            label.LabelFontSize = 12;
+            label.LabelAlignment = Alignment.LowerCenter;
+            label.LabelOffsetY = -6;
+            label.LabelFontColor = Whisker;
+        }
+        var target = plot.Add.HorizontalLine(trust.Target, 2, Overall, LinePattern.Dashed);
+        target.LegendText = $"target {Share(trust.Target)}";
+        if (trust.Threshold is { } threshold && levels.FirstOrDefault(l => l.Points == threshold) is { Coverage: { } at })
+        {
+            var line = plot.Add.VerticalLine(at, 1.5f, Ceiling, LinePattern.Dotted);
+            line.LegendText = $"threshold ≥{threshold.ToString(CultureInfo.InvariantCulture)} points: coverage {HtmlFormat.Percent(at)}";
+        }
+        var title = trust.Threshold is { } t
+            ? $"Coverage and agreement by trust level: pairs at or above {t.ToString(CultureInfo.InvariantCulture)} points are trusted"
+            : "Coverage and agreement by trust level: no level meets the target";
+        plot.Title(title, size: 13);
+        PercentAxis(plot.Axes.Bottom, "coverage: share of decisive judge pairs at or above the level");
+        PercentAxis(plot.Axes.Left, "agreement with the reviewers' majority");
+        plot.Axes.SetLimits(0, 1.04, 0, 1.08);
+        plot.ShowLegend(Edge.Bottom);
+        return Svg(plot, "trust-curve", title, Width, 520);
+    }
+
+    /// <summary>Does "high" mean anything: for each judge, how often its final verdict was the reviewers' majority label
+    /// on the calibration items, by the confidence it stated, with 95% Wilson whiskers and each bar's item count.</summary>
+    public static string? JudgeReliability(IReadOnlyList<JudgeReliability> judges)
+    {
+        ArgumentNullException.ThrowIfNull(judges);
+        if (!judges.Any(j => j.ByConfidence.Any(c => c.Items > 0))) return null;
+        var plot = NewPlot();
+        var confidences = judges[0].ByConfidence.Select(c => c.Confidence).ToList();
+        const double width = 0.26;
+        var cells = judges.SelectMany((judge, j) => judge.ByConfidence.Select((cell, c) =>
+            (Cell: cell, Colour: c, X: j + (c - (judge.ByConfidence.Count - 1) / 2.0) * width))).ToList();
+        plot.Add.Bars(cells.Where(x => x.Cell.Rate is not null).Select(x => new Bar
+        {
+            Position = x.X, Value = x.Cell.Rate!.Value, FillColor = ConfidenceColors[x.Colour % ConfidenceColors.Length], LineWidth = 0, Size = width * 0.9,
+        }).ToList());
+        // Whiskers and counts after the bars, so the bars do not hide them; a confidence never stated shows n=0.
+        foreach (var (cell, _, x) in cells)
+        {
+            if (cell.Ci95 is [var low, var high])
+                AddVerticalWhisker(plot, x, low, high, width * 0.25);
+            var count = plot.Add.Text($"n={cell.Items.ToString(CultureInfo.InvariantCulture)}", x, 0.02);
+            count.LabelFontSize = 10;
+            count.LabelAlignment = Alignment.LowerCenter;
+            count.LabelFontColor = cell.Rate > 0.08 ? Colors.White : Whisker;
+        }
+        for (var c = 0; c < confidences.Count; c++)
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"stated {confidences[c]}", FillColor = ConfidenceColors[c % ConfidenceColors.Length] });
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, judges.Count).Select(i => (double)i).ToArray(),
+            judges.Select(j => Shorten(j.Judge, 24)).ToArray());
+        PercentAxis(plot.Axes.Left, "verdict = reviewers' majority (bars), 95% Wilson interval");
+        plot.Axes.SetLimits(-0.6, judges.Count - 0.4, 0, 1.05);
+        const string title = "Judge reliability on the calibration items, by stated confidence";
+        plot.Title(title, size: 13);
+        plot.ShowLegend(Edge.Bottom);
+        return Svg(plot, "judge-reliability", title, Width, 420);
+    }
+
+    static void AddVerticalWhisker(Plot plot, double x, double low, double high, double cap)
+    {
+        foreach (var (x1, y1, x2, y2) in new[] { (x, low, x, high), (x - cap, low, x + cap, low), (x - cap, high, x + cap, high) })
+        {
+            var line = plot.Add.Line(x1, y1, x2, y2);
+            line.LineColor = Whisker;
+            line.LineWidth = 1.5f;
+            line.MarkerSize = 0;
+        }
+    }
+
+    static string Share(double share) => Math.Round(share * 100, 6).ToString("0.####", CultureInfo.InvariantCulture) + "%";
 
     static string? ShareChart(string id, string title, string axis, List<(string Label, double? Share, double[]? Ci)> rows)
     {

@@ -1,8 +1,10 @@
+using System.Text.Json.Serialization;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -67,7 +69,9 @@ public sealed record RunReport(
     RevisionReport? Revisions = null,
     BudgetReport? Budget = null,
     FailureReport? Failures = null,
-    DisagreementExamples? Examples = null);
+    DisagreementExamples? Examples = null,
+    // Only runs with trustTarget have one; the others' report.json stays as it was.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TrustReport? Trust = null);
 
 /// <summary>Disagreements between the judge and reviewers to read: FromRankedCategories says whether they come from the
 /// most divergent ranked categories (up to three each) or, with nothing ranked, from any category.</summary>
@@ -84,5 +88,7 @@ public sealed record ReviewerLabel(string Reviewer, Preference Label);
 /// <see cref="HtmlReport.FailuresShown"/>).</summary>
 public sealed record FailureReport(int Total, IReadOnlyList<ItemFailure> Items);
 
-/// <summary>What a finished report came to, and where its deliverables are ("container/path").</summary>
-public sealed record ReportOutputs(int Pairs, int DatasetRows, string ReportJson, string ReportHtml, string Dataset);
+/// <summary>What a finished report came to, and where its deliverables are ("container/path"). Escalated and
+/// EscalatedRows: escalated.jsonl, for runs with trustTarget only.</summary>
+public sealed record ReportOutputs(int Pairs, int DatasetRows, string ReportJson, string ReportHtml, string Dataset, string? Escalated = null,
+    int EscalatedRows = 0);

@@ -1,13 +1,15 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Reporting;
 
 /// <summary>
 /// Writes pairs in the prompt/chosen/rejected layout TRL's DPOTrainer reads from JSONL.
 /// Ties and unparseable verdicts carry no preference, so they are not training rows; nor are revisions flagged
-/// revisionRegression by verification.
+/// revisionRegression by verification. With trustTarget the rows are the trust assessment's, each saying who chose
+/// (label_source), and the escalated pairs go to escalated.jsonl with their trust points; TRL ignores extra columns.
 /// </summary>
 public static class TrlDataset
 {
@@ -32,9 +34,26 @@ public static class TrlDataset
             // Final key keeps the file byte-identical however storage ordered the rows.
             .ThenBy(p => p.PairId, StringComparer.Ordinal);
 
-    private static string ToJsonLine(PreferencePair pair)
+    /// <summary>The dataset of a run with trustTarget, in the order given (the assessment's: item order).</summary>
+    public static IEnumerable<string> ToJsonLines(IEnumerable<LabelledPair> rows)
     {
-        var (chosen, rejected) = pair.Verdict == Preference.A
+        ArgumentNullException.ThrowIfNull(rows);
+        return rows.Select(r => ToJsonLine(r.Pair, r.Chosen, r.Source, escalated: false));
+    }
+
+    /// <summary>escalated.jsonl: the escalated pairs no reviewer labelled, in the dataset's shape (the judges' choice as
+    /// chosen) plus trust_points and input_id, so they can be sent to people or dropped.</summary>
+    public static IEnumerable<string> EscalatedJsonLines(IEnumerable<PreferencePair> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        return pairs.Select(p => ToJsonLine(p, p.Verdict, LabelSource.Judge, escalated: true));
+    }
+
+    private static string ToJsonLine(PreferencePair pair) => ToJsonLine(pair, pair.Verdict, null, escalated: false);
+
+    private static string ToJsonLine(PreferencePair pair, Preference choice, LabelSource? labelSource, bool escalated)
+    {
+        var (chosen, rejected) = choice == Preference.A
             ? (pair.ResponseA, pair.ResponseB)
             : (pair.ResponseB, pair.ResponseA);
 
@@ -48,8 +67,16 @@ public static class TrlDataset
             writer.WriteString("id", pair.InputId);
             writer.WriteString("category", pair.Category);
             writer.WriteString("source", pair.Source == PairSource.Judge ? "judge" : "revision");
-            if (pair.Confidence is { } confidence)
+            // The judges' confidence describes their verdict, not a choice people made.
+            if (pair.Confidence is { } confidence && labelSource != LabelSource.Human)
                 writer.WriteString("confidence", ConfidenceName(confidence));
+            if (labelSource is { } source)
+                writer.WriteString("label_source", source == LabelSource.Human ? "human" : "judge");
+            if (escalated)
+            {
+                writer.WriteNumber("trust_points", pair.TrustPoints ?? 0);
+                writer.WriteString("input_id", pair.InputId);
+            }
             writer.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);

@@ -20,10 +20,11 @@ public enum ReviewPhaseStatus { Open, Closed }
 /// <summary>The run's review phase as stored: the truth labels are checked against. Round: the latest sampling round,
 /// for phases opened by runs that take review in rounds (orchestration version 2.0 on); null for phases of older runs,
 /// whose completion signal carries no round. Adaptive: the run's targetCiWidth and maxReviewSampleSize, and why its
-/// rounds stopped; null without a target.</summary>
+/// rounds stopped; null without a target. EscalationRound: the round that sent people the pairs under the trust
+/// threshold, once it is drawn.</summary>
 public sealed record ReviewPhase(ReviewPhaseStatus Status, string? EndedBy, int SampledItems, int MinReviewsPerItem, DateTimeOffset? Deadline,
     int MaxReviewersPerItem = ReviewPhase.DefaultMaxReviewersPerItem, int? Round = null, AdaptiveReview? Adaptive = null,
-    bool ItemsStartCounted = false)
+    bool ItemsStartCounted = false, int? EscalationRound = null)
 {
     /// <summary>For phases opened before the limit was stored with them.</summary>
     public const int DefaultMaxReviewersPerItem = 50;
@@ -116,6 +117,7 @@ public sealed class ReviewStore(StorageClients storage)
             if (phase.Round >= record.Round) return RoundOutcome.Added;
             row["Round"] = record.Round;
             row["SampledItems"] = phase.SampledItems + items.Count;
+            if (record.Escalation is not null) row[EscalationRoundProperty] = record.Round;
             try
             {
                 await Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, ct);
@@ -153,17 +155,18 @@ public sealed class ReviewStore(StorageClients storage)
         await foreach (var e in QueryPrefixAsync(runId, RoundPrefix, ct))
             rounds.Add(new ReviewRound(e.GetInt32("Round") ?? 0, e.GetInt32("SampledItems") ?? 0,
                 JsonSerializer.Deserialize<Dictionary<string, int>>(e.GetString("ByCategory") ?? "{}")!,
-                e.GetString("WiderThanTarget") is { } wide ? JsonSerializer.Deserialize<List<CategoryInterval>>(wide) : null));
+                e.GetString("WiderThanTarget") is { } wide ? JsonSerializer.Deserialize<List<CategoryInterval>>(wide) : null,
+                e.GetString("Escalation") is { } escalation ? JsonSerializer.Deserialize<EscalationDraw>(escalation) : null));
         return rounds.OrderBy(r => r.Round).ToList();
     }
 
     /// <summary>A round's record from its items: how many per category (by the pairs' categories).</summary>
     public static ReviewRound RoundOf(int round, IReadOnlyList<ReviewItem> items, IReadOnlyList<CategoryInterval>? wide,
-        Func<ReviewItem, string>? categoryOf = null) =>
+        Func<ReviewItem, string>? categoryOf = null, EscalationDraw? escalation = null) =>
         new(round, items.Count, categoryOf is null
                 ? new SortedDictionary<string, int>(StringComparer.Ordinal)
                 : new SortedDictionary<string, int>(items.GroupBy(categoryOf).ToDictionary(g => g.Key, g => g.Count()), StringComparer.Ordinal),
-            wide);
+            wide, escalation);
 
     async Task WriteItemsAsync(string runId, IReadOnlyList<ReviewItem> items, CancellationToken ct)
     {
@@ -205,6 +208,7 @@ public sealed class ReviewStore(StorageClients storage)
             ["SampledItems"] = items.Count,
             ["ByCategory"] = JsonSerializer.Serialize(record.ByCategory),
             ["WiderThanTarget"] = record.WiderThanTarget is { } wide ? JsonSerializer.Serialize(wide) : null,
+            ["Escalation"] = record.Escalation is { } escalation ? JsonSerializer.Serialize(escalation) : null,
         }, TableUpdateMode.Replace, ct);
 
     public async Task<ReviewPhase?> GetPhaseAsync(string runId, CancellationToken ct)
@@ -294,6 +298,8 @@ public sealed class ReviewStore(StorageClients storage)
 
     /// <summary>Set on phases whose item rows start with a reviewer count of 0, so a filter on it finds every item.</summary>
     const string CountedItemsProperty = "ItemsStartCounted";
+
+    const string EscalationRoundProperty = "EscalationRound";
 
     /// <summary>Whether any sampled item of the phase has fewer than its minimum of reviewers. The store filters and
     /// stops at the first such item, so the check after each label reads one row, not the whole sample.</summary>
@@ -407,7 +413,8 @@ public sealed class ReviewStore(StorageClients storage)
         e.GetDouble("TargetCiWidth") is { } target
             ? new AdaptiveReview(target, e.GetInt32("MaxReviewSampleSize"), e.GetString("RoundsStoppedBy"))
             : null,
-        e.GetBoolean(CountedItemsProperty) == true);
+        e.GetBoolean(CountedItemsProperty) == true,
+        e.GetInt32(EscalationRoundProperty));
 
     static ReviewItem ToItem(string runId, TableEntity e) => new(runId, e.RowKey, e.GetString("PairId")!,
         e.GetBoolean("Flipped") ?? false, e.GetInt32("Reviewers") ?? 0, e.GetBoolean("Closed") ?? false, e.GetInt32("Round") ?? 1);

@@ -64,10 +64,10 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
         {
             var pair = byId[i.PairId];
             return new ReviewSampleItem(i.ItemId, i.PairId, pair.InputId, pair.Source == PairSource.Judge ? "judge" : "revision",
-                pair.Category, i.Round, i.Flipped, i.Reviewers, i.Closed);
+                pair.Category, i.Round, i.Flipped, i.Reviewers, i.Closed, pair.TrustPoints);
         }).ToList();
         return Outcome<ReviewSampleView>.Ok(new ReviewSampleView(runId, phase?.Status.ToString(), phase?.Round,
-            phase?.MinReviewsPerItem ?? 0, view));
+            phase?.MinReviewsPerItem ?? 0, view, phase?.EscalationRound));
     }
 
     public async Task<Outcome<bool>> SubmitAsync(DurableTaskClient client, string runId, string? token,

@@ -4,13 +4,16 @@ using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Sampling;
 using SynthPref.Orchestration.Storage;
+using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Runs;
 
 /// <summary>Run options as callers send them (JSON body or blob metadata); all optional. Judges names configured
 /// <c>Judges:&lt;name&gt;</c> sections (or "default" for the <c>Llm</c> judge); Constitution is "container/path.json".
-/// TargetCiWidth (with MaxReviewSampleSize) turns on adaptive review rounds.</summary>
+/// TargetCiWidth (with MaxReviewSampleSize) turns on adaptive review rounds. TrustTarget (with TrustAlpha) calibrates the
+/// judges' trust points on people and splits the pairs into trusted and escalated; Escalate "review" (with
+/// MaxEscalatedReviews) sends the escalated pairs to people in one more review round.</summary>
 public sealed record RunOptions(
     bool? SwapPositions = null,
     bool? CritiqueRevise = null,
@@ -30,7 +33,11 @@ public sealed record RunOptions(
     int? MinCategoryVotes = null,
 
     double? TargetCiWidth = null,
-    int? MaxReviewSampleSize = null);
+    int? MaxReviewSampleSize = null,
+    double? TrustTarget = null,
+    double? TrustAlpha = null,
+    string? Escalate = null,
+    int? MaxEscalatedReviews = null);
 
 public static class RunOptionsParser
 {
@@ -87,6 +94,8 @@ public static class RunOptionsParser
                 errors.Add(new("options.maxReviewSampleSize", $"must be at least reviewSampleSize ({sampleSize}) and at least 1 (got {cap})."));
         }
 
+        var (trustTarget, trustAlpha, escalate, maxEscalated) = ResolveTrust(options, sampleSize, errors);
+
         var swap = options.SwapPositions ?? true;
         var critique = options.CritiqueRevise ?? true;
         return new RunSettings(
@@ -114,8 +123,72 @@ public static class RunOptionsParser
             options.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes,
 
             options.TargetCiWidth is { } width and >= MinTargetCiWidth and < 1 ? width : null,
-            options.TargetCiWidth is not null ? options.MaxReviewSampleSize : null);
+            options.TargetCiWidth is not null ? options.MaxReviewSampleSize : null,
+            trustTarget,
+            trustAlpha,
+            escalate,
+            maxEscalated);
     }
+
+    /// <summary>trustTarget and the options that only mean something with it, each refused naming its field.</summary>
+    static (double? Target, double Alpha, Escalation Escalate, int MaxEscalated) ResolveTrust(RunOptions options, int sampleSize,
+        List<FieldError> errors)
+    {
+        var target = options.TrustTarget;
+        if (target is { } t && !(t is > 0 and < 1))
+        {
+            errors.Add(new("options.trustTarget",
+                $"must be more than 0 and less than 1: the agreement with people the trusted pairs must be shown to reach (got {Text(t)})."));
+            target = null;
+        }
+        if (options.TrustTarget is not null && sampleSize == 0)
+            errors.Add(new("options.trustTarget",
+                "is calibrated on the first review sample, so it needs reviewSampleSize of at least 1 (got 0): without reviewed pairs no pair can be trusted."));
+
+        var alpha = TrustCalibration.DefaultAlpha;
+        if (options.TrustAlpha is { } a)
+        {
+            if (options.TrustTarget is null)
+                errors.Add(new("options.trustAlpha", "sets the confidence of the bound trustTarget is tested with, so it needs trustTarget."));
+            else if (!(a is > 0 and < 0.5))
+                errors.Add(new("options.trustAlpha", $"must be more than 0 and less than 0.5: the bound holds at confidence 1 − trustAlpha (got {Text(a)})."));
+            else
+                alpha = a;
+        }
+
+        var escalate = Escalation.None;
+        if (options.Escalate is { } mode)
+        {
+            switch (mode.Trim().ToLowerInvariant())
+            {
+                case "none":
+                    break;
+                case "review":
+                    if (options.TrustTarget is null)
+                        errors.Add(new("options.escalate", "'review' sends people the pairs under the trust threshold, so it needs trustTarget."));
+                    else
+                        escalate = Escalation.Review;
+                    break;
+                default:
+                    errors.Add(new("options.escalate", $"'{mode}' is not none or review."));
+                    break;
+            }
+        }
+
+        var max = TrustCalibration.DefaultMaxEscalatedReviews;
+        if (options.MaxEscalatedReviews is { } cap)
+        {
+            if (!string.Equals(options.Escalate?.Trim(), "review", StringComparison.OrdinalIgnoreCase))
+                errors.Add(new("options.maxEscalatedReviews", "caps the escalation round, so it needs escalate: review."));
+            else if (cap < 1)
+                errors.Add(new("options.maxEscalatedReviews", $"must be at least 1 (got {cap})."));
+            else
+                max = cap;
+        }
+        return (target, alpha, escalate, max);
+    }
+
+    static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The jury as configured names, every unknown or repeated name reported; null for the default judge.</summary>
     static IReadOnlyList<string>? ResolveJudges(IReadOnlyList<string>? names, Func<string, string?>? resolve, List<FieldError> errors)
@@ -167,7 +240,11 @@ public static class RunOptionsParser
             Int(m, "minCategoryVotes", errors),
 
             Double(m, "targetCiWidth", errors),
-            Int(m, "maxReviewSampleSize", errors));
+            Int(m, "maxReviewSampleSize", errors),
+            Double(m, "trustTarget", errors),
+            Double(m, "trustAlpha", errors),
+            m.GetValueOrDefault("escalate"),
+            Int(m, "maxEscalatedReviews", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)

@@ -73,7 +73,10 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputSt
         if (view.Status != RunStatus.Completed)
             return Outcome<Stream>.Conflict($"Run '{runId}' is {Describe(view)}; its {name} exists once it is Completed.");
         var stream = await output.OpenAsync(runId, name, ct);
-        return stream is null ? Outcome<Stream>.NotFound($"Run '{runId}' has no {name}.") : Outcome<Stream>.Ok(stream);
+        if (stream is not null) return Outcome<Stream>.Ok(stream);
+        return Outcome<Stream>.NotFound(name == OutputStore.EscalatedName && view.Result?.Escalated is null
+            ? $"Run '{runId}' has no {name}: only a run with trustTarget escalates pairs."
+            : $"Run '{runId}' has no {name}.");
     }
 
     /// <summary>Every failed item step of a run, in item order, <paramref name="take"/> from <paramref name="skip"/>.</summary>
@@ -92,7 +95,7 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputSt
         if (phase is null) return null;
         var items = await reviews.ListItemsAsync(runId, ct);
         return new ReviewProgress(phase.Status.ToString(), items.Count, items.Sum(i => i.Reviewers),
-            items.Count(i => i.Reviewers >= phase.MinReviewsPerItem), phase.EndedBy, phase.Round, phase.Adaptive);
+            items.Count(i => i.Reviewers >= phase.MinReviewsPerItem), phase.EndedBy, phase.Round, phase.Adaptive, phase.EscalationRound);
     }
 
     static RunView ToView(RunRecord record, OrchestrationMetadata? instance)

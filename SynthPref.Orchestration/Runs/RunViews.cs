@@ -6,11 +6,11 @@ namespace SynthPref.Orchestration.Runs;
 /// only its hash, so a repeated start (the same upload seen again) has none.</summary>
 public sealed record StartedRun(string RunId, string? ReviewToken, bool AlreadyExisted);
 
-/// <summary>Review progress as storage has it: labels are never counted in the orchestration.</summary>
-/// <summary>Round: the latest sampling round (null for runs from before rounds); Adaptive: targetCiWidth,
-/// maxReviewSampleSize and why rounds stopped, for runs with a target.</summary>
+/// <summary>Review progress as storage has it: labels are never counted in the orchestration. Round: the latest
+/// sampling round (null for runs from before rounds); Adaptive: targetCiWidth, maxReviewSampleSize and why rounds
+/// stopped, for runs with a target; EscalationRound: the round of escalated pairs, once drawn.</summary>
 public sealed record ReviewProgress(string Phase, int SampledItems, int Votes, int ItemsFullyReviewed, string? EndedBy, int? Round = null,
-    Reviews.AdaptiveReview? Adaptive = null);
+    Reviews.AdaptiveReview? Adaptive = null, int? EscalationRound = null);
 
 public sealed record RunView(
     string RunId,
@@ -35,9 +35,12 @@ public sealed record ReviewItemView(string ItemId, string Prompt, string Categor
     string SecondHtml);
 
 /// <summary>The key to a run's blind review, for whoever manages the run: which pair and input each item is, its source,
-/// the round that drew it, whether its texts are shown B first, and its reviewers so far.</summary>
+/// the round that drew it, whether its texts are shown B first, its reviewers so far, and the pair's trust points (null
+/// unless it is a decisive judge pair).</summary>
 public sealed record ReviewSampleItem(string ItemId, string PairId, string InputId, string Source, string Category, int Round, bool Flipped,
-    int Reviewers, bool Closed);
+    int Reviewers, bool Closed, int? TrustPoints = null);
 
-/// <summary>Round: the phase's latest sampling round (null for a run from before rounds, or before review).</summary>
-public sealed record ReviewSampleView(string RunId, string? Phase, int? Round, int MinReviewsPerItem, IReadOnlyList<ReviewSampleItem> Items);
+/// <summary>Round: the phase's latest sampling round (null for a run from before rounds, or before review).
+/// EscalationRound: the round of escalated pairs, once drawn.</summary>
+public sealed record ReviewSampleView(string RunId, string? Phase, int? Round, int MinReviewsPerItem, IReadOnlyList<ReviewSampleItem> Items,
+    int? EscalationRound = null);

@@ -31,7 +31,9 @@ public static class ReviewSample
         (pair.Source == PairSource.Judge ? "judge" : "revision") + "/" +
         (pair.Confidence?.ToString().ToLowerInvariant() ?? "none");
 
-    static List<ReviewItem> Items(string runId, IReadOnlyList<string> pairIds, int seed, int round) =>
+    /// <summary>Review items for the given pairs, in their order, drawn in round <paramref name="round"/>: each with its
+    /// opaque id and seeded display order.</summary>
+    public static List<ReviewItem> Items(string runId, IReadOnlyList<string> pairIds, int seed, int round) =>
         pairIds.Select(pairId =>
         {
             var itemId = ItemIdFor(runId, pairId);

@@ -75,6 +75,9 @@ public static partial class ActivityCalls
     public static Task<ReviewRoundResult> NextReviewRoundAsync(this TaskOrchestrationContext context, NextReviewRoundRequest request) =>
         context.CallActivityAsync<ReviewRoundResult>(nameof(NextReviewRoundActivity), request, RetryFor(context));
 
+    public static Task<ReviewRoundResult> EscalateReviewAsync(this TaskOrchestrationContext context, EscalationRequest request) =>
+        context.CallActivityAsync<ReviewRoundResult>(nameof(EscalateReviewActivity), request, RetryFor(context));
+
     public static Task<string> CloseReviewAsync(this TaskOrchestrationContext context, CloseReviewRequest request) =>
         context.CallActivityAsync<string>(nameof(CloseReviewActivity), request, RetryFor(context));
 

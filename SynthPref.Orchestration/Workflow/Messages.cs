@@ -5,6 +5,7 @@ using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Workflow;
 
@@ -20,7 +21,10 @@ namespace SynthPref.Orchestration.Workflow;
 /// arithmetic and exact. MinCategoryVotes: the fewest votes a category needs to be ranked in the report.
 /// TargetCiWidth: with it, review goes in rounds until every category's 95% Wilson interval is at
 /// most this wide (null: one sample, as before); MaxReviewSampleSize caps the items sampled over all rounds (null: the
-/// pairs there are). Options added after 1.0 have defaults because runs started before them carry none.</summary>
+/// pairs there are). TrustTarget: with it, the trust points are calibrated on the first review sample at confidence
+/// 1 − TrustAlpha, the dataset keeps the trusted pairs and the pairs people decided, and the rest are escalated
+/// (escalated.jsonl; with Escalate Review also sent to people in one more review round of at most MaxEscalatedReviews
+/// items). Options added after 1.0 have defaults because runs started before them carry none.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -43,7 +47,11 @@ public sealed record RunSettings(
     int MaxFailedItemsPerMillion = RunSettings.DefaultMaxFailedItemsPerMillion,
     int MinCategoryVotes = RunSettings.DefaultMinCategoryVotes,
     double? TargetCiWidth = null,
-    int? MaxReviewSampleSize = null)
+    int? MaxReviewSampleSize = null,
+    double? TrustTarget = null,
+    double TrustAlpha = TrustCalibration.DefaultAlpha,
+    Escalation Escalate = Escalation.None,
+    int MaxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews)
 {
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;
@@ -55,6 +63,9 @@ public sealed record RunSettings(
 
     public ItemSettings ForItems => new(SwapPositions, CritiqueRevise, Cache, Judges, StructuredOutput, null,
         RevisionRounds, VerifyRevisions, Constitution, Seed);
+
+    /// <summary>The trust options the report and the escalation take; null without trustTarget.</summary>
+    public TrustOptions? Trust => TrustTarget is { } target ? new TrustOptions(target, TrustAlpha, Escalate, MaxEscalatedReviews) : null;
 }
 
 /// <summary>
@@ -67,7 +78,8 @@ public sealed record RunInput(string RunId, string? Name, string Source, string 
 
 /// <summary>How far judging has come. NextItem is the first item not yet started; every item before it is done.
 /// TextOnlyJudges: judges whose endpoint refused structured output, asked with the text template from then on.
-/// SkippedForBudget: items never started because the token budget was reached (NextItem is then Items).</summary>
+/// SkippedForBudget: items never started because the token budget was reached (NextItem is then Items).
+/// PairsByTrustPoints: decisive judge pairs written so far, counted by their trust points.</summary>
 public sealed record JudgingState(
     int Items,
     int NextItem,
@@ -77,7 +89,8 @@ public sealed record JudgingState(
     IReadOnlyDictionary<string, LlmUsage> Usage,
     int Generation,
     IReadOnlyList<string>? TextOnlyJudges = null,
-    int SkippedForBudget = 0)
+    int SkippedForBudget = 0,
+    IReadOnlyDictionary<int, int>? PairsByTrustPoints = null)
 {
     public JudgingState Add(ItemsResult result) => this with
     {
@@ -88,7 +101,20 @@ public sealed record JudgingState(
         // Sorted, so the same results give the same state in whatever order they arrive.
         TextOnlyJudges = result.FellBackJudges is not { Count: > 0 } fellBack ? TextOnlyJudges
             : (TextOnlyJudges ?? []).Union(fellBack, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+        PairsByTrustPoints = AddCounts(PairsByTrustPoints, result.PairsByTrustPoints),
     };
+
+    /// <summary>Sorted by points, so the same results give the same counts in whatever order they arrive.</summary>
+    static IReadOnlyDictionary<int, int>? AddCounts(IReadOnlyDictionary<int, int>? counts, IReadOnlyDictionary<int, int>? more)
+    {
+        if (more is not { Count: > 0 }) return counts;
+        var sum = new SortedDictionary<int, int>();
+        foreach (var (points, pairs) in counts ?? new Dictionary<int, int>())
+            sum[points] = pairs;
+        foreach (var (points, pairs) in more)
+            sum[points] = sum.GetValueOrDefault(points) + pairs;
+        return sum;
+    }
 
     /// <summary>Input plus output tokens of every call made so far, what a token budget is measured against.</summary>
     public long TokensUsed => Usage.Values.Sum(u => u.InputTokens + u.OutputTokens);
@@ -101,7 +127,8 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 /// Votes, ItemsFullyReviewed and Loading are never set by the orchestration: labels and the loading activity's
 /// progress live in storage, and the API fills them in from there. TextOnlyJudges: judges whose endpoint refused
 /// structured output, judging in text since. ReviewRound: the review sampling round under way (1 for the first
-/// sample; later rounds only with targetCiWidth), 0 before review.</summary>
+/// sample; later rounds with targetCiWidth or escalation), 0 before review. EscalationRound: the round that sends people
+/// the pairs under the trust threshold, once it is drawn. PairsByTrustPoints: decisive judge pairs by trust points.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -117,7 +144,9 @@ public sealed record RunProgress(
     int SkippedForBudget = 0,
     IReadOnlyList<string>? TextOnlyJudges = null,
     InputLoadProgress? Loading = null,
-    int ReviewRound = 0);
+    int ReviewRound = 0,
+    IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
+    int? EscalationRound = null);
 
 /// <summary>All roles together: requests, calls really made, cache hits, tokens; and the same by role, as running
 /// totals.</summary>
@@ -132,6 +161,7 @@ public sealed record LlmTotals(int Requests, int Calls, int CacheHits, long Inpu
     }
 }
 
+/// <summary>Escalated and EscalatedRows: escalated.jsonl, for runs with trustTarget only.</summary>
 public sealed record RunResult(
     string RunId,
     int Pairs,
@@ -139,7 +169,9 @@ public sealed record RunResult(
     int DatasetRows,
     string ReportJson,
     string ReportHtml,
-    string Dataset);
+    string Dataset,
+    string? Escalated = null,
+    int EscalatedRows = 0);
 
 /// <summary>External events. The orchestration waits for exactly these, and only in the review phase.</summary>
 public static class RunEvents
@@ -177,6 +209,11 @@ public sealed record NextReviewRoundRequest(string RunId, int Round, int Seed, i
 /// saying why, or the phase closed meanwhile). SampledItems: items over all rounds.</summary>
 public sealed record ReviewRoundResult(bool AllReviewed, int Round, int Added, int SampledItems, string? StoppedBy);
 
+/// <summary>Round <paramref name="Round"/>, the last ordinary review round, has all its reviewers: draw the escalation
+/// round (Round + 1) from the escalated pairs no reviewer labelled, at the threshold the labels in storage give now.</summary>
+public sealed record EscalationRequest(string RunId, int Round, int Seed, int MinReviewsPerItem, double TrustTarget, double TrustAlpha,
+    int MaxEscalatedReviews);
+
 /// <summary>Items [Start, Start + Count) whose lane failed outside the LLM even after the durable retries (storage down, say).</summary>
 public sealed record RecordFailureRequest(string RunId, int Start, int Count, string Error);
 
@@ -192,5 +229,5 @@ public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, 
     public RunShape Shape => new(
         Settings?.Judges, Settings?.StructuredOutput ?? false, Judging.TextOnlyJudges, Settings?.CritiqueRevise ?? false,
         Settings?.RevisionRounds ?? 1, Settings?.VerifyRevisions ?? false, Settings?.ConstitutionSource, Settings?.BudgetTokens,
-        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes);
+        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes, Settings?.Trust);
 }

@@ -18,8 +18,12 @@ public static class OrchestrationVersions
     /// the durable retries ride out about a minute of storage outage.</summary>
     public const string V2 = "2.0";
 
+    /// <summary>With trustTarget and escalate: review, the last ordinary review round completing is followed by one more
+    /// round: the escalated pairs no reviewer labelled, most trust points first.</summary>
+    public const string V3 = "3.0";
+
     /// <summary>What this build stamps on new runs and the newest it can run.</summary>
-    public const string Current = V2;
+    public const string Current = V3;
 
     public static bool IsAtLeast(this TaskOrchestrationContext context, string version) =>
         TaskOrchestrationVersioningUtils.CompareVersions(context.Version, version) >= 0;

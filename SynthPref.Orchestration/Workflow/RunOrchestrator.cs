@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Workflow;
 
@@ -15,7 +16,7 @@ public sealed class TooManyFailedItemsException(string runId, JudgingState state
     $"First error: {state.FirstFailure}. Every failure: GET /api/runs/{runId}/failures.");
 
 /// <summary>
-/// input → pairs → audit → sample → reviews → report. Deterministic: every decision comes from the run input,
+/// input → pairs → audit → sample → reviews → (trust, escalation) → report. Deterministic: every decision comes from the run input,
 /// activity results and external events; time only from the context. It carries references and counters; items,
 /// pairs and labels live in storage.
 /// </summary>
@@ -61,7 +62,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         context.SetCustomStatus(progress with { Phase = RunStatus.Reporting });
         var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging, run.Settings));
         log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy);
-        return new RunResult(run.RunId, report.Pairs, judging.FailedItems, report.DatasetRows, report.ReportJson, report.ReportHtml, report.Dataset);
+        return new RunResult(run.RunId, report.Pairs, judging.FailedItems, report.DatasetRows, report.ReportJson, report.ReportHtml, report.Dataset,
+            report.Escalated, report.EscalatedRows);
     }
 
     /// <summary>
@@ -170,15 +172,20 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// <summary>
     /// The review phase from 2.0: one durable timer for the whole phase, however many rounds. When the API signals that
     /// round r's items all have their reviewers, a run with targetCiWidth asks <see cref="Activities.NextReviewRoundActivity"/>
-    /// to draw round r + 1 from what storage holds; the phase ends when it draws nothing (every category meets the target,
-    /// none has items left, or maxReviewSampleSize is reached), on close, or at the deadline. A signal for a round before
-    /// the current one (raised twice, or late) is passed over, so it cannot end a round drawn after it.
+    /// to draw round r + 1 from what storage holds; the ordinary rounds end when it draws nothing (every category meets the
+    /// target, none has items left, or maxReviewSampleSize is reached). From 3.0, a run with trustTarget and escalate:
+    /// review then asks <see cref="Activities.EscalateReviewActivity"/> for one more round, the escalated pairs no reviewer
+    /// labelled, and the phase ends when that round has its reviewers (or when there was nothing to escalate). A close or
+    /// the deadline ends the phase at any point, and no escalation round follows them. A signal for a round before the
+    /// current one (raised twice, or late) is passed over, so it cannot end a round drawn after it.
     /// </summary>
     static async Task<string> ReviewInRoundsAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress, DateTime deadlineAt,
         int sampled)
     {
         var settings = run.Settings;
         var round = 1;
+        var escalate = context.IsAtLeast(OrchestrationVersions.V3) && settings.Escalate == Escalation.Review && settings.TrustTarget is not null;
+        int? escalationRound = null;
         context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round });
         using var timerCancel = new CancellationTokenSource();
         var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
@@ -193,17 +200,38 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             if (first == closed) { reason = "closed"; break; }
             if (first == deadline) { reason = "deadline"; break; }
             if (SignalledRound(complete.Result) is { } signalled && signalled < round) continue;
-            if (settings.TargetCiWidth is not { } target) { reason = "complete"; break; }
+            // The escalation round is the last: once it has its reviewers, review is complete.
+            if (escalationRound is not null) { reason = "complete"; break; }
 
-            var next = await context.NextReviewRoundAsync(new NextReviewRoundRequest(
-                run.RunId, round, settings.Seed, settings.MinReviewsPerItem, target, settings.MaxReviewSampleSize));
-            // Storage does not have every label of this round yet: the signal ran ahead of it; the last label signals again.
-            if (!next.AllReviewed) continue;
-            if (next.Added == 0) { reason = "complete"; break; }
-            (round, sampled) = (next.Round, next.SampledItems);
+            if (settings.TargetCiWidth is { } target)
+            {
+                var next = await context.NextReviewRoundAsync(new NextReviewRoundRequest(
+                    run.RunId, round, settings.Seed, settings.MinReviewsPerItem, target, settings.MaxReviewSampleSize));
+                // Storage does not have every label of this round yet: the signal ran ahead of it; the last label signals again.
+                if (!next.AllReviewed) continue;
+                if (next.Added > 0)
+                {
+                    (round, sampled) = (next.Round, next.SampledItems);
+                    context.SetCustomStatus(progress with
+                    {
+                        Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round,
+                    });
+                    continue;
+                }
+            }
+            // The last ordinary round is complete.
+            if (!escalate) { reason = "complete"; break; }
+
+            var escalation = await context.EscalateReviewAsync(new EscalationRequest(
+                run.RunId, round, settings.Seed, settings.MinReviewsPerItem, settings.TrustTarget!.Value, settings.TrustAlpha,
+                settings.MaxEscalatedReviews));
+            if (!escalation.AllReviewed) continue;
+            if (escalation.Added == 0) { reason = "complete"; break; }
+            (round, sampled, escalationRound) = (escalation.Round, escalation.SampledItems, escalation.Round);
             context.SetCustomStatus(progress with
             {
                 Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round,
+                EscalationRound = escalationRound,
             });
         }
         // More signals than there can be: someone other than the API is raising them; only a close or the deadline ends it.
@@ -241,5 +269,6 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
 
     static RunProgress Progress(RunStatus phase, JudgingState state, int done, RunSettings settings) =>
         new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage),
-            BudgetTokens: settings.BudgetTokens, SkippedForBudget: state.SkippedForBudget, TextOnlyJudges: state.TextOnlyJudges);
+            BudgetTokens: settings.BudgetTokens, SkippedForBudget: state.SkippedForBudget, TextOnlyJudges: state.TextOnlyJudges,
+            PairsByTrustPoints: state.PairsByTrustPoints);
 }

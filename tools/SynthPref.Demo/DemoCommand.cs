@@ -92,10 +92,17 @@ public static class DemoCommand
         };
         var maxSample = new Option<int?>("--max-review-sample-size") { Description = "Adaptive review: the most items sampled over all rounds" };
         var name = new Option<string>("--name") { Description = "The run's name", DefaultValueFactory = _ => "PandaLM demo" };
+        var trustTarget = new Option<double?>("--trust-target")
+        {
+            Description = "Trust levels: the agreement with people the trusted pairs must be shown to reach (e.g. 0.8); the rest are escalated",
+        };
+        var escalate = new Option<string?>("--escalate") { Description = "With --trust-target: none, or review to send the escalated pairs to people in one more round" };
+        var maxEscalated = new Option<int?>("--max-escalated-reviews") { Description = "With --escalate review: the most pairs the escalation round takes" };
 
         var command = new Command("run", "Start a run from the input, submit the recorded human labels through the review endpoint, print the agreement summary")
         {
-            host, data, input, output, storage, sample, seed, functionKey, start, blobsKey, targetWidth, maxSample, name,
+            host, data, input, output, storage, sample, seed, functionKey, start, blobsKey, targetWidth, maxSample, name, trustTarget, escalate,
+            maxEscalated,
         };
         command.Validators.Add(r =>
         {
@@ -117,7 +124,10 @@ public static class DemoCommand
                 parse.GetValue(blobsKey),
                 parse.GetValue(targetWidth),
                 parse.GetValue(maxSample),
-                parse.GetValue(name)!);
+                parse.GetValue(name)!,
+                parse.GetValue(trustTarget),
+                parse.GetValue(escalate),
+                parse.GetValue(maxEscalated));
             try
             {
                 return await new DemoRun(settings).ExecuteAsync(ct);
@@ -151,6 +161,9 @@ public sealed record DemoSettings(
     string? BlobsExtensionKey,
     double? TargetCiWidth = null,
     int? MaxReviewSampleSize = null,
-    string Name = "PandaLM demo");
+    string Name = "PandaLM demo",
+    double? TrustTarget = null,
+    string? Escalate = null,
+    int? MaxEscalatedReviews = null);
 
 public sealed class DemoException(string message) : Exception(message);

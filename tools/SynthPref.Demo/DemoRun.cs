@@ -60,19 +60,25 @@ public sealed class DemoRun(DemoSettings settings)
         await File.WriteAllTextAsync(Path.Combine(outDir, "report.json"), report.GetRawText(), ct);
         await File.WriteAllTextAsync(Path.Combine(outDir, "report.html"), html, ct);
         await File.WriteAllTextAsync(Path.Combine(outDir, "dataset.jsonl"), dataset, ct);
+        var outputs = status.Outputs!;
+        if (outputs.Escalated is not null)
+            await File.WriteAllTextAsync(Path.Combine(outDir, "escalated.jsonl"), await http.GetStringAsync($"api/runs/{run.RunId}/escalated", ct), ct);
 
         Console.WriteLine();
         Console.WriteLine(Summary.Render(report));
         Console.Write(RoundsText(report));
         Console.WriteLine($"Review: {submitted} labels submitted in {reviewing.TotalSeconds:0.0} s; the whole run took {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
-        var outputs = status.Outputs!;
         Console.WriteLine("Outputs in Blob Storage:");
         Console.WriteLine($"  report   {outputs.ReportJson}  and  {outputs.ReportHtml}");
         Console.WriteLine($"  dataset  {outputs.Dataset}  ({outputs.DatasetRows} TRL rows)");
+        if (outputs.Escalated is not null)
+            Console.WriteLine($"  escalated  {outputs.Escalated}  ({outputs.EscalatedRows} pairs no reviewer labelled)");
         Console.WriteLine("Over HTTP:");
         Console.WriteLine($"  {http.BaseAddress}api/runs/{run.RunId}/report.html");
         Console.WriteLine($"  {http.BaseAddress}api/runs/{run.RunId}/dataset");
-        Console.WriteLine($"Copies: {outDir}/report.json, report.html, dataset.jsonl");
+        if (outputs.Escalated is not null)
+            Console.WriteLine($"  {http.BaseAddress}api/runs/{run.RunId}/escalated");
+        Console.WriteLine($"Copies: {outDir}/report.json, report.html, dataset.jsonl{(outputs.Escalated is not null ? ", escalated.jsonl" : "")}");
         return 0;
     }
 
@@ -174,7 +180,12 @@ public sealed class DemoRun(DemoSettings settings)
             var number = round.GetProperty("round").GetInt32();
             var items = round.GetProperty("sampledItems").GetInt32();
             var categories = round.GetProperty("byCategory").EnumerateObject().Count();
-            if (round.GetProperty("widerThanTarget") is { ValueKind: JsonValueKind.Array } wide)
+            if (round.TryGetProperty("escalation", out var escalation) && escalation.ValueKind == JsonValueKind.Object)
+                s.AppendLine($"  round {number}: {items} escalated pairs (of {escalation.GetProperty("escalatedUnreviewed").GetInt32()} no reviewer had labelled), " +
+                    (escalation.GetProperty("threshold").ValueKind == JsonValueKind.Number
+                        ? $"under the threshold of {escalation.GetProperty("threshold").GetInt32()} trust points"
+                        : "no trust level having met the target"));
+            else if (round.GetProperty("widerThanTarget") is { ValueKind: JsonValueKind.Array } wide)
             {
                 var drawn = wide.EnumerateArray().Where(w => w.GetProperty("drawn").GetInt32() > 0).ToList();
                 var widest = drawn.OrderByDescending(w => w.GetProperty("width").GetDouble()).First();
@@ -204,6 +215,9 @@ public sealed class DemoRun(DemoSettings settings)
         };
         if (settings.TargetCiWidth is { } width) metadata["targetCiWidth"] = width.ToString(CultureInfo.InvariantCulture);
         if (settings.MaxReviewSampleSize is { } max) metadata["maxReviewSampleSize"] = max.ToString(CultureInfo.InvariantCulture);
+        if (settings.TrustTarget is { } trust) metadata["trustTarget"] = trust.ToString(CultureInfo.InvariantCulture);
+        if (settings.Escalate is { } escalate) metadata["escalate"] = escalate;
+        if (settings.MaxEscalatedReviews is { } cap) metadata["maxEscalatedReviews"] = cap.ToString(CultureInfo.InvariantCulture);
 
         if (settings.Start == StartMode.Http)
         {
@@ -213,7 +227,8 @@ public sealed class DemoRun(DemoSettings settings)
             await uploads.GetBlobClient(blobName).UploadAsync(settings.Input, overwrite: true, ct);
             var body = new StartRunRequest(settings.Name, null, $"{UploadsContainer}/{blobName}", new RunOptions(
                 CritiqueRevise: false, ReviewSampleSize: settings.Sample, MinReviewsPerItem: Annotators.Length, Seed: settings.Seed,
-                TargetCiWidth: settings.TargetCiWidth, MaxReviewSampleSize: settings.MaxReviewSampleSize));
+                TargetCiWidth: settings.TargetCiWidth, MaxReviewSampleSize: settings.MaxReviewSampleSize, TrustTarget: settings.TrustTarget,
+                Escalate: settings.Escalate, MaxEscalatedReviews: settings.MaxEscalatedReviews));
             using var response = await http.PostAsJsonAsync("api/runs", body, Json, ct);
             if (response.StatusCode != HttpStatusCode.Accepted)
                 throw new DemoException($"POST /api/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");

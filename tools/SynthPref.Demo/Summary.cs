@@ -41,6 +41,7 @@ public static class Summary
         AppendHumanCeiling(s, agreement);
         AppendRanking(s, agreement);
         AppendJudges(s, report, agreement);
+        AppendTrust(s, report);
         AppendRevisions(s, report);
         AppendCost(s, report);
         return s.ToString();
@@ -149,6 +150,19 @@ public static class Summary
             s.AppendLine($"An unparseable judge output ({example.GetProperty("inputId").GetString()}): " +
                          (output.Length == 0 ? "(an empty answer)" : $"\"{(output.Length > 100 ? output[..100] + "…" : output)}\""));
         }
+    }
+
+    /// <summary>The trust statement, each level's evidence and the escalation, for runs with trustTarget.</summary>
+    static void AppendTrust(StringBuilder s, JsonElement report)
+    {
+        if (!report.TryGetProperty("trust", out var trust) || trust.ValueKind != JsonValueKind.Object) return;
+        s.AppendLine("Trust: " + trust.GetProperty("statement").GetString());
+        var levels = trust.GetProperty("levels").EnumerateArray().ToList();
+        if (levels.Count > 0)
+            s.AppendLine("  trust levels: " + string.Join("; ", levels.Select(l =>
+                $"≥{l.GetProperty("points")} points {l.GetProperty("agree")} of {l.GetProperty("items")} agree ({Pct(l.GetProperty("rate"))}, " +
+                $"lower bound {Pct(l.GetProperty("lower"))}, coverage {Pct(l.GetProperty("coverage"))}){(l.GetProperty("accepted").GetBoolean() ? " accepted" : "")}")));
+        s.AppendLine("  " + trust.GetProperty("escalation").GetProperty("statement").GetString());
     }
 
     static void AppendRevisions(StringBuilder s, JsonElement report)

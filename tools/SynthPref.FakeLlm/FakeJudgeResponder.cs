@@ -9,7 +9,8 @@ namespace SynthPref.FakeLlm;
 /// A deterministic judge/critic decided by the request content alone, so many tests can share one server.
 /// Markers in the query or response texts pick the behaviour: [[garbage]], [[first]], [[tie]], [[echo]] (the judge
 /// quotes both responses before its verdict) and [[regress]] (the reviser makes the answer worse) in the query;
-/// [[good]] in a response. Otherwise the longer response (by words) wins.
+/// [[good]] in a response. Otherwise the longer response (by words) wins. Every verdict is stated with high confidence,
+/// or medium or low with [[medium]] or [[low]] in the query.
 /// The model name picks a judge's character, so several judges can share one server: a model containing
 /// "contrarian" prefers the other response, one containing "noschema" refuses <c>response_format</c>. Answers use
 /// the prompt's verdict line, or JSON when the request asks for a JSON schema.
@@ -25,6 +26,8 @@ public static class FakeJudgeResponder
     public const string NoCritiqueMarker = "[[nocritique]]";
     public const string RegressMarker = "[[regress]]";
     public const string EchoMarker = "[[echo]]";
+    public const string MediumMarker = "[[medium]]";
+    public const string LowMarker = "[[low]]";
     public const string GarbageText = "I cannot decide, both are fine.";
     public const string ContrarianModel = "contrarian";
     public const string NoSchemaModel = "noschema";
@@ -66,8 +69,8 @@ public static class FakeJudgeResponder
         if (request.WantsJsonSchema)
             return FakeReply.Answer(preference is null
                 ? GarbageText
-                : new JsonObject { ["preference"] = preference, ["confidence"] = "high", ["reasoning"] = $"fake judge rule {rule}" }.ToJsonString());
-        var answer = preference is null ? GarbageText : JudgePrompt.WrapAnswer(last, Verdict(preference, rule));
+                : new JsonObject { ["preference"] = preference, ["confidence"] = ConfidenceFor(query), ["reasoning"] = $"fake judge rule {rule}" }.ToJsonString());
+        var answer = preference is null ? GarbageText : JudgePrompt.WrapAnswer(last, Verdict(preference, rule, ConfidenceFor(query)));
         return FakeReply.Answer(query.Contains(EchoMarker, StringComparison.Ordinal)
             ? $"Let me restate the two responses first.\nResponse A says:\n{a}\nResponse B says:\n{b}\n\n{answer}"
             : answer);
@@ -75,7 +78,13 @@ public static class FakeJudgeResponder
 
     /// <summary>The verdict in the text template (without the prompt's verdict line), or the garbage answer.</summary>
     public static string Judge(string query, string a, string b) =>
-        Decide(query, a, b) is ({ } preference, var rule) ? Verdict(preference, rule) : GarbageText;
+        Decide(query, a, b) is ({ } preference, var rule) ? Verdict(preference, rule, ConfidenceFor(query)) : GarbageText;
+
+    /// <summary>The confidence every judge states on this query: high unless a marker says otherwise.</summary>
+    public static string ConfidenceFor(string query) =>
+        query.Contains(MediumMarker, StringComparison.Ordinal) ? "medium"
+        : query.Contains(LowMarker, StringComparison.Ordinal) ? "low"
+        : "high";
 
     /// <summary>"A", "B" or "TIE" and the rule that chose it; a null preference for an unparseable answer.</summary>
     private static (string? Preference, string Rule) Decide(string query, string a, string b)
@@ -123,8 +132,8 @@ public static class FakeJudgeResponder
             : FakeReply.Answer(RevisionPrefix + original.Text);
     }
 
-    static string Verdict(string preference, string rule) =>
-        $"PREFERENCE: {preference}\nCONFIDENCE: high\nREASONING: fake judge rule {rule}";
+    static string Verdict(string preference, string rule, string confidence) =>
+        $"PREFERENCE: {preference}\nCONFIDENCE: {confidence}\nREASONING: fake judge rule {rule}";
 
     static int Words(string text) =>
         text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;

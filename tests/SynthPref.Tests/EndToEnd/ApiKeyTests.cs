@@ -122,6 +122,7 @@ public sealed class ApiKeyTests(PipelineFixture fixture)
             (HttpMethod.Get, $"/api/runs/{run.RunId}/report"),
             (HttpMethod.Get, $"/api/runs/{run.RunId}/report.html"),
             (HttpMethod.Get, $"/api/runs/{run.RunId}/dataset"),
+            (HttpMethod.Get, $"/api/runs/{run.RunId}/escalated"),
         };
         foreach (var (method, path) in management)
         {

@@ -55,7 +55,7 @@ public sealed class DemoToolTests(PipelineFixture fixture)
                 "run", "--host", fixture.Host.BaseAddress.ToString(), "--data", RepoPaths.PandaLmData,
                 "--input", Path.Combine(work, "input.jsonl"), "--out", Path.Combine(work, "out"),
                 "--storage", fixture.StorageConnectionString, "--start", "upload", "--sample", "4", "--seed", "5",
-                "--target-ci-width", "0.6", "--max-review-sample-size", "12",
+                "--target-ci-width", "0.6", "--max-review-sample-size", "12", "--trust-target", "0.6",
             ]).InvokeAsync();
 
             Assert.Equal(0, exit);
@@ -71,6 +71,13 @@ public sealed class DemoToolTests(PipelineFixture fixture)
             Assert.Equal("complete", review.GetProperty("endedBy").GetString());
             Assert.Equal(0.6, review.GetProperty("adaptive").GetProperty("targetCiWidth").GetDouble());
             Assert.Contains("round 2:", DemoRun.RoundsText(report.RootElement));
+            // The trust target calibrates on the first sample of 4; the summary says what it came to, and escalated.jsonl is copied.
+            var trust = report.RootElement.GetProperty("trust");
+            Assert.Equal(0.6, trust.GetProperty("target").GetDouble());
+            Assert.True(trust.GetProperty("calibrationItems").GetInt32() <= 4);
+            Assert.Contains("Trust: " + trust.GetProperty("statement").GetString(), Summary.Render(report.RootElement));
+            Assert.Equal(trust.GetProperty("dataset").GetProperty("escalatedRows").GetInt32(),
+                File.ReadAllLines(Path.Combine(work, "out", "escalated.jsonl")).Length);
         }
         finally
         {

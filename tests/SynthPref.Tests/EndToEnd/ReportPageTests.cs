@@ -32,26 +32,10 @@ public sealed class ReportPageTests(PipelineFixture fixture)
         await page.GotoAsync(new Uri(fixture.Api.Http.BaseAddress!, $"/api/runs/{run.RunId}/report.html").ToString());
         await page.ScreenshotAsync(new() { Path = ScreenshotPath, FullPage = true });
 
-        // The charts: each an inline SVG with a size on the page, and with text the browser laid out.
-        var charts = page.Locator("svg.chart");
-        var drawn = new List<string>();
-        for (var i = 0; i < await charts.CountAsync(); i++)
-        {
-            var chart = charts.Nth(i);
-            var id = (await chart.GetAttributeAsync("data-chart"))!;
-            var box = await chart.BoundingBoxAsync();
-            Assert.True(box is { Width: > 100, Height: > 100 }, $"chart {id} has no size: {box?.Width}x{box?.Height}");
-            var shapes = await chart.Locator("rect, path").CountAsync();
-            Assert.True(shapes > 5, $"chart {id} has {shapes} shapes");
-            var texts = await chart.Locator("text").AllAsync();
-            Assert.True(texts.Count >= 3, $"chart {id} has {texts.Count} texts");
-            var widest = 0.0;
-            foreach (var text in texts)
-                widest = Math.Max(widest, (await text.BoundingBoxAsync())?.Width ?? 0);
-            Assert.True(widest > 10, $"chart {id}'s text has no width");
-            drawn.Add(id);
-        }
+        var drawn = await DrawnChartsAsync(page);
         Assert.Equal(["confusion", "category-agreement", "length-preference", "first-position"], drawn);
+        // A run without trustTarget has no trust section.
+        Assert.Equal(0, await page.Locator("#trust").CountAsync());
         // The heat map writes each cell's count; the category chart names the categories with their votes.
         Assert.Equal(["3", "1", "0", "2", "1", "0", "1", "0", "1"], (await page.Locator("svg[data-chart=confusion] text").AllTextContentsAsync())
             .Where(t => t.All(char.IsDigit)).ToList());
@@ -86,6 +70,98 @@ public sealed class ReportPageTests(PipelineFixture fixture)
         Assert.Equal(0, await page.Locator("script, link, img, iframe").CountAsync());
         Assert.Empty(problems);
     }
+
+    /// <summary>The trust run of <see cref="TrustTests"/> (with its escalation round): the trust section's figures are those
+    /// of report.json's trust block, and its two charts are drawn, naming each level and each judge.</summary>
+    [Fact]
+    public async Task The_trust_section_draws_its_charts_and_shows_the_figures_of_the_trust_block()
+    {
+        var run = await TrustTests.HandWorkedRunAsync(fixture, escalate: true);
+        var trust = (await fixture.Api.ReportAsync(run.RunId)).GetProperty("trust");
+
+        await using var browser = await ReviewBrowser.LaunchAsync();
+        var page = await browser.NewPageAsync();
+        var problems = new List<string>();
+        page.PageError += (_, error) => problems.Add($"page error: {error}");
+        page.Request += (_, request) => { if (!request.Url.Contains($"/api/runs/{run.RunId}/report.html", StringComparison.Ordinal)) problems.Add($"request: {request.Url}"); };
+        await page.GotoAsync(new Uri(fixture.Api.Http.BaseAddress!, $"/api/runs/{run.RunId}/report.html").ToString());
+        await page.ScreenshotAsync(new() { Path = "/tmp/report-page-trust.png", FullPage = true });
+
+        var drawn = await DrawnChartsAsync(page);
+        Assert.Equal(["trust-curve", "judge-reliability"], drawn.Take(2));
+        var curve = await page.Locator("svg[data-chart=trust-curve] text").AllTextContentsAsync();
+        Assert.Equal(["≥2", "≥4", "≥6"], curve.Where(t => t.StartsWith('≥')).Order(StringComparer.Ordinal));
+        Assert.Contains($"target {Share(trust.GetProperty("target"))}", curve);
+        var reliability = await page.Locator("svg[data-chart=judge-reliability] text").AllTextContentsAsync();
+        Assert.Contains("default", reliability);
+        Assert.Contains("contrarian", reliability);
+        Assert.Contains("stated high", reliability);
+
+        Assert.Equal(trust.GetProperty("statement").GetString(), await Figure(page, "trust.statement"));
+        Assert.Equal(Percent(trust.GetProperty("target")), await Figure(page, "trust.target"));
+        Assert.StartsWith(Percent(1 - trust.GetProperty("alpha").GetDouble()), await Figure(page, "trust.alpha"));
+        Assert.Equal(Int(trust.GetProperty("calibrationItems")), await Figure(page, "trust.calibrationItems"));
+        Assert.Equal($"{Int(trust.GetProperty("threshold"))} trust points", await Figure(page, "trust.threshold"));
+        Assert.Equal($"{Int(trust.GetProperty("trustedPairs"))} of {Int(trust.GetProperty("decisivePairs"))} decisive judge pairs",
+            await Figure(page, "trust.trustedPairs"));
+        Assert.Equal(Int(trust.GetProperty("escalatedPairs")), await Figure(page, "trust.escalatedPairs"));
+        Assert.Equal(Percent(trust.GetProperty("coverage")), await Figure(page, "trust.coverage"));
+        var levels = trust.GetProperty("levels").EnumerateArray().ToList();
+        Assert.Equal(3, levels.Count);
+        for (var i = 0; i < levels.Count; i++)
+        {
+            var level = levels[i];
+            Assert.Equal(Int(level.GetProperty("points")), await Figure(page, $"trust.levels.{i}.points"));
+            Assert.Equal(Int(level.GetProperty("items")), await Figure(page, $"trust.levels.{i}.items"));
+            Assert.Equal(Int(level.GetProperty("agree")), await Figure(page, $"trust.levels.{i}.agree"));
+            Assert.Equal($"{Int(level.GetProperty("agreeAt"))} of {Int(level.GetProperty("itemsAt"))}", await Figure(page, $"trust.levels.{i}.agreeAt"));
+            Assert.Equal(Percent(level.GetProperty("rate")), await Figure(page, $"trust.levels.{i}.rate"));
+            Assert.Equal(Percent(level.GetProperty("lower")), await Figure(page, $"trust.levels.{i}.lower"));
+            Assert.Equal(Percent(level.GetProperty("coverage")), await Figure(page, $"trust.levels.{i}.coverage"));
+        }
+        foreach (var judge in trust.GetProperty("judges").EnumerateArray())
+            foreach (var cell in judge.GetProperty("byConfidence").EnumerateArray())
+                Assert.Equal(cell.GetProperty("items").GetInt32() == 0 ? "n/a"
+                        : $"{Percent(cell.GetProperty("rate"))} ({Int(cell.GetProperty("agree"))} of {Int(cell.GetProperty("items"))})",
+                    await Figure(page, $"trust.judges.{judge.GetProperty("judge").GetString()}.{cell.GetProperty("confidence").GetString()}"));
+        var escalation = trust.GetProperty("escalation");
+        Assert.Equal(escalation.GetProperty("statement").GetString(), await Figure(page, "trust.escalation.statement"));
+        Assert.Equal($"round {Int(escalation.GetProperty("round"))}: {Int(escalation.GetProperty("roundItems"))} items", await Figure(page, "trust.escalation.round"));
+        foreach (var name in new[] { "reviewed", "decided", "overturned", "unreviewed" })
+            Assert.Equal(Int(escalation.GetProperty(name)), await Figure(page, $"trust.escalation.{name}"));
+        Assert.Empty(problems);
+    }
+
+    /// <summary>Every chart on the page, in page order: each an inline SVG with a size, shapes, and text the browser laid out
+    /// (so the embedded font measured it).</summary>
+    static async Task<List<string>> DrawnChartsAsync(IPage page)
+    {
+        var charts = page.Locator("svg.chart");
+        var drawn = new List<string>();
+        for (var i = 0; i < await charts.CountAsync(); i++)
+        {
+            var chart = charts.Nth(i);
+            var id = (await chart.GetAttributeAsync("data-chart"))!;
+            var box = await chart.BoundingBoxAsync();
+            Assert.True(box is { Width: > 100, Height: > 100 }, $"chart {id} has no size: {box?.Width}x{box?.Height}");
+            var shapes = await chart.Locator("rect, path").CountAsync();
+            Assert.True(shapes > 5, $"chart {id} has {shapes} shapes");
+            var texts = await chart.Locator("text").AllAsync();
+            Assert.True(texts.Count >= 3, $"chart {id} has {texts.Count} texts");
+            var widest = 0.0;
+            foreach (var text in texts)
+                widest = Math.Max(widest, (await text.BoundingBoxAsync())?.Width ?? 0);
+            Assert.True(widest > 10, $"chart {id}'s text has no width");
+            drawn.Add(id);
+        }
+        return drawn;
+    }
+
+    static string Int(JsonElement value) => value.GetInt32().ToString(CultureInfo.InvariantCulture);
+
+    static string Share(JsonElement share) => Math.Round(share.GetDouble() * 100, 6).ToString("0.####", CultureInfo.InvariantCulture) + "%";
+
+    static string Percent(double share) => (share * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
 
     static async Task<string> Figure(IPage page, string name)
     {

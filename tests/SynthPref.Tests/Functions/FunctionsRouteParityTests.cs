@@ -81,6 +81,7 @@ public sealed class FunctionsRouteParityTests
         Assert.Contains(new Route("GET", "/api/health/ready"), routes);
         Assert.Contains(new Route("GET", "/api/runs/{runId}/failures"), routes);
         Assert.Contains(new Route("POST", "/api/runs/{runId}/review-link"), routes);
+        Assert.Contains(new Route("GET", "/api/runs/{runId}/escalated"), routes);
     }
 
     [Fact]
@@ -105,6 +106,7 @@ public sealed class FunctionsRouteParityTests
     [InlineData("GET", "/api/runs/{runId}/report", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/report.html", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/dataset", AuthorizationLevel.Function)]
+    [InlineData("GET", "/api/runs/{runId}/escalated", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/failures", AuthorizationLevel.Function)]
     [InlineData("POST", "/api/runs/{runId}/review-link", AuthorizationLevel.Function)]
     [InlineData("GET", "/api/runs/{runId}/review-items", AuthorizationLevel.Anonymous)]

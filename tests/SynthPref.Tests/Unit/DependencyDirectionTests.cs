@@ -12,7 +12,10 @@ namespace SynthPref.Tests.Unit;
 public sealed partial class DependencyDirectionTests
 {
     static readonly string[] Stages =
-        ["Input", "Generation", "Judging", "Revision", "Pairs", "Audit", "Sampling", "Reviews", "Agreement", "Reporting", "Llm", "Storage"];
+        ["Input", "Generation", "Judging", "Revision", "Pairs", "Audit", "Sampling", "Reviews", "Agreement", "Trust", "Reporting", "Llm", "Storage"];
+
+    /// <summary>The stages the trust stage reads from; the report reads it, never the other way.</summary>
+    static readonly string[] BeforeTrust = ["Input", "Generation", "Judging", "Revision", "Pairs", "Audit", "Sampling", "Reviews", "Agreement"];
 
     static readonly string[] Above = ["Workflow", "Runs", "Api"];
 
@@ -43,6 +46,27 @@ public sealed partial class DependencyDirectionTests
         Assert.Empty(offenders.Distinct());
     }
 
+    [Fact]
+    public void Trust_reads_the_stages_before_it_and_is_read_only_by_the_report()
+    {
+        var offenders = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "SynthPref.Orchestration", "Trust"), "*.cs", SearchOption.AllDirectories))
+            if (File.ReadAllText(file).Contains("SynthPref.Orchestration.Reporting", StringComparison.Ordinal))
+                offenders.Add($"{Path.GetRelativePath(RepoPaths.Root, file)} names Reporting");
+        foreach (var stage in BeforeTrust)
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "SynthPref.Orchestration", stage), "*.cs", SearchOption.AllDirectories))
+                if (TrustReference().IsMatch(File.ReadAllText(file)))
+                    offenders.Add($"{Path.GetRelativePath(RepoPaths.Root, file)} names Trust");
+        var types =
+            from type in typeof(RunOrchestrator).Assembly.GetTypes()
+            from used in Signature(type)
+            where (type.Namespace == "SynthPref.Orchestration.Trust" && used.Namespace == "SynthPref.Orchestration.Reporting")
+                || (BeforeTrust.Any(s => type.Namespace == $"SynthPref.Orchestration.{s}") && used.Namespace == "SynthPref.Orchestration.Trust")
+            select $"{type.FullName} uses {used.FullName}";
+        offenders.AddRange(types.Distinct());
+        Assert.Empty(offenders);
+    }
+
     static IEnumerable<Type> Signature(Type type)
     {
         const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
@@ -66,4 +90,7 @@ public sealed partial class DependencyDirectionTests
 
     [GeneratedRegex(@"SynthPref\.Orchestration\.(Workflow|Runs|Api)\b")]
     private static partial Regex UpwardReference();
+
+    [GeneratedRegex(@"\bTrust\.[A-Z]|SynthPref\.Orchestration\.Trust\b")]
+    private static partial Regex TrustReference();
 }

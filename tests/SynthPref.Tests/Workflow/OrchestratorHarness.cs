@@ -10,6 +10,7 @@ using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Orchestration.Workflow.Activities;
 using SynthPref.Tests.Infrastructure;
@@ -29,6 +30,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     readonly ConcurrentQueue<RecordFailureRequest> recordedFailures = new();
     readonly ConcurrentQueue<OpenReviewRequest> openRequests = new();
     readonly ConcurrentQueue<NextReviewRoundRequest> roundRequests = new();
+    readonly ConcurrentQueue<EscalationRequest> escalationRequests = new();
     readonly object phaseLock = new();
     string? endedBy;
     bool opened;
@@ -50,6 +52,10 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     public Func<NextReviewRoundRequest, ReviewRoundResult> NextRound { get; set; } =
         r => new ReviewRoundResult(true, r.Round, 0, 0, "targets-met");
 
+    /// <summary>What the escalation activity answers; by default that it drew one more round of one item.</summary>
+    public Func<EscalationRequest, ReviewRoundResult> Escalate { get; set; } =
+        r => new ReviewRoundResult(true, r.Round + 1, 1, r.Round + 2, null);
+
     public DurableTaskClient Client => testHost?.Client ?? worker!.Services.GetRequiredService<DurableTaskClient>();
 
     /// <summary>With <see cref="Record"/>: every orchestrator turn, the history the worker was given and what it answered.</summary>
@@ -62,6 +68,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     public IReadOnlyList<RecordFailureRequest> RecordedFailures => recordedFailures.ToArray();
     public IReadOnlyList<OpenReviewRequest> OpenRequests => openRequests.ToArray();
     public IReadOnlyList<NextReviewRoundRequest> RoundRequests => roundRequests.ToArray();
+    public IReadOnlyList<EscalationRequest> EscalationRequests => escalationRequests.ToArray();
     public int Audits => Volatile.Read(ref audits);
 
     public static async Task<OrchestratorHarness> StartAsync(OrchestratorHarness harness)
@@ -116,6 +123,11 @@ public sealed class OrchestratorHarness : IAsyncDisposable
             roundRequests.Enqueue(request);
             return NextRound(request);
         })
+        .AddActivityFunc<EscalationRequest, ReviewRoundResult>(nameof(EscalateReviewActivity), (_, request) =>
+        {
+            escalationRequests.Enqueue(request);
+            return Escalate(request);
+        })
         .AddActivityFunc<CloseReviewRequest, string>(nameof(CloseReviewActivity), (_, request) =>
         {
             lock (phaseLock)
@@ -124,17 +136,20 @@ public sealed class OrchestratorHarness : IAsyncDisposable
         .AddActivityFunc<ReportRequest, ReportOutputs>(nameof(BuildReportActivity), (_, request) =>
         {
             reports.Enqueue(request);
-            return new ReportOutputs(request.Judging.PairsWritten, request.Judging.PairsWritten, "report.json", "report.html", "dataset.jsonl");
+            return new ReportOutputs(request.Judging.PairsWritten, request.Judging.PairsWritten, "report.json", "report.html", "dataset.jsonl",
+                request.Settings?.TrustTarget is null ? null : "escalated.jsonl", request.Settings?.TrustTarget is null ? 0 : 1);
         });
 
     /// <param name="maxFailedItemsRatio">1 by default, so a test about one failure is not also a test of the ratio.</param>
     public static RunInput Input(string runId, int itemsPerGeneration = 500, int window = 4, int itemsPerActivity = 1,
-        double maxFailedItemsRatio = 1, double? targetCiWidth = null, int? maxReviewSampleSize = null) => new(
+        double maxFailedItemsRatio = 1, double? targetCiWidth = null, int? maxReviewSampleSize = null, double? trustTarget = null,
+        Escalation escalate = Escalation.None, int maxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews) => new(
         runId, "orchestrator test", "http", "items", $"synthpref-runs/{runId}/input.jsonl",
         new RunSettings(SwapPositions: true, CritiqueRevise: false, ReviewSampleSize: 20, MinReviewsPerItem: 1,
             ReviewDeadline: TimeSpan.FromDays(7), Seed: 7, Cache: true, Window: window, ItemsPerActivity: itemsPerActivity,
             ItemsPerGeneration: itemsPerGeneration, MaxFailedItemsPerMillion: (int)(maxFailedItemsRatio * 1_000_000),
-            TargetCiWidth: targetCiWidth, MaxReviewSampleSize: maxReviewSampleSize));
+            TargetCiWidth: targetCiWidth, MaxReviewSampleSize: maxReviewSampleSize, TrustTarget: trustTarget, Escalate: escalate,
+            MaxEscalatedReviews: maxEscalatedReviews));
 
     /// <summary>Starts a run stamped with this build's version, as both hosts stamp new runs.</summary>
     public async Task<string> StartRunAsync(RunInput input)

@@ -1,0 +1,143 @@
+using System.Text.Json.Serialization;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
+
+namespace SynthPref.Orchestration.Trust;
+
+/// <summary>What a run does with the pairs under its trust threshold: nothing but list them (escalated.jsonl), or
+/// also send the unlabelled ones to people in one more review round.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Escalation>))]
+public enum Escalation { None, Review }
+
+/// <summary>A run's trust options: the agreement with people the trusted pairs must be shown to reach, at confidence
+/// 1 − Alpha, and the escalation.</summary>
+public sealed record TrustOptions(double Target, double Alpha = TrustCalibration.DefaultAlpha, Escalation Escalate = Escalation.None,
+    int MaxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews);
+
+/// <summary>A pair some reviewer labelled: the round its item was drawn in, and each reviewer's label in the pair's own
+/// A/B terms.</summary>
+public sealed record ReviewedPair(PreferencePair Pair, int Round, IReadOnlyList<Preference> Labels)
+{
+    /// <summary>The label more than half of the reviewers chose; null when none has a majority.</summary>
+    public Preference? Majority => TrustCalibration.Majority(Labels);
+
+    /// <summary>The reviewers' majority is A or B, so people decided the pair.</summary>
+    public bool Decided => Majority is Preference.A or Preference.B;
+
+    /// <summary>The calibration outcome: the reviewers' majority label equals the pair's verdict (no majority is a miss).</summary>
+    public bool Agrees => Majority is { } majority && majority == Pair.Verdict;
+}
+
+/// <summary>
+/// Calibrating the trust points on people, as "Trust or Escalate" (Jung et al., ICLR 2025) does: the levels are the
+/// trust points the calibration items have, each with the agreement of the items at or above it and its exact lower
+/// bound; fixed-sequence testing accepts levels from the highest down while the bound meets the target and stops at
+/// the first that does not, so the threshold needs no correction for the levels it tried.
+/// </summary>
+public static class TrustCalibration
+{
+    public const double DefaultAlpha = 0.1;
+    public const int DefaultMaxEscalatedReviews = 200;
+
+    /// <summary>The sampling round whose items are calibration items: the first, drawn in proportion to the strata.
+    /// Later rounds are drawn where agreement was uncertain, or below the threshold, so they would bias the rates.</summary>
+    public const int CalibrationRound = 1;
+
+    /// <summary>The label more than half of <paramref name="labels"/> are; null when none is.</summary>
+    public static Preference? Majority(IReadOnlyCollection<Preference> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        foreach (var group in labels.GroupBy(l => l))
+            if (2 * group.Count() > labels.Count)
+                return group.Key;
+        return null;
+    }
+
+    /// <summary>Every labelled pair of the run, in item order, from the sampled items and the labels in storage.</summary>
+    public static IReadOnlyList<ReviewedPair> Reviewed(IEnumerable<PreferencePair> pairs, IEnumerable<ReviewItem> items,
+        IEnumerable<ReviewLabelRecord> labels)
+    {
+        var byId = pairs.ToDictionary(p => p.PairId, StringComparer.Ordinal);
+        var itemsById = items.Where(i => byId.ContainsKey(i.PairId)).ToDictionary(i => i.ItemId, StringComparer.Ordinal);
+        return labels
+            .Where(l => itemsById.ContainsKey(l.ItemId))
+            .GroupBy(l => l.ItemId, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var item = itemsById[g.Key];
+                return new ReviewedPair(byId[item.PairId], item.Round,
+                    g.OrderBy(l => l.Reviewer, StringComparer.Ordinal).Select(l => ReviewStore.ToPairPreference(l.Label, item.Flipped)).ToList());
+            })
+            .OrderBy(r => r.Pair.ItemIndex).ThenBy(r => r.Pair.Source).ThenBy(r => r.Pair.PairId, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>The judge pairs of the first review round with at least one label and a decisive verdict.</summary>
+    public static IReadOnlyList<ReviewedPair> CalibrationItems(IEnumerable<ReviewedPair> reviewed) =>
+        reviewed.Where(r => r.Round == CalibrationRound && r.Labels.Count > 0 && r.Pair.Source == PairSource.Judge && r.Pair.IsDecisive
+                && r.Pair.TrustPoints is not null)
+            .ToList();
+
+    /// <summary>The decisive judge pairs: the pairs that can be trusted or escalated.</summary>
+    public static IReadOnlyList<PreferencePair> DecisiveJudgePairs(IEnumerable<PreferencePair> pairs) =>
+        pairs.Where(p => p.Source == PairSource.Judge && p.IsDecisive && p.TrustPoints is not null).ToList();
+
+    /// <summary>
+    /// The levels, highest first: for each distinct trust points p of the calibration items, Items and Agree over the
+    /// items with points ≥ p, ItemsAt and AgreeAt over those with exactly p, Rate = Agree / Items, and Lower, the
+    /// one-sided Clopper–Pearson bound at confidence 1 − alpha. Accepted: the fixed-sequence walk reached the level and
+    /// its bound met the target. Pairs and Coverage: the decisive judge pairs at or above p, and their share of all of
+    /// them (null when there are none).
+    /// </summary>
+    public static IReadOnlyList<TrustLevel> Levels(IReadOnlyList<(int Points, bool Agrees)> calibration, IReadOnlyList<int> decisivePoints,
+        double target, double alpha)
+    {
+        ArgumentNullException.ThrowIfNull(calibration);
+        ArgumentNullException.ThrowIfNull(decisivePoints);
+        var levels = new List<TrustLevel>();
+        var walking = true;
+        foreach (var points in calibration.Select(c => c.Points).Distinct().OrderDescending())
+        {
+            int items = 0, agree = 0, itemsAt = 0, agreeAt = 0;
+            foreach (var (p, agrees) in calibration)
+            {
+                if (p < points) continue;
+                items++;
+                if (agrees) agree++;
+                if (p != points) continue;
+                itemsAt++;
+                if (agrees) agreeAt++;
+            }
+            var lower = ClopperPearson.Lower(agree, items, alpha);
+            // Stops at the first failure for good: a lower level that passes after it is not accepted.
+            walking = walking && lower >= target;
+            var pairs = decisivePoints.Count(p => p >= points);
+            levels.Add(new TrustLevel(points, items, agree, itemsAt, agreeAt, (double)agree / items, lower, walking, pairs,
+                decisivePoints.Count == 0 ? null : (double)pairs / decisivePoints.Count));
+        }
+        return levels;
+    }
+
+    /// <summary>The lowest accepted level, or null when the highest already fails (or there is no level).</summary>
+    public static int? Threshold(IReadOnlyList<TrustLevel> levels) =>
+        levels.LastOrDefault(l => l.Accepted)?.Points;
+
+    /// <summary>Whether a decisive judge pair is trusted under the threshold (none: no pair is).</summary>
+    public static bool IsTrusted(PreferencePair pair, int? threshold) =>
+        threshold is { } t && pair.TrustPoints is { } points && points >= t;
+
+    /// <summary>The threshold the labels in storage give now: what the escalation round is drawn against.</summary>
+    public static int? ThresholdOf(IReadOnlyList<PreferencePair> pairs, IReadOnlyList<ReviewedPair> reviewed, double target, double alpha) =>
+        Threshold(Levels(CalibrationItems(reviewed).Select(r => (r.Pair.TrustPoints!.Value, r.Agrees)).ToList(),
+            DecisiveJudgePairs(pairs).Select(p => p.TrustPoints!.Value).ToList(), target, alpha));
+
+    /// <summary>The escalated pairs no reviewer has labelled, most trust points first, ties broken by pair id: the order
+    /// the escalation round takes them in.</summary>
+    public static IReadOnlyList<PreferencePair> EscalationCandidates(IReadOnlyList<PreferencePair> pairs, int? threshold,
+        IReadOnlySet<string> labelledOrSampled) =>
+        DecisiveJudgePairs(pairs)
+            .Where(p => !IsTrusted(p, threshold) && !labelledOrSampled.Contains(p.PairId))
+            .OrderByDescending(p => p.TrustPoints)
+            .ThenBy(p => p.PairId, StringComparer.Ordinal)
+            .ToList();
+}
