@@ -11,7 +11,8 @@ public sealed record StartRunRequest(string? Name, IReadOnlyList<object>? Items,
 /// <summary>The review token is handed out here, once: storage keeps only its hash.</summary>
 public sealed record StartRunResponse(string RunId, string StatusUri, string ReviewUri, string ReviewToken);
 
-/// <summary>Degraded: the run lost at least one item step (see <see cref="RunView.Degraded"/>).</summary>
+/// <summary>Degraded: the run lost at least one item step (see <see cref="RunView.Degraded"/>). InputErrors: a run whose
+/// input was refused names each bad line and field here too, as a 400 for inline items does (null otherwise).</summary>
 public sealed record RunStatusResponse(
     string RunId,
     RunStatus Status,
@@ -22,7 +23,8 @@ public sealed record RunStatusResponse(
     string Source,
     DateTimeOffset CreatedAt,
     RunOutputs? Outputs,
-    ReviewProgress? Review);
+    ReviewProgress? Review,
+    IReadOnlyList<Input.InputError>? InputErrors = null);
 
 /// <summary>Escalated and EscalatedRows: escalated.jsonl, the escalated pairs no reviewer labelled (runs with trustTarget
 /// only; null otherwise).</summary>

@@ -25,10 +25,6 @@ public sealed class PairStore(StorageClients storage)
 
     TableClient Table => storage.Table(StorageNames.PairsTable);
 
-    /// <summary>Upsert-replace, so an activity that runs twice leaves exactly one row.</summary>
-    public async Task SaveAsync(PreferencePair pair, CancellationToken ct) =>
-        await Table.UpsertEntityAsync(await ToEntityWithDetailsAsync(pair, ct), TableUpdateMode.Replace, ct);
-
     /// <summary>The pair's row with its details (jury, rounds, verification) inline, or in a blob the row names when
     /// they would not fit in the entity.</summary>
     async Task<TableEntity> ToEntityWithDetailsAsync(PreferencePair pair, CancellationToken ct)

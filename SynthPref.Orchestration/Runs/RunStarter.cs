@@ -55,11 +55,12 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         if (inline is not null)
         {
             var parsed = inline.Finish(settings.CritiqueRevise);
-            errors.AddRange(parsed.Errors.Select(e => new FieldError(e.Line == 0 ? e.Field : $"line {e.Line}.{e.Field}", e.ToString())));
-            if (parsed.IsValid && parsed.Items == 0) errors.Add(new FieldError("items", "the array is empty."));
-            if (!parsed.IsValid)
-                return Outcome<StartedRun>.Invalid(
-                    InputJsonl.FormatErrors(parsed.Errors, "items", InlineInput.ErrorsKept, parsed.TotalErrors, parsed.InvalidLines), errors);
+            if (parsed.Rejection is { } rejection)
+            {
+                errors.AddRange(rejection.Errors.Select(e => new FieldError(e.Line == 0 ? e.Field : $"line {e.Line}.{e.Field}", e.ToString())));
+                return Outcome<StartedRun>.Invalid(rejection.Message, errors);
+            }
+            if (parsed.Items == 0) errors.Add(new FieldError("items", "the array is empty."));
         }
         if (errors.Count > 0) return Outcome<StartedRun>.Invalid("The run request is invalid.", errors);
         if (settings.ConstitutionSource is { } constitution)

@@ -12,6 +12,8 @@ public sealed record StartedRun(string RunId, string? ReviewToken, bool AlreadyE
 public sealed record ReviewProgress(string Phase, int SampledItems, int Votes, int ItemsFullyReviewed, string? EndedBy, int? Round = null,
     Reviews.AdaptiveReview? Adaptive = null, int? EscalationRound = null);
 
+/// <summary>Error: why a failed run failed. InputErrors: the bad lines of a run whose input was refused, each naming its
+/// line and field (the first ones; Error counts them all).</summary>
 public sealed record RunView(
     string RunId,
     string? Name,
@@ -21,7 +23,8 @@ public sealed record RunView(
     RunProgress Progress,
     ReviewProgress? Review,
     string? Error,
-    RunResult? Result)
+    RunResult? Result,
+    IReadOnlyList<Input.InputError>? InputErrors = null)
 {
     /// <summary>The run lost at least one item step (a pair it would have had). Beside Completed, this is how a run that
     /// finished with failures says so: the status stays Completed, so its outputs are served as usual.</summary>

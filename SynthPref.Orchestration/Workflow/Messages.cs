@@ -128,7 +128,8 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 /// progress live in storage, and the API fills them in from there. TextOnlyJudges: judges whose endpoint refused
 /// structured output, judging in text since. ReviewRound: the review sampling round under way (1 for the first
 /// sample; later rounds with targetCiWidth or escalation), 0 before review. EscalationRound: the round that sends people
-/// the pairs under the trust threshold, once it is drawn. PairsByTrustPoints: decisive judge pairs by trust points.</summary>
+/// the pairs under the trust threshold, once it is drawn. PairsByTrustPoints: decisive judge pairs by trust points.
+/// Failure: set on the last status of a failed run, and only then (the status route reads it from here).</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -146,7 +147,11 @@ public sealed record RunProgress(
     InputLoadProgress? Loading = null,
     int ReviewRound = 0,
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
-    int? EscalationRound = null);
+    int? EscalationRound = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunFailure? Failure = null);
+
+/// <summary>Why a run failed, published with its last status. Input: why its input was refused, line by line.</summary>
+public sealed record RunFailure(string Message, InputRejection? Input = null);
 
 /// <summary>All roles together: requests, calls really made, cache hits, tokens; and the same by role, as running
 /// totals.</summary>

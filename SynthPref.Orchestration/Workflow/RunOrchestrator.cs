@@ -1,13 +1,18 @@
 using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Workflow;
 
-public sealed class InvalidInputException(string message) : Exception(message);
+/// <summary>The run's input was refused; Rejection says why, line by line (null from a worker that answered with text).</summary>
+public sealed class InvalidInputException(string message, InputRejection? rejection) : Exception(message)
+{
+    public InputRejection? Rejection { get; } = rejection;
+}
 
 /// <summary>More items failed than the run's maxFailedItemsRatio allows.</summary>
 public sealed class TooManyFailedItemsException(string runId, JudgingState state, RunSettings settings) : Exception(
@@ -22,23 +27,43 @@ public sealed class TooManyFailedItemsException(string runId, JudgingState state
 /// </summary>
 public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
 {
+    /// <summary>Every failure is also published with the run's last status (<see cref="RunProgress.Failure"/>): neither
+    /// backend keeps a failed run's failure details, only its message as text.</summary>
     public override async Task<RunResult> RunAsync(TaskOrchestrationContext context, RunInput run)
+    {
+        var published = new RunProgress(RunStatus.Pending);
+        void Publish(RunProgress progress)
+        {
+            published = progress;
+            context.SetCustomStatus(progress);
+        }
+
+        try
+        {
+            return await RunStepsAsync(context, run, Publish);
+        }
+        catch (Exception e)
+        {
+            context.SetCustomStatus(published with { Failure = new RunFailure(e.Message, (e as InvalidInputException)?.Rejection) });
+            throw;
+        }
+    }
+
+    static async Task<RunResult> RunStepsAsync(TaskOrchestrationContext context, RunInput run, Action<RunProgress> publish)
     {
         OrchestrationVersions.EnsureVersioned(context);
         var log = context.CreateReplaySafeLogger<RunOrchestrator>();
         var judging = run.Judging;
         if (judging is null)
         {
-            context.SetCustomStatus(new RunProgress(RunStatus.Loading));
-            var loaded = await context.LoadInputAsync(new LoadInputRequest(run.RunId, run.InputBlob, run.InputName, run.Settings.CritiqueRevise));
-            if (loaded.Error is not null)
-                throw new InvalidInputException(loaded.Error);
+            publish(new RunProgress(RunStatus.Loading));
+            var loaded = await LoadAsync(context, run);
             judging = new JudgingState(loaded.Items, 0, 0, 0, null, new Dictionary<string, LlmUsage>(), 0);
         }
 
         if (judging.NextItem < judging.Items)
         {
-            judging = await JudgeAsync(context, run, judging);
+            judging = await JudgeAsync(context, run, judging, publish);
             if (judging.NextItem < judging.Items)
             {
                 // A fresh history keeps replay cost flat however many items a run has.
@@ -55,11 +80,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 run.RunId, judging.FailedItems, judging.Items, judging.FirstFailure);
 
         var progress = Progress(RunStatus.Auditing, judging, judging.Items, run.Settings);
-        context.SetCustomStatus(progress);
+        publish(progress);
         var bias = await context.AuditPairsAsync(run.RunId);
 
         var endedBy = await ReviewAsync(context, run, progress);
-        context.SetCustomStatus(progress with { Phase = RunStatus.Reporting });
+        publish(progress with { Phase = RunStatus.Reporting });
         var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging, run.Settings));
         log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy);
         return new RunResult(run.RunId, report.Pairs, judging.FailedItems, report.DatasetRows, report.ReportJson, report.ReportHtml, report.Dataset,
@@ -75,7 +100,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// <see cref="RunSettings.ItemsPerGeneration"/> items the window drains and the caller continues as new, carrying
     /// only counters and the next index.
     /// </summary>
-    static async Task<JudgingState> JudgeAsync(TaskOrchestrationContext context, RunInput run, JudgingState state)
+    static async Task<JudgingState> JudgeAsync(TaskOrchestrationContext context, RunInput run, JudgingState state, Action<RunProgress> publish)
     {
         var settings = run.Settings;
         var generationEnd = Math.Min(state.Items, state.NextItem + settings.ItemsPerGeneration);
@@ -103,7 +128,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         }
 
         Fill();
-        context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
+        publish(Progress(RunStatus.Judging, state, done, settings));
         while (inFlight.Count > 0)
         {
             var finished = await Task.WhenAny(inFlight.Keys);
@@ -128,11 +153,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             // A run that has lost more items than it allows stops here rather than paying for the rest.
             if (context.IsAtLeast(OrchestrationVersions.V2) && settings.TooManyFailed(state.FailedItems, state.Items))
             {
-                context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
+                publish(Progress(RunStatus.Judging, state, done, settings));
                 throw new TooManyFailedItemsException(run.RunId, state, settings);
             }
             Fill();
-            context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
+            publish(Progress(RunStatus.Judging, state, done, settings));
         }
         // The run goes on to its audit with what it has; the rest is counted, not lost silently.
         if (BudgetReached() && next < state.Items)
@@ -252,6 +277,25 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             .FirstOrDefault(),
         _ => null,
     };
+
+    /// <summary>The run's input, loaded; a refused one fails the run with every bad line, as the loading step's failure
+    /// properties give them.</summary>
+    static async Task<LoadedInput> LoadAsync(TaskOrchestrationContext context, RunInput run)
+    {
+        LoadedInput loaded;
+        try
+        {
+            loaded = await context.LoadInputAsync(new LoadInputRequest(run.RunId, run.InputBlob, run.InputName, run.Settings.CritiqueRevise));
+        }
+        catch (TaskFailedException e) when (e.FailureDetails.IsCausedBy<InputRejectedException>())
+        {
+            throw new InvalidInputException(e.FailureDetails.ErrorMessage, FailureProperties.InputRejectionOf(e.FailureDetails));
+        }
+        // A worker from before typed failures answers a refused input with its text.
+        if (loaded.Error is not null)
+            throw new InvalidInputException(loaded.Error, null);
+        return loaded;
+    }
 
     static async Task RecordFailureAsync(TaskOrchestrationContext context, RecordFailureRequest request)
     {

@@ -39,11 +39,11 @@ public sealed class StartRunBodyReaderTests
         Assert.Equal(3, sink.Count);
 
         // The options came after the items, so the critique-dependent check is made once they are known.
-        var result = sink.Finish(critiqueRevise: false);
+        var result = sink.Finish(critiqueRevise: false).Rejection!;
         Assert.Equal(["line 2, field 'prompt'", "line 3, field 'response_b'"], result.Errors.Select(e => $"line {e.Line}, field '{e.Field}'"));
         Assert.Equal(2, result.TotalErrors);
         Assert.Equal(2, result.InvalidLines);
-        Assert.Equal(1, sink.Finish(critiqueRevise: true).TotalErrors);
+        Assert.Equal(1, sink.Finish(critiqueRevise: true).Rejection!.TotalErrors);
     }
 
     [Fact]

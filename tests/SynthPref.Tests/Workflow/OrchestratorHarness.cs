@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
+using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SynthPref.Orchestration.Audit;
@@ -42,6 +43,9 @@ public sealed class OrchestratorHarness : IAsyncDisposable
 
     public int Items { get; init; } = 2;
 
+    /// <summary>What the loading step does; by default it finds <see cref="Items"/> items.</summary>
+    public Func<LoadInputRequest, LoadedInput>? LoadInput { get; set; }
+
     /// <summary>What one attempt at a lane of items does; by default it writes one pair per item.</summary>
     public Func<ItemsRequest, Task<ItemsResult>> ProcessItems { get; set; } =
         r => Task.FromResult(new ItemsResult(r.Count, r.Count, 0, null, new Dictionary<string, LlmUsage> { ["judge"] = new(2 * r.Count, 2 * r.Count, 10, 5) }));
@@ -76,7 +80,12 @@ public sealed class OrchestratorHarness : IAsyncDisposable
         if (harness.Record)
             (harness.sidecar, harness.worker, harness.Backend) = await RecordingTaskHubGrpcServer.StartAsync(FreePort.Next(), harness.Register);
         else
-            harness.testHost = await DurableTaskTestHost.StartAsync(harness.Register, new DurableTaskTestHostOptions { Port = FreePort.Next() });
+            harness.testHost = await DurableTaskTestHost.StartAsync(harness.Register, new DurableTaskTestHostOptions
+            {
+                Port = FreePort.Next(),
+                // As both hosts register it: failures carry their storage status and input errors as properties.
+                ConfigureServices = services => services.AddSingleton<IExceptionPropertiesProvider, FailureProperties>(),
+            });
         return harness;
     }
 
@@ -92,7 +101,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
 
     void Register(DurableTaskRegistry r) => r
         .AddOrchestrator<RunOrchestrator>()
-        .AddActivityFunc<LoadInputRequest, LoadedInput>(nameof(LoadInputActivity), (_, _) => new LoadedInput(Items, 0, 0, null))
+        .AddActivityFunc<LoadInputRequest, LoadedInput>(nameof(LoadInputActivity), (_, request) => LoadInput?.Invoke(request) ?? new LoadedInput(Items, 0, 0))
         .AddActivityFunc<ItemsRequest, ItemsResult>(nameof(ProcessItemsActivity), (_, request) =>
         {
             itemCalls.Enqueue(request);
