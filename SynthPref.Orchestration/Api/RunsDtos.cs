@@ -1,6 +1,7 @@
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Api;
 

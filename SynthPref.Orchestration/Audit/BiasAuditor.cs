@@ -1,5 +1,7 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Statistics;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Audit;
 
@@ -31,7 +33,7 @@ public static class BiasAuditor
     public static (double[]? Ci95, bool Significant, bool InsufficientData) Test(int hits, int n)
     {
         if (n == 0) return (null, false, true);
-        var ci = AgreementCalculator.Wilson(hits, n);
+        var ci = Wilson.Interval(hits, n);
         return (ci, ci[0] > 0.5 || ci[1] < 0.5, n < MinPairs);
     }
 

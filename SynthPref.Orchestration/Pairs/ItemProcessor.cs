@@ -123,28 +123,21 @@ public sealed class ItemProcessor(
     }
 
     async Task<PreferencePair> JudgeAsync(string runId, InputItem item, ItemSettings settings,
-        ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
-    {
-        var jury = Jury.Combine(await JuryAsync(item.Prompt, item.ResponseA!, item.ResponseB!, settings.SwapPositions, settings, fellBack, ct));
-        return new PreferencePair(
-            runId, PreferencePair.KeyFor(item.Index, PairSource.Judge), item.Index, item.Id, item.Category,
-            PairSource.Judge, item.Prompt, item.ResponseA!, item.ResponseB!, item.ModelA, item.ModelB,
-            jury.Preference, jury.Confidence, jury.Reasoning, jury.JudgedBothOrders, jury.PositionInconsistent,
-            jury.ForwardCall, jury.SwappedCall, jury.Calls, jury.JudgeModel, jury.Judges, TrustPoints: jury.TrustPoints);
-    }
+        ConcurrentDictionary<string, bool> fellBack, CancellationToken ct) =>
+        PreferencePair.Judged(runId, item, await JuryAsync(item.Prompt, item.ResponseA!, item.ResponseB!, settings.SwapPositions, settings, fellBack, ct));
 
     /// <summary>Every judge of the run on one pair, side by side; each judge's own client bounds its calls.</summary>
-    async Task<IReadOnlyList<JurorVerdict>> JuryAsync(string query, string a, string b, bool swap, ItemSettings settings,
+    async Task<IReadOnlyList<JudgeVerdict>> JuryAsync(string query, string a, string b, bool swap, ItemSettings settings,
         ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
     {
         var textOnly = settings.TextOnlyJudges ?? [];
         var calls = panel.For(settings.Judges).Select(async judge =>
         {
             var structured = settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal);
-            var verdict = await judge.Judge.JudgeAsync(query, a, b, swap, ct, structured);
+            var verdict = await judge.JudgeAsync(query, a, b, swap, structured, ct);
             if (verdict.FellBackToText)
                 fellBack[judge.Name] = true;
-            return new JurorVerdict(judge, verdict);
+            return verdict;
         }).ToList();
         return await Task.WhenAll(calls);
     }
@@ -167,14 +160,14 @@ public sealed class ItemProcessor(
         if (settings.VerifyRevisions)
         {
             var jury = Jury.Combine(await JuryAsync(item.Prompt, revision.Revised, original, swap: true, settings, fellBack, ct));
-            check = new RevisionCheck(jury.Preference, jury.Preference is Preference.B or Preference.Tie, jury.Calls);
+            check = new RevisionCheck(jury.Verdict, jury.Verdict is Preference.B or Preference.Tie, jury.Calls);
         }
 
         return new PreferencePair(
             runId, PreferencePair.KeyFor(item.Index, PairSource.Revision), item.Index, item.Id, item.Category,
             PairSource.Revision, item.Prompt, revision.Revised, original, "critique-revise", item.ModelA,
             Preference.A, Confidence: null, Reasoning: revision.Critique, JudgedBothOrders: false, PositionInconsistent: false,
-            ForwardCall: null, SwappedCall: null, JudgeCalls: 0, Rounds: revision.Rounds, Verification: check);
+            Forward: null, Swapped: null, Calls: 0, Rounds: revision.Rounds, Verification: check);
     }
 
     /// <summary>Anything but a storage failure (the durable layer's to retry) or the host shutting down.</summary>

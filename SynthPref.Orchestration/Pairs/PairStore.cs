@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Data.Tables;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Pairs;
@@ -126,9 +128,9 @@ public sealed class PairStore(StorageClients storage)
             ["Confidence"] = p.Confidence?.ToString(),
             ["JudgedBothOrders"] = p.JudgedBothOrders,
             ["PositionInconsistent"] = p.PositionInconsistent,
-            ["ForwardCall"] = p.ForwardCall?.ToString(),
-            ["SwappedCall"] = p.SwappedCall?.ToString(),
-            ["JudgeCalls"] = p.JudgeCalls,
+            ["ForwardCall"] = p.Forward?.ToString(),
+            ["SwappedCall"] = p.Swapped?.ToString(),
+            ["JudgeCalls"] = p.Calls,
             ["JudgeModel"] = p.JudgeModel,
             ["RevisionRegression"] = p.Verification is null ? null : p.RevisionRegression,
             ["TrustPoints"] = p.TrustPoints,
@@ -163,9 +165,9 @@ public sealed class PairStore(StorageClients storage)
             Reasoning: LongText.Read(e, "Reasoning"),
             JudgedBothOrders: e.GetBoolean("JudgedBothOrders") ?? false,
             PositionInconsistent: e.GetBoolean("PositionInconsistent") ?? false,
-            ForwardCall: ParseOptional<Preference>(e.GetString("ForwardCall")),
-            SwappedCall: ParseOptional<Preference>(e.GetString("SwappedCall")),
-            JudgeCalls: e.GetInt32("JudgeCalls") ?? 0,
+            Forward: ParseOptional<Preference>(e.GetString("ForwardCall")),
+            Swapped: ParseOptional<Preference>(e.GetString("SwappedCall")),
+            Calls: e.GetInt32("JudgeCalls") ?? 0,
             JudgeModel: e.GetString("JudgeModel"),
             Judges: details?.Judges,
             Rounds: details?.Rounds,

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using SynthPref.Orchestration.Reporting.Html;
 
 namespace SynthPref.Orchestration.Reporting;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Storage;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Reviews;
 

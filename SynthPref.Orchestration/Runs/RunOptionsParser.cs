@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Xml;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Revision;
-using SynthPref.Orchestration.Sampling;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Runs;
 

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
-using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;

@@ -1,5 +1,6 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Sampling;
 
@@ -26,7 +27,7 @@ public static class ReviewRounds
     public static double Width(int agree, int votes)
     {
         if (votes == 0) return 1;
-        var ci = AgreementCalculator.Wilson(agree, votes);
+        var ci = Wilson.Interval(agree, votes);
         return ci[1] - ci[0];
     }
 
@@ -34,7 +35,7 @@ public static class ReviewRounds
     /// the rate held fixed: 2z·sqrt(p(1−p)n + z²/4) / (n + z²), which falls as n grows.</summary>
     public static double ProjectedWidth(double rate, long votes)
     {
-        const double z = AgreementCalculator.Z95;
+        const double z = Wilson.Z95;
         return 2 * z * Math.Sqrt(rate * (1 - rate) * votes + z * z / 4) / (votes + z * z);
     }
 

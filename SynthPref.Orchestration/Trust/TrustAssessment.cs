@@ -2,6 +2,8 @@ using System.Globalization;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Statistics;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Trust;
 
@@ -109,7 +111,7 @@ public static class TrustAssessment
                 var stated = own.Where(v => v.Verdict!.Confidence == s.Level).ToList();
                 var agree = stated.Count(v => v.Majority == v.Verdict!.Verdict);
                 return new ConfidenceReliability(s.Name, stated.Count, agree, stated.Count == 0 ? null : (double)agree / stated.Count,
-                    stated.Count == 0 ? null : AgreementCalculator.Wilson(agree, stated.Count));
+                    stated.Count == 0 ? null : Wilson.Interval(agree, stated.Count));
             }).ToList();
             return new JudgeReliability(judge, byConfidence, own.Count(v => v.Verdict!.Confidence is null));
         }).ToList();

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Trust;
 

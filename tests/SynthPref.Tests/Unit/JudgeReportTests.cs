@@ -3,9 +3,9 @@ using Microsoft.Extensions.Configuration;
 using SynthPref.Demo;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Llm;
-using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 
@@ -25,7 +25,7 @@ public sealed class JudgeReportTests
                 ByJudge = new Dictionary<string, AgreementStats>
                 {
                     ["default"] = report.Agreement.Overall,
-                    ["alpha"] = AgreementCalculator.Stats([new("c", Orchestration.Pairs.Preference.A, Orchestration.Pairs.Preference.B)]),
+                    ["alpha"] = AgreementCalculator.Stats([new("c", Orchestration.Judging.Preference.A, Orchestration.Judging.Preference.B)]),
                 },
             },
             Judges = new JudgesReport(
