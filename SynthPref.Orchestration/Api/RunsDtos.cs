@@ -5,9 +5,10 @@ using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Api;
 
-/// <summary>The body of POST /api/runs, for documentation: it is read streaming (<see cref="StartRunBodyReader"/>), never
-/// bound as a whole, so a large <c>items</c> array is never held in memory at once.</summary>
-public sealed record StartRunRequest(string? Name, IReadOnlyList<object>? Items, string? InputBlob, RunOptions? Options);
+/// <summary>The body of POST /api/runs, for documentation and clients: it is read streaming (<see cref="StartRunBodyReader"/>),
+/// never bound as a whole, so a large <c>items</c> array is never held in memory at once. Options: run options by their
+/// names (<see cref="RunOptionsParser.Names"/>), the same names blob metadata uses.</summary>
+public sealed record StartRunRequest(string? Name, IReadOnlyList<object>? Items, string? InputBlob, IReadOnlyDictionary<string, object>? Options);
 
 /// <summary>The review token is handed out here, once: storage keeps only its hash.</summary>
 public sealed record StartRunResponse(string RunId, string StatusUri, string ReviewUri, string ReviewToken);

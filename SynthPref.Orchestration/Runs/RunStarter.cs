@@ -8,6 +8,7 @@ using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Runs;
 
@@ -36,7 +37,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
     /// items are checked as they arrive, so the caller hears about bad lines at once; blob input is checked by the run.
     /// </summary>
     public async Task<Outcome<StartedRun>> StartFromHttpAsync(DurableTaskClient client, string runId, string? name, InlineInput? inline,
-        string? inputBlob, RunOptions? options, IReadOnlyList<FieldError> bodyErrors, CancellationToken ct)
+        string? inputBlob, System.Text.Json.JsonElement? options, IReadOnlyList<FieldError> bodyErrors, CancellationToken ct)
     {
         var errors = new List<FieldError>(bodyErrors);
         var hasItems = inline is not null;
@@ -44,7 +45,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             errors.Add(FieldError.General("Give exactly one of 'items' (inline input objects) or 'inputBlob' (\"container/path.jsonl\")."));
         if (name is { Length: > MaxNameChars })
             errors.Add(new FieldError("name", $"is {name.Length} characters long; the most is {MaxNameChars}."));
-        var settings = RunOptionsParser.Resolve(options, runId, Limits, errors, panel.Resolve);
+        var settings = RunOptionsParser.FromJson(options, runId, Limits, errors, panel.Resolve);
         // An unknown judge is the caller's mistake (400); a known one that cannot be built is the host's (503).
         if (errors.Count == 0 && LlmProblem(settings) is { } problem) return Outcome<StartedRun>.Unavailable(problem);
         if (inputBlob is not null && InputReferenceProblem(inputBlob) is { } refused)
@@ -115,8 +116,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             return Outcome<StartedRun>.Invalid(refused, []);
 
         var errors = new List<FieldError>();
-        var options = RunOptionsParser.FromMetadata(metadata, errors);
-        var settings = RunOptionsParser.Resolve(options, runId, Limits, errors, panel.Resolve);
+        var settings = RunOptionsParser.FromMetadata(metadata, runId, Limits, errors, panel.Resolve);
         var name = metadata.FirstOrDefault(kv => kv.Key.Equals("name", StringComparison.OrdinalIgnoreCase)).Value ?? blobName;
         if (known is null && errors.Count == 0 && LlmProblem(settings) is { } problem) errors.Add(FieldError.General(problem));
         if (known is null && errors.Count == 0 && settings.ConstitutionSource is { } constitution)

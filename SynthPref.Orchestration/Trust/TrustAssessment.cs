@@ -4,6 +4,7 @@ using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Statistics;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Trust;
 

@@ -5,6 +5,7 @@ using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Trust;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Workflow;
 
@@ -122,7 +123,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 var share = (int)Math.Ceiling((generationEnd - next) / (2.0 * settings.Window));
                 var count = Math.Clamp(share, 1, settings.ItemsPerActivity);
                 inFlight.Add(context.ProcessItemsAsync(new ItemsRequest(run.RunId, next, count,
-                    settings.ForItems with { TextOnlyJudges = state.TextOnlyJudges })), (next, count));
+                    settings with { TextOnlyJudges = state.TextOnlyJudges })), (next, count));
                 next += count;
             }
         }

@@ -3,6 +3,7 @@ using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Sampling;
 using SynthPref.Orchestration.Trust;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Workflow.Activities;
 

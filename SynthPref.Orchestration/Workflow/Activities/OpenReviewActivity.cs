@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Sampling;

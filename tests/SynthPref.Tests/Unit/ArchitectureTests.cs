@@ -19,12 +19,12 @@ public sealed class ArchitectureTests
     const string Core = "SynthPref.Orchestration";
     const string PlantedRoot = "SynthPref.Tests.Unit.Planted";
 
-    /// <summary>Lowest first. The foundations every stage may use; the stages in the order data flows through them
+    /// <summary>Lowest first. The foundations every stage may use (Settings: the run's one options record); the stages in the order data flows through them
     /// (Generation, Judging and Revision make the pairs, so they come before Pairs, and the verdicts belong to Judging);
     /// then the orchestration, the use cases, health, the HTTP contract and the composition that drive them.</summary>
     static readonly string[][] Layers =
     [
-        ["Statistics"], ["Storage"], ["Llm"],
+        ["Statistics"], ["Storage"], ["Llm"], ["Settings"],
         ["Input"], ["Generation"], ["Judging"], ["Revision"], ["Pairs"], ["Audit"], ["Sampling"], ["Reviews"], ["Agreement"],
         ["Trust"], ["Reporting"],
         ["Workflow"], ["Runs"], ["Health"], ["Api"], ["Hosting"],

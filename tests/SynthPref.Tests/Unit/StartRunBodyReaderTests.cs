@@ -1,6 +1,7 @@
 using System.Text;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Tests.Unit;
@@ -34,8 +35,9 @@ public sealed class StartRunBodyReaderTests
         Assert.Equal("my run", body.Name);
         Assert.True(body.HasItems);
         Assert.Null(body.InputBlob);
-        Assert.Equal(false, body.Options!.CritiqueRevise);
-        Assert.Equal(7, body.Options.Seed);
+        var settings = RunOptionsParser.FromJson(body.Options, "run-unit", RunRequests.Limits, []);
+        Assert.False(settings.CritiqueRevise);
+        Assert.Equal(7, settings.Seed);
         Assert.Equal(3, sink.Count);
 
         // The options came after the items, so the critique-dependent check is made once they are known.
@@ -104,12 +106,18 @@ public sealed class StartRunBodyReaderTests
     public async Task Bad_text_in_the_name_or_options_of_the_wrong_shape_are_field_errors()
     {
         using var sink = Sink();
-        byte[] json = [.. "{\"name\":\"a"u8, 0xFF, .. "\",\"options\":{\"seed\":\"seven\"},\"inputBlob\":5}"u8];
+        byte[] json = [.. "{\"name\":\"a"u8, 0xFF, .. "\",\"options\":{\"seed\":\"seven\",\"judges\":\"alpha\"},\"inputBlob\":5}"u8];
         var body = await StartRunBodyReader.ReadAsync(new TrickleStream(json), sink, CancellationToken.None);
         Assert.Contains(body.Errors, e => e.Field == "name" && e.Message.Contains("not valid UTF-8"));
-        Assert.Contains(body.Errors, e => e.Field == "options");
         Assert.Contains(body.Errors, e => e.Field == "inputBlob");
         Assert.False(body.HasItems);
+        // Each option of the wrong kind is named by the parser that builds the run's options.
+        var errors = new List<FieldError>();
+        RunOptionsParser.FromJson(body.Options, "run-unit", RunRequests.Limits, errors);
+        Assert.Equal(["options.judges", "options.seed"], errors.Select(e => e.Field).Order(StringComparer.Ordinal));
+        errors.Clear();
+        RunOptionsParser.FromJson(System.Text.Json.JsonDocument.Parse("5").RootElement, "run-unit", RunRequests.Limits, errors);
+        Assert.Equal("options", Assert.Single(errors).Field);
     }
 
     /// <summary>Hands out one byte per read.</summary>

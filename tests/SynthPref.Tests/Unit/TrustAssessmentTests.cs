@@ -4,6 +4,7 @@ using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
 using static SynthPref.Orchestration.Judging.Preference;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Unit;
 

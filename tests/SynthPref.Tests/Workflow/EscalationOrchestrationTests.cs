@@ -2,6 +2,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Workflow;
 
@@ -126,7 +127,7 @@ public sealed class EscalationOrchestrationTests
         Assert.Empty(harness.EscalationRequests);
         Assert.All(harness.Reports, r => Assert.Equal("complete", r.ReviewEndedBy));
         // The report still gets the trust options: a 2.0 run started with them reports its trust, it only draws no round.
-        Assert.All(harness.Reports, r => Assert.Equal(0.8, r.Shape.Trust!.Target));
+        Assert.All(harness.Reports, r => Assert.Equal(0.8, TrustOptions.Of(r.Settings!)!.Target));
     }
 
     [Fact]

@@ -15,6 +15,7 @@ using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Orchestration.Workflow.Activities;
 using SynthPref.Tests.Infrastructure;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Workflow;
 
