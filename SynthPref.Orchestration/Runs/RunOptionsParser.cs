@@ -171,7 +171,7 @@ public static class RunOptionsParser
     public const int DefaultReviewSampleSize = 20;
 
     /// <summary>Applies defaults and checks ranges; the seed falls back to one derived from the run id, and the
-    /// judging window and generation size come from the host (<paramref name="judging"/>).</summary>
+    /// judging window and items per execution come from the host (<paramref name="judging"/>).</summary>
     /// <param name="resolveJudge">A configured judge's own spelling of a name, or null for a name nobody configured;
     /// without it, names are taken as given.</param>
     public static RunSettings Resolve(RequestedOptions options, string runId, JudgingLimits judging, List<FieldError> errors,
@@ -228,7 +228,7 @@ public static class RunOptionsParser
             options.Bool(Cache) ?? true,
             judging.WindowFor(swap, critique),
             judging.ItemsPerActivity,
-            judging.ItemsPerGeneration,
+            judging.ItemsPerExecution,
             judges,
             options.Bool(StructuredOutput) ?? false,
             options.Int(RevisionRounds) ?? 1,

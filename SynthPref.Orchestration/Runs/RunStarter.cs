@@ -25,7 +25,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
     public const int MaxNameChars = 1024;
 
     JudgingLimits Limits => new(judging.Value.Window, llm.Value.MaxConcurrency, Math.Max(1, judging.Value.ItemsPerActivity),
-        Math.Max(1, judging.Value.ItemsPerGeneration));
+        Math.Max(1, judging.Value.ItemsPerExecution));
 
     public static string NewRunId() => $"run-{DateTime.UtcNow:yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
 

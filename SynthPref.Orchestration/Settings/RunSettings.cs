@@ -8,7 +8,7 @@ namespace SynthPref.Orchestration.Settings;
 public enum Escalation { None, Review }
 
 /// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them. Window,
-/// ItemsPerActivity and ItemsPerGeneration come from the host's configuration when the run starts, and stay with the run. Judges: the
+/// ItemsPerActivity and ItemsPerExecution (items judged per execution: the run continues as new after them) come from the host's configuration when the run starts, and stay with the run. Judges: the
 /// jury, as the configuration spells their names (null: the default judge). Constitution: the run's own copy of the
 /// constitution it named (ConstitutionSource), null for the default. BudgetTokens: null for no budget.
 /// MaxFailedItemsPerMillion is the maxFailedItemsRatio option in parts per million, so the check is integer
@@ -33,7 +33,7 @@ public sealed record RunSettings(
     bool Cache,
     int Window,
     int ItemsPerActivity,
-    int ItemsPerGeneration,
+    [property: JsonPropertyName("ItemsPerGeneration")] int ItemsPerExecution,
     IReadOnlyList<string>? Judges = null,
     bool StructuredOutput = false,
     int RevisionRounds = 1,
@@ -62,7 +62,7 @@ public sealed record RunSettings(
 
     /// <summary>What the report assumes of a run whose report request carried no options (runs of 1.0).</summary>
     public static readonly RunSettings Unrecorded = new(SwapPositions: true, CritiqueRevise: false, ReviewSampleSize: 0, MinReviewsPerItem: 1,
-        ReviewDeadline: TimeSpan.Zero, Seed: 0, Cache: true, Window: 1, ItemsPerActivity: 1, ItemsPerGeneration: 1);
+        ReviewDeadline: TimeSpan.Zero, Seed: 0, Cache: true, Window: 1, ItemsPerActivity: 1, ItemsPerExecution: 1);
 
     /// <summary>Whether more items failed than the run allows: failed / items &gt; ratio, exactly.</summary>
     public bool TooManyFailed(int failedItems, int items) =>

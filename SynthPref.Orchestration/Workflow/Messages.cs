@@ -31,7 +31,7 @@ public sealed record JudgingState(
     int FailedItems,
     string? FirstFailure,
     IReadOnlyDictionary<string, LlmUsage> Usage,
-    int Generation,
+    [property: JsonPropertyName("Generation")] int Execution,
     IReadOnlyList<string>? TextOnlyJudges = null,
     int SkippedForBudget = 0,
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null)

@@ -68,7 +68,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             if (judging.NextItem < judging.Items)
             {
                 // A fresh history keeps replay cost flat however many items a run has.
-                context.ContinueAsNew(run with { Judging = judging with { Generation = judging.Generation + 1 } });
+                context.ContinueAsNew(run with { Judging = judging with { Execution = judging.Execution + 1 } });
                 return null!;
             }
         }
@@ -97,14 +97,14 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// items one after another, so the window holds that many items in flight and a lane starts its next item as each
     /// one finishes. A lane that ends is replaced at once, so one slow item holds up nothing but the items queued behind
     /// it in its own lane. Lanes of several items divide the durable overhead (queue messages, history, replays) per
-    /// item; near the end of a generation they shrink, so the lanes finish together. After
-    /// <see cref="RunSettings.ItemsPerGeneration"/> items the window drains and the caller continues as new, carrying
+    /// item; near the end of an execution they shrink, so the lanes finish together. After
+    /// <see cref="RunSettings.ItemsPerExecution"/> items the window drains and the caller continues as new, carrying
     /// only counters and the next index.
     /// </summary>
     static async Task<JudgingState> JudgeAsync(TaskOrchestrationContext context, RunInput run, JudgingState state, Action<RunProgress> publish)
     {
         var settings = run.Settings;
-        var generationEnd = Math.Min(state.Items, state.NextItem + settings.ItemsPerGeneration);
+        var executionEnd = Math.Min(state.Items, state.NextItem + settings.ItemsPerExecution);
         var inFlight = new Dictionary<Task<ItemsResult>, (int Start, int Count)>(settings.Window);
         var next = state.NextItem;
         var done = state.NextItem;
@@ -116,11 +116,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
 
         void Fill()
         {
-            while (next < generationEnd && inFlight.Count < settings.Window && !BudgetReached())
+            while (next < executionEnd && inFlight.Count < settings.Window && !BudgetReached())
             {
                 // Guided self-scheduling: a lane takes a share of what is left, at most ItemsPerActivity. Judges that
                 // refused structured output so far are asked with the text template.
-                var share = (int)Math.Ceiling((generationEnd - next) / (2.0 * settings.Window));
+                var share = (int)Math.Ceiling((executionEnd - next) / (2.0 * settings.Window));
                 var count = Math.Clamp(share, 1, settings.ItemsPerActivity);
                 inFlight.Add(context.ProcessItemsAsync(new ItemsRequest(run.RunId, next, count,
                     settings with { TextOnlyJudges = state.TextOnlyJudges })), (next, count));

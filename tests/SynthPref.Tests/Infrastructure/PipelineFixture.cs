@@ -13,7 +13,7 @@ namespace SynthPref.Tests.Infrastructure;
 public sealed class PipelineFixture : IAsyncLifetime
 {
     /// <summary>Small, so ordinary test runs continue as new too.</summary>
-    public const int ItemsPerGeneration = 25;
+    public const int ItemsPerExecution = 25;
 
     readonly AzuriteFixture azurite = new();
 
@@ -33,7 +33,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         });
         Host = new LocalHostProcess(azurite.ConnectionString, Llm.BaseUrl, "e2e", new Dictionary<string, string>(JudgeSections(Llm.BaseUrl))
         {
-            ["Judging__ItemsPerGeneration"] = ItemsPerGeneration.ToString(),
+            ["Judging__ItemsPerGeneration"] = ItemsPerExecution.ToString(),
             // Prices for the default judge's model only: the other judges' tokens are reported unpriced.
             ["Pricing__fake-judge__InputPerMillion"] = "2.5",
             ["Pricing__fake-judge__OutputPerMillion"] = "10",

@@ -151,13 +151,13 @@ public sealed class OrchestratorHarness : IAsyncDisposable
         });
 
     /// <param name="maxFailedItemsRatio">1 by default, so a test about one failure is not also a test of the ratio.</param>
-    public static RunInput Input(string runId, int itemsPerGeneration = 500, int window = 4, int itemsPerActivity = 1,
+    public static RunInput Input(string runId, int itemsPerExecution = 500, int window = 4, int itemsPerActivity = 1,
         double maxFailedItemsRatio = 1, double? targetCiWidth = null, int? maxReviewSampleSize = null, double? trustTarget = null,
         Escalation escalate = Escalation.None, int maxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews) => new(
         runId, "orchestrator test", "http", "items", $"synthpref-runs/{runId}/input.jsonl",
         new RunSettings(SwapPositions: true, CritiqueRevise: false, ReviewSampleSize: 20, MinReviewsPerItem: 1,
             ReviewDeadline: TimeSpan.FromDays(7), Seed: 7, Cache: true, Window: window, ItemsPerActivity: itemsPerActivity,
-            ItemsPerGeneration: itemsPerGeneration, MaxFailedItemsPerMillion: (int)(maxFailedItemsRatio * 1_000_000),
+            ItemsPerExecution: itemsPerExecution, MaxFailedItemsPerMillion: (int)(maxFailedItemsRatio * 1_000_000),
             TargetCiWidth: targetCiWidth, MaxReviewSampleSize: maxReviewSampleSize, TrustTarget: trustTarget, Escalate: escalate,
             MaxEscalatedReviews: maxEscalatedReviews));
 

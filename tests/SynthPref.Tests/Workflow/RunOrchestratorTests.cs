@@ -146,9 +146,9 @@ public sealed class RunOrchestratorTests
                 return new ItemsResult(r.Count, r.Count, 0, null, NoUsage);
             },
         });
-        // Two items per generation: five items take three generations, so the close is sent in the first and must
+        // Two items per execution: five items take three executions, so the close is sent in the first and must
         // hold in the third, where the review phase would open.
-        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("close-early", itemsPerGeneration: 2, window: 1));
+        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("close-early", itemsPerExecution: 2, window: 1));
 
         await judging.Task.WaitAsync(TimeSpan.FromSeconds(30));
         // As the API does it: the phase is not open, so storage records the close and no event is needed; a stray
