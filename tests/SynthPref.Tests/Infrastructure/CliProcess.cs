@@ -5,7 +5,7 @@ using System.Text;
 namespace SynthPref.Tests.Infrastructure;
 
 /// <summary>The built <c>synthpref</c> CLI run as a child process, as a user or a script runs it: its arguments, its
-/// environment, its standard output and error, and its exit code.</summary>
+/// environment, its standard output and error, and its exit code. Other commands can be run the same way.</summary>
 public sealed class CliProcess : IAsyncDisposable
 {
     readonly Process process;
@@ -36,6 +36,15 @@ public sealed class CliProcess : IAsyncDisposable
         if (url is not null) start.Environment["SYNTHPREF_URL"] = url.ToString();
         foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
             start.Environment[key] = value;
+        return Launch(start);
+    }
+
+    /// <summary>Any command, its output read line by line as it comes (the sandboxed README commands run through this).</summary>
+    public static CliProcess Launch(ProcessStartInfo start)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         var cli = new CliProcess(Process.Start(start)!);
         cli.process.OutputDataReceived += (_, e) =>
         {
@@ -106,20 +115,27 @@ public sealed class CliProcess : IAsyncDisposable
         }
     }
 
-    public async Task<CliResult> ExitAsync(TimeSpan? timeout = null)
+    /// <param name="untilOutputEnds">False for a command that leaves a process running in the background (a shell
+    /// line ending in <c>&amp;</c>), which keeps the output open after the command itself has exited.</param>
+    public async Task<CliResult> ExitAsync(TimeSpan? timeout = null, bool untilOutputEnds = true)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
         try
         {
-            await process.WaitForExitAsync(cts.Token);
+            if (untilOutputEnds)
+                await process.WaitForExitAsync(cts.Token);
+            else
+                while (!process.HasExited) await Task.Delay(100, cts.Token);
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"synthpref did not exit.\n{Stdout}\n{Stderr}");
+            throw new TimeoutException($"The command did not exit.\n{Stdout}\n{Stderr}");
         }
-        process.WaitForExit(); // drains the redirected output
+        if (untilOutputEnds) process.WaitForExit(); // drains the redirected output
         return new CliResult(process.ExitCode, Stdout, Stderr);
     }
+
+    public bool HasExited => process.HasExited;
 
     public ValueTask DisposeAsync()
     {
@@ -135,7 +151,7 @@ public sealed class CliProcess : IAsyncDisposable
     public static string DllPath()
     {
         var configuration = typeof(CliProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var dll = Path.Combine(RepoPaths.Root, "tools", "SynthPref.Cli", "bin", configuration, "net10.0", "SynthPref.Cli.dll");
+        var dll = Path.Combine(RepoPaths.Root, "tools", "SynthPref.Cli", "bin", configuration, "net10.0", "synthpref.dll");
         if (!File.Exists(dll))
             throw new InvalidOperationException($"{dll} is missing: build the solution first.");
         return dll;
