@@ -139,6 +139,8 @@ public sealed class CliProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        if (disposed) return ValueTask.CompletedTask;
+        disposed = true;
         if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);
@@ -147,6 +149,8 @@ public sealed class CliProcess : IAsyncDisposable
         process.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    bool disposed;
 
     public static string DllPath()
     {
