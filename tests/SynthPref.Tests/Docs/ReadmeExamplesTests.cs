@@ -47,17 +47,17 @@ public sealed class ReadmeExamplesTests
     {
         var broken = new List<string>();
         foreach (var file in MarkdownExamples.Files)
-        foreach (var (_, line, target) in MarkdownExamples.Links(file))
-        {
-            var hash = target.IndexOf('#');
-            var path = hash < 0 ? target : target[..hash];
-            var resolved = path.Length == 0 ? file : Path.GetRelativePath(RepoPaths.Root,
-                Path.GetFullPath(Path.Combine(RepoPaths.Root, Path.GetDirectoryName(file)!, path)));
-            if (!File.Exists(Path.Combine(RepoPaths.Root, resolved)) && !Directory.Exists(Path.Combine(RepoPaths.Root, resolved)))
-                broken.Add($"{file}:{line}: {target} (no {resolved})");
-            else if (hash >= 0 && resolved.EndsWith(".md", StringComparison.Ordinal) && !MarkdownExamples.Anchors(resolved).Contains(target[(hash + 1)..]))
-                broken.Add($"{file}:{line}: {target} (no such heading in {resolved})");
-        }
+            foreach (var (_, line, target) in MarkdownExamples.Links(file))
+            {
+                var hash = target.IndexOf('#');
+                var path = hash < 0 ? target : target[..hash];
+                var resolved = path.Length == 0 ? file : Path.GetRelativePath(RepoPaths.Root,
+                    Path.GetFullPath(Path.Combine(RepoPaths.Root, Path.GetDirectoryName(file)!, path)));
+                if (!File.Exists(Path.Combine(RepoPaths.Root, resolved)) && !Directory.Exists(Path.Combine(RepoPaths.Root, resolved)))
+                    broken.Add($"{file}:{line}: {target} (no {resolved})");
+                else if (hash >= 0 && resolved.EndsWith(".md", StringComparison.Ordinal) && !MarkdownExamples.Anchors(resolved).Contains(target[(hash + 1)..]))
+                    broken.Add($"{file}:{line}: {target} (no such heading in {resolved})");
+            }
         Assert.True(broken.Count == 0, string.Join("\n", broken));
     }
 

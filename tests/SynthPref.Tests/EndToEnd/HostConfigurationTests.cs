@@ -57,7 +57,8 @@ public sealed class HostConfigurationTests(PipelineFixture fixture)
                 ["Llm__Provider"] = "Replay",
                 ["Llm__ReplayFile"] = "recordings/replay.jsonl",
                 ["BlobTrigger__Enabled"] = "false",
-            }) { WorkingDirectory = work };
+            })
+            { WorkingDirectory = work };
             await host.StartAsync();
             using var api = new SynthPrefApi(host.CreateClient());
 
