@@ -29,11 +29,11 @@ public static class CliCommands
         CustomParser = r => ParseUrl(r, r.Tokens.Single().Value, "--url")!,
     };
 
+    // Secrets have no DefaultValueFactory: help prints defaults, and must never print a key or a connection string.
     static readonly Option<string?> Key = new("--key")
     {
         Description = $"The host's key, sent as {ApiOptions.KeyHeader}: a function key, or the local host's Api:Key (default: ${KeyVariable})",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(KeyVariable),
     };
 
     public static RootCommand Create()
@@ -76,7 +76,6 @@ public static class CliCommands
         {
             Description = $"A storage connection string: the file is uploaded to {StorageNames.InputContainer} with its options as blob metadata, " +
                           $"and the host's blob trigger starts the run (default: ${StorageVariable}; without either, the file is posted inline)",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(StorageVariable),
         };
         var inline = new Option<bool>("--inline") { Description = $"Post the file inline (POST /api/runs) even when ${StorageVariable} is set" };
         var wait = new Option<bool>("--wait") { Description = "Follow the run through loading, judging and review, then print its headline figures" };
@@ -88,7 +87,8 @@ public static class CliCommands
         command.SetAction((parse, ct) => Guard(async () =>
         {
             var input = RunFile.Open(parse.GetValue(file)!, parse.GetValue(name), parse.GetValue(options) ?? []);
-            var connection = parse.GetValue(inline) ? null : parse.GetValue(storage) is { Length: > 0 } s ? s : null;
+            var connection = parse.GetValue(inline) ? null
+                : (parse.GetValue(storage) ?? Environment.GetEnvironmentVariable(StorageVariable)) is { Length: > 0 } s ? s : null;
             using var client = Client(parse);
             string runId, statusUri, reviewUri;
             var replacedLinks = false;
@@ -345,7 +345,8 @@ public static class CliCommands
 
     static Argument<string> RunArgument() => new("RUN") { Description = "A run id, or a run's name (the newest run of that name)" };
 
-    static SynthPrefClient Client(ParseResult parse) => new(parse.GetValue(Url)!, parse.GetValue(Key));
+    static SynthPrefClient Client(ParseResult parse) =>
+        new(parse.GetValue(Url)!, parse.GetValue(Key) ?? Environment.GetEnvironmentVariable(KeyVariable));
 
     /// <summary>Progress bars on standard error, where a terminal shows them.</summary>
     static IAnsiConsole ErrorConsole() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });

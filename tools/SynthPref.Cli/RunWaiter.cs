@@ -19,7 +19,8 @@ public sealed class RunWaiter(SynthPrefClient client, IAnsiConsole progress, Tex
 
     public async Task<RunStatusResponse> WaitAsync(string runId, CancellationToken ct)
     {
-        if (!progress.Profile.Capabilities.Interactive)
+        // A bar redrawn in place only makes sense on a terminal; a log or a pipe gets lines.
+        if (!progress.Profile.Capabilities.Interactive || !progress.Profile.Out.IsTerminal)
             return await WaitWithLinesAsync(runId, ct);
 
         RunStatusResponse? last = null;

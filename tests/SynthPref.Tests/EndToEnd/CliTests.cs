@@ -223,6 +223,14 @@ public sealed class CliTests(PipelineFixture fixture) : IDisposable
         Assert.Equal(ExitCodes.Unauthorized, (await CliProcess.RunAsync(host.BaseAddress, "runs", "--key", "wrong")).ExitCode);
         Assert.Equal(ExitCodes.Ok, (await CliProcess.RunAsync(host.BaseAddress, "runs", "--key", "s3cret")).ExitCode);
         Assert.Equal(ExitCodes.Ok, (await CliProcess.RunAsync(host.BaseAddress, ["runs"], new Dictionary<string, string?> { ["SYNTHPREF_KEY"] = "s3cret" })).ExitCode);
+
+        // Help shows defaults, but never a key or a connection string taken from the environment.
+        var help = await CliProcess.RunAsync(host.BaseAddress, ["run", "--help"],
+            new Dictionary<string, string?> { ["SYNTHPREF_KEY"] = "s3cret", ["AzureWebJobsStorage"] = fixture.StorageConnectionString });
+        Assert.Equal(ExitCodes.Ok, help.ExitCode);
+        Assert.Contains("--key", help.Stdout);
+        Assert.DoesNotContain("s3cret", help.Stdout);
+        Assert.DoesNotContain("AccountKey", help.Stdout);
     }
 
     [Fact]
