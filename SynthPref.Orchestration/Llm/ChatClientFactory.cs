@@ -81,9 +81,10 @@ public static class ChatClientFactory
             case LlmProvider.Replay:
             {
                 // The recording is the "model": a different file must never be answered from another's cache.
-                using (var file = File.OpenRead(options.ReplayFile!))
+                var path = options.ReplayPath()!;
+                using (var file = File.OpenRead(path))
                     identity = [options.Provider.ToString(), Convert.ToHexStringLower(SHA256.HashData(file))];
-                return new ReplayChatClient(ReplayBook.Load(options.ReplayFile!), reader, writer);
+                return new ReplayChatClient(ReplayBook.Load(path), reader, writer);
             }
             default:
                 throw new InvalidOperationException($"Llm:Provider '{options.Provider}' is not supported");

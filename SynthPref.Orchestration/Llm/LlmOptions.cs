@@ -12,6 +12,8 @@ public sealed class LlmOptions
     public string? Endpoint { get; set; }
     public string? Model { get; set; } = "gpt-4o-mini";
     public string? ApiKey { get; set; }
+    /// <summary>A path; a relative one is taken from the current directory, as every .NET host takes its content root
+    /// (<see cref="ReplayPath"/>).</summary>
     public string? ReplayFile { get; set; }
     public int MaxConcurrency { get; set; } = 8;
     /// <summary>One attempt at a call.</summary>
@@ -31,6 +33,12 @@ public sealed class LlmOptions
         !string.IsNullOrWhiteSpace(Model) ? Model.Trim()
         : Provider == LlmProvider.Replay ? "replay"
         : null;
+
+    /// <summary>
+    /// <see cref="ReplayFile"/> as a full path. Relative paths are the user's, so they resolve from the directory the host
+    /// was started in, never from the binaries' folder (the local host reads its appsettings.json from there).
+    /// </summary>
+    public string? ReplayPath() => string.IsNullOrWhiteSpace(ReplayFile) ? null : Path.GetFullPath(ReplayFile.Trim());
 
     /// <summary>Every problem at once, so a misconfigured deployment is fixed in one pass rather than one error per restart.</summary>
     /// <param name="section">The configuration section these options came from, named in each message.</param>
@@ -64,8 +72,10 @@ public sealed class LlmOptions
             case LlmProvider.Replay:
                 if (string.IsNullOrWhiteSpace(ReplayFile))
                     errors.Add($"{p}:ReplayFile is required when {p}:Provider is Replay");
-                else if (!File.Exists(ReplayFile))
-                    errors.Add($"{p}:ReplayFile '{ReplayFile}' does not exist");
+                else if (ReplayPath() is var path && !File.Exists(path))
+                    errors.Add(path == ReplayFile!.Trim()
+                        ? $"{p}:ReplayFile '{ReplayFile}' does not exist"
+                        : $"{p}:ReplayFile '{ReplayFile}' does not exist: looked for {path} (a relative path is taken from the current directory)");
                 break;
         }
 

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using SynthPref.Cli;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
@@ -65,7 +66,7 @@ public sealed class DemoRun(DemoSettings settings)
             await File.WriteAllTextAsync(Path.Combine(outDir, "escalated.jsonl"), await http.GetStringAsync($"api/runs/{run.RunId}/escalated", ct), ct);
 
         Console.WriteLine();
-        Console.WriteLine(Summary.Render(report));
+        Console.WriteLine(ReportSummary.Render(report));
         Console.Write(RoundsText(report));
         Console.WriteLine($"Review: {submitted} labels submitted in {reviewing.TotalSeconds:0.0} s; the whole run took {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
         Console.WriteLine("Outputs in Blob Storage:");

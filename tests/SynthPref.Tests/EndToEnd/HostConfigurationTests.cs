@@ -45,6 +45,49 @@ public sealed class HostConfigurationTests(PipelineFixture fixture)
     }
 
     [Fact]
+    public async Task A_relative_replay_file_is_read_from_the_directory_the_host_was_started_in()
+    {
+        // Started elsewhere than beside its binaries (where it still finds its appsettings.json), as a user starts it.
+        var work = Directory.CreateTempSubdirectory("synthpref-cwd-").FullName;
+        try
+        {
+            var tag = Guid.NewGuid().ToString("N")[..8];
+            Directory.CreateDirectory(Path.Combine(work, "recordings"));
+            File.WriteAllText(Path.Combine(work, "recordings", "replay.jsonl"),
+                $$"""{"query":"{{tag}} which?","response_1":"this one","response_2":"that one","verdict":"2","reason":"recorded"}""" + "\n");
+            await using var host = new LocalHostProcess(fixture.StorageConnectionString, fixture.Llm.BaseUrl, "relative", new Dictionary<string, string>
+            {
+                ["Llm__Provider"] = "Replay",
+                ["Llm__ReplayFile"] = "recordings/replay.jsonl",
+                ["BlobTrigger__Enabled"] = "false",
+            })
+            { WorkingDirectory = work };
+            await host.StartAsync();
+            using var api = new SynthPrefApi(host.CreateClient());
+
+            using var healthResponse = await api.Http.GetAsync("/api/health");
+            Assert.Equal(HttpStatusCode.OK, healthResponse.StatusCode);
+            var run = await api.StartAsync(new
+            {
+                items = new[] { new { id = "1", prompt = $"{tag} which?", response_a = "this one", response_b = "that one" } },
+                options = new { critiqueRevise = false, reviewSampleSize = 0 },
+            });
+            await api.WaitForAsync(run.RunId, "Completed");
+            var pairs = (await api.ReportAsync(run.RunId)).GetProperty("pairs");
+            Assert.Equal(1, pairs.GetProperty("total").GetInt32());
+            Assert.Equal(0, pairs.GetProperty("unparseable").GetInt32());
+            // The recording prefers response_2: the replay judge answered from the file it was given.
+            var row = Assert.Single(await api.DatasetAsync(run.RunId));
+            Assert.Equal("that one", row.GetProperty("chosen").GetString());
+            Assert.Equal("this one", row.GetProperty("rejected").GetString());
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_working_host_reports_every_check_healthy()
     {
         using var response = await fixture.Api.Http.GetAsync("/api/health");

@@ -60,6 +60,9 @@ public sealed class LocalHostProcess : IAsyncDisposable
 
     public int? ProcessId => process?.Id;
 
+    /// <summary>Where the host is started; by default beside its binaries.</summary>
+    public string? WorkingDirectory { get; init; }
+
     /// <summary>The host's peak resident set so far (VmHWM), in bytes; Linux only.</summary>
     public long PeakResidentBytes()
     {
@@ -76,7 +79,7 @@ public sealed class LocalHostProcess : IAsyncDisposable
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll },
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = WorkingDirectory ?? Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

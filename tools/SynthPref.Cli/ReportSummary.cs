@@ -2,10 +2,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace SynthPref.Demo;
+namespace SynthPref.Cli;
 
-/// <summary>The report's headline figures as plain text for the terminal.</summary>
-public static class Summary
+/// <summary>The report's headline figures as plain text for the terminal: what `synthpref run --wait` and `synthpref report`
+/// print, and the demo too.</summary>
+public static class ReportSummary
 {
     public static string Render(JsonElement report)
     {
