@@ -10,10 +10,10 @@ namespace SynthPref.Tests.EndToEnd;
 /// host given <c>Api:Key</c> (listening beyond loopback, which it refuses without one), and under the Functions host,
 /// whose own function keys guard every function of level Function.
 /// </summary>
-public abstract class ApiKeyScenarios(TestPipeline fixture)
+public abstract class ApiKeyScenarios
 {
     [Collection(PipelineCollection.Name)]
-    public sealed class OnLocalHost(PipelineFixture local) : ApiKeyScenarios(local)
+    public sealed class OnLocalHost(PipelineFixture local) : ApiKeyScenarios
     {
         const string Key = "local-test-key-0123456789";
         readonly PipelineFixture local = local;
@@ -42,7 +42,7 @@ public abstract class ApiKeyScenarios(TestPipeline fixture)
     {
         readonly FunctionsPipelineFixture functions;
 
-        public OnFunctionsHost(FunctionsPipelineFixture fixture) : base(fixture)
+        public OnFunctionsHost(FunctionsPipelineFixture fixture)
         {
             FunctionsPipelineFixture.SkipUnlessAvailable();
             functions = fixture;
