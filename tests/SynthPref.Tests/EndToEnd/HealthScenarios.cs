@@ -1,10 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
-using SynthPref.FakeLlm;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Health;
-using SynthPref.Orchestration.Judging;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;

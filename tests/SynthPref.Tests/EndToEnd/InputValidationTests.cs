@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Azure.Storage.Blobs;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Tests.Infrastructure;
 

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Azure.Data.Tables;
 using SynthPref.FakeLlm;
-using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Tests.Infrastructure;

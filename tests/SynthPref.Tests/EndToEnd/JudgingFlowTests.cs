@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using SynthPref.FakeLlm;
 using SynthPref.Tests.Infrastructure;
 

@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using SynthPref.Orchestration.Api;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;

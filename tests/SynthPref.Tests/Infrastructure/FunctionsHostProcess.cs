@@ -40,6 +40,8 @@ public sealed class FunctionsHostProcess : ISynthPrefHost
         Port = FreePort.Next();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}");
         StateDirectory = Path.Combine(Path.GetTempPath(), $"synthpref-functions-state-{Guid.NewGuid():N}");
+        // start.sh leaves the host running on its own: a test run that ends without disposing it must not leave it behind.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill();
     }
 
     public string Kind => HostKinds.Functions;

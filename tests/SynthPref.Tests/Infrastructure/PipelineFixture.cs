@@ -31,6 +31,9 @@ public abstract class TestPipeline : IAsyncLifetime
     public SynthPrefApi Api { get; private set; } = null!;
     public string StorageConnectionString => azurite.ConnectionString;
 
+    /// <summary>What the shared host had logged once it was up, before any test used it.</summary>
+    public string StartupLog { get; private set; } = "";
+
     /// <summary><see cref="HostKinds.Local"/> or <see cref="HostKinds.Functions"/>.</summary>
     public abstract string Kind { get; }
 
@@ -51,6 +54,7 @@ public abstract class TestPipeline : IAsyncLifetime
             ["Pricing__fake-judge__OutputPerMillion"] = "10",
         };
         Host = await StartSharedHostAsync(new HostSettings(Llm.BaseUrl, settings));
+        StartupLog = Host.Log;
         Api = new SynthPrefApi(Host.CreateManagementClient());
     }
 
