@@ -7,10 +7,9 @@ using SynthPref.Orchestration.Storage;
 namespace SynthPref.Tests.Infrastructure;
 
 /// <summary>What a test asks of a host it starts for itself, whichever kind the host is: its judge, app settings (the
-/// same names on both hosts, e.g. <c>Llm__MaxConcurrency</c>), the orchestration version it stamps new runs with (null:
-/// the app's own), and a management key (null: the kind's default, none for the local host on loopback).</summary>
-public sealed record HostSettings(Uri Llm, IReadOnlyDictionary<string, string>? AppSettings = null, string? OrchestrationVersion = null,
-    string? ManagementKey = null);
+/// same names on both hosts, e.g. <c>Llm__MaxConcurrency</c>), and the orchestration version it stamps new runs with
+/// (null: the app's own).</summary>
+public sealed record HostSettings(Uri Llm, IReadOnlyDictionary<string, string>? AppSettings = null, string? OrchestrationVersion = null);
 
 /// <summary>
 /// Real Azurite, a real fake-judge HTTP server and one shared SynthPref host over them, for the end-to-end tests. The
@@ -135,7 +134,6 @@ public sealed class PipelineFixture : TestPipeline
             ["BlobTrigger__Enabled"] = "false",
         };
         if (settings.OrchestrationVersion is { } version) extra["DurableTask__OrchestrationVersion"] = version;
-        if (settings.ManagementKey is { } key) extra["Api__Key"] = key;
         return CreateHost(hubName, settings.Llm, extra);
     }
 
