@@ -20,7 +20,16 @@ public sealed class FunctionsPipelineFixture : TestPipeline
     protected override async Task<ISynthPrefHost> StartSharedHostAsync(HostSettings settings)
     {
         var host = await CreateAsync(settings, hubName: null);
-        await host.StartAsync();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            // The exception has the host's log; its state folder goes (SYNTHPREF_FUNCTIONS_HOST_LOGS keeps the log).
+            await host.DisposeAsync();
+            throw;
+        }
         return host;
     }
 

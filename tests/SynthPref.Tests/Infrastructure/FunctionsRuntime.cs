@@ -56,18 +56,29 @@ public static class FunctionsRuntime
     static async Task<string> PublishAsync()
     {
         var configuration = typeof(FunctionsRuntime).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var output = Path.Combine(Path.GetTempPath(), $"synthpref-functions-app-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        RemoveEarlierRunsApps();
+        var output = Path.Combine(Path.GetTempPath(), $"{AppFolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         var project = Path.Combine(RepoPaths.Root, "SynthPref.Functions", "SynthPref.Functions.csproj");
         var (code, stdout, stderr) = await RunAsync("dotnet",
             ["publish", project, "-c", configuration, "--no-build", "-o", output, "-nologo", "-v", "quiet"], RepoPaths.Root, TimeSpan.FromMinutes(5));
         if (code != 0 || !File.Exists(Path.Combine(output, "worker.config.json")))
             throw new InvalidOperationException($"dotnet publish SynthPref.Functions exited with {code}:\n{stdout}\n{stderr}");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { Directory.Delete(output, recursive: true); }
-            catch (IOException) { }
-        };
         return output;
+    }
+
+    const string AppFolderPrefix = "synthpref-functions-app-";
+
+    /// <summary>The test host process is ended without a chance to clean up, so each run removes the published apps
+    /// of runs whose process is gone (the folder names the process).</summary>
+    static void RemoveEarlierRunsApps()
+    {
+        foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), AppFolderPrefix + "*"))
+        {
+            var pid = Path.GetFileName(folder)[AppFolderPrefix.Length..].Split('-')[0];
+            if (!int.TryParse(pid, out var id) || id == Environment.ProcessId || Directory.Exists($"/proc/{id}")) continue;
+            try { Directory.Delete(folder, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
     }
 
     /// <summary>An exclusive lock on a file, across processes (advisory on Linux, which every caller here honours).</summary>
