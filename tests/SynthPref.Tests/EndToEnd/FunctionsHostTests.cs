@@ -56,6 +56,7 @@ public sealed class FunctionsHostTests
         Assert.Equal("None", durable.GetProperty("tracing").GetProperty("version").GetString());
         // The test settings reached the extension as a deployment's app settings would.
         Assert.Equal(TimeSpan.FromSeconds(0.5), TimeSpan.Parse(durable.GetProperty("storageProvider").GetProperty("maxQueuePollingInterval").GetString()!));
+        Assert.Equal(TimeSpan.FromSeconds(10), TimeSpan.Parse(durable.GetProperty("storageProvider").GetProperty("partitionTableOperationTimeout").GetString()!));
 
         // host.json as the host read it, and what it made of the HTTP settings.
         var hostJson = HostLog.HostConfiguration(Host.Log);

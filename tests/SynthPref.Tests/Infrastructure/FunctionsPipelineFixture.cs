@@ -40,7 +40,8 @@ public sealed class FunctionsPipelineFixture : TestPipeline
     /// The settings every test host gets on top of host.json, as a deployment would set them, and nothing else from
     /// host.json is changed: the queues are polled at most every half second (not 30 s) so a test waits for work, not
     /// for back-off; a crashed host's messages reappear after a minute (not 5; the extension allows no less) so a
-    /// restart resumes soon.
+    /// restart resumes soon; and the partition table's operations may take 10 s (not 2) before the extension warns,
+    /// since Azurite on two busy cores sometimes takes longer than Azure Storage ever should.
     /// </summary>
     async Task<FunctionsHostProcess> CreateAsync(HostSettings settings, string? hubName)
     {
@@ -54,6 +55,7 @@ public sealed class FunctionsPipelineFixture : TestPipeline
             [durable + "storageProvider__maxQueuePollingInterval"] = "00:00:00.5",
             [durable + "storageProvider__controlQueueVisibilityTimeout"] = "00:01:00",
             [durable + "storageProvider__workItemQueueVisibilityTimeout"] = "00:01:00",
+            [durable + "storageProvider__partitionTableOperationTimeout"] = "00:00:10",
         };
         if (hubName is not null) environment[durable + "hubName"] = hubName;
         if (settings.OrchestrationVersion is { } version) environment[durable + "defaultVersion"] = version;
