@@ -250,7 +250,8 @@ public static class RunsApi
     /// <summary>
     /// Links point where the caller came from. Behind a proxy, the hosts' forwarded-headers middleware has already
     /// put the caller's scheme and host on the request, and only for proxies they trust: the local host's
-    /// UseForwardedHeaders with its configured known proxies, and the Functions worker's own for the Functions host.
+    /// UseForwardedHeaders with its configured known proxies; under Functions, the worker's for the Functions host
+    /// alone, which passes on the host name it was called by (a caller's own X-Forwarded-* do not get through).
     /// </summary>
     static string BaseUri(HttpRequest req) => $"{req.Scheme}://{req.Host}{req.PathBase}";
     static string StatusUri(HttpRequest req, string runId) => $"{BaseUri(req)}/api/runs/{runId}";

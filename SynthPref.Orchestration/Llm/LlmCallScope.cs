@@ -44,8 +44,8 @@ public sealed class LlmCallScope : IDisposable
 
     public bool CacheEnabled { get; }
 
-    /// <summary>Cache entries read ahead for this unit of work: a key with a null value is known to be absent.</summary>
-    public ConcurrentDictionary<string, byte[]?> Prefetched { get; } = new(StringComparer.Ordinal);
+    /// <summary>Cache entries read ahead for this unit of work: a key with a null value was absent when it was read.</summary>
+    public ConcurrentDictionary<string, CacheReadAhead> Prefetched { get; } = new(StringComparer.Ordinal);
 
     public static LlmCallScope Begin(bool cacheEnabled)
     {
@@ -80,3 +80,7 @@ public sealed class LlmCallScope : IDisposable
             Interlocked.Read(ref InputTokens), Interlocked.Read(ref OutputTokens));
     }
 }
+
+/// <summary>One cache entry read ahead: its value (null: absent), and how many writes this process had stored before
+/// the read, so an absence that a later write made stale is recognised.</summary>
+public readonly record struct CacheReadAhead(byte[]? Value, long StoredBefore);

@@ -267,6 +267,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           value: 'Authorization=AAD'
         }
         {
+          // Durable distributed tracing (V2) correlates orchestrations and activities in Application Insights. host.json
+          // leaves it off ("None"): where there is no Application Insights the host warns at every start.
+          name: 'AzureFunctionsJobHost__extensions__durableTask__tracing__version'
+          value: 'V2'
+        }
+        {
           name: 'Llm__Provider'
           value: 'AzureOpenAI'
         }

@@ -89,7 +89,7 @@ public sealed class AgreementTests(PipelineFixture fixture)
     }
 
     /// <summary>The hand-worked run above, through the API: started, labelled by r1 and r2, closed and reported.</summary>
-    internal static async Task<StartRunResponse> HandWorkedRunAsync(PipelineFixture fixture)
+    internal static async Task<StartRunResponse> HandWorkedRunAsync(TestPipeline fixture)
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
         var run = await fixture.Api.StartAsync(new

@@ -88,28 +88,6 @@ public sealed class HostConfigurationTests(PipelineFixture fixture)
     }
 
     [Fact]
-    public async Task A_working_host_reports_every_check_healthy()
-    {
-        using var response = await fixture.Api.Http.GetAsync("/api/health");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var health = (await response.Content.ReadFromJsonAsync<HealthResponse>(SynthPrefApi.Json))!;
-        Assert.Equal("Healthy", health.Status);
-        Assert.Equal([SynthPrefHealthChecks.Durable, SynthPrefHealthChecks.Judge, SynthPrefHealthChecks.Storage], health.Checks.Keys.Order());
-        Assert.All(health.Checks.Values, c => Assert.Equal("Healthy", c.Status));
-        Assert.Contains("worker is connected", health.Checks[SynthPrefHealthChecks.Durable].Description);
-
-        // Ready gives /api/health's answer; live checks the process alone, calling nothing.
-        var ready = (await fixture.Api.Http.GetFromJsonAsync<HealthResponse>("/api/health/ready", SynthPrefApi.Json))!;
-        Assert.Equal(health.Checks.Keys.Order(), ready.Checks.Keys.Order());
-        Assert.All(ready.Checks.Values, c => Assert.Equal("Healthy", c.Status));
-        using var liveResponse = await fixture.Api.Http.GetAsync("/api/health/live");
-        Assert.Equal(HttpStatusCode.OK, liveResponse.StatusCode);
-        var live = (await liveResponse.Content.ReadFromJsonAsync<HealthResponse>(SynthPrefApi.Json))!;
-        Assert.Equal("Healthy", live.Status);
-        Assert.Equal([SynthPrefHealthChecks.Process], live.Checks.Keys);
-    }
-
-    [Fact]
     public async Task A_configured_policy_model_writes_prompt_only_items_and_the_judge_only_judges()
     {
         await using var policy = await FakeOpenAiServer.StartAsync(FakeJudgeResponder.Create(JudgePrompt.TryExtract));

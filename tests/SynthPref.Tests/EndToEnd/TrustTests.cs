@@ -98,7 +98,7 @@ public sealed class TrustTests(PipelineFixture fixture)
     }
 
     /// <summary>A run of the scenario, labelled through the review API, completed.</summary>
-    public static async Task<StartRunResponse> HandWorkedRunAsync(PipelineFixture fixture, bool escalate)
+    public static async Task<StartRunResponse> HandWorkedRunAsync(TestPipeline fixture, bool escalate)
     {
         var api = fixture.Api;
         var tag = Guid.NewGuid().ToString("N")[..8];

@@ -5,10 +5,21 @@ using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
 
-[Collection(PipelineCollection.Name)]
-public sealed class RestartTests(PipelineFixture fixture)
+/// <summary>A host killed with SIGKILL in the middle of a run and started again finishes it with exact counts, on both
+/// hosts: under Functions the host and its worker die together, and the work resumes once the dead host's leases and
+/// message locks run out.</summary>
+public abstract class RestartScenarios(TestPipeline fixture)
 {
-    [Fact]
+    [Collection(PipelineCollection.Name)]
+    public sealed class OnLocalHost(PipelineFixture fixture) : RestartScenarios(fixture);
+
+    [Collection(FunctionsHostCollection.Name), Trait("Host", HostKinds.Functions)]
+    public sealed class OnFunctionsHost : RestartScenarios
+    {
+        public OnFunctionsHost(FunctionsPipelineFixture fixture) : base(fixture) => FunctionsPipelineFixture.SkipUnlessAvailable();
+    }
+
+    [SkippableFact]
     public async Task A_host_killed_mid_run_resumes_on_restart_with_no_lost_or_duplicate_pairs()
     {
         const int items = 30;
@@ -19,14 +30,11 @@ public sealed class RestartTests(PipelineFixture fixture)
             await Task.Delay(150, ct);
             return responder(request);
         });
-        var host = fixture.CreateHost("restart", llm.BaseUrl, new Dictionary<string, string>
-        {
-            ["Llm__MaxConcurrency"] = "4",
-            ["BlobTrigger__Enabled"] = "false", // the shared "e2e" host owns uploads
-        });
+        var host = fixture.NewHost("restart" + Guid.NewGuid().ToString("N")[..8], new HostSettings(llm.BaseUrl,
+            new Dictionary<string, string> { ["Llm__MaxConcurrency"] = "4" }));
         await using var _ = host;
         await host.StartAsync();
-        using var api = new SynthPrefApi(host.CreateClient());
+        using var api = new SynthPrefApi(host.CreateManagementClient());
         var cachedBefore = await CachedResponsesAsync();
 
         var run = await api.StartAsync(new

@@ -3,16 +3,25 @@ using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
 
-[Collection(PipelineCollection.Name)]
-public sealed class ReviewRulesTests(PipelineFixture fixture)
+/// <summary>The review contract on both hosts: tokens, unknown ids, bad labels, relabelling, close (also while judging) and the durable deadline.</summary>
+public abstract class ReviewRulesScenarios(TestPipeline fixture)
 {
+    [Collection(PipelineCollection.Name)]
+    public sealed class OnLocalHost(PipelineFixture fixture) : ReviewRulesScenarios(fixture);
+
+    [Collection(FunctionsHostCollection.Name), Trait("Host", HostKinds.Functions)]
+    public sealed class OnFunctionsHost : ReviewRulesScenarios
+    {
+        public OnFunctionsHost(FunctionsPipelineFixture fixture) : base(fixture) => FunctionsPipelineFixture.SkipUnlessAvailable();
+    }
+
     static object[] TwoItems(string tag) =>
     [
         new { id = "one", prompt = $"{tag} one", category = "c1", response_a = "[[good]] a", response_b = "b" },
         new { id = "two", prompt = $"{tag} two", category = "c2", response_a = "a", response_b = "[[good]] b" },
     ];
 
-    [Fact]
+    [SkippableFact]
     public async Task Token_unknown_ids_bad_labels_and_relabelling_follow_the_contract()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
@@ -81,7 +90,7 @@ public sealed class ReviewRulesTests(PipelineFixture fixture)
         Assert.Equal(HttpStatusCode.Conflict, (await fixture.Api.CloseAsync(run.RunId, run.ReviewToken)).StatusCode);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Closing_ends_the_review_phase_at_once()
     {
         var run = await fixture.Api.StartAsync(new
@@ -100,7 +109,7 @@ public sealed class ReviewRulesTests(PipelineFixture fixture)
         Assert.Equal(0, report.GetProperty("agreement").GetProperty("overall").GetProperty("votes").GetInt32());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Closing_while_the_run_is_still_judging_skips_the_review_phase()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
@@ -134,7 +143,7 @@ public sealed class ReviewRulesTests(PipelineFixture fixture)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_durable_deadline_ends_the_review_phase_without_reviews()
     {
         var run = await fixture.Api.StartAsync(new

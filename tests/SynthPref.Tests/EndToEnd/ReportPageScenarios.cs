@@ -5,17 +5,21 @@ using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
 
-/// <summary>
-/// A completed run's report.html from the real local host, opened in the system Chromium: the charts are drawn (inline
-/// SVG with a size and with text in it, so the embedded font measured it), and every figure the page names equals the
-/// one in report.json. A page that rounded, mislabelled or swapped a figure, or a chart that came out empty, fails here.
-/// </summary>
-[Collection(PipelineCollection.Name)]
-public sealed class ReportPageTests(PipelineFixture fixture)
+/// <summary>A completed run's report.html, opened in the system Chromium from either host: the charts are drawn (inline SVG with a size and with text in it, so the embedded font measured it), and every figure the page names equals the one in report.json. A page that rounded, mislabelled or swapped a figure, or a chart that came out empty, fails here.</summary>
+public abstract class ReportPageScenarios(TestPipeline fixture)
 {
-    const string ScreenshotPath = "/tmp/report-page.png";
+    [Collection(PipelineCollection.Name)]
+    public sealed class OnLocalHost(PipelineFixture fixture) : ReportPageScenarios(fixture);
 
-    [Fact]
+    [Collection(FunctionsHostCollection.Name), Trait("Host", HostKinds.Functions)]
+    public sealed class OnFunctionsHost : ReportPageScenarios
+    {
+        public OnFunctionsHost(FunctionsPipelineFixture fixture) : base(fixture) => FunctionsPipelineFixture.SkipUnlessAvailable();
+    }
+
+    string ScreenshotPath => $"/tmp/report-page-{fixture.Kind.ToLowerInvariant()}.png";
+
+    [SkippableFact]
     public async Task The_report_page_draws_its_charts_and_shows_the_figures_of_report_json()
     {
         var run = await AgreementTests.HandWorkedRunAsync(fixture);
@@ -25,7 +29,8 @@ public sealed class ReportPageTests(PipelineFixture fixture)
         var humans = agreement.GetProperty("humans");
 
         await using var browser = await ReviewBrowser.LaunchAsync();
-        var page = await browser.NewPageAsync();
+        // As an operator opens it: with the management key (none on the local host's loopback).
+        var page = await browser.NewPageAsync(fixture.Host.ManagementKey is { } key ? new Dictionary<string, string> { [ISynthPrefHost.ManagementKeyHeader] = key } : null);
         var problems = new List<string>();
         page.PageError += (_, error) => problems.Add($"page error: {error}");
         page.Request += (_, request) => { if (!request.Url.Contains($"/api/runs/{run.RunId}/report.html", StringComparison.Ordinal)) problems.Add($"request: {request.Url}"); };
@@ -73,7 +78,7 @@ public sealed class ReportPageTests(PipelineFixture fixture)
 
     /// <summary>The trust run of <see cref="TrustTests"/> (with its escalation round): the trust section's figures are those
     /// of report.json's trust block, and its two charts are drawn, naming each level and each judge.</summary>
-    [Fact]
+    [SkippableFact]
     public async Task The_trust_section_draws_its_charts_and_shows_the_figures_of_the_trust_block()
     {
         var run = await TrustTests.HandWorkedRunAsync(fixture, escalate: true);
