@@ -10,7 +10,8 @@ namespace SynthPref.Orchestration.Runs;
 
 /// <summary>Run options as callers send them (JSON body or blob metadata); all optional. Judges names configured
 /// <c>Judges:&lt;name&gt;</c> sections (or "default" for the <c>Llm</c> judge); Constitution is "container/path.json".
-/// TargetCiWidth (with MaxReviewSampleSize) turns on adaptive review rounds.</summary>
+/// TargetCiWidth (with MaxReviewSampleSize) turns on adaptive review rounds. Batch turns the provider's Batch API on or
+/// off for the run (null: each LLM section's Batch setting).</summary>
 public sealed record RunOptions(
     bool? SwapPositions = null,
     bool? CritiqueRevise = null,
@@ -30,7 +31,8 @@ public sealed record RunOptions(
     int? MinCategoryVotes = null,
 
     double? TargetCiWidth = null,
-    int? MaxReviewSampleSize = null);
+    int? MaxReviewSampleSize = null,
+    bool? Batch = null);
 
 public static class RunOptionsParser
 {
@@ -167,7 +169,8 @@ public static class RunOptionsParser
             Int(m, "minCategoryVotes", errors),
 
             Double(m, "targetCiWidth", errors),
-            Int(m, "maxReviewSampleSize", errors));
+            Int(m, "maxReviewSampleSize", errors),
+            Bool(m, "batch", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
@@ -20,7 +21,8 @@ namespace SynthPref.Orchestration.Workflow;
 /// arithmetic and exact. MinCategoryVotes: the fewest votes a category needs to be ranked in the report.
 /// TargetCiWidth: with it, review goes in rounds until every category's 95% Wilson interval is at
 /// most this wide (null: one sample, as before); MaxReviewSampleSize caps the items sampled over all rounds (null: the
-/// pairs there are). Options added after 1.0 have defaults because runs started before them carry none.</summary>
+/// pairs there are). Batch: the roles this run sends through the provider's Batch API and how it polls (null: none;
+/// from 4.0). Options added after 1.0 have defaults because runs started before them carry none.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -43,7 +45,8 @@ public sealed record RunSettings(
     int MaxFailedItemsPerMillion = RunSettings.DefaultMaxFailedItemsPerMillion,
     int MinCategoryVotes = RunSettings.DefaultMinCategoryVotes,
     double? TargetCiWidth = null,
-    int? MaxReviewSampleSize = null)
+    int? MaxReviewSampleSize = null,
+    BatchPlan? Batch = null)
 {
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;
@@ -67,7 +70,8 @@ public sealed record RunInput(string RunId, string? Name, string Source, string 
 
 /// <summary>How far judging has come. NextItem is the first item not yet started; every item before it is done.
 /// TextOnlyJudges: judges whose endpoint refused structured output, asked with the text template from then on.
-/// SkippedForBudget: items never started because the token budget was reached (NextItem is then Items).</summary>
+/// SkippedForBudget: items never started because the token budget was reached (NextItem is then Items).
+/// Batch: how the run's batch phase went, once it has run (from 4.0).</summary>
 public sealed record JudgingState(
     int Items,
     int NextItem,
@@ -77,7 +81,8 @@ public sealed record JudgingState(
     IReadOnlyDictionary<string, LlmUsage> Usage,
     int Generation,
     IReadOnlyList<string>? TextOnlyJudges = null,
-    int SkippedForBudget = 0)
+    int SkippedForBudget = 0,
+    BatchSummary? Batch = null)
 {
     public JudgingState Add(ItemsResult result) => this with
     {
@@ -101,7 +106,8 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 /// Votes, ItemsFullyReviewed and Loading are never set by the orchestration: labels and the loading activity's
 /// progress live in storage, and the API fills them in from there. TextOnlyJudges: judges whose endpoint refused
 /// structured output, judging in text since. ReviewRound: the review sampling round under way (1 for the first
-/// sample; later rounds only with targetCiWidth), 0 before review.</summary>
+/// sample; later rounds only with targetCiWidth), 0 before review. Batch: the run's batches while it waits for them,
+/// and how its batch phase ended after.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -117,18 +123,32 @@ public sealed record RunProgress(
     int SkippedForBudget = 0,
     IReadOnlyList<string>? TextOnlyJudges = null,
     InputLoadProgress? Loading = null,
-    int ReviewRound = 0);
+    int ReviewRound = 0,
+    BatchProgress? Batch = null);
 
-/// <summary>All roles together: requests, calls really made, cache hits, tokens; and the same by role, as running
-/// totals.</summary>
+/// <summary>A run's batch phase as its status shows it: the cycle, what it is doing ("collecting", "submitting",
+/// "waiting", "cancelling", "ingesting", then "ended"), the cycle's batches (the provider's id, state, requests,
+/// completed and failed), their totals, when the run next asks the provider, and once it has ended, how
+/// (<see cref="BatchSummary.EndedBy"/>).</summary>
+public sealed record BatchProgress(int Cycle, string State, IReadOnlyList<BatchView> Batches, int Requests, int Completed, int Failed,
+    DateTime? NextCheckAt = null, string? EndedBy = null)
+{
+    public static BatchProgress Of(int cycle, string state, BatchesStatus status, DateTime? nextCheckAt = null) => new(
+        cycle, state, status.Batches, status.Batches.Sum(b => b.Requests), status.Batches.Sum(b => b.Completed), status.Batches.Sum(b => b.Failed),
+        nextCheckAt);
+}
+
+/// <summary>All roles together: requests, calls really made, cache hits, tokens, requests answered by batch; and the
+/// same by role, as running totals.</summary>
 public sealed record LlmTotals(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens,
-    IReadOnlyDictionary<string, TokenUsage>? ByRole = null)
+    IReadOnlyDictionary<string, TokenUsage>? ByRole = null, int BatchAnswers = 0)
 {
     public static LlmTotals Of(IReadOnlyDictionary<string, LlmUsage> usage)
     {
         var sum = usage.Values.Aggregate(new LlmUsage(), (a, b) => a.Add(b));
         return new(sum.Requests, sum.Calls, sum.CacheHits, sum.InputTokens, sum.OutputTokens,
-            new SortedDictionary<string, TokenUsage>(usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), StringComparer.Ordinal));
+            new SortedDictionary<string, TokenUsage>(usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), StringComparer.Ordinal),
+            sum.BatchAnswers);
     }
 }
 
@@ -150,11 +170,24 @@ public static class RunEvents
 
     /// <summary>Someone closed the review phase (the API has already closed it in storage).</summary>
     public const string ReviewClosed = "ReviewClosed";
+
+    /// <summary>Someone closed the run while its batch phase was under way (from 4.0): its open batches are cancelled.
+    /// An event of its own, so a wait for it left behind by the batch phase never takes a close meant for review.</summary>
+    public const string BatchClosed = "BatchClosed";
 }
 
 /// <summary>The payload of <see cref="RunEvents.ReviewsComplete"/> from 2.0 on: the round whose items all have their
 /// reviewers, so a signal raised twice, or late, cannot end a round drawn after it.</summary>
 public sealed record ReviewsCompleteSignal(int Round);
+
+/// <summary>A collecting pass over items [Start, Start + Count) for cycle Cycle. CheckAttempts: earlier batches of the
+/// run left requests unanswered, so those already sent twice are looked up and left out.</summary>
+public sealed record CollectBatchRequest(string RunId, int Cycle, int Start, int Count, ItemSettings Settings, BatchPlan Plan, bool CheckAttempts);
+
+public sealed record SubmitBatchesRequest(string RunId, int Cycle, IReadOnlyList<BatchPart> Parts);
+
+/// <summary>The batches of one cycle of a run.</summary>
+public sealed record BatchCycleRequest(string RunId, int Cycle);
 
 public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise);
 
@@ -192,5 +225,5 @@ public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, 
     public RunShape Shape => new(
         Settings?.Judges, Settings?.StructuredOutput ?? false, Judging.TextOnlyJudges, Settings?.CritiqueRevise ?? false,
         Settings?.RevisionRounds ?? 1, Settings?.VerifyRevisions ?? false, Settings?.ConstitutionSource, Settings?.BudgetTokens,
-        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes);
+        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes, Judging.Batch);
 }
