@@ -192,8 +192,9 @@ public sealed class ReplayTests
         return Assert.Single(response.Actions, a => a.CompleteOrchestration is not null).CompleteOrchestration;
     }
 
-    /// <summary>A two-item run on the in-memory backend with adaptive review: its first round is reviewed, a second
-    /// round is drawn, and a reviewer closes the phase. Its last turn and result.</summary>
+    /// <summary>A two-item run on the in-memory backend that sends its judge requests by batch (collected, submitted,
+    /// polled on a durable timer, ingested) and then reviews adaptively: its first round is reviewed, a second round is
+    /// drawn, and a reviewer closes the phase. Its last turn and result.</summary>
     static async Task<RecordedTurn> RecordAsync()
     {
         await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
@@ -202,7 +203,7 @@ public sealed class ReplayTests
             Record = true,
             NextRound = r => new ReviewRoundResult(true, r.Round + 1, 1, 3, null),
         });
-        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("recorded-run", targetCiWidth: 0.25));
+        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("recorded-run", targetCiWidth: 0.25, batch: OrchestratorHarness.JudgeBatch()));
         await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
         await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
         await harness.WaitForStatusAsync(runId, p => p.ReviewRound == 2);
