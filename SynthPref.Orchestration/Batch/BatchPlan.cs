@@ -29,7 +29,7 @@ public sealed record BatchPlan(IReadOnlyList<BatchRole> Roles, int PollSeconds)
 /// <summary>
 /// How a run's batch phase went: the cycles it ran, requests sent by batch (a request sent again counts again), those
 /// answered and left unanswered, those left out because two batches had already failed them (Exhausted), and why it
-/// ended: "answered" (a collecting pass found nothing left to send), "nothing-to-batch" (the first found nothing),
+/// ended: "nothing-left" (a collecting pass found nothing more to send), "nothing-to-batch" (the first found nothing),
 /// "closed", "max-cycles", or "failed: …" (a batch could not be prepared, created or read). CacheOnlyRoles: the roles the
 /// stage then takes from the cache only (their fallback is fail, or the run was closed), each miss failing its step
 /// with CacheOnlyReason.

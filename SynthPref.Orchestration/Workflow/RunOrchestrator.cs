@@ -173,7 +173,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var settings = run.Settings;
         var closed = context.WaitForExternalEvent<bool>(RunEvents.BatchClosed);
         var maxCycles = BatchPlan.MaxCycles(settings.RevisionRounds, settings.VerifyRevisions);
-        var summary = new BatchSummary(plan.RoleNames, 0, 0, 0, 0, 0, "answered");
+        var summary = new BatchSummary(plan.RoleNames, 0, 0, 0, 0, 0, "nothing-left");
         var progress = Progress(RunStatus.Judging, state, 0, settings);
         string? endedBy = null;
         for (var cycle = 1; endedBy is null; cycle++)
@@ -195,7 +195,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             summary = summary with { Exhausted = summary.Exhausted + collected.Exhausted };
             if (collected.Parts.Count == 0)
             {
-                endedBy = cycle == 1 ? "nothing-to-batch" : "answered";
+                endedBy = cycle == 1 ? "nothing-to-batch" : "nothing-left";
                 break;
             }
 

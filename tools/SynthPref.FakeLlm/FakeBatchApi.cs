@@ -76,7 +76,8 @@ public sealed class FakeBatchApi
 
     internal void Map(IEndpointRouteBuilder app, string prefix)
     {
-        app.MapPost($"{prefix}/files", UploadAsync);
+        // Typed as Func, not RequestDelegate, so the result is executed rather than dropped.
+        app.MapPost($"{prefix}/files", (Func<HttpContext, Task<IResult>>)UploadAsync);
         app.MapGet($"{prefix}/files", (HttpContext ctx) => Results.Json(new JsonObject
         {
             ["object"] = "list",
@@ -87,7 +88,7 @@ public sealed class FakeBatchApi
         app.MapGet($"{prefix}/files/{{id}}", (string id) => files.TryGetValue(id, out var f) ? Results.Json(f.Describe()) : NotFound($"No such file: {id}"));
         app.MapGet($"{prefix}/files/{{id}}/content", (string id) =>
             files.TryGetValue(id, out var f) ? Results.Bytes(f.Content, "application/octet-stream") : NotFound($"No such file: {id}"));
-        app.MapPost($"{prefix}/batches", CreateAsync);
+        app.MapPost($"{prefix}/batches", (Func<HttpContext, Task<IResult>>)CreateAsync);
         app.MapGet($"{prefix}/batches/{{id}}", (string id) => jobs.TryGetValue(id, out var j) ? Results.Json(j.Describe(DateTimeOffset.UtcNow)) : NotFound($"No such batch: {id}"));
         app.MapGet($"{prefix}/batches", (HttpContext ctx) => List(ctx));
         app.MapPost($"{prefix}/batches/{{id}}/cancel", (string id) =>
@@ -291,7 +292,7 @@ public sealed class FakeBatchApi
                 if (final is not null) status = final;
                 else if (validationError is not null && ready) status = Finish("failed");
                 else if (cancelledAt is { } at) status = now - at < TimeSpan.FromMilliseconds(200) ? "cancelling" : Finish("cancelled");
-                else if (elapsed < processing * 0.1) status = "validating";
+                else if (elapsed <= processing * 0.1) status = "validating";
                 // Answers not all ready (a held judge, say): in progress however long it takes.
                 else if (!ready || elapsed < processing * 0.8) status = "in_progress";
                 else if (elapsed < processing) status = "finalizing";

@@ -115,3 +115,49 @@ public sealed class BatchRequestTests
         Assert.Equal(1, usage[LlmRoles.Reviser].Calls);
     }
 }
+
+/// <summary>SynthPref's Files and Batches client (the OpenAI SDK's) against the fake's endpoints, for both providers.</summary>
+public sealed class BatchApiTests
+{
+    [Theory]
+    [InlineData(LlmProvider.OpenAICompatible)]
+    [InlineData(LlmProvider.AzureOpenAI)]
+    public async Task Upload_create_retrieve_find_and_download_round_trip(LlmProvider provider)
+    {
+        await using var server = await FakeOpenAiServer.StartAsync(request => FakeReply.Answer($"answer to {request.LastUserText}"));
+        var options = new LlmOptions
+        {
+            Provider = provider, Endpoint = provider == LlmProvider.AzureOpenAI ? server.RootUrl.ToString() : server.BaseUrl.ToString(),
+            Model = "m", ApiKey = "key", Batch = true, BatchDeployment = "m-batch",
+        };
+        var api = new SynthPref.Orchestration.Batch.BatchApi(options, BatchTarget.For(options, "Llm")!);
+        var url = api.Target.Url;
+        var lines = string.Join("\n", new[] { "one", "two" }.Select(t => new JsonObject
+        {
+            ["custom_id"] = $"k-{t}", ["method"] = "POST", ["url"] = url,
+            ["body"] = new JsonObject { ["model"] = "m-batch", ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = t }) },
+        }.ToJsonString())) + "\n";
+
+        var fileId = await api.UploadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(lines)), "in.jsonl", CancellationToken.None);
+        Assert.Equal(fileId, await api.FindFileAsync("in.jsonl", CancellationToken.None));
+        Assert.Null(await api.FindFileAsync("other.jsonl", CancellationToken.None));
+        var created = await api.CreateAsync(fileId, new Dictionary<string, string> { ["synthpref_run"] = "r" }, CancellationToken.None);
+        Assert.Equal("validating", created.Status);
+        Assert.Equal(fileId, created.InputFileId);
+        Assert.Equal(created.Id, (await api.FindBatchAsync(fileId, CancellationToken.None))?.Id);
+
+        var info = created;
+        for (var i = 0; i < 100 && !SynthPref.Orchestration.Batch.BatchInfo.IsTerminal(info.Status); i++)
+        {
+            await Task.Delay(20);
+            info = await api.GetAsync(created.Id, CancellationToken.None);
+        }
+        Assert.Equal(("completed", 2, 2, 0), (info.Status, info.Total, info.Completed, info.Failed));
+        using var reader = new StreamReader(await api.OpenFileAsync(info.OutputFileId!, CancellationToken.None));
+        var output = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(["k-one", "k-two"], output.Select(o => o["custom_id"]!.GetValue<string>()));
+        Assert.Equal("answer to two", output[1]["response"]!["body"]!["choices"]![0]!["message"]!["content"]!.GetValue<string>());
+        Assert.Equal("m-batch", output[1]["response"]!["body"]!["model"]!.GetValue<string>());
+        Assert.Empty(server.Requests);
+    }
+}

@@ -12,7 +12,7 @@ namespace SynthPref.Tests.Unit;
 public sealed partial class DependencyDirectionTests
 {
     static readonly string[] Stages =
-        ["Input", "Generation", "Judging", "Revision", "Pairs", "Audit", "Sampling", "Reviews", "Agreement", "Reporting", "Llm", "Storage"];
+        ["Input", "Generation", "Judging", "Revision", "Pairs", "Batch", "Audit", "Sampling", "Reviews", "Agreement", "Reporting", "Llm", "Storage"];
 
     static readonly string[] Above = ["Workflow", "Runs", "Api"];
 

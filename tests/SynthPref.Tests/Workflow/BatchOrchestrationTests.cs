@@ -54,13 +54,13 @@ public sealed class BatchOrchestrationTests
         var report = Assert.Single(harness.Reports);
         var summary = report.Judging.Batch!;
         Assert.Equal(["judge"], summary.Roles);
-        Assert.Equal(new BatchSummary(summary.Roles, 1, 2, 2, 0, 0, "answered"), summary);
+        Assert.Equal(new BatchSummary(summary.Roles, 1, 2, 2, 0, 0, "nothing-left"), summary);
         // The batch's tokens are the run's, beside the stage's requests that the cache then answered.
         Assert.Equal(new LlmUsage(Requests: 4, InputTokens: 20, OutputTokens: 10, BatchAnswers: 2, BatchInputTokens: 20, BatchOutputTokens: 10),
             report.Judging.Usage["judge"]);
         Assert.All(harness.ItemCalls, c => Assert.Null(c.Settings.CacheOnlyRoles));
         var ended = await harness.WaitForStatusAsync(runId, p => true);
-        Assert.Equal("answered", ended.Batch?.EndedBy);
+        Assert.Equal("nothing-left", ended.Batch?.EndedBy);
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class BatchOrchestrationTests
         Assert.Equal([(1, false), (2, true), (3, true)], harness.Collects.Select(c => (c.Cycle, c.CheckAttempts)).ToList());
         Assert.Equal([1, 2], harness.Submits.Select(s => s.Cycle).ToList());
         var summary = Assert.Single(harness.Reports).Judging.Batch!;
-        Assert.Equal((2, 3, 2, 2, 1, "answered"), (summary.Cycles, summary.Requests, summary.Answered, summary.Unanswered, summary.Exhausted, summary.EndedBy));
+        Assert.Equal((2, 3, 2, 2, 1, "nothing-left"), (summary.Cycles, summary.Requests, summary.Answered, summary.Unanswered, summary.Exhausted, summary.EndedBy));
         Assert.All(harness.ItemCalls, c =>
         {
             Assert.Equal(["judge"], c.Settings.CacheOnlyRoles);
