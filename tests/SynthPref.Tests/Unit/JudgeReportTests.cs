@@ -77,7 +77,7 @@ public sealed class JudgeReportTests
     public void The_json_has_the_new_sections_after_the_original_ones()
     {
         var root = JsonDocument.Parse(ReportJson.Serialize(Full())).RootElement;
-        Assert.Equal(["runId", "name", "pairs", "bias", "review", "agreement", "agreementBySource", "datasetRows", "cost", "judges", "revisions", "budget", "failures", "examples"],
+        Assert.Equal(["runId", "name", "pairs", "bias", "review", "agreement", "agreementBySource", "datasetRows", "cost", "judges", "revisions", "budget", "failures", "examples", "batch"],
             root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["calls", "inputTokens", "outputTokens"],
             root.GetProperty("cost").GetProperty("tokens").GetProperty("judge").EnumerateObject().Select(p => p.Name).Intersect(["calls", "inputTokens", "outputTokens"]));
