@@ -209,13 +209,14 @@ public sealed class FakeBatchApi
             var ids = lines.Select(l => JsonNode.Parse(l)!["custom_id"]!.GetValue<string>()).ToList();
             expire = text.Contains(ExpireMarker, StringComparison.Ordinal)
                      || text.Contains(ExpireOnceMarker, StringComparison.Ordinal) && ids.All(id => api.expiredOnce.TryAdd(id, true));
-            var n = 0;
-            foreach (var line in lines)
+            // Requests are answered side by side, as a provider works through a batch: one held up holds up no other.
+            await Parallel.ForEachAsync(lines.Select((line, n) => (line, n)), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (entry, _) =>
             {
+                var (line, n) = entry;
                 var node = JsonNode.Parse(line)!.AsObject();
                 var id = node["custom_id"]!.GetValue<string>();
                 var body = node["body"]!.AsObject();
-                var requestId = $"batch_req_{batch.Id}_{++n}";
+                var requestId = $"batch_req_{batch.Id}_{n + 1}";
                 string result;
                 if (expire)
                     result = new JsonObject
@@ -236,7 +237,7 @@ public sealed class FakeBatchApi
                     if (cancelledAt is not null) return;
                     (result.Contains("\"status_code\":200", StringComparison.Ordinal) ? output : errors).Add(result);
                 }
-            }
+            });
         }
 
         string? Validate(string[] lines)
