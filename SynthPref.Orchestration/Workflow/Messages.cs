@@ -161,7 +161,7 @@ public sealed record RunResult(
     string ReportHtml,
     string Dataset);
 
-/// <summary>External events. The orchestration waits for exactly these, and only in the review phase.</summary>
+/// <summary>External events. The orchestration waits for exactly these: BatchClosed in its batch phase, the others in the review phase.</summary>
 public static class RunEvents
 {
     /// <summary>Every sampled item has its reviewers (raised by the API when the last one lands). Runs from 2.0 on get

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
 
 namespace SynthPref.Tests.Unit;
@@ -121,5 +122,24 @@ public sealed class BatchSettingsTests
         // Policy, judge and its re-ask, four rounds of critique and revision, the verification and its re-ask: 13 requests deep.
         Assert.Equal(2 * 13 + 1, BatchPlan.MaxCycles(4, verify: true));
         Assert.Equal(2 * 5 + 1, BatchPlan.MaxCycles(1, verify: false));
+    }
+
+    [Fact]
+    public void The_page_shows_the_batch_phase_its_batches_and_the_saving_only_for_a_run_that_batched()
+    {
+        var report = ReportFactory.Build() with
+        {
+            Cost = new CostReport(new Dictionary<string, TokenUsage> { ["judge"] = new(60, 0, 0, 24_000, 3_000, 60, 24_000, 3_000) },
+                new EstimatedCost(0.045m, new Dictionary<string, RoleCost> { ["judge"] = new("m", 2.5m, 10m, 0.045m, 1.25m, 5m, 0.09m) }, [], 0.09m, 0.045m)),
+            Batch = new BatchReport(["judge"], "nothing-left", 2, 64, 60, 0, 0, 0, 2,
+                [new BatchReportRow(1, "batch_abc", "judge", "expired", 60, 56, 4), new BatchReportRow(2, "batch_def", "judge", "completed", 4, 4, 0)]),
+        };
+        var html = HtmlReport.Render(report);
+        Assert.Contains("<h2>Batch API</h2>", html);
+        Assert.Contains("<dd data-figure=\"batch.answeredByBatch\">60</dd>", html);
+        Assert.Contains("<dd data-figure=\"cost.estimated.batchSaving\">0.0450</dd>", html);
+        Assert.Contains("<dd data-figure=\"batch.sentTwice\">2</dd>", html);
+        Assert.Contains("<td>batch_abc</td><td>judge</td><td>expired</td>", html);
+        Assert.DoesNotContain("Batch API", HtmlReport.Render(ReportFactory.Build()));
     }
 }
