@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Generation;
 using SynthPref.Orchestration.Health;
 using SynthPref.Orchestration.Input;
@@ -40,6 +41,12 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<PairStore>();
         services.AddSingleton<FailureStore>();
         services.AddSingleton<ItemProcessor>();
+        services.AddSingleton<BatchStore>();
+        services.AddSingleton<BatchApis>();
+        services.AddSingleton<BatchPlanner>();
+        services.AddSingleton<BatchSubmitter>();
+        services.AddSingleton<BatchMonitor>();
+        services.AddSingleton<BatchIngester>();
         services.AddSingleton<ReviewStore>();
         services.AddSingleton<OutputStore>();
         services.AddSingleton<ReportBuilder>();

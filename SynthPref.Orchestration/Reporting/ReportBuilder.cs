@@ -1,5 +1,6 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
@@ -28,14 +29,15 @@ public sealed record RunShape(
     long? BudgetTokens = null,
     int SkippedForBudget = 0,
     int MinCategoryVotes = AgreementCalculator.DefaultMinCategoryVotes,
-    TrustOptions? Trust = null);
+    TrustOptions? Trust = null,
+    BatchSummary? Batch = null);
 
 /// <summary>
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
 /// storage once the review phase has ended, so they are exactly the labels that were accepted.
 /// </summary>
 public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputStore output, LlmSections sections, LlmPricing pricing,
-    FailureStore failures)
+    FailureStore failures, BatchStore batches)
 {
     /// <summary>How many unparseable judge answers the report quotes, and how much of each.</summary>
     public const int UnparseableExamples = 5;
@@ -119,7 +121,8 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 shape.SkippedForBudget),
             await FailuresAsync(run.RunId, ct),
             Examples(agreement, reviewed),
-            trust?.Report);
+            trust?.Report,
+            shape.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null);
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
@@ -229,9 +232,22 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 if (use.InputTokens + use.OutputTokens > 0) unpriced.Add(role);
                 continue;
             }
-            byRole[role] = new RoleCost(model, price.InputPerMillion, price.OutputPerMillion, price.Cost(use.InputTokens, use.OutputTokens));
+            byRole[role] = new RoleCost(model, price.InputPerMillion, price.OutputPerMillion, price.Cost(use),
+                price.BatchInputPerMillion, price.BatchOutputPerMillion, price.Cost(use.InputTokens, use.OutputTokens));
         }
-        return new EstimatedCost(byRole.Values.Sum(r => r.Cost), byRole, unpriced);
+        var total = byRole.Values.Sum(r => r.Cost);
+        var live = byRole.Values.Sum(r => r.AtLivePrices);
+        return new EstimatedCost(total, byRole, unpriced, live, live - total);
+    }
+
+    async Task<BatchReport> BatchAsync(string runId, BatchSummary batch, IReadOnlyDictionary<string, LlmUsage> usage, CancellationToken ct)
+    {
+        var batched = usage.Where(kv => batch.Roles.Contains(kv.Key, StringComparer.Ordinal)).Select(kv => kv.Value)
+            .Aggregate(new LlmUsage(), (a, b) => a.Add(b));
+        var rows = await batches.ListAsync(runId, cycle: null, ct);
+        return new BatchReport(batch.Roles, batch.EndedBy, batch.Cycles, batch.Requests, batched.BatchAnswers, batched.Calls - batched.FailedCalls,
+            batched.CacheHits, batched.FailedCalls + batched.Unanswered, batch.Exhausted,
+            rows.Select(r => new BatchReportRow(r.Cycle, r.BatchId ?? "", r.Role, r.State, r.Requests, r.Answered, r.Unanswered)).ToList());
     }
 
     async Task<FailureReport> FailuresAsync(string runId, CancellationToken ct)

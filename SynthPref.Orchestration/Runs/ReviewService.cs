@@ -150,6 +150,9 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
         var closing = await reviews.CloseAsync(runId, "closed", ct);
         if (closing.ClosedOpenPhase)
             await client.RaiseEventAsync(runId, RunEvents.ReviewClosed, true, ct);
+        // A run waiting for its batches stops waiting: they are cancelled, and the review it has not reached is skipped.
+        else if (instance.ReadCustomStatusAs<RunProgress>()?.Batch is { EndedBy: null })
+            await client.RaiseEventAsync(runId, RunEvents.BatchClosed, true, ct);
         else if (closing.Phase.EndedBy is not "closed" && closing.Phase.SampledItems > 0)
             return Outcome<bool>.Conflict(
                 $"Run '{runId}' is past its review phase, ended by {closing.Phase.EndedBy} (status {await runs.DescribeAsync(client, runId, ct)}).");

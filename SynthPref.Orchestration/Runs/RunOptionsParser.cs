@@ -13,7 +13,8 @@ namespace SynthPref.Orchestration.Runs;
 /// <c>Judges:&lt;name&gt;</c> sections (or "default" for the <c>Llm</c> judge); Constitution is "container/path.json".
 /// TargetCiWidth (with MaxReviewSampleSize) turns on adaptive review rounds. TrustTarget (with TrustAlpha) calibrates the
 /// judges' trust points on people and splits the pairs into trusted and escalated; Escalate "review" (with
-/// MaxEscalatedReviews) sends the escalated pairs to people in one more review round.</summary>
+/// MaxEscalatedReviews) sends the escalated pairs to people in one more review round. Batch turns the provider's Batch
+/// API on or off for the run (null: each LLM section's Batch setting).</summary>
 public sealed record RunOptions(
     bool? SwapPositions = null,
     bool? CritiqueRevise = null,
@@ -37,7 +38,8 @@ public sealed record RunOptions(
     double? TrustTarget = null,
     double? TrustAlpha = null,
     string? Escalate = null,
-    int? MaxEscalatedReviews = null);
+    int? MaxEscalatedReviews = null,
+    bool? Batch = null);
 
 public static class RunOptionsParser
 {
@@ -244,7 +246,8 @@ public static class RunOptionsParser
             Double(m, "trustTarget", errors),
             Double(m, "trustAlpha", errors),
             m.GetValueOrDefault("escalate"),
-            Int(m, "maxEscalatedReviews", errors));
+            Int(m, "maxEscalatedReviews", errors),
+            Bool(m, "batch", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Azure;
 using Microsoft.DurableTask;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
@@ -65,6 +66,21 @@ public static partial class ActivityCalls
 
     public static Task<ItemsResult> ProcessItemsAsync(this TaskOrchestrationContext context, ItemsRequest request) =>
         context.CallActivityAsync<ItemsResult>(nameof(ProcessItemsActivity), request, RetryFor(context));
+
+    public static Task<CollectedRequests> CollectBatchRequestsAsync(this TaskOrchestrationContext context, CollectBatchRequest request) =>
+        context.CallActivityAsync<CollectedRequests>(nameof(CollectBatchRequestsActivity), request, RetryFor(context));
+
+    public static Task<BatchesStatus> SubmitBatchesAsync(this TaskOrchestrationContext context, SubmitBatchesRequest request) =>
+        context.CallActivityAsync<BatchesStatus>(nameof(SubmitBatchesActivity), request, RetryFor(context));
+
+    public static Task<BatchesStatus> CheckBatchesAsync(this TaskOrchestrationContext context, BatchCycleRequest request) =>
+        context.CallActivityAsync<BatchesStatus>(nameof(CheckBatchesActivity), request, RetryFor(context));
+
+    public static Task<BatchesStatus> CancelBatchesAsync(this TaskOrchestrationContext context, BatchCycleRequest request) =>
+        context.CallActivityAsync<BatchesStatus>(nameof(CancelBatchesActivity), request, RetryFor(context));
+
+    public static Task<BatchIngest> IngestBatchesAsync(this TaskOrchestrationContext context, BatchCycleRequest request) =>
+        context.CallActivityAsync<BatchIngest>(nameof(IngestBatchesActivity), request, RetryFor(context));
 
     public static Task<BiasReport> AuditPairsAsync(this TaskOrchestrationContext context, string runId) =>
         context.CallActivityAsync<BiasReport>(nameof(AuditPairsActivity), runId, RetryFor(context));

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
@@ -24,7 +25,8 @@ namespace SynthPref.Orchestration.Workflow;
 /// pairs there are). TrustTarget: with it, the trust points are calibrated on the first review sample at confidence
 /// 1 − TrustAlpha, the dataset keeps the trusted pairs and the pairs people decided, and the rest are escalated
 /// (escalated.jsonl; with Escalate Review also sent to people in one more review round of at most MaxEscalatedReviews
-/// items). Options added after 1.0 have defaults because runs started before them carry none.</summary>
+/// items). Batch: the roles this run sends through the provider's Batch API and how it polls (null: none; from 4.0).
+/// Options added after 1.0 have defaults because runs started before them carry none.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -51,7 +53,8 @@ public sealed record RunSettings(
     double? TrustTarget = null,
     double TrustAlpha = TrustCalibration.DefaultAlpha,
     Escalation Escalate = Escalation.None,
-    int MaxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews)
+    int MaxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews,
+    BatchPlan? Batch = null)
 {
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;
@@ -79,7 +82,8 @@ public sealed record RunInput(string RunId, string? Name, string Source, string 
 /// <summary>How far judging has come. NextItem is the first item not yet started; every item before it is done.
 /// TextOnlyJudges: judges whose endpoint refused structured output, asked with the text template from then on.
 /// SkippedForBudget: items never started because the token budget was reached (NextItem is then Items).
-/// PairsByTrustPoints: decisive judge pairs written so far, counted by their trust points.</summary>
+/// PairsByTrustPoints: decisive judge pairs written so far, counted by their trust points. Batch: how the run's batch
+/// phase went, once it has run (from 4.0).</summary>
 public sealed record JudgingState(
     int Items,
     int NextItem,
@@ -90,7 +94,8 @@ public sealed record JudgingState(
     int Generation,
     IReadOnlyList<string>? TextOnlyJudges = null,
     int SkippedForBudget = 0,
-    IReadOnlyDictionary<int, int>? PairsByTrustPoints = null)
+    IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
+    BatchSummary? Batch = null)
 {
     public JudgingState Add(ItemsResult result) => this with
     {
@@ -128,7 +133,8 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 /// progress live in storage, and the API fills them in from there. TextOnlyJudges: judges whose endpoint refused
 /// structured output, judging in text since. ReviewRound: the review sampling round under way (1 for the first
 /// sample; later rounds with targetCiWidth or escalation), 0 before review. EscalationRound: the round that sends people
-/// the pairs under the trust threshold, once it is drawn. PairsByTrustPoints: decisive judge pairs by trust points.</summary>
+/// the pairs under the trust threshold, once it is drawn. PairsByTrustPoints: decisive judge pairs by trust points.
+/// Batch: the run's batches while it waits for them, and how its batch phase ended after.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -146,18 +152,32 @@ public sealed record RunProgress(
     InputLoadProgress? Loading = null,
     int ReviewRound = 0,
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
-    int? EscalationRound = null);
+    int? EscalationRound = null,
+    BatchProgress? Batch = null);
 
-/// <summary>All roles together: requests, calls really made, cache hits, tokens; and the same by role, as running
-/// totals.</summary>
+/// <summary>A run's batch phase as its status shows it: the cycle, what it is doing ("collecting", "submitting",
+/// "waiting", "cancelling", "ingesting", then "ended"), the cycle's batches (the provider's id, state, requests,
+/// completed and failed), their totals, when the run next asks the provider, and once it has ended, how
+/// (<see cref="BatchSummary.EndedBy"/>).</summary>
+public sealed record BatchProgress(int Cycle, string State, IReadOnlyList<BatchView> Batches, int Requests, int Completed, int Failed,
+    DateTime? NextCheckAt = null, string? EndedBy = null)
+{
+    public static BatchProgress Of(int cycle, string state, BatchesStatus status, DateTime? nextCheckAt = null) => new(
+        cycle, state, status.Batches, status.Batches.Sum(b => b.Requests), status.Batches.Sum(b => b.Completed), status.Batches.Sum(b => b.Failed),
+        nextCheckAt);
+}
+
+/// <summary>All roles together: requests, calls really made, cache hits, tokens, requests answered by batch; and the
+/// same by role, as running totals.</summary>
 public sealed record LlmTotals(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens,
-    IReadOnlyDictionary<string, TokenUsage>? ByRole = null)
+    IReadOnlyDictionary<string, TokenUsage>? ByRole = null, int BatchAnswers = 0)
 {
     public static LlmTotals Of(IReadOnlyDictionary<string, LlmUsage> usage)
     {
         var sum = usage.Values.Aggregate(new LlmUsage(), (a, b) => a.Add(b));
         return new(sum.Requests, sum.Calls, sum.CacheHits, sum.InputTokens, sum.OutputTokens,
-            new SortedDictionary<string, TokenUsage>(usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), StringComparer.Ordinal));
+            new SortedDictionary<string, TokenUsage>(usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), StringComparer.Ordinal),
+            sum.BatchAnswers);
     }
 }
 
@@ -173,7 +193,7 @@ public sealed record RunResult(
     string? Escalated = null,
     int EscalatedRows = 0);
 
-/// <summary>External events. The orchestration waits for exactly these, and only in the review phase.</summary>
+/// <summary>External events. The orchestration waits for exactly these: BatchClosed in its batch phase, the others in the review phase.</summary>
 public static class RunEvents
 {
     /// <summary>Every sampled item has its reviewers (raised by the API when the last one lands). Runs from 2.0 on get
@@ -182,11 +202,24 @@ public static class RunEvents
 
     /// <summary>Someone closed the review phase (the API has already closed it in storage).</summary>
     public const string ReviewClosed = "ReviewClosed";
+
+    /// <summary>Someone closed the run while its batch phase was under way (from 4.0): its open batches are cancelled.
+    /// An event of its own, so a wait for it left behind by the batch phase never takes a close meant for review.</summary>
+    public const string BatchClosed = "BatchClosed";
 }
 
 /// <summary>The payload of <see cref="RunEvents.ReviewsComplete"/> from 2.0 on: the round whose items all have their
 /// reviewers, so a signal raised twice, or late, cannot end a round drawn after it.</summary>
 public sealed record ReviewsCompleteSignal(int Round);
+
+/// <summary>A collecting pass over items [Start, Start + Count) for cycle Cycle. CheckAttempts: earlier batches of the
+/// run left requests unanswered, so those already sent twice are looked up and left out.</summary>
+public sealed record CollectBatchRequest(string RunId, int Cycle, int Start, int Count, ItemSettings Settings, BatchPlan Plan, bool CheckAttempts);
+
+public sealed record SubmitBatchesRequest(string RunId, int Cycle, IReadOnlyList<BatchPart> Parts);
+
+/// <summary>The batches of one cycle of a run.</summary>
+public sealed record BatchCycleRequest(string RunId, int Cycle);
 
 public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise);
 
@@ -229,5 +262,5 @@ public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, 
     public RunShape Shape => new(
         Settings?.Judges, Settings?.StructuredOutput ?? false, Judging.TextOnlyJudges, Settings?.CritiqueRevise ?? false,
         Settings?.RevisionRounds ?? 1, Settings?.VerifyRevisions ?? false, Settings?.ConstitutionSource, Settings?.BudgetTokens,
-        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes, Settings?.Trust);
+        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes, Settings?.Trust, Judging.Batch);
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Trust;
@@ -35,6 +36,12 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 throw new InvalidInputException(loaded.Error);
             judging = new JudgingState(loaded.Items, 0, 0, 0, null, new Dictionary<string, LlmUsage>(), 0);
         }
+
+        // From 4.0 a run that batches sends its requests through the provider's Batch API first; judging then finds them
+        // answered in the cache. Once, before the first item: later generations carry how it went.
+        if (judging.NextItem == 0 && judging.Batch is null && run.Settings.Batch is { Roles.Count: > 0 } plan
+            && context.IsAtLeast(OrchestrationVersions.V4))
+            judging = await BatchAsync(context, run, judging, plan);
 
         if (judging.NextItem < judging.Items)
         {
@@ -97,7 +104,12 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 var share = (int)Math.Ceiling((generationEnd - next) / (2.0 * settings.Window));
                 var count = Math.Clamp(share, 1, settings.ItemsPerActivity);
                 inFlight.Add(context.ProcessItemsAsync(new ItemsRequest(run.RunId, next, count,
-                    settings.ForItems with { TextOnlyJudges = state.TextOnlyJudges })), (next, count));
+                    settings.ForItems with
+                    {
+                        TextOnlyJudges = state.TextOnlyJudges,
+                        CacheOnlyRoles = state.Batch?.CacheOnlyRoles,
+                        CacheOnlyReason = state.Batch?.CacheOnlyReason,
+                    })), (next, count));
                 next += count;
             }
         }
@@ -125,8 +137,9 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             }
             state = state.Add(result);
             done += count;
-            // A run that has lost more items than it allows stops here rather than paying for the rest.
-            if (context.IsAtLeast(OrchestrationVersions.V2) && settings.TooManyFailed(state.FailedItems, state.Items))
+            // A run that has lost more items than it allows stops here rather than paying for the rest. A run closed
+            // during its batch wait lost its unanswered items by its owner's choice, and goes on with what it has.
+            if (context.IsAtLeast(OrchestrationVersions.V2) && state.Batch?.Closed != true && settings.TooManyFailed(state.FailedItems, state.Items))
             {
                 context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
                 throw new TooManyFailedItemsException(run.RunId, state, settings);
@@ -138,6 +151,165 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         if (BudgetReached() && next < state.Items)
             return state with { NextItem = state.Items, SkippedForBudget = state.Items - next };
         return state with { NextItem = next };
+    }
+
+    /// <summary>Items per collecting lane: the pass makes no call, so a lane is mostly cache reads and serialising.</summary>
+    const int CollectItemsPerActivity = 500;
+    const int CollectWindow = 4;
+
+    /// <summary>
+    /// The batch phase (4.0), in cycles. Each cycle runs the stage's own steps over every item in a collecting pass
+    /// (<see cref="Activities.CollectBatchRequestsActivity"/>), which finds the requests the cache cannot answer yet,
+    /// including those that only an earlier cycle's answers revealed (a judge's re-ask, the next critique or revision,
+    /// the verification); submits them as batches; waits on durable timers (the plan's poll interval, doubling up to
+    /// ten minutes), asking the provider after each and publishing what it says; and ingests the answers into the
+    /// response cache. A cycle that finds nothing ends the phase. A request a batch left unanswered is found again and
+    /// sent once more in the next cycle, then no more. A close (<see cref="RunEvents.BatchClosed"/>) cancels the open
+    /// batches, keeps what they answered, and ends the phase with every batched role taken from the cache only. A
+    /// batch that cannot be prepared, created or read ends the phase too; judging then goes live (or fails, per the
+    /// role's fallback) for what is unanswered.
+    /// </summary>
+    static async Task<JudgingState> BatchAsync(TaskOrchestrationContext context, RunInput run, JudgingState state, BatchPlan plan)
+    {
+        var log = context.CreateReplaySafeLogger<RunOrchestrator>();
+        var settings = run.Settings;
+        var closed = context.WaitForExternalEvent<bool>(RunEvents.BatchClosed);
+        var maxCycles = BatchPlan.MaxCycles(settings.RevisionRounds, settings.VerifyRevisions);
+        var summary = new BatchSummary(plan.RoleNames, 0, 0, 0, 0, 0, "nothing-left");
+        var progress = Progress(RunStatus.Judging, state, 0, settings);
+        string? endedBy = null;
+        for (var cycle = 1; endedBy is null; cycle++)
+        {
+            if (closed.IsCompleted) { endedBy = "closed"; break; }
+            if (cycle > maxCycles) { endedBy = "max-cycles"; break; }
+
+            context.SetCustomStatus(progress with { Batch = new BatchProgress(cycle, "collecting", [], 0, 0, 0) });
+            CollectedRequests collected;
+            try
+            {
+                collected = await CollectAsync(context, run, state, plan, cycle, checkAttempts: summary.Unanswered > 0);
+            }
+            catch (TaskFailedException e)
+            {
+                endedBy = $"failed: {e.FailureDetails.ErrorMessage}";
+                break;
+            }
+            summary = summary with { Exhausted = summary.Exhausted + collected.Exhausted };
+            if (collected.Parts.Count == 0)
+            {
+                endedBy = cycle == 1 ? "nothing-to-batch" : "nothing-left";
+                break;
+            }
+
+            context.SetCustomStatus(progress with { Batch = new BatchProgress(cycle, "submitting", [], collected.Parts.Sum(p => p.Requests), 0, 0) });
+            BatchesStatus status;
+            try
+            {
+                status = await context.SubmitBatchesAsync(new SubmitBatchesRequest(run.RunId, cycle, collected.Parts));
+            }
+            catch (TaskFailedException e)
+            {
+                // What was created before the failure is not waited for, nor left to run up a bill.
+                await TryAsync(context, context.CancelBatchesAsync(new BatchCycleRequest(run.RunId, cycle)), "cancel");
+                endedBy = $"failed: {e.FailureDetails.ErrorMessage}";
+                break;
+            }
+            summary = summary with { Cycles = cycle, Requests = summary.Requests + status.Batches.Sum(b => b.Requests) };
+            log.LogInformation("Run {RunId}: batch cycle {Cycle} sent {Requests} requests in {Batches} batches",
+                run.RunId, cycle, status.Batches.Sum(b => b.Requests), status.Batches.Count);
+
+            var delay = TimeSpan.FromSeconds(plan.PollSeconds);
+            var cancelled = false;
+            while (!status.AllEnded)
+            {
+                var nextCheck = context.CurrentUtcDateTime.Add(delay);
+                context.SetCustomStatus(progress with { Batch = BatchProgress.Of(cycle, cancelled ? "cancelling" : "waiting", status, nextCheck) });
+                using var timerCancel = new CancellationTokenSource();
+                var timer = context.CreateTimer(nextCheck, timerCancel.Token);
+                if (!cancelled && await Task.WhenAny(timer, closed) == closed)
+                {
+                    timerCancel.Cancel();
+                    cancelled = true;
+                    status = await TryAsync(context, context.CancelBatchesAsync(new BatchCycleRequest(run.RunId, cycle)), "cancel") ?? status;
+                    continue;
+                }
+                await timer;
+                // A status the provider could not give now is asked for again at the next check.
+                status = await TryAsync(context, context.CheckBatchesAsync(new BatchCycleRequest(run.RunId, cycle)), "status") ?? status;
+                delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, LlmOptions.MaxBatchPollSeconds));
+            }
+
+            context.SetCustomStatus(progress with { Batch = BatchProgress.Of(cycle, "ingesting", status) });
+            BatchIngest ingested;
+            try
+            {
+                ingested = await context.IngestBatchesAsync(new BatchCycleRequest(run.RunId, cycle));
+            }
+            catch (TaskFailedException e)
+            {
+                endedBy = $"failed: {e.FailureDetails.ErrorMessage}";
+                break;
+            }
+            state = state with { Usage = LlmUsage.Merge(state.Usage, ingested.Usage) };
+            summary = summary with { Answered = summary.Answered + ingested.Answered, Unanswered = summary.Unanswered + ingested.Unanswered };
+            progress = Progress(RunStatus.Judging, state, 0, settings);
+            if (cancelled) endedBy = "closed";
+        }
+
+        var closedRun = endedBy == "closed";
+        var cacheOnly = closedRun ? plan.RoleNames : plan.NoLiveFallback;
+        summary = summary with
+        {
+            EndedBy = endedBy!,
+            CacheOnlyRoles = cacheOnly.Count > 0 ? cacheOnly : null,
+            CacheOnlyReason = cacheOnly.Count == 0 ? null
+                : closedRun ? "The run was closed while its batches were pending, and no batch had answered this request."
+                : "The run's batches did not answer this request (it was sent twice), and the role's BatchFallback is fail.",
+        };
+        log.LogInformation("Run {RunId}: batch phase ended ({EndedBy}) after {Cycles} cycles: {Answered} of {Requests} requests answered",
+            run.RunId, summary.EndedBy, summary.Cycles, summary.Answered, summary.Requests);
+        return state with { Batch = summary };
+    }
+
+    /// <summary>Collecting lanes over every item, a few at a time; their parts in lane order.</summary>
+    static async Task<CollectedRequests> CollectAsync(TaskOrchestrationContext context, RunInput run, JudgingState state, BatchPlan plan, int cycle,
+        bool checkAttempts)
+    {
+        var window = Math.Clamp(run.Settings.Window, 1, CollectWindow);
+        var items = run.Settings.ForItems with { TextOnlyJudges = state.TextOnlyJudges };
+        var inFlight = new List<Task<CollectedRequests>>();
+        var parts = new List<BatchPart>();
+        var exhausted = 0;
+        var next = 0;
+        while (next < state.Items || inFlight.Count > 0)
+        {
+            while (next < state.Items && inFlight.Count < window)
+            {
+                var count = Math.Min(CollectItemsPerActivity, state.Items - next);
+                inFlight.Add(context.CollectBatchRequestsAsync(new CollectBatchRequest(run.RunId, cycle, next, count, items, plan, checkAttempts)));
+                next += count;
+            }
+            var finished = await Task.WhenAny(inFlight);
+            inFlight.Remove(finished);
+            var lane = await finished;
+            parts.AddRange(lane.Parts);
+            exhausted += lane.Exhausted;
+        }
+        return new CollectedRequests(parts.OrderBy(p => p.Blob, StringComparer.Ordinal).ToList(), exhausted);
+    }
+
+    /// <summary>An activity whose failure the batch phase rides over (logged); null when it failed.</summary>
+    static async Task<T?> TryAsync<T>(TaskOrchestrationContext context, Task<T> call, string what) where T : class
+    {
+        try
+        {
+            return await call;
+        }
+        catch (TaskFailedException e)
+        {
+            context.CreateReplaySafeLogger<RunOrchestrator>().LogWarning("Batch {What} failed: {Error}", what, e.FailureDetails.ErrorMessage);
+            return null;
+        }
     }
 
     /// <summary>
@@ -270,5 +442,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     static RunProgress Progress(RunStatus phase, JudgingState state, int done, RunSettings settings) =>
         new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage),
             BudgetTokens: settings.BudgetTokens, SkippedForBudget: state.SkippedForBudget, TextOnlyJudges: state.TextOnlyJudges,
-            PairsByTrustPoints: state.PairsByTrustPoints);
+            PairsByTrustPoints: state.PairsByTrustPoints,
+            Batch: state.Batch is { } batch
+                ? new BatchProgress(batch.Cycles, "ended", [], batch.Requests, batch.Answered, batch.Unanswered, EndedBy: batch.EndedBy)
+                : null);
 }

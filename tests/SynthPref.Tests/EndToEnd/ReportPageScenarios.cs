@@ -85,12 +85,12 @@ public abstract class ReportPageScenarios(TestPipeline fixture)
         var trust = (await fixture.Api.ReportAsync(run.RunId)).GetProperty("trust");
 
         await using var browser = await ReviewBrowser.LaunchAsync();
-        var page = await browser.NewPageAsync();
+        var page = await browser.NewPageAsync(fixture.Host.ManagementKey is { } key ? new Dictionary<string, string> { [ISynthPrefHost.ManagementKeyHeader] = key } : null);
         var problems = new List<string>();
         page.PageError += (_, error) => problems.Add($"page error: {error}");
         page.Request += (_, request) => { if (!request.Url.Contains($"/api/runs/{run.RunId}/report.html", StringComparison.Ordinal)) problems.Add($"request: {request.Url}"); };
         await page.GotoAsync(new Uri(fixture.Api.Http.BaseAddress!, $"/api/runs/{run.RunId}/report.html").ToString());
-        await page.ScreenshotAsync(new() { Path = "/tmp/report-page-trust.png", FullPage = true });
+        await page.ScreenshotAsync(new() { Path = $"/tmp/report-page-trust-{fixture.Kind.ToLowerInvariant()}.png", FullPage = true });
 
         var drawn = await DrawnChartsAsync(page);
         Assert.Equal(["trust-curve", "judge-reliability"], drawn.Take(2));

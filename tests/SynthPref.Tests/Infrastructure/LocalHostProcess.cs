@@ -42,6 +42,8 @@ public sealed class LocalHostProcess : ISynthPrefHost
             ["Llm__Endpoint"] = llmEndpoint.ToString().TrimEnd('/'),
             ["Llm__Model"] = "fake-judge",
             ["Llm__MaxConcurrency"] = "8",
+            // A run that batches asks the fake's Batch API every second, not every minute.
+            ["Llm__BatchPollSeconds"] = "1",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__SynthPref"] = "Information",
         };

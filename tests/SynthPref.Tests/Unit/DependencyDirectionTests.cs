@@ -12,10 +12,10 @@ namespace SynthPref.Tests.Unit;
 public sealed partial class DependencyDirectionTests
 {
     static readonly string[] Stages =
-        ["Input", "Generation", "Judging", "Revision", "Pairs", "Audit", "Sampling", "Reviews", "Agreement", "Trust", "Reporting", "Llm", "Storage"];
+        ["Input", "Generation", "Judging", "Revision", "Pairs", "Batch", "Audit", "Sampling", "Reviews", "Agreement", "Trust", "Reporting", "Llm", "Storage"];
 
     /// <summary>The stages the trust stage reads from; the report reads it, never the other way.</summary>
-    static readonly string[] BeforeTrust = ["Input", "Generation", "Judging", "Revision", "Pairs", "Audit", "Sampling", "Reviews", "Agreement"];
+    static readonly string[] BeforeTrust = ["Input", "Generation", "Judging", "Revision", "Pairs", "Batch", "Audit", "Sampling", "Reviews", "Agreement"];
 
     static readonly string[] Above = ["Workflow", "Runs", "Api"];
 

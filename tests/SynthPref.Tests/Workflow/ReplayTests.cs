@@ -193,9 +193,10 @@ public sealed class ReplayTests
         return Assert.Single(response.Actions, a => a.CompleteOrchestration is not null).CompleteOrchestration;
     }
 
-    /// <summary>A three-item run on the in-memory backend with adaptive review, trustTarget and escalate: review: its
-    /// first round is reviewed and a second is drawn; the second is reviewed and the rounds stop, so the escalation round
-    /// is drawn; then a reviewer closes the phase. Its last turn and result.</summary>
+    /// <summary>A three-item run on the in-memory backend that sends its judge requests by batch (collected, submitted,
+    /// polled on a durable timer, ingested), then reviews adaptively with trustTarget and escalate: review: its first
+    /// round is reviewed and a second is drawn; the second is reviewed and the rounds stop, so the escalation round is
+    /// drawn; then a reviewer closes the phase. Its last turn and result.</summary>
     static async Task<RecordedTurn> RecordAsync()
     {
         await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
@@ -206,7 +207,7 @@ public sealed class ReplayTests
             Escalate = r => new ReviewRoundResult(true, r.Round + 1, 1, 4, null),
         });
         var runId = await harness.StartRunAsync(OrchestratorHarness.Input("recorded-run", targetCiWidth: 0.25, trustTarget: 0.8,
-            escalate: Escalation.Review));
+            escalate: Escalation.Review, batch: OrchestratorHarness.JudgeBatch()));
         await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
         await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
         await harness.WaitForStatusAsync(runId, p => p.ReviewRound == 2);
