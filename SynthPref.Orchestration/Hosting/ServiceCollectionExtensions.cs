@@ -40,7 +40,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<PairStore>();
         services.AddSingleton<FailureStore>();
         services.AddSingleton<ItemProcessor>();
-        services.AddSingleton<ReviewStore>();
+        services.AddSingleton<ReviewStage>();
         services.AddSingleton<OutputStore>();
         services.AddSingleton<ReportBuilder>();
 
@@ -48,6 +48,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RunCatalog>();
         services.AddSingleton<RunStarter>();
         services.AddSingleton<RunQueries>();
+        services.AddSingleton<IReviewRuns>(sp => sp.GetRequiredService<RunQueries>());
         services.AddSingleton<ReviewService>();
         services.AddSynthPrefLlm(configuration, JudgePrompt.TryExtract, JudgePrompt.WrapAnswer);
         services.AddSynthPrefHealthChecks();
