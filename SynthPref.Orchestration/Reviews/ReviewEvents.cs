@@ -28,8 +28,9 @@ public sealed record ReviewClosed
     public const string Name = "ReviewClosed";
 }
 
-/// <summary>The review events by type, as durabletask's source generator writes them for a <see cref="DurableEventAttribute"/>:
-/// one place that names each event, for the orchestration that waits and the API that raises.</summary>
+/// <summary>The review events by type: the methods durabletask's source generator writes for a <see cref="DurableEventAttribute"/>
+/// (its package, Microsoft.DurableTask.Generators, is not served here), so each event is named in one place, for the
+/// orchestration that waits and the API that raises.</summary>
 public static class ReviewEvents
 {
     public static Task<ReviewsComplete> WaitForReviewsCompleteAsync(this TaskOrchestrationContext context, CancellationToken ct = default) =>

@@ -40,4 +40,4 @@ public sealed record ReviewOpening(int MinReviewsPerItem, DateTimeOffset Deadlin
 
 /// <summary>The phase as closing left it, and whether this close ended an open phase (rather than finding it
 /// closed already, or closing it before it opened).</summary>
-public sealed record ReviewClosing(ReviewPhase Phase, bool ClosedOpenPhase);
+sealed record ReviewClosing(ReviewPhase Phase, bool ClosedOpenPhase);
