@@ -1,13 +1,12 @@
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Agreement;
 
 /// <summary>Judge–human agreement: raw rate with a Wilson interval, the rate ignoring ties, and Cohen's kappa.</summary>
 public static class AgreementCalculator
 {
-    /// <summary>Two-sided 95% normal quantile.</summary>
-    public const double Z95 = 1.959964;
-
     static readonly Preference[] Classes = [Preference.A, Preference.B, Preference.Tie];
 
     /// <summary>Categories with fewer votes than this are not ranked unless a run says otherwise: at three votes a
@@ -29,10 +28,7 @@ public static class AgreementCalculator
                 throw new ArgumentException($"Vote in category '{vote.Category}' has an Unparseable label.", nameof(votes));
         }
 
-        var byCategory = new SortedDictionary<string, AgreementStats>(StringComparer.Ordinal);
-        foreach (var group in list.GroupBy(v => v.Category, StringComparer.Ordinal))
-            byCategory[group.Key] = Stats(group.ToList());
-
+        var byCategory = ByCategory(list);
         var overall = Stats(list);
         var mostDivergent = byCategory
             .Where(kv => kv.Value.Votes >= minCategoryVotes)
@@ -52,6 +48,22 @@ public static class AgreementCalculator
         return new AgreementReport(overall, byCategory, mostDivergent, Confusion: Confusion(list), MinCategoryVotes: minCategoryVotes,
             TooFewVotes: tooFew, Ranking: RankingStatement(list.Count, byCategory.Count, mostDivergent, tooFew, minCategoryVotes));
     }
+
+    /// <summary>Each category's figures, by category name: the tally the report prints and the adaptive review rounds
+    /// plan from.</summary>
+    public static SortedDictionary<string, AgreementStats> ByCategory(IEnumerable<Vote> votes)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        var byCategory = new SortedDictionary<string, AgreementStats>(StringComparer.Ordinal);
+        foreach (var group in votes.GroupBy(v => v.Category, StringComparer.Ordinal))
+            byCategory[group.Key] = Stats(group.ToList());
+        return byCategory;
+    }
+
+    /// <summary>Each accepted label set against the judge's final verdict on its pair, both in the pair's A/B terms, in
+    /// the order given.</summary>
+    public static List<Vote> VotesOf(IEnumerable<PairLabel> labels) =>
+        labels.Select(l => new Vote(l.Pair.Category, l.Label, l.Pair.Verdict)).ToList();
 
     /// <summary>What the ranking can and cannot say, in one plain sentence for the report, the page and the demo.</summary>
     public static string RankingStatement(int votes, int categories, IReadOnlyList<DivergentCategory> ranked, IReadOnlyList<CategoryVotes> tooFew,
@@ -103,30 +115,10 @@ public static class AgreementCalculator
             n,
             agree,
             n == 0 ? null : (double)agree / n,
-            n == 0 ? null : Wilson(agree, n),
+            n == 0 ? null : WilsonInterval.Of(agree, n),
             decisive.Count,
             decisive.Count == 0 ? null : (double)decisiveAgree / decisive.Count,
             Kappa(votes));
-    }
-
-    /// <summary>
-    /// Wilson score interval, chosen over the normal approximation because review samples are small
-    /// and rates near 100% are common; it never leaves [0, 1] and is not degenerate at 0 or n successes.
-    /// </summary>
-    public static double[] Wilson(int successes, int n, double z = Z95)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
-        ArgumentOutOfRangeException.ThrowIfNegative(successes);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(successes, n);
-
-        double p = (double)successes / n;
-        double z2 = z * z;
-        double denominator = 1 + z2 / n;
-        double centre = (p + z2 / (2 * n)) / denominator;
-        double half = z / denominator * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
-        // At 0 or n successes the bound is exactly 0 or 1 (centre and half are equal), but rounding leaves
-        // residues such as 2.8e-17 that would print as a bound that is not there.
-        return [successes == 0 ? 0 : Math.Max(0, centre - half), successes == n ? 1 : Math.Min(1, centre + half)];
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
-using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Audit;
 
@@ -31,7 +31,7 @@ public static class BiasAuditor
     public static (double[]? Ci95, bool Significant, bool InsufficientData) Test(int hits, int n)
     {
         if (n == 0) return (null, false, true);
-        var ci = AgreementCalculator.Wilson(hits, n);
+        var ci = WilsonInterval.Of(hits, n);
         return (ci, ci[0] > 0.5 || ci[1] < 0.5, n < MinPairs);
     }
 

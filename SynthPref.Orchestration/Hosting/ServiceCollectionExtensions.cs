@@ -47,7 +47,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<BatchSubmitter>();
         services.AddSingleton<BatchMonitor>();
         services.AddSingleton<BatchIngester>();
-        services.AddSingleton<ReviewStore>();
+        services.AddSingleton<ReviewStage>();
         services.AddSingleton<OutputStore>();
         services.AddSingleton<ReportBuilder>();
 
@@ -55,6 +55,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RunCatalog>();
         services.AddSingleton<RunStarter>();
         services.AddSingleton<RunQueries>();
+        services.AddSingleton<IReviewRuns>(sp => sp.GetRequiredService<RunQueries>());
         services.AddSingleton<ReviewService>();
         services.AddSynthPrefLlm(configuration, JudgePrompt.TryExtract, JudgePrompt.WrapAnswer);
         services.AddSynthPrefHealthChecks();

@@ -15,7 +15,7 @@ public sealed record PairCounts(int Total, IReadOnlyDictionary<string, int> BySo
 
 /// <summary>Rounds: each sampling round, the first included (one for a run without targetCiWidth). Adaptive: the
 /// target, the cap and why the rounds stopped, for runs with targetCiWidth.</summary>
-public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, string EndedBy, IReadOnlyList<ReviewRound>? Rounds = null,
+public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, ReviewEnd EndedBy, IReadOnlyList<ReviewRound>? Rounds = null,
     AdaptiveReview? Adaptive = null);
 
 /// <summary>LLM use by role ("judge" or "judge:&lt;name&gt;", "reviser", "policy"): requests asked for, calls really made,
@@ -105,8 +105,6 @@ public sealed record DisagreementExamples(bool FromRankedCategories, IReadOnlyLi
 /// the pair's A/B terms (for a revision pair A is the revised text, B the original).</summary>
 public sealed record DisagreementExample(string Category, string InputId, PairSource Source, string Prompt, string ResponseA, string ResponseB,
     Preference Judge, string? Reasoning, IReadOnlyList<ReviewerLabel> Humans);
-
-public sealed record ReviewerLabel(string Reviewer, Preference Label);
 
 /// <summary>Every item step that failed, with its error, in item order (the HTML report shows the first
 /// <see cref="HtmlReport.FailuresShown"/>).</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Xml;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Sampling;
 using SynthPref.Orchestration.Storage;

@@ -6,6 +6,7 @@ using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Workflow.Activities;
 
 namespace SynthPref.Orchestration.Workflow;
@@ -94,8 +95,8 @@ public static partial class ActivityCalls
     public static Task<ReviewRoundResult> EscalateReviewAsync(this TaskOrchestrationContext context, EscalationRequest request) =>
         context.CallActivityAsync<ReviewRoundResult>(nameof(EscalateReviewActivity), request, RetryFor(context));
 
-    public static Task<string> CloseReviewAsync(this TaskOrchestrationContext context, CloseReviewRequest request) =>
-        context.CallActivityAsync<string>(nameof(CloseReviewActivity), request, RetryFor(context));
+    public static Task<ReviewEnd> CloseReviewAsync(this TaskOrchestrationContext context, CloseReviewRequest request) =>
+        context.CallActivityAsync<ReviewEnd>(nameof(CloseReviewActivity), request, RetryFor(context));
 
     public static Task<ReportOutputs> BuildReportAsync(this TaskOrchestrationContext context, ReportRequest request) =>
         context.CallActivityAsync<ReportOutputs>(nameof(BuildReportActivity), request, RetryFor(context));

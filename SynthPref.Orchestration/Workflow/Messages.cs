@@ -6,13 +6,15 @@ using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Workflow;
 
 // Everything that crosses the durable boundary, in one place: the run's input and output, its published status,
-// the external events, and each activity's request. Activities return stage types (LoadedInput, ItemsResult,
-// BiasReport, ReportOutputs), so the stages never depend on the workflow that drives them.
+// and each activity's request. Activities return stage types (LoadedInput, ItemsResult, BiasReport, ReviewOpened,
+// ReviewRoundResult, ReviewEnd, ReportOutputs), and the external events are the review stage's (ReviewsComplete,
+// ReviewClosed), so the stages never depend on the workflow that drives them.
 
 /// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them. Window,
 /// ItemsPerActivity and ItemsPerGeneration come from the host's configuration when the run starts, and stay with the run. Judges: the
@@ -193,25 +195,6 @@ public sealed record RunResult(
     string? Escalated = null,
     int EscalatedRows = 0);
 
-/// <summary>External events. The orchestration waits for exactly these: BatchClosed in its batch phase, the others in the review phase.</summary>
-public static class RunEvents
-{
-    /// <summary>Every sampled item has its reviewers (raised by the API when the last one lands). Runs from 2.0 on get
-    /// a <see cref="ReviewsCompleteSignal"/> naming the round it completes; 1.0 runs get <c>true</c>.</summary>
-    public const string ReviewsComplete = "ReviewsComplete";
-
-    /// <summary>Someone closed the review phase (the API has already closed it in storage).</summary>
-    public const string ReviewClosed = "ReviewClosed";
-
-    /// <summary>Someone closed the run while its batch phase was under way (from 4.0): its open batches are cancelled.
-    /// An event of its own, so a wait for it left behind by the batch phase never takes a close meant for review.</summary>
-    public const string BatchClosed = "BatchClosed";
-}
-
-/// <summary>The payload of <see cref="RunEvents.ReviewsComplete"/> from 2.0 on: the round whose items all have their
-/// reviewers, so a signal raised twice, or late, cannot end a round drawn after it.</summary>
-public sealed record ReviewsCompleteSignal(int Round);
-
 /// <summary>A collecting pass over items [Start, Start + Count) for cycle Cycle. CheckAttempts: earlier batches of the
 /// run left requests unanswered, so those already sent twice are looked up and left out.</summary>
 public sealed record CollectBatchRequest(string RunId, int Cycle, int Start, int Count, ItemSettings Settings, BatchPlan Plan, bool CheckAttempts);
@@ -237,11 +220,6 @@ public sealed record OpenReviewRequest(string RunId, int SampleSize, int Seed, i
 public sealed record NextReviewRoundRequest(string RunId, int Round, int Seed, int MinReviewsPerItem, double TargetCiWidth,
     int? MaxReviewSampleSize);
 
-/// <summary>AllReviewed: storage agrees that every item of round Round and before has its reviewers (false for a signal
-/// that ran ahead of storage: the run waits on). Added: items drawn for round Round (0 when rounds stopped, StoppedBy
-/// saying why, or the phase closed meanwhile). SampledItems: items over all rounds.</summary>
-public sealed record ReviewRoundResult(bool AllReviewed, int Round, int Added, int SampledItems, string? StoppedBy);
-
 /// <summary>Round <paramref name="Round"/>, the last ordinary review round, has all its reviewers: draw the escalation
 /// round (Round + 1) from the escalated pairs no reviewer labelled, at the threshold the labels in storage give now.</summary>
 public sealed record EscalationRequest(string RunId, int Round, int Seed, int MinReviewsPerItem, double TrustTarget, double TrustAlpha,
@@ -250,12 +228,10 @@ public sealed record EscalationRequest(string RunId, int Round, int Seed, int Mi
 /// <summary>Items [Start, Start + Count) whose lane failed outside the LLM even after the durable retries (storage down, say).</summary>
 public sealed record RecordFailureRequest(string RunId, int Start, int Count, string Error);
 
-/// <summary>ClosedEarly: the phase was closed before it could open, so the run skips review.</summary>
-public sealed record ReviewOpened(int SampledItems, bool ClosedEarly);
+/// <summary>Ends the review phase in storage with EndedBy, unless it ended already (the first reason wins).</summary>
+public sealed record CloseReviewRequest(string RunId, ReviewEnd EndedBy);
 
-public sealed record CloseReviewRequest(string RunId, string EndedBy);
-
-public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, string ReviewEndedBy, JudgingState Judging,
+public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, ReviewEnd ReviewEndedBy, JudgingState Judging,
     RunSettings? Settings = null)
 {
     /// <summary>What the report needs of the run's options and of how judging went.</summary>

@@ -1,9 +1,9 @@
-using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Workflow;
@@ -68,7 +68,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var endedBy = await ReviewAsync(context, run, progress);
         context.SetCustomStatus(progress with { Phase = RunStatus.Reporting });
         var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging, run.Settings));
-        log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy);
+        log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy.Spelling());
         return new RunResult(run.RunId, report.Pairs, judging.FailedItems, report.DatasetRows, report.ReportJson, report.ReportHtml, report.Dataset,
             report.Escalated, report.EscalatedRows);
     }
@@ -164,7 +164,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// the verification); submits them as batches; waits on durable timers (the plan's poll interval, doubling up to
     /// ten minutes), asking the provider after each and publishing what it says; and ingests the answers into the
     /// response cache. A cycle that finds nothing ends the phase. A request a batch left unanswered is found again and
-    /// sent once more in the next cycle, then no more. A close (<see cref="RunEvents.BatchClosed"/>) cancels the open
+    /// sent once more in the next cycle, then no more. A close (<see cref="BatchClosed"/>) cancels the open
     /// batches, keeps what they answered, and ends the phase with every batched role taken from the cache only. A
     /// batch that cannot be prepared, created or read ends the phase too; judging then goes live (or fails, per the
     /// role's fallback) for what is unanswered.
@@ -173,7 +173,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     {
         var log = context.CreateReplaySafeLogger<RunOrchestrator>();
         var settings = run.Settings;
-        var closed = context.WaitForExternalEvent<bool>(RunEvents.BatchClosed);
+        var closed = context.WaitForBatchClosedAsync();
         var maxCycles = BatchPlan.MaxCycles(settings.RevisionRounds, settings.VerifyRevisions);
         var summary = new BatchSummary(plan.RoleNames, 0, 0, 0, 0, 0, "nothing-left");
         var progress = Progress(RunStatus.Judging, state, 0, settings);
@@ -316,7 +316,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// Labels go to storage, not to this orchestration: it waits only for the phase to end, by the last needed label,
     /// by a close, or at the deadline, and then closes it in storage, where the report reads the labels as they stood.
     /// </summary>
-    static async Task<string> ReviewAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress)
+    static async Task<ReviewEnd> ReviewAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress)
     {
         var settings = run.Settings;
         var deadlineAt = context.CurrentUtcDateTime.Add(settings.ReviewDeadline);
@@ -325,18 +325,19 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var opened = await context.OpenReviewAsync(new OpenReviewRequest(
             run.RunId, settings.ReviewSampleSize, settings.Seed, settings.MinReviewsPerItem, deadlineAt, settings.MaxReviewersPerItem,
             rounds, rounds ? settings.TargetCiWidth : null, rounds ? settings.MaxReviewSampleSize : null));
-        if (opened.SampledItems == 0) return "nothing-to-review";
-        if (opened.ClosedEarly) return "closed";
+        if (opened.SampledItems == 0) return ReviewEnd.NothingToReview;
+        if (opened.ClosedEarly) return ReviewEnd.Closed;
         if (rounds) return await ReviewInRoundsAsync(context, run, progress, deadlineAt, opened.SampledItems);
 
         context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = opened.SampledItems, ReviewDeadline = deadlineAt });
         using var timerCancel = new CancellationTokenSource();
         var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
-        var complete = context.WaitForExternalEvent<bool>(RunEvents.ReviewsComplete);
-        var closed = context.WaitForExternalEvent<bool>(RunEvents.ReviewClosed);
+        // A 1.0 run's phase counts no rounds: its ReviewsComplete names none, and any one of them ends the phase.
+        var complete = context.WaitForReviewsCompleteAsync();
+        var closed = context.WaitForReviewClosedAsync();
         var first = await Task.WhenAny(complete, closed, deadline);
         if (first != deadline) timerCancel.Cancel();
-        var reason = first == complete ? "complete" : first == closed ? "closed" : "deadline";
+        var reason = first == complete ? ReviewEnd.Complete : first == closed ? ReviewEnd.Closed : ReviewEnd.Deadline;
         // Storage keeps the first reason given, so a close that raced the deadline is reported as what it was.
         return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
     }
@@ -351,7 +352,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// the deadline ends the phase at any point, and no escalation round follows them. A signal for a round before the
     /// current one (raised twice, or late) is passed over, so it cannot end a round drawn after it.
     /// </summary>
-    static async Task<string> ReviewInRoundsAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress, DateTime deadlineAt,
+    static async Task<ReviewEnd> ReviewInRoundsAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress, DateTime deadlineAt,
         int sampled)
     {
         var settings = run.Settings;
@@ -361,19 +362,20 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round });
         using var timerCancel = new CancellationTokenSource();
         var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
-        var closed = context.WaitForExternalEvent<bool>(RunEvents.ReviewClosed);
-        string? reason = null;
+        var closed = context.WaitForReviewClosedAsync();
+        ReviewEnd? reason = null;
         // The API signals when a label gives an item its last needed reviewer, which happens once per sampled item at
         // most, and every round samples at least one more pair: so there are at most as many signals as pairs.
         for (var signal = 0; signal <= progress.PairsWritten && reason is null; signal++)
         {
-            var complete = context.WaitForExternalEvent<JsonElement>(RunEvents.ReviewsComplete);
+            var complete = context.WaitForReviewsCompleteAsync();
             var first = await Task.WhenAny(complete, closed, deadline);
-            if (first == closed) { reason = "closed"; break; }
-            if (first == deadline) { reason = "deadline"; break; }
-            if (SignalledRound(complete.Result) is { } signalled && signalled < round) continue;
+            if (first == closed) { reason = ReviewEnd.Closed; break; }
+            if (first == deadline) { reason = ReviewEnd.Deadline; break; }
+            // An event without a round is taken for the current round.
+            if (complete.Result?.Round is { } signalled && signalled < round) continue;
             // The escalation round is the last: once it has its reviewers, review is complete.
-            if (escalationRound is not null) { reason = "complete"; break; }
+            if (escalationRound is not null) { reason = ReviewEnd.Complete; break; }
 
             if (settings.TargetCiWidth is { } target)
             {
@@ -392,13 +394,13 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 }
             }
             // The last ordinary round is complete.
-            if (!escalate) { reason = "complete"; break; }
+            if (!escalate) { reason = ReviewEnd.Complete; break; }
 
             var escalation = await context.EscalateReviewAsync(new EscalationRequest(
                 run.RunId, round, settings.Seed, settings.MinReviewsPerItem, settings.TrustTarget!.Value, settings.TrustAlpha,
                 settings.MaxEscalatedReviews));
             if (!escalation.AllReviewed) continue;
-            if (escalation.Added == 0) { reason = "complete"; break; }
+            if (escalation.Added == 0) { reason = ReviewEnd.Complete; break; }
             (round, sampled, escalationRound) = (escalation.Round, escalation.SampledItems, escalation.Round);
             context.SetCustomStatus(progress with
             {
@@ -407,23 +409,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             });
         }
         // More signals than there can be: someone other than the API is raising them; only a close or the deadline ends it.
-        reason ??= await Task.WhenAny(closed, deadline) == closed ? "closed" : "deadline";
-        if (reason != "deadline") timerCancel.Cancel();
+        reason ??= await Task.WhenAny(closed, deadline) == closed ? ReviewEnd.Closed : ReviewEnd.Deadline;
+        if (reason != ReviewEnd.Deadline) timerCancel.Cancel();
         // Storage keeps the first reason given, so a close that raced the deadline is reported as what it was.
-        return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
+        return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason.Value));
     }
-
-    /// <summary>The round a completion signal names: <see cref="ReviewsCompleteSignal"/>, or a bare number; null for a
-    /// signal without one (<c>true</c>, as 1.0 runs are sent), which is taken for the current round.</summary>
-    static int? SignalledRound(JsonElement payload) => payload.ValueKind switch
-    {
-        JsonValueKind.Number when payload.TryGetInt32(out var n) => n,
-        JsonValueKind.Object => payload.EnumerateObject()
-            .Where(p => string.Equals(p.Name, nameof(ReviewsCompleteSignal.Round), StringComparison.OrdinalIgnoreCase))
-            .Select(p => p.Value.TryGetInt32(out var n) ? n : (int?)null)
-            .FirstOrDefault(),
-        _ => null,
-    };
 
     static async Task RecordFailureAsync(TaskOrchestrationContext context, RecordFailureRequest request)
     {

@@ -6,6 +6,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using SynthPref.Cli;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
 
@@ -135,7 +136,7 @@ public sealed class DemoRun(DemoSettings settings)
     async Task<ReviewItemView[]> ReviewItemsAsync(DemoRunRef run, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"api/runs/{run.RunId}/review-items");
-        request.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
+        request.Headers.Add(ReviewTokens.Header, run.ReviewToken);
         using var response = await http.SendAsync(request, ct);
         if (!response.IsSuccessStatusCode)
             throw new DemoException($"GET review-items answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
@@ -151,7 +152,7 @@ public sealed class DemoRun(DemoSettings settings)
             {
                 Content = JsonContent.Create(label, options: Json),
             };
-            request.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
+            request.Headers.Add(ReviewTokens.Header, run.ReviewToken);
             using var response = await http.SendAsync(request, ct);
             if (response.StatusCode == HttpStatusCode.Accepted) return;
             if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable && attempt < 20)

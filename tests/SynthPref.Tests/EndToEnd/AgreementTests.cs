@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Tests.Infrastructure;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure.Storage.Blobs;
 using SynthPref.Cli;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
@@ -264,7 +265,7 @@ public sealed class CliTests(PipelineFixture fixture) : IDisposable
     async Task<HttpStatusCode> ReviewItemsStatusAsync(string runId, string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/runs/{runId}/review-items");
-        request.Headers.Add(RunsApi.ReviewTokenHeader, token);
+        request.Headers.Add(ReviewTokens.Header, token);
         using var response = await fixture.Api.Http.SendAsync(request);
         return response.StatusCode;
     }

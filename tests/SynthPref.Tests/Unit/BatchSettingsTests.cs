@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
 

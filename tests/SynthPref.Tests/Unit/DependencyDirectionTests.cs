@@ -6,13 +6,15 @@ using SynthPref.Tests.Infrastructure;
 namespace SynthPref.Tests.Unit;
 
 /// <summary>
-/// Data flows one way: the stages (Input, Generation, Judging, ..., Storage) never depend on the workflow that drives
-/// them, the use cases or the HTTP contract, so each stage can be changed and tested on its own.
+/// Data flows one way: the stages (Input, Generation, Judging, ..., Storage) and the foundations every stage may use
+/// (Statistics, Outcomes, Rendering) never depend on the workflow that drives them, the use cases or the HTTP contract,
+/// so each stage can be changed and tested on its own.
 /// </summary>
 public sealed partial class DependencyDirectionTests
 {
     static readonly string[] Stages =
-        ["Input", "Generation", "Judging", "Revision", "Pairs", "Batch", "Audit", "Sampling", "Reviews", "Agreement", "Trust", "Reporting", "Llm", "Storage"];
+        ["Input", "Generation", "Judging", "Revision", "Pairs", "Batch", "Audit", "Sampling", "Reviews", "Agreement", "Trust", "Reporting", "Llm", "Storage",
+            "Statistics", "Outcomes", "Rendering"];
 
     /// <summary>The stages the trust stage reads from; the report reads it, never the other way.</summary>
     static readonly string[] BeforeTrust = ["Input", "Generation", "Judging", "Revision", "Pairs", "Batch", "Audit", "Sampling", "Reviews", "Agreement"];

@@ -1,5 +1,7 @@
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
 
@@ -88,7 +90,7 @@ public sealed class FaultRulesTests
         var old = System.Text.Json.JsonSerializer.Deserialize<RunSettings>(
             """{"SwapPositions":true,"CritiqueRevise":false,"ReviewSampleSize":20,"MinReviewsPerItem":1,"ReviewDeadline":"7.00:00:00","Seed":1,"Cache":true,"Window":6,"ItemsPerActivity":1,"ItemsPerGeneration":500}""")!;
         Assert.Equal(10, old.MinCategoryVotes);
-        Assert.Equal(10, new ReportRequest("r", null, null!, "closed",
+        Assert.Equal(10, new ReportRequest("r", null, null!, ReviewEnd.Closed,
             new JudgingState(0, 0, 0, 0, null, new Dictionary<string, SynthPref.Orchestration.Llm.LlmUsage>(), 0), old).Shape.MinCategoryVotes);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using SynthPref.Cli;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;

@@ -2,6 +2,7 @@ using Microsoft.DurableTask.Client;
 using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Tests.Workflow;
@@ -106,8 +107,8 @@ public sealed class BatchOrchestrationTests
         await harness.WaitForStatusAsync(runId, p => p.Batch is { State: "waiting" } && harness.Checks.Count >= 1);
 
         // What the close route does before a review has opened: it closes the phase in storage and signals the batch wait.
-        Assert.False(harness.CloseInStorage("closed"));
-        await harness.Client.RaiseEventAsync(runId, RunEvents.BatchClosed, true);
+        Assert.False(harness.CloseInStorage(ReviewEnd.Closed));
+        await harness.Client.RaiseAsync(runId, new BatchClosed());
         var run = await harness.WaitForEndAsync(runId);
 
         // Two of three items lost their step, more than maxFailedItemsRatio allows, but a closed run goes on to its report.
@@ -117,7 +118,7 @@ public sealed class BatchOrchestrationTests
         Assert.Single(harness.Collects);
         var report = Assert.Single(harness.Reports);
         Assert.Equal("closed", report.Judging.Batch!.EndedBy);
-        Assert.Equal("closed", report.ReviewEndedBy);
+        Assert.Equal(ReviewEnd.Closed, report.ReviewEndedBy);
         Assert.All(harness.ItemCalls, c =>
         {
             Assert.Equal(["judge"], c.Settings.CacheOnlyRoles);

@@ -11,6 +11,7 @@ using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Orchestration.Workflow.Activities;
@@ -22,7 +23,7 @@ namespace SynthPref.Tests.Workflow;
 /// The real <see cref="RunOrchestrator"/> on Durable Task's in-memory DurableTaskTestHost (or the same backend with a
 /// recording server in the middle, to keep a run's history), with stand-ins for the activities
 /// that need storage. The stand-ins keep the one piece of storage state the orchestration depends on, the review
-/// phase (first reason to end it wins, a close before it opens skips it), as the real ReviewStore does.
+/// phase (first reason to end it wins, a close before it opens skips it), as the real review stage does.
 /// </summary>
 public sealed class OrchestratorHarness : IAsyncDisposable
 {
@@ -38,7 +39,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     readonly ConcurrentQueue<BatchCycleRequest> cancels = new();
     readonly ConcurrentQueue<BatchCycleRequest> ingests = new();
     readonly object phaseLock = new();
-    string? endedBy;
+    ReviewEnd? endedBy;
     bool opened;
     int audits;
 
@@ -56,7 +57,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
 
     /// <summary>What the adaptive round activity answers; by default that the rounds stopped with every target met.</summary>
     public Func<NextReviewRoundRequest, ReviewRoundResult> NextRound { get; set; } =
-        r => new ReviewRoundResult(true, r.Round, 0, 0, "targets-met");
+        r => new ReviewRoundResult(true, r.Round, 0, 0, RoundsStop.TargetsMet);
 
     /// <summary>What the escalation activity answers; by default that it drew one more round of one item.</summary>
     public Func<EscalationRequest, ReviewRoundResult> Escalate { get; set; } =
@@ -111,7 +112,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     }
 
     /// <summary>What the API does on a close: end the phase in storage; the caller raises the event if it was open.</summary>
-    public bool CloseInStorage(string reason)
+    public bool CloseInStorage(ReviewEnd reason)
     {
         lock (phaseLock)
         {
@@ -184,7 +185,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
             escalationRequests.Enqueue(request);
             return Escalate(request);
         })
-        .AddActivityFunc<CloseReviewRequest, string>(nameof(CloseReviewActivity), (_, request) =>
+        .AddActivityFunc<CloseReviewRequest, ReviewEnd>(nameof(CloseReviewActivity), (_, request) =>
         {
             lock (phaseLock)
                 return endedBy ??= request.EndedBy;

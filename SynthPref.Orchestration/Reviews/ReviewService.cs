@@ -1,21 +1,18 @@
 using System.Text.RegularExpressions;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;
-using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Storage;
-using SynthPref.Orchestration.Workflow;
 
-namespace SynthPref.Orchestration.Runs;
+namespace SynthPref.Orchestration.Reviews;
 
 /// <summary>
-/// The reviewers' side of a run: the blind items, labels and closing the phase. Labels go to storage
-/// (<see cref="ReviewStore"/>), where the phase is decided; the orchestration hears only that the phase ended.
+/// The reviewers' side of a run: the blind items, labels and closing the phase, behind the run's review token. Labels go
+/// to storage, where the phase is decided; the orchestration hears only that the phase ended (<see cref="ReviewsComplete"/>,
+/// <see cref="ReviewClosed"/>).
 /// </summary>
-/// <summary>Items: null when the caller's version (ETag) is current.</summary>
-public sealed record ReviewItemsPage(string ETag, IReadOnlyList<ReviewItemView>? Items);
-
-public sealed partial class ReviewService(RunCatalog catalog, ReviewStore reviews, PairStore pairs, RunQueries runs, ILogger<ReviewService> logger)
+public sealed partial class ReviewService(StorageClients storage, PairStore pairs, IReviewRuns runs, ILogger<ReviewService> logger)
 {
     /// <summary>Names are shown in reports and key label rows; letters (any script), digits, spaces and . _ ' @ + -,
     /// starting with a letter or digit.</summary>
@@ -23,6 +20,10 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
 
     /// <summary>Item ids are Table row keys ("item-…"), so anything else is refused before it reaches a query.</summary>
     public const int MaxItemIdChars = 200;
+
+    readonly PhaseRows phases = new(storage, new ItemRows(storage), new RoundRows(storage));
+    readonly ItemRows items = new(storage);
+    readonly LabelRows labels = new(storage);
 
     /// <summary>The sampled items, round by round (each round's in id order, so a later round's items come after
     /// those a reviewer has seen), and their version: a tag of the item ids, which changes only when a round adds
@@ -33,16 +34,15 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
         var check = await AuthorizeAsync(runId, token, ct);
         if (check is not null) return check.As<ReviewItemsPage>();
 
-        var items = (await reviews.ListItemsAsync(runId, ct))
-            .OrderBy(i => i.Round).ThenBy(i => i.ItemId, StringComparer.Ordinal).ToList();
-        var etag = "\"" + StorageKeys.Hash(string.Join(",", items.Select(i => i.ItemId)), 16) + "\"";
+        var sampled = InShownOrder(await items.ListAsync(runId, ct));
+        var etag = "\"" + StorageKeys.Hash(string.Join(",", sampled.Select(i => i.ItemId)), 16) + "\"";
         if (ifNoneMatch == etag) return Outcome<ReviewItemsPage>.Ok(new ReviewItemsPage(etag, null));
 
-        var views = new ReviewItemView?[items.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, items.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+        var views = new ReviewItemView?[sampled.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, sampled.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
             async (i, token) =>
             {
-                var item = items[i];
+                var item = sampled[i];
                 var pair = await pairs.GetAsync(runId, item.PairId, token);
                 if (pair is null) return;
                 var (first, second) = item.Flipped ? (pair.ResponseB, pair.ResponseA) : (pair.ResponseA, pair.ResponseB);
@@ -55,12 +55,11 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
     /// <summary>The key to the blind review, for the run's manager: each item's pair, input, source and round.</summary>
     public async Task<Outcome<ReviewSampleView>> GetSampleAsync(string runId, CancellationToken ct)
     {
-        if (await catalog.GetAsync(runId, ct) is null) return Outcome<ReviewSampleView>.NotFound($"Run '{runId}' does not exist.");
-        var phase = await reviews.GetPhaseAsync(runId, ct);
-        var items = (await reviews.ListItemsAsync(runId, ct))
-            .OrderBy(i => i.Round).ThenBy(i => i.ItemId, StringComparer.Ordinal).ToList();
+        if (await runs.ReviewTokenHashAsync(runId, ct) is null) return Outcome<ReviewSampleView>.NotFound($"Run '{runId}' does not exist.");
+        var phase = await phases.GetAsync(runId, ct);
+        var sampled = InShownOrder(await items.ListAsync(runId, ct));
         var byId = (await pairs.ListAsync(runId, ct)).ToDictionary(p => p.PairId);
-        var view = items.Where(i => byId.ContainsKey(i.PairId)).Select(i =>
+        var view = sampled.Where(i => byId.ContainsKey(i.PairId)).Select(i =>
         {
             var pair = byId[i.PairId];
             return new ReviewSampleItem(i.ItemId, i.PairId, pair.InputId, pair.Source == PairSource.Judge ? "judge" : "revision",
@@ -95,9 +94,9 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
         if (label is null) errors.Add(new("preference", $"'{preference}' is not one of first, second, tie."));
         if (errors.Count > 0) return Outcome<bool>.Invalid("The review is invalid.", errors);
 
-        var phase = await reviews.GetPhaseAsync(runId, ct);
+        var phase = await phases.GetAsync(runId, ct);
         var maxReviewers = phase?.MaxReviewersPerItem ?? ReviewPhase.DefaultMaxReviewersPerItem;
-        var outcome = await reviews.SubmitLabelAsync(runId,
+        var outcome = await labels.SubmitAsync(runId,
             new ReviewLabelRecord(itemId!, reviewer!.Trim(), label!.Value, DateTimeOffset.UtcNow),
             phase?.MinReviewsPerItem ?? 1, maxReviewers, ct);
         switch (outcome)
@@ -119,21 +118,19 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
     }
 
     /// <summary>
-    /// Tells the run when every sampled item has its reviewers. The signal names the latest round among the items seen,
+    /// Tells the run when every sampled item has its reviewers. The event names the latest round among the items seen,
     /// or the phase's round if that is later (read after the label committed, before the items are listed): so it is
     /// never older than what was reviewed, even when a new round's items were all labelled before the phase row moved
-    /// on to that round. Runs from before rounds get the signal they wait for, <c>true</c>.
+    /// on to that round. A phase that counts no rounds (a 1.0 run's) gets the event without one.
     /// </summary>
     async Task SignalIfCompleteAsync(DurableTaskClient client, string runId, CancellationToken ct)
     {
-        var phase = await reviews.GetPhaseAsync(runId, ct);
+        var phase = await phases.GetAsync(runId, ct);
         if (phase is not { Status: ReviewPhaseStatus.Open }) return;
         // One filtered read per completed item; the whole sample is listed only once it is all reviewed.
-        if (phase.SampledItems == 0 || await reviews.AnyItemBelowAsync(runId, phase, ct)) return;
-        object signal = phase.Round is { } round
-            ? new ReviewsCompleteSignal(Math.Max(round, (await reviews.ListItemsAsync(runId, ct)).Max(i => i.Round)))
-            : true;
-        await client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, signal, ct);
+        if (phase.SampledItems == 0 || await items.AnyBelowAsync(runId, phase, ct)) return;
+        var round = phase.Round is { } current ? Math.Max(current, (await items.ListAsync(runId, ct)).Max(i => i.Round)) : (int?)null;
+        await client.RaiseAsync(runId, new ReviewsComplete(round), ct);
     }
 
     /// <summary>Ends the review phase now in storage, so later labels are refused at once, then tells the run. Before the
@@ -142,29 +139,29 @@ public sealed partial class ReviewService(RunCatalog catalog, ReviewStore review
     {
         var check = await AuthorizeAsync(runId, token, ct);
         if (check is not null) return check;
-        var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
-        var phase = instance?.ReadCustomStatusAs<RunProgress>()?.Phase;
-        if (instance?.RuntimeStatus is not (OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending) || phase == RunStatus.Reporting)
+        if (!await runs.IsBeforeReportAsync(client, runId, ct))
             return Outcome<bool>.Conflict($"Run '{runId}' is past its review phase (status {await runs.DescribeAsync(client, runId, ct)}).");
 
-        var closing = await reviews.CloseAsync(runId, "closed", ct);
+        var closing = await phases.CloseAsync(runId, ReviewEnd.Closed, ct);
         if (closing.ClosedOpenPhase)
-            await client.RaiseEventAsync(runId, RunEvents.ReviewClosed, true, ct);
+            await client.RaiseAsync(runId, new ReviewClosed(), ct);
         // A run waiting for its batches stops waiting: they are cancelled, and the review it has not reached is skipped.
-        else if (instance.ReadCustomStatusAs<RunProgress>()?.Batch is { EndedBy: null })
-            await client.RaiseEventAsync(runId, RunEvents.BatchClosed, true, ct);
-        else if (closing.Phase.EndedBy is not "closed" && closing.Phase.SampledItems > 0)
+        else if (!await runs.EndBatchWaitAsync(client, runId, ct) && closing.Phase.EndedBy is not ReviewEnd.Closed && closing.Phase.SampledItems > 0)
             return Outcome<bool>.Conflict(
-                $"Run '{runId}' is past its review phase, ended by {closing.Phase.EndedBy} (status {await runs.DescribeAsync(client, runId, ct)}).");
+                $"Run '{runId}' is past its review phase, ended by {closing.Phase.EndedBy?.Spelling()} (status {await runs.DescribeAsync(client, runId, ct)}).");
         logger.LogInformation("Run {RunId}: review phase closed on request", runId);
         return Outcome<bool>.Ok(true);
     }
 
+    /// <summary>Round by round, each round's items in id order.</summary>
+    static List<ReviewItem> InShownOrder(IEnumerable<ReviewItem> sampled) =>
+        sampled.OrderBy(i => i.Round).ThenBy(i => i.ItemId, StringComparer.Ordinal).ToList();
+
     async Task<Outcome<bool>?> AuthorizeAsync(string runId, string? token, CancellationToken ct)
     {
-        var record = await catalog.GetAsync(runId, ct);
-        if (record is null) return Outcome<bool>.NotFound($"Run '{runId}' does not exist.");
-        return ReviewTokens.Matches(token, record.ReviewTokenHash) ? null : Outcome<bool>.Unauthorized();
+        var hash = await runs.ReviewTokenHashAsync(runId, ct);
+        if (hash is null) return Outcome<bool>.NotFound($"Run '{runId}' does not exist.");
+        return ReviewTokens.Matches(token, hash) ? null : Outcome<bool>.Unauthorized();
     }
 
     [GeneratedRegex(@"^[\p{L}\p{N}][\p{L}\p{M}\p{N} ._'@+-]*$")]

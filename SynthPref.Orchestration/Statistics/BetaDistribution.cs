@@ -1,4 +1,4 @@
-namespace SynthPref.Orchestration.Trust;
+namespace SynthPref.Orchestration.Statistics;
 
 /// <summary>
 /// The Beta distribution's CDF (the regularised incomplete beta function I_x(a, b)) and its quantile, what the exact

@@ -1,17 +1,14 @@
-using SynthPref.Orchestration.Agreement;
-using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Sampling;
+using SynthPref.Orchestration.Statistics;
 
-namespace SynthPref.Orchestration.Sampling;
+namespace SynthPref.Orchestration.Reviews;
 
-/// <summary>A category as a round is planned: its judge–human votes so far, how many agreed, and how many of its
-/// pairs are not sampled yet.</summary>
+/// <summary>A category as a round is planned: its judge–human votes so far and how many agreed (the report's tally of
+/// the labels so far), and how many of its pairs are not sampled yet.</summary>
 public sealed record CategoryTally(string Category, int Votes, int Agree, int Remaining);
 
 /// <summary>Items to draw per category, the categories that were too wide, and when nothing is drawn, why.</summary>
-public sealed record RoundPlan(IReadOnlyDictionary<string, int> Quotas, IReadOnlyList<CategoryInterval> WiderThanTarget, string? StoppedBy)
-{
-    public int Total => Quotas.Values.Sum();
-}
+public sealed record RoundPlan(IReadOnlyDictionary<string, int> Quotas, IReadOnlyList<CategoryInterval> WiderThanTarget, RoundsStop? StoppedBy);
 
 /// <summary>
 /// Adaptive review: after each round, every category whose 95% Wilson interval is wider than the target gets as many
@@ -21,23 +18,6 @@ public sealed record RoundPlan(IReadOnlyDictionary<string, int> Quotas, IReadOnl
 /// </summary>
 public static class ReviewRounds
 {
-    /// <summary>The width of the 95% Wilson interval of <paramref name="agree"/> in <paramref name="votes"/>, as the
-    /// report prints it; with no votes the interval is [0, 1].</summary>
-    public static double Width(int agree, int votes)
-    {
-        if (votes == 0) return 1;
-        var ci = AgreementCalculator.Wilson(agree, votes);
-        return ci[1] - ci[0];
-    }
-
-    /// <summary>The width of the Wilson interval at rate <paramref name="rate"/> over <paramref name="votes"/> votes,
-    /// the rate held fixed: 2z·sqrt(p(1−p)n + z²/4) / (n + z²), which falls as n grows.</summary>
-    public static double ProjectedWidth(double rate, long votes)
-    {
-        const double z = AgreementCalculator.Z95;
-        return 2 * z * Math.Sqrt(rate * (1 - rate) * votes + z * z / 4) / (votes + z * z);
-    }
-
     /// <summary>The fewest votes at which the interval would be at most <paramref name="target"/> wide, at the rate seen
     /// so far (one half without votes: the widest it can be).</summary>
     public static long VotesNeeded(int agree, int votes, double target)
@@ -45,12 +25,12 @@ public static class ReviewRounds
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(target);
         var rate = votes == 0 ? 0.5 : (double)agree / votes;
         long low = Math.Max(votes, 1), high = low;
-        while (ProjectedWidth(rate, high) > target) high *= 2;
+        while (WilsonInterval.ProjectedWidth(rate, high) > target) high *= 2;
         // Smallest n in [low, high] with a projected width at most the target.
         while (low < high)
         {
             var mid = low + (high - low) / 2;
-            if (ProjectedWidth(rate, mid) <= target) high = mid;
+            if (WilsonInterval.ProjectedWidth(rate, mid) <= target) high = mid;
             else low = mid + 1;
         }
         return low;
@@ -62,7 +42,7 @@ public static class ReviewRounds
         ArgumentNullException.ThrowIfNull(categories);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(votesPerItem);
         var ordered = categories.OrderBy(c => c.Category, StringComparer.Ordinal).ToList();
-        var wide = ordered.Where(c => Width(c.Agree, c.Votes) > target).ToList();
+        var wide = ordered.Where(c => WilsonInterval.Width(c.Agree, c.Votes) > target).ToList();
         var requests = wide.Select(c =>
         {
             var more = VotesNeeded(c.Agree, c.Votes, target) - c.Votes;
@@ -70,9 +50,9 @@ public static class ReviewRounds
             return (int)Math.Min(items, c.Remaining);
         }).ToArray();
 
-        string? stoppedBy = wide.Count == 0 ? AdaptiveReview.TargetsMet
-            : requests.All(r => r == 0) ? AdaptiveReview.NoItemsLeft
-            : capLeft is <= 0 ? AdaptiveReview.SampleLimit
+        RoundsStop? stoppedBy = wide.Count == 0 ? RoundsStop.TargetsMet
+            : requests.All(r => r == 0) ? RoundsStop.NoItemsLeft
+            : capLeft is <= 0 ? RoundsStop.SampleLimit
             : null;
         var quotas = stoppedBy is not null ? new int[wide.Count]
             : capLeft is { } cap && requests.Sum() > cap ? StratifiedSampler.Proportional(requests, cap)
@@ -81,7 +61,7 @@ public static class ReviewRounds
         return new RoundPlan(
             wide.Select((c, i) => (c.Category, quotas[i])).Where(q => q.Item2 > 0)
                 .ToDictionary(q => q.Category, q => q.Item2, StringComparer.Ordinal),
-            wide.Select((c, i) => new CategoryInterval(c.Category, c.Votes, c.Agree, Width(c.Agree, c.Votes), quotas[i])).ToList(),
+            wide.Select((c, i) => new CategoryInterval(c.Category, c.Votes, c.Agree, WilsonInterval.Width(c.Agree, c.Votes), quotas[i])).ToList(),
             stoppedBy);
     }
 }

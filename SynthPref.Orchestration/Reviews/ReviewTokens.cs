@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Http;
 
-namespace SynthPref.Orchestration.Runs;
+namespace SynthPref.Orchestration.Reviews;
 
 /// <summary>
 /// The secret in a run's review link: random and URL-safe. Only its SHA-256 is stored, so storage, backups and the
@@ -9,6 +10,13 @@ namespace SynthPref.Orchestration.Runs;
 /// </summary>
 public static class ReviewTokens
 {
+    /// <summary>
+    /// The review token travels in this header only. A token in a URL ends up in access logs, proxy logs and Application
+    /// Insights request telemetry, so links carry it in the fragment (<c>#token=</c>), which browsers never send, and
+    /// the review page moves it into the header.
+    /// </summary>
+    public const string Header = "X-Review-Token";
+
     public static string New() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
@@ -22,4 +30,8 @@ public static class ReviewTokens
             return false;
         return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expected);
     }
+
+    /// <summary>The token a request carries in <see cref="Header"/>; null without one.</summary>
+    public static string? Of(HttpRequest req) =>
+        req.Headers.TryGetValue(Header, out var header) && !string.IsNullOrEmpty(header) ? header.ToString() : null;
 }

@@ -1,4 +1,4 @@
-namespace SynthPref.Orchestration.Runs;
+namespace SynthPref.Orchestration.Outcomes;
 
 public enum OutcomeKind { Ok, NotFound, Unauthorized, Invalid, Conflict, Unavailable }
 

@@ -4,7 +4,7 @@ using Markdig.Renderers.Html;
 using Markdig.Syntax;
 using Markdig.Syntax.Inlines;
 
-namespace SynthPref.Orchestration.Runs;
+namespace SynthPref.Orchestration.Reviews;
 
 /// <summary>
 /// Responses as reviewers read them: Markdown rendered on the server with raw HTML disabled (a response's own tags are
@@ -12,7 +12,7 @@ namespace SynthPref.Orchestration.Runs;
 /// this host) leaves just the link's text. Images become links to them, so opening an item fetches nothing from
 /// elsewhere. Extensions that let the text set attributes (generic attributes) are left out.
 /// </summary>
-public static class ReviewMarkdown
+static class ReviewMarkdown
 {
     static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
         .DisableHtml()

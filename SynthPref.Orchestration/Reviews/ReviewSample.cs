@@ -1,14 +1,14 @@
 using SynthPref.Orchestration.Pairs;
-using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Sampling;
 using SynthPref.Orchestration.Storage;
 
-namespace SynthPref.Orchestration.Sampling;
+namespace SynthPref.Orchestration.Reviews;
 
 /// <summary>
 /// The blind review sample: which pairs, under which opaque ids, and per item which text is shown first. All of it
 /// depends only on the run's seed and the stored pairs, so a retry draws the same rows.
 /// </summary>
-public static class ReviewSample
+static class ReviewSample
 {
     /// <summary>The first round: <paramref name="size"/> items stratified by category, source and confidence.</summary>
     public static IReadOnlyList<ReviewItem> Draw(string runId, IEnumerable<PreferencePair> pairs, int size, int seed) =>
@@ -27,12 +27,12 @@ public static class ReviewSample
 
     /// <summary>The stratum inside a category: the pair's source and the judge's confidence ("none" when the judge gave
     /// none, as recorded verdicts and revision pairs do).</summary>
-    public static string StratumOf(PreferencePair pair) =>
+    static string StratumOf(PreferencePair pair) =>
         (pair.Source == PairSource.Judge ? "judge" : "revision") + "/" +
         (pair.Confidence?.ToString().ToLowerInvariant() ?? "none");
 
     /// <summary>Review items for the given pairs, in their order, drawn in round <paramref name="round"/>: each with its
-    /// opaque id and seeded display order.</summary>
+    /// opaque id and seeded display order (the escalation round's, in the order it takes the pairs).</summary>
     public static List<ReviewItem> Items(string runId, IReadOnlyList<string> pairIds, int seed, int round) =>
         pairIds.Select(pairId =>
         {
@@ -42,5 +42,5 @@ public static class ReviewSample
         }).ToList();
 
     // An opaque id, so neither the pair's source nor its position in the input leaks to reviewers.
-    static string ItemIdFor(string runId, string pairId) => "item-" + StorageKeys.Hash($"{runId}/{pairId}", 12);
+    static string ItemIdFor(string runId, string pairId) => ReviewPartition.ItemPrefix + StorageKeys.Hash($"{runId}/{pairId}", 12);
 }

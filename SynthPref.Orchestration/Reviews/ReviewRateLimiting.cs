@@ -1,12 +1,10 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
-namespace SynthPref.Orchestration.Api;
+namespace SynthPref.Orchestration.Reviews;
 
 /// <summary>Section "Reviews": how fast one review link may be used.</summary>
 public sealed class ReviewRateLimitOptions
@@ -49,8 +47,8 @@ public static class ReviewRateLimiting
     {
         var runId = req.RouteValues.TryGetValue("runId", out var id) ? id?.ToString() : null;
         runId ??= req.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(2) ?? "";
-        var token = RunsApi.TokenOf(req);
-        return token is null ? $"{runId}|-" : $"{runId}|{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)))[..32]}";
+        var token = ReviewTokens.Of(req);
+        return token is null ? $"{runId}|-" : $"{runId}|{ReviewTokens.Hash(token)[..32]}";
     }
 
     /// <summary>429 with the time to wait, as ProblemDetails.</summary>
