@@ -8,22 +8,34 @@
 # Part 2 (optional, ~3 min): labels stay out of the orchestration. One run reviewed with 10 labels, one with 10,000
 # (2,000 items x 5 reviewers) over the review API; prints labels accepted, votes the report counted, and the history
 # rows the review phase added. BENCH_LABELS=0 skips it.
-# Part 3 (optional, ~30 s): every PandaLM item (999) judged in both orders by the Replay provider, upload to
+# Part 3 (optional, ~1 min): 2,000 items (BENCH_BATCH_ITEMS) judged live and through the fake Batch API with zero
+# processing time; prints wall time, live calls, batches, history rows, storage requests per item and the estimated
+# cost of each (batch prices against live ones). BENCH_BATCH=0 skips it.
+# Part 4 (optional, ~30 s): every PandaLM item (999) judged in both orders by the Replay provider, upload to
 # report. Runs when ../shared/data/pandalm exists; BENCH_REPLAY=0 skips it.
+# BENCH_LOOP=0 skips part 1, so BENCH_LOOP=0 BENCH_LABELS=0 BENCH_REPLAY=0 runs the batch part alone.
 source "$(dirname "$0")/common.sh"
 
 ensure_azurite
 build_solution
 
-echo "==> pipeline vs plain loop"
-args=(pipeline-vs-loop --sizes "${BENCH_SIZES:-1000,2000,10000}" --latency-ms "${BENCH_LATENCY_MS:-200}"
-      --concurrency "${BENCH_CONCURRENCY:-32}" --swap "${BENCH_SWAP:-true}" --repo-root "$ROOT")
-[ -z "${BENCH_KEEP_LOGS:-}" ] || args+=(--keep-logs "$BENCH_KEEP_LOGS")
-dotnet tools/SynthPref.Bench/bin/Release/net10.0/SynthPref.Bench.dll "${args[@]}"
+if [ "${BENCH_LOOP:-1}" != "0" ]; then
+  echo "==> pipeline vs plain loop"
+  args=(pipeline-vs-loop --sizes "${BENCH_SIZES:-1000,2000,10000}" --latency-ms "${BENCH_LATENCY_MS:-200}"
+        --concurrency "${BENCH_CONCURRENCY:-32}" --swap "${BENCH_SWAP:-true}" --repo-root "$ROOT")
+  [ -z "${BENCH_KEEP_LOGS:-}" ] || args+=(--keep-logs "$BENCH_KEEP_LOGS")
+  dotnet tools/SynthPref.Bench/bin/Release/net10.0/SynthPref.Bench.dll "${args[@]}"
+fi
 
 if [ "${BENCH_LABELS:-1}" != "0" ]; then
   echo "==> review labels and history"
   dotnet tools/SynthPref.Bench/bin/Release/net10.0/SynthPref.Bench.dll labels
+fi
+
+if [ "${BENCH_BATCH:-1}" != "0" ]; then
+  echo "==> Batch API against live"
+  dotnet tools/SynthPref.Bench/bin/Release/net10.0/SynthPref.Bench.dll batch --items "${BENCH_BATCH_ITEMS:-2000}" \
+    --latency-ms "${BENCH_LATENCY_MS:-200}" --concurrency "${BENCH_CONCURRENCY:-32}"
 fi
 
 DATA="${DEMO_DATA:-../shared/data/pandalm}"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, LLM-client tests against a fake OpenAI-compatible HTTP server, Functions parity
-# tests, and end-to-end tests that drive the real local host over HTTP against a real Azurite (started by the
-# tests themselves on free ports, in memory). The Bicep templates are compiled and linted first.
+# tests, and end-to-end tests that drive the real local host, and SynthPref.Functions under the real Azure Functions
+# host from ../shared/tools/functions-host (installed and published by the tests themselves), over HTTP against a
+# real Azurite (started by the tests on free ports, in memory). The Bicep templates are compiled and linted first.
+# `bash scripts/test.sh --filter Host=Functions` runs the Functions-host tests alone.
 source "$(dirname "$0")/common.sh"
 ensure_azurite
 ensure_chromium

@@ -3,6 +3,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 
 namespace SynthPref.Functions.Functions;
@@ -117,8 +118,8 @@ public sealed class RunsFunctions(RunStarter starter, RunQueries queries, Review
         await RunsApi.GetEscalated(runId, client, queries, ct);
 
     [Function(nameof(ReviewPage))]
-    public IResult ReviewPage(
+    public async Task<IResult> ReviewPage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "runs/{runId}/review")] HttpRequest req,
         string runId) =>
-        RunsApi.ReviewPage(runId, req);
+        await RunsApi.ReviewPage(runId, req);
 }

@@ -19,9 +19,11 @@ public static class FunctionsHost
         builder.AddServiceDefaults("SynthPref.Functions");
         builder.Services.AddSynthPrefCore(builder.Configuration);
         builder.Services.AddHostedService<StorageInitializer>();
-        // The Azure SDK logs every storage request at Information. host.json holds the Functions host's own logs to
-        // Warning; these filters hold the worker's (the blob extension forwards the SDK's events into its logging).
-        foreach (var category in new[] { "Azure.Core", "Azure.Storage", "Azure.Identity" })
+        // The worker's own categories never reach host.json's filters: the host logs everything the worker sends under
+        // "Function.<name>.User". So the worker holds these to Warning itself, as the local host's appsettings do: the
+        // Azure SDK logs every storage request at Information (the blob extension forwards its events), and ASP.NET
+        // Core's typed results log "Setting HTTP status code …" for every response (one line per review label).
+        foreach (var category in new[] { "Azure.Core", "Azure.Storage", "Azure.Identity", "Microsoft.AspNetCore", "System.Net.Http.HttpClient" })
             builder.Logging.AddFilter(category, LogLevel.Warning);
 
         // The same registration as the local host; the Durable extension adds the orchestrator and activity

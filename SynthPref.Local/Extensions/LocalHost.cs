@@ -4,6 +4,7 @@ using SynthPref.Local.Triggers;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Hosting;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Local.Extensions;

@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs.Models;
 using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
 

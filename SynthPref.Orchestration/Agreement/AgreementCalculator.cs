@@ -1,6 +1,8 @@
 using SynthPref.Orchestration.Statistics;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
 
 namespace SynthPref.Orchestration.Agreement;
 
@@ -27,10 +29,7 @@ public static class AgreementCalculator
                 throw new ArgumentException($"Vote in category '{vote.Category}' has an Unparseable label.", nameof(votes));
         }
 
-        var byCategory = new SortedDictionary<string, AgreementStats>(StringComparer.Ordinal);
-        foreach (var group in list.GroupBy(v => v.Category, StringComparer.Ordinal))
-            byCategory[group.Key] = Stats(group.ToList());
-
+        var byCategory = ByCategory(list);
         var overall = Stats(list);
         var mostDivergent = byCategory
             .Where(kv => kv.Value.Votes >= minCategoryVotes)
@@ -50,6 +49,22 @@ public static class AgreementCalculator
         return new AgreementReport(overall, byCategory, mostDivergent, Confusion: Confusion(list), MinCategoryVotes: minCategoryVotes,
             TooFewVotes: tooFew, Ranking: RankingStatement(list.Count, byCategory.Count, mostDivergent, tooFew, minCategoryVotes));
     }
+
+    /// <summary>Each category's figures, by category name: the tally the report prints and the adaptive review rounds
+    /// plan from.</summary>
+    public static SortedDictionary<string, AgreementStats> ByCategory(IEnumerable<Vote> votes)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        var byCategory = new SortedDictionary<string, AgreementStats>(StringComparer.Ordinal);
+        foreach (var group in votes.GroupBy(v => v.Category, StringComparer.Ordinal))
+            byCategory[group.Key] = Stats(group.ToList());
+        return byCategory;
+    }
+
+    /// <summary>Each accepted label set against the judge's final verdict on its pair, both in the pair's A/B terms, in
+    /// the order given.</summary>
+    public static List<Vote> VotesOf(IEnumerable<PairLabel> labels) =>
+        labels.Select(l => new Vote(l.Pair.Category, l.Label, l.Pair.Verdict)).ToList();
 
     /// <summary>What the ranking can and cannot say, in one plain sentence for the report, the page and the demo.</summary>
     public static string RankingStatement(int votes, int categories, IReadOnlyList<DivergentCategory> ranked, IReadOnlyList<CategoryVotes> tooFew,
@@ -101,7 +116,7 @@ public static class AgreementCalculator
             n,
             agree,
             n == 0 ? null : (double)agree / n,
-            n == 0 ? null : Wilson.Interval(agree, n),
+            n == 0 ? null : WilsonInterval.Of(agree, n),
             decisive.Count,
             decisive.Count == 0 ? null : (double)decisiveAgree / decisive.Count,
             Kappa(votes));

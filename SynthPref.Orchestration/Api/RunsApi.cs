@@ -7,7 +7,9 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
 
@@ -19,7 +21,6 @@ namespace SynthPref.Orchestration.Api;
 /// </summary>
 public static class RunsApi
 {
-    public const string ReviewTokenHeader = "X-Review-Token";
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
@@ -140,7 +141,7 @@ public static class RunsApi
         string runId, HttpRequest req, ReviewService reviews, CancellationToken ct)
     {
         if (BadRunId(runId) is { } bad) return bad;
-        var outcome = await reviews.GetItemsAsync(runId, TokenOf(req), req.Headers.IfNoneMatch.ToString() is { Length: > 0 } tag ? tag : null, ct);
+        var outcome = await reviews.GetItemsAsync(runId, ReviewTokens.Of(req), req.Headers.IfNoneMatch.ToString() is { Length: > 0 } tag ? tag : null, ct);
         if (outcome.Kind != OutcomeKind.Ok) return ProblemOf(outcome);
         var page = outcome.Value!;
         req.HttpContext.Response.Headers.ETag = page.ETag;
@@ -179,7 +180,7 @@ public static class RunsApi
             bodyError = e.Message;
         }
 
-        var outcome = await reviews.SubmitAsync(client, runId, TokenOf(req), body?.ItemId, body?.Reviewer, body?.Preference, ct);
+        var outcome = await reviews.SubmitAsync(client, runId, ReviewTokens.Of(req), body?.ItemId, body?.Reviewer, body?.Preference, ct);
         // The token is checked before the body, so a caller without it learns nothing about the run.
         if (bodyError is not null && outcome.Kind is OutcomeKind.Invalid)
             return Invalid("The request body is not valid JSON for a review.", [new FieldError("body", bodyError)]);
@@ -195,7 +196,7 @@ public static class RunsApi
         string runId, HttpRequest req, DurableTaskClient client, ReviewService reviews, CancellationToken ct)
     {
         if (BadRunId(runId) is { } bad) return bad;
-        var outcome = await reviews.CloseAsync(client, runId, TokenOf(req), ct);
+        var outcome = await reviews.CloseAsync(client, runId, ReviewTokens.Of(req), ct);
         return outcome.Kind == OutcomeKind.Ok ? TypedResults.Accepted((string?)null) : ProblemOf(outcome);
     }
 
@@ -217,18 +218,11 @@ public static class RunsApi
         string runId, DurableTaskClient client, RunQueries queries, CancellationToken ct) =>
         Output(runId, OutputStore.EscalatedName, "application/x-ndjson", client, queries, ct);
 
-    /// <summary>The review page, under a Content-Security-Policy that lets only its own script run (by a nonce made
-    /// for this answer) and lets it talk only to this host: rendered responses can hold links, never script, and
-    /// nothing on the page loads from elsewhere.</summary>
-    public static Results<ContentHttpResult, ProblemHttpResult> ReviewPage(string runId, HttpRequest req)
+    /// <summary>The blind review page (<see cref="ReviewPageHtml"/>), under its own Content-Security-Policy.</summary>
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ReviewPage(string runId, HttpRequest req)
     {
         if (BadRunId(runId) is { } bad) return bad;
-        var nonce = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18));
-        var headers = req.HttpContext.Response.Headers;
-        headers.ContentSecurityPolicy = ReviewPageHtml.ContentSecurityPolicy(nonce);
-        headers["Referrer-Policy"] = "no-referrer";
-        headers["X-Content-Type-Options"] = "nosniff";
-        return TypedResults.Content(ReviewPageHtml.Render(runId, nonce), "text/html; charset=utf-8");
+        return await ReviewPageHtml.AnswerAsync(runId, req.HttpContext.Response);
     }
 
     static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Output(
@@ -240,17 +234,10 @@ public static class RunsApi
     }
 
     /// <summary>
-    /// The review token travels in the X-Review-Token header only. A token in a URL ends up in access logs, proxy logs
-    /// and Application Insights request telemetry, so links carry it in the fragment (<c>#token=</c>), which browsers
-    /// never send, and the review page moves it into the header.
-    /// </summary>
-    public static string? TokenOf(HttpRequest req) =>
-        req.Headers.TryGetValue(ReviewTokenHeader, out var header) && !string.IsNullOrEmpty(header) ? header.ToString() : null;
-
-    /// <summary>
     /// Links point where the caller came from. Behind a proxy, the hosts' forwarded-headers middleware has already
     /// put the caller's scheme and host on the request, and only for proxies they trust: the local host's
-    /// UseForwardedHeaders with its configured known proxies, and the Functions worker's own for the Functions host.
+    /// UseForwardedHeaders with its configured known proxies; under Functions, the worker's for the Functions host
+    /// alone, which passes on the host name it was called by (a caller's own X-Forwarded-* do not get through).
     /// </summary>
     static string BaseUri(HttpRequest req) => $"{req.Scheme}://{req.Host}{req.PathBase}";
     static string StatusUri(HttpRequest req, string runId) => $"{BaseUri(req)}/api/runs/{runId}";

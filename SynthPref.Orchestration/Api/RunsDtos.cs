@@ -1,4 +1,5 @@
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Orchestration.Judging;

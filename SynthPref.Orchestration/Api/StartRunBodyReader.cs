@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Runs;
 
 namespace SynthPref.Orchestration.Api;

@@ -1,4 +1,3 @@
-using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Statistics;
 using SynthPref.Orchestration.Judging;
@@ -33,7 +32,7 @@ public static class BiasAuditor
     public static (double[]? Ci95, bool Significant, bool InsufficientData) Test(int hits, int n)
     {
         if (n == 0) return (null, false, true);
-        var ci = Wilson.Interval(hits, n);
+        var ci = WilsonInterval.Of(hits, n);
         return (ci, ci[0] > 0.5 || ci[1] < 0.5, n < MinPairs);
     }
 

@@ -14,6 +14,8 @@ public sealed class ResponseGenerator(PolicyModel policy)
     {
         var first = GenerateAsync(item.Prompt, seed: 1, ct);
         var second = GenerateAsync(item.Prompt, seed: 2, ct);
+        // Both awaited before either is read: a failed first sample must not leave the second running unobserved.
+        await Task.WhenAll(first, second);
         var (a, b) = (await first, await second);
         // The configured name first: it is what the self-preference audit compares with the judge's.
         var model = policy.Name ?? a.ModelId ?? "policy";

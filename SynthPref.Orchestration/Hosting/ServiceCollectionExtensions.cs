@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Generation;
 using SynthPref.Orchestration.Health;
 using SynthPref.Orchestration.Input;
@@ -42,7 +43,13 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<PairStore>();
         services.AddSingleton<FailureStore>();
         services.AddSingleton<ItemProcessor>();
-        services.AddSingleton<ReviewStore>();
+        services.AddSingleton<BatchStore>();
+        services.AddSingleton<BatchApis>();
+        services.AddSingleton<BatchPlanner>();
+        services.AddSingleton<BatchSubmitter>();
+        services.AddSingleton<BatchMonitor>();
+        services.AddSingleton<BatchIngester>();
+        services.AddSingleton<ReviewStage>();
         services.AddSingleton<OutputStore>();
         services.AddSingleton<ReportBuilder>();
 
@@ -50,6 +57,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RunCatalog>();
         services.AddSingleton<RunStarter>();
         services.AddSingleton<RunQueries>();
+        services.AddSingleton<IReviewRuns>(sp => sp.GetRequiredService<RunQueries>());
         services.AddSingleton<ReviewService>();
         services.AddSynthPrefLlm(configuration, JudgePrompt.TryExtract, JudgePrompt.WrapAnswer);
         services.AddSynthPrefHealthChecks();

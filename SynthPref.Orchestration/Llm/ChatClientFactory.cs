@@ -17,7 +17,7 @@ public static class ChatClientFactory
 
     /// <summary>
     /// The provider client wrapped in SynthPref's middleware, outermost first: coalescing of concurrent identical
-    /// requests, the response cache (a hit takes no concurrency slot), the concurrency limit, the per-call budget, logging, OpenTelemetry (token and latency
+    /// requests, the response cache (a hit takes no concurrency slot), the batch interceptor (<see cref="BatchChatClient"/>), the concurrency limit, the per-call budget, logging, OpenTelemetry (token and latency
     /// metrics and a span per call, under <see cref="LlmTelemetry.SourceName"/>), and the count of calls that really
     /// reached the provider with their tokens. Callers name their role with <see cref="RoleChatClientExtensions.ForRole"/>.
     /// </summary>
@@ -35,8 +35,16 @@ public static class ChatClientFactory
 
         var builder = CreateProviderClient(options, reader, writer, out var identity).AsBuilder()
             .Use(inner => new CoalescingChatClient(inner));
+        StoredResponseCache? stored = null;
         if (cache is not null)
-            builder = builder.Use(inner => new StoredResponseCache(inner, cache, identity));
+            builder = builder.Use(inner => stored = new StoredResponseCache(inner, cache, identity));
+        // Below the cache, above the limiter: a request a collecting pass keeps takes no slot and reaches no telemetry.
+        // Batch answers are written to the cache under the key the cache would look up, so only a section with a cache batches.
+        var batches = cache is not null && options.CanBatch ? BatchTarget.For(options, section) : null;
+        builder = builder.Use(inner => new BatchChatClient(inner,
+            batches is null ? null : (messages, chatOptions) => stored!.KeyFor(messages, chatOptions),
+            batches is null ? null : CreateProviderClient(options, reader, writer, out _, offline: true),
+            batches));
         builder = builder
             .UseConcurrencyLimit(options.MaxConcurrency)
             .Use(inner => new CallBudgetChatClient(inner, TimeSpan.FromSeconds(options.CallBudgetSeconds)));
@@ -52,19 +60,27 @@ public static class ChatClientFactory
 
     /// <param name="identity">What besides the request decides the answer: the provider, where it is and which model.
     /// It is part of every cache key, so two models never share an answer.</param>
+    /// <param name="offline">The same client over a transport that keeps each request's body and sends nothing (see
+    /// <see cref="RequestCaptureHandler"/>): how a batch line gets exactly the body a live call would send. It needs no
+    /// credential, since authentication does not touch the body.</param>
     private static IChatClient CreateProviderClient(LlmOptions options, JudgePromptReader reader, JudgeAnswerWriter? writer,
-        out string[] identity)
+        out string[] identity, bool offline = false)
     {
         var timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
-        var retry = new LlmRetryPolicy(options.MaxRetries, RetryBaseDelay, RetryMaxDelay);
+        System.ClientModel.Primitives.ClientRetryPolicy retry = offline
+            ? new System.ClientModel.Primitives.ClientRetryPolicy(0)
+            : new LlmRetryPolicy(options.MaxRetries, RetryBaseDelay, RetryMaxDelay);
+        var transport = offline ? new System.ClientModel.Primitives.HttpClientPipelineTransport(new HttpClient(new RequestCaptureHandler())) : null;
         switch (options.Provider)
         {
             case LlmProvider.AzureOpenAI:
             {
                 identity = [options.Provider.ToString(), options.Endpoint!, options.Model!];
                 var clientOptions = new AzureOpenAIClientOptions { NetworkTimeout = timeout, RetryPolicy = retry };
+                if (transport is not null) clientOptions.Transport = transport;
                 var endpoint = new Uri(options.Endpoint!);
-                var client = string.IsNullOrEmpty(options.ApiKey)
+                var client = offline ? new AzureOpenAIClient(endpoint, new AzureKeyCredential("offline"), clientOptions)
+                    : string.IsNullOrEmpty(options.ApiKey)
                     ? new AzureOpenAIClient(endpoint, new DefaultAzureCredential(), clientOptions)
                     : new AzureOpenAIClient(endpoint, new AzureKeyCredential(options.ApiKey), clientOptions);
                 return client.GetChatClient(options.Model!).AsIChatClient();
@@ -73,17 +89,19 @@ public static class ChatClientFactory
             {
                 identity = [options.Provider.ToString(), options.Endpoint!, options.Model!];
                 // Local servers (vLLM, Ollama, llama.cpp) ignore the key but the SDK insists on one.
+                var clientOptions = new OpenAIClientOptions { Endpoint = new Uri(options.Endpoint!), NetworkTimeout = timeout, RetryPolicy = retry };
+                if (transport is not null) clientOptions.Transport = transport;
                 var client = new OpenAIClient(
-                    new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "not-needed" : options.ApiKey),
-                    new OpenAIClientOptions { Endpoint = new Uri(options.Endpoint!), NetworkTimeout = timeout, RetryPolicy = retry });
+                    new ApiKeyCredential(offline || string.IsNullOrEmpty(options.ApiKey) ? "not-needed" : options.ApiKey), clientOptions);
                 return client.GetChatClient(options.Model!).AsIChatClient();
             }
             case LlmProvider.Replay:
             {
                 // The recording is the "model": a different file must never be answered from another's cache.
-                using (var file = File.OpenRead(options.ReplayFile!))
+                var path = options.ReplayPath()!;
+                using (var file = File.OpenRead(path))
                     identity = [options.Provider.ToString(), Convert.ToHexStringLower(SHA256.HashData(file))];
-                return new ReplayChatClient(ReplayBook.Load(options.ReplayFile!), reader, writer);
+                return new ReplayChatClient(ReplayBook.Load(path), reader, writer);
             }
             default:
                 throw new InvalidOperationException($"Llm:Provider '{options.Provider}' is not supported");

@@ -23,6 +23,10 @@ public sealed class StoredResponseCache : DistributedCachingChatClient
         // The base class keys a non-streaming request with one extra value, false; so does this.
         GetCacheKey(messages, options, false);
 
+    /// <summary>Stores an answer that came by another way than this client (a batch's output) under the key a request
+    /// will be looked up by, exactly as a live answer is stored.</summary>
+    public Task StoreAsync(string key, ChatResponse response, CancellationToken ct) => WriteCacheAsync(key, response, ct);
+
     protected override string GetCacheKey(IEnumerable<ChatMessage> messages, ChatOptions? options, params ReadOnlySpan<object?> additionalValues) =>
         $"{partition}/{base.GetCacheKey(messages, options, additionalValues)}";
 }

@@ -17,6 +17,13 @@ namespace SynthPref.Orchestration.Llm;
 /// go together in the next (group commit). A run with <c>cache: false</c> (see <see cref="LlmCallScope"/>) neither
 /// reads nor writes.
 /// </summary>
+/// <remarks>
+/// A read-ahead is a snapshot: a lane reads its entries when it starts and makes its calls one item after another, so
+/// an answer another lane stored meanwhile would be paid for again if the snapshot's "absent" were believed. So the
+/// cache remembers which keys this process stored lately, in order, and an absence read before one of them was stored
+/// is read again. (An identical request while the first is in flight, or answered but not yet stored, never gets here:
+/// <see cref="CoalescingChatClient"/>, outside the cache, holds it until the leader's write is stored.)
+/// </remarks>
 public sealed class TableDistributedCache(StorageClients storage) : IDistributedCache
 {
     // Binary properties hold at most 64 KiB; an entity at most 1 MiB. Larger values are not cached.
@@ -26,6 +33,7 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     const int KeysPerQuery = 20;
 
     readonly Dictionary<string, PartitionWriter> writers = new(StringComparer.Ordinal);
+    readonly StoredKeys stored = new(capacity: 8192);
 
     TableClient Table => storage.Table(StorageNames.LlmCacheTable);
 
@@ -38,8 +46,10 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
         if (!Enabled) return null;
-        if (Scope?.Prefetched.TryGetValue(key, out var known) == true) return known;
         var (partition, row) = Keys(key);
+        if (Scope?.Prefetched.TryGetValue(key, out var known) == true
+            && (known.Value is not null || !stored.StoredSince(partition, row, known.StoredBefore)))
+            return known.Value;
         var entity = await Table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: token).ConfigureAwait(false);
         return entity.HasValue ? ValueOf(entity.Value!) : null;
     }
@@ -53,12 +63,14 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
         {
             foreach (var chunk in partition.Chunk(KeysPerQuery))
             {
+                // Counted before the query: a write stored while it runs may or may not be in its answer.
+                var storedBefore = stored.Count;
                 var rows = string.Join(" or ", chunk.Select(k => $"RowKey eq '{k.Parts.Row}'"));
                 var found = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
                 await foreach (var entity in Table.QueryAsync<TableEntity>($"PartitionKey eq '{partition.Key}' and ({rows})", cancellationToken: ct))
                     found[entity.RowKey] = ValueOf(entity);
                 foreach (var (key, parts) in chunk)
-                    scope.Prefetched[key] = found.GetValueOrDefault(parts.Row);
+                    scope.Prefetched[key] = new CacheReadAhead(found.GetValueOrDefault(parts.Row), storedBefore);
             }
         }
     }
@@ -131,12 +143,56 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
                     var actions = batch.GroupBy(b => b.Entity.RowKey).Select(g => new TableTransactionAction(
                         TableTransactionActionType.UpsertReplace, g.Last().Entity)).ToList();
                     await owner.Table.SubmitTransactionAsync(actions).ConfigureAwait(false);
+                    // Before anyone waiting is told: from here on the entry is readable, and known to be.
+                    foreach (var (entity, _) in batch) owner.stored.Add(entity.PartitionKey, entity.RowKey);
                     foreach (var (_, done) in batch) done.TrySetResult();
                 }
                 catch (Exception e)
                 {
                     foreach (var (_, done) in batch) done.TrySetException(e);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The keys this process stored, the last <c>capacity</c> of them in order, numbered from the start. Whether a key was
+    /// stored after write number n is known while the oldest one kept is no newer than n + 1; beyond that the answer
+    /// is "maybe", which costs one read.
+    /// </summary>
+    sealed class StoredKeys(int capacity)
+    {
+        readonly Queue<(string Key, long Number)> order = new();
+        readonly Dictionary<string, long> last = new(StringComparer.Ordinal);
+        long count;
+
+        public long Count
+        {
+            get { lock (order) return count; }
+        }
+
+        public void Add(string partition, string row)
+        {
+            var key = partition + "/" + row;
+            lock (order)
+            {
+                count++;
+                order.Enqueue((key, count));
+                last[key] = count;
+                if (order.Count <= capacity) return;
+                var (dropped, number) = order.Dequeue();
+                if (last.TryGetValue(dropped, out var latest) && latest == number) last.Remove(dropped);
+            }
+        }
+
+        /// <summary>Whether the key was (or may have been) stored after the first <paramref name="before"/> writes.</summary>
+        public bool StoredSince(string partition, string row, long before)
+        {
+            lock (order)
+            {
+                if (count == before) return false;
+                if (last.TryGetValue(partition + "/" + row, out var number)) return number > before;
+                return order.Count > 0 && order.Peek().Number > before + 1;
             }
         }
     }

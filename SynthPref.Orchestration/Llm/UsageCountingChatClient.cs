@@ -14,7 +14,7 @@ public sealed class RoleChatClient(IChatClient inner, string role) : DelegatingC
 
     public string Role => role;
 
-    internal static string CurrentRole => Ambient.Value ?? "unnamed";
+    public static string CurrentRole => Ambient.Value ?? "unnamed";
 
     public override async Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
@@ -50,7 +50,8 @@ public sealed class ProviderCallCountingChatClient(IChatClient inner) : Delegati
         finally
         {
             // A failed call reached the provider too, and may have been billed.
-            LlmCallScope.Current?.CountCall(RoleChatClient.CurrentRole, response?.Usage?.InputTokenCount, response?.Usage?.OutputTokenCount);
+            LlmCallScope.Current?.CountCall(RoleChatClient.CurrentRole, response?.Usage?.InputTokenCount, response?.Usage?.OutputTokenCount,
+                failed: response is null);
         }
     }
 
@@ -58,6 +59,7 @@ public sealed class ProviderCallCountingChatClient(IChatClient inner) : Delegati
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         long? input = null, output = null;
+        var completed = false;
         try
         {
             await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
@@ -69,10 +71,11 @@ public sealed class ProviderCallCountingChatClient(IChatClient inner) : Delegati
                 }
                 yield return update;
             }
+            completed = true;
         }
         finally
         {
-            LlmCallScope.Current?.CountCall(RoleChatClient.CurrentRole, input, output);
+            LlmCallScope.Current?.CountCall(RoleChatClient.CurrentRole, input, output, failed: !completed);
         }
     }
 }

@@ -36,7 +36,7 @@ public sealed class ItemProcessor(
     /// </summary>
     public async Task<ItemsResult> ProcessAsync(string runId, int start, int count, RunSettings settings, CancellationToken ct)
     {
-        using var scope = LlmCallScope.Begin(settings.Cache);
+        using var scope = LlmCallScope.Begin(settings.Cache, settings.CacheOnlyRoles, settings.CacheOnlyReason);
         var items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
         await PrefetchAsync(items, settings, ct);
         var written = new List<PreferencePair>();
@@ -57,6 +57,29 @@ public sealed class ItemProcessor(
         return new ItemsResult(items.Count, written.Count, failedItems, failed.Count > 0 ? Describe(failed[0]) : null, scope.Snapshot(),
             fellBack.IsEmpty ? null : fellBack.Keys.Order(StringComparer.Ordinal).ToList(),
             byPoints.Count == 0 ? null : new SortedDictionary<int, int>(byPoints));
+    }
+
+    /// <summary>Items processed side by side in a collecting pass: enough to keep the cache reads busy, few enough that
+    /// their requests are a small buffer.</summary>
+    public const int CollectChunk = 32;
+
+    /// <summary>
+    /// A collecting pass over items [start, start + count): the same steps as <see cref="ProcessAsync"/>, with no call
+    /// reaching a provider. Every request the cache cannot answer is handed to <paramref name="collector"/> (when its
+    /// role batches) and stops its step there; whatever an answered request leads to is found by the next pass, once
+    /// the batch has answered it. Nothing is stored: no pair, no failure.
+    /// </summary>
+    public async Task CollectAsync(string runId, int start, int count, RunSettings settings, IBatchCollector collector,
+        Func<CancellationToken, Task> flush, CancellationToken ct)
+    {
+        using var scope = LlmCallScope.BeginCollecting(collector);
+        var items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
+        foreach (var chunk in items.Chunk(CollectChunk))
+        {
+            await PrefetchAsync(chunk, settings, ct);
+            await Task.WhenAll(chunk.Select(item => ProcessItemAsync(runId, item, settings, [], [], new ConcurrentDictionary<string, bool>(), ct)));
+            await flush(ct);
+        }
     }
 
     /// <summary>The judge calls of every item are known up front: one query per model finds those already paid for.</summary>

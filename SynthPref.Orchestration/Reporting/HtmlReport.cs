@@ -1,9 +1,5 @@
-using System.Text.Encodings.Web;
-using System.Text.Unicode;
-using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Web;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
+using SynthPref.Orchestration.Rendering;
+using SynthPref.Orchestration.Reporting.Html;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -23,35 +19,23 @@ public sealed record ReportChartSet(string? CategoryAgreement, string? Confusion
 }
 
 /// <summary>
-/// report.html: Razor components (Reporting/Html) rendered to a string by the framework's <see cref="HtmlRenderer"/>, so
-/// every value is encoded by the template rather than by each caller. One self-contained page: no scripts, no external
-/// assets, charts inline.
+/// report.html: Razor components (Reporting/Html) rendered by <see cref="RazorHtml"/>. One self-contained page: no
+/// scripts, no external assets, charts inline.
 /// </summary>
 public static class HtmlReport
 {
     /// <summary>How many failed item steps the page lists; report.json and GET /api/runs/{id}/failures have them all.</summary>
     public const int FailuresShown = 20;
 
-    /// <summary>Encodes what HTML needs encoded (&lt; &gt; &amp; and quotes) and leaves other text readable: the page is
-    /// UTF-8, and category names and responses are often not English.</summary>
-    static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
-
     public static string Render(RunReport report) => RenderAsync(report).GetAwaiter().GetResult();
 
     public static async Task<string> RenderAsync(RunReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var charts = ReportChartSet.For(report);
-        await using var services = new ServiceCollection().AddSingleton(Encoder).BuildServiceProvider();
-        await using var renderer = new HtmlRenderer(services, NullLoggerFactory.Instance);
-        return await renderer.Dispatcher.InvokeAsync(async () =>
+        return await RazorHtml.RenderAsync<ReportPage>(new Dictionary<string, object?>
         {
-            var page = await renderer.RenderComponentAsync<ReportPage>(ParameterView.FromDictionary(new Dictionary<string, object?>
-            {
-                [nameof(ReportPage.Report)] = report,
-                [nameof(ReportPage.Charts)] = charts,
-            }));
-            return page.ToHtmlString();
+            [nameof(ReportPage.Report)] = report,
+            [nameof(ReportPage.Charts)] = ReportChartSet.For(report),
         });
     }
 

@@ -1,5 +1,6 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
@@ -12,16 +13,17 @@ namespace SynthPref.Orchestration.Reporting;
 
 /// <summary>What the report takes from the run besides storage: its name, audit, why review ended, how items fared,
 /// what the LLM calls cost, what the run was asked to do (its options, with the judges that fell back from structured
-/// output as its text-only judges), and how many items were never started for the budget.</summary>
-public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, string ReviewEndedBy, int FailedItems, string? FirstFailure,
-    IReadOnlyDictionary<string, LlmUsage> Usage, RunSettings Settings, int SkippedForBudget = 0);
+/// output as its text-only judges), how many items were never started for the budget, and how its batch phase went
+/// (null: it did not batch).</summary>
+public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, ReviewEnd ReviewEndedBy, int FailedItems, string? FirstFailure,
+    IReadOnlyDictionary<string, LlmUsage> Usage, RunSettings Settings, int SkippedForBudget = 0, BatchSummary? Batch = null);
 
 /// <summary>
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
 /// storage once the review phase has ended, so they are exactly the labels that were accepted.
 /// </summary>
-public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputStore output, LlmSections sections, LlmPricing pricing,
-    FailureStore failures)
+public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputStore output, LlmSections sections, LlmPricing pricing,
+    FailureStore failures, BatchStore batches)
 {
     /// <summary>How many unparseable judge answers the report quotes, and how much of each.</summary>
     public const int UnparseableExamples = 5;
@@ -38,42 +40,29 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
     {
         var settings = run.Settings;
         var stored = await pairs.ListAsync(run.RunId, ct);
-        var byId = stored.ToDictionary(p => p.PairId);
-        var items = await reviews.ListItemsAsync(run.RunId, ct);
-        var itemsById = items.ToDictionary(i => i.ItemId);
-        var labels = await reviews.ListLabelsAsync(run.RunId, ct);
-        var labelled = labels
-            .Where(l => itemsById.ContainsKey(l.ItemId))
-            .Select(l =>
-            {
-                var item = itemsById[l.ItemId];
-                var pair = byId[item.PairId];
-                return (Pair: pair, Human: ReviewStore.ToPairPreference(l.Label, item.Flipped));
-            })
-            .ToList();
-        var votes = labelled.Select(l => new Vote(l.Pair.Category, l.Human, l.Pair.Verdict)).ToList();
-        var reviewed = Reviewed(labels, itemsById, byId);
+        var review = await reviews.ReadAsync(run.RunId, stored, ct);
+        var labelled = review.Reviewed.Labels;
+        var votes = AgreementCalculator.VotesOf(labelled);
+        var reviewed = review.Reviewed.Pairs;
         // Revision pairs are "revised wins" by construction, so agreement on them measures the reviser, not the judge.
         var bySource = new SortedDictionary<string, AgreementStats>(StringComparer.Ordinal)
         {
-            ["judge"] = AgreementCalculator.Stats(labelled.Where(l => l.Pair.Source == PairSource.Judge)
-                .Select(l => new Vote(l.Pair.Category, l.Human, l.Pair.Verdict)).ToList()),
-            ["revision"] = AgreementCalculator.Stats(labelled.Where(l => l.Pair.Source == PairSource.Revision)
-                .Select(l => new Vote(l.Pair.Category, l.Human, l.Pair.Verdict)).ToList()),
+            ["judge"] = AgreementCalculator.Stats(AgreementCalculator.VotesOf(labelled.Where(l => l.Pair.Source == PairSource.Judge))),
+            ["revision"] = AgreementCalculator.Stats(AgreementCalculator.VotesOf(labelled.Where(l => l.Pair.Source == PairSource.Revision))),
         };
         var judges = settings.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName];
-        var bias = run.Bias with { Length = run.Bias.Length with { Human = BiasAuditor.HumanBaseline(labelled) } };
+        var humanVotes = labelled.Select(l => (l.Pair, Human: l.Label)).ToList();
+        var bias = run.Bias with { Length = run.Bias.Length with { Human = BiasAuditor.HumanBaseline(humanVotes) } };
 
         var agreement = AgreementCalculator.Compute(votes, settings.MinCategoryVotes) with
         {
-            ByJudge = JudgeAgreement.ByJudge(judges, labelled),
+            ByJudge = JudgeAgreement.ByJudge(judges, humanVotes),
             Humans = HumanAgreementCalculator.Compute(reviewed.Select(r => new ItemLabels(r.Pair.Category, r.Pair.Verdict,
                 r.Labels.Select(l => l.Label).ToList()))),
         };
 
-        var rounds = await RoundsAsync(run.RunId, items, byId, ct);
         var trust = TrustOptions.Of(settings) is { } trustOptions
-            ? TrustAssessment.Assess(stored, TrustCalibration.Reviewed(stored, items, labels), trustOptions, judges, rounds, run.ReviewEndedBy)
+            ? TrustAssessment.Assess(stored, reviewed, trustOptions, judges, review.Rounds, run.ReviewEndedBy)
             : null;
         var datasetLines = (trust is null ? TrlDataset.ToJsonLines(stored) : TrlDataset.ToJsonLines(trust.Dataset)).ToList();
         var report = new RunReport(
@@ -93,8 +82,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 run.FirstFailure,
                 run.SkippedForBudget),
             bias,
-            new ReviewCounts(items.Count, labels.Where(l => itemsById.ContainsKey(l.ItemId)).Select(l => l.Reviewer).Distinct().Count(),
-                votes.Count, run.ReviewEndedBy, rounds, (await reviews.GetPhaseAsync(run.RunId, ct))?.Adaptive),
+            new ReviewCounts(review.Items.Count, review.Reviewers, votes.Count, run.ReviewEndedBy, review.Rounds, review.Phase?.Adaptive),
             agreement,
             bySource,
             datasetLines.Count,
@@ -105,7 +93,8 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 run.SkippedForBudget),
             await FailuresAsync(run.RunId, ct),
             Examples(agreement, reviewed),
-            trust?.Report);
+            trust?.Report,
+            run.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null);
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
@@ -117,26 +106,10 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
         return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset, escalated, trust.Escalated.Count);
     }
 
-    /// <summary>Each reviewed pair with its reviewers' labels in the pair's A/B terms, in item order.</summary>
-    static List<(PreferencePair Pair, List<ReviewerLabel> Labels)> Reviewed(IReadOnlyList<ReviewLabelRecord> labels,
-        Dictionary<string, ReviewItem> itemsById, Dictionary<string, PreferencePair> byId) =>
-        labels
-            .Where(l => itemsById.ContainsKey(l.ItemId))
-            .GroupBy(l => l.ItemId, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var item = itemsById[g.Key];
-                return (Pair: byId[item.PairId], Labels: g.OrderBy(l => l.Reviewer, StringComparer.Ordinal)
-                    .Select(l => new ReviewerLabel(l.Reviewer, ReviewStore.ToPairPreference(l.Label, item.Flipped))).ToList());
-            })
-            .OrderBy(r => r.Pair.ItemIndex)
-            .ThenBy(r => r.Pair.Source)
-            .ToList();
-
     /// <summary>Up to <see cref="ExamplesPerCategory"/> disagreements from each of the <see cref="ExampleCategories"/> most
     /// divergent ranked categories; with nothing ranked, the first few disagreements of any category, and the report says
     /// they are not a ranking.</summary>
-    static DisagreementExamples Examples(AgreementReport agreement, List<(PreferencePair Pair, List<ReviewerLabel> Labels)> reviewed)
+    static DisagreementExamples Examples(AgreementReport agreement, IReadOnlyList<ReviewedPair> reviewed)
     {
         var disagreements = reviewed.Where(r => r.Labels.Any(l => l.Label != r.Pair.Verdict)).ToList();
         var ranked = agreement.MostDivergent.Count > 0;
@@ -159,15 +132,6 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
         if (text.Length <= max) return text;
         var cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
         return string.Concat(text.AsSpan(0, cut).TrimEnd(), "…");
-    }
-
-    /// <summary>The sampling rounds as stored; a phase opened before rounds were recorded had one, its items.</summary>
-    async Task<IReadOnlyList<ReviewRound>> RoundsAsync(string runId, IReadOnlyList<ReviewItem> items, IReadOnlyDictionary<string, PreferencePair> byId,
-        CancellationToken ct)
-    {
-        var rounds = await reviews.ListRoundsAsync(runId, ct);
-        if (rounds.Count > 0 || items.Count == 0) return rounds;
-        return [ReviewStore.RoundOf(1, items, null, i => byId.TryGetValue(i.PairId, out var p) ? p.Category : "uncategorized")];
     }
 
     JudgesReport Judges(IReadOnlyList<string> names, RunSettings settings, IReadOnlyList<PreferencePair> stored)
@@ -215,9 +179,22 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStore reviews, OutputSt
                 if (use.InputTokens + use.OutputTokens > 0) unpriced.Add(role);
                 continue;
             }
-            byRole[role] = new RoleCost(model, price.InputPerMillion, price.OutputPerMillion, price.Cost(use.InputTokens, use.OutputTokens));
+            byRole[role] = new RoleCost(model, price.InputPerMillion, price.OutputPerMillion, price.Cost(use),
+                price.BatchInputPerMillion, price.BatchOutputPerMillion, price.Cost(use.InputTokens, use.OutputTokens));
         }
-        return new EstimatedCost(byRole.Values.Sum(r => r.Cost), byRole, unpriced);
+        var total = byRole.Values.Sum(r => r.Cost);
+        var live = byRole.Values.Sum(r => r.AtLivePrices);
+        return new EstimatedCost(total, byRole, unpriced, live, live - total);
+    }
+
+    async Task<BatchReport> BatchAsync(string runId, BatchSummary batch, IReadOnlyDictionary<string, LlmUsage> usage, CancellationToken ct)
+    {
+        var batched = usage.Where(kv => batch.Roles.Contains(kv.Key, StringComparer.Ordinal)).Select(kv => kv.Value)
+            .Aggregate(new LlmUsage(), (a, b) => a.Add(b));
+        var rows = await batches.ListAsync(runId, cycle: null, ct);
+        return new BatchReport(batch.Roles, batch.EndedBy, batch.Cycles, batch.Requests, batched.BatchAnswers, batched.Calls - batched.FailedCalls,
+            batched.CacheHits, batched.FailedCalls + batched.Unanswered, batch.Exhausted,
+            rows.Select(r => new BatchReportRow(r.Cycle, r.BatchId ?? "", r.Role, r.State, r.Requests, r.Answered, r.Unanswered)).ToList());
     }
 
     async Task<FailureReport> FailuresAsync(string runId, CancellationToken ct)

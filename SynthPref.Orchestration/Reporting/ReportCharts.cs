@@ -3,8 +3,8 @@ using ScottPlot;
 using SkiaSharp;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
-using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Statistics;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -126,7 +126,7 @@ public static class ReportCharts
         if (human is not null)
         {
             rows.Add(($"judge, reviewed items ({human.JudgeDecisive})", human.JudgeShare,
-                human.JudgeDecisive > 0 ? Wilson.Interval(human.JudgeLongerPreferred, human.JudgeDecisive) : null));
+                human.JudgeDecisive > 0 ? WilsonInterval.Of(human.JudgeLongerPreferred, human.JudgeDecisive) : null));
             rows.Add(($"reviewers ({human.UnequalLengthVotes} votes)", human.Share, human.Ci95));
         }
         return ShareChart("length-preference", "Share preferring the longer response", "longer response preferred", rows);

@@ -16,7 +16,7 @@ public sealed record PairCounts(int Total, IReadOnlyDictionary<string, int> BySo
 
 /// <summary>Rounds: each sampling round, the first included (one for a run without targetCiWidth). Adaptive: the
 /// target, the cap and why the rounds stopped, for runs with targetCiWidth.</summary>
-public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, string EndedBy, IReadOnlyList<ReviewRound>? Rounds = null,
+public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, ReviewEnd EndedBy, IReadOnlyList<ReviewRound>? Rounds = null,
     AdaptiveReview? Adaptive = null);
 
 /// <summary>LLM use by role ("judge" or "judge:&lt;name&gt;", "reviser", "policy"): requests asked for, calls really made,
@@ -24,17 +24,26 @@ public sealed record ReviewCounts(int SampledItems, int Reviewers, int Votes, st
 /// without a Pricing section).</summary>
 public sealed record CostReport(IReadOnlyDictionary<string, TokenUsage> Tokens, EstimatedCost? Estimated = null);
 
-public sealed record TokenUsage(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens)
+/// <summary>Calls are live calls (FailedCalls of them failed); BatchAnswers the requests the run's batches answered,
+/// whose tokens are in InputTokens and OutputTokens too and also apart (BatchInputTokens, BatchOutputTokens);
+/// BatchFailed the requests batches left unanswered (counted per batch); Unanswered the requests refused a live call
+/// because the run took them from the cache only.</summary>
+public sealed record TokenUsage(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens,
+    int BatchAnswers = 0, long BatchInputTokens = 0, long BatchOutputTokens = 0, int BatchFailed = 0, int FailedCalls = 0, int Unanswered = 0)
 {
     public static TokenUsage From(LlmUsage usage) =>
-        new(usage.Requests, usage.Calls, usage.CacheHits, usage.InputTokens, usage.OutputTokens);
+        new(usage.Requests, usage.Calls, usage.CacheHits, usage.InputTokens, usage.OutputTokens,
+            usage.BatchAnswers, usage.BatchInputTokens, usage.BatchOutputTokens, usage.BatchFailed, usage.FailedCalls, usage.Unanswered);
 }
 
-/// <summary>Tokens of calls made (cache hits cost nothing) at each role's model's price. Unpriced: roles with tokens whose
-/// model has no price; their cost is not in Total.</summary>
-public sealed record EstimatedCost(decimal Total, IReadOnlyDictionary<string, RoleCost> ByRole, IReadOnlyList<string> Unpriced);
+/// <summary>Tokens of calls made (cache hits cost nothing) at each role's model's price, batch answers at its batch
+/// price. Unpriced: roles with tokens whose model has no price; their cost is not in Total. AtLivePrices: what the same
+/// tokens would have cost at live prices; BatchSaving: AtLivePrices − Total, what batching saved.</summary>
+public sealed record EstimatedCost(decimal Total, IReadOnlyDictionary<string, RoleCost> ByRole, IReadOnlyList<string> Unpriced,
+    decimal AtLivePrices = 0, decimal BatchSaving = 0);
 
-public sealed record RoleCost(string? Model, decimal InputPerMillion, decimal OutputPerMillion, decimal Cost);
+public sealed record RoleCost(string? Model, decimal InputPerMillion, decimal OutputPerMillion, decimal Cost,
+    decimal BatchInputPerMillion = 0, decimal BatchOutputPerMillion = 0, decimal AtLivePrices = 0);
 
 /// <summary>The run's judges: each judge's share of the work, the pairwise agreement between judges, and the first
 /// few raw answers no verdict could be read from.</summary>
@@ -72,7 +81,22 @@ public sealed record RunReport(
     FailureReport? Failures = null,
     DisagreementExamples? Examples = null,
     // Only runs with trustTarget have one; the others' report.json stays as it was.
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TrustReport? Trust = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TrustReport? Trust = null,
+    // Only runs that batched have one; the others' report.json stays as it was.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BatchReport? Batch = null);
+
+/// <summary>
+/// A run that batched (null for one that did not): the roles it batched, why its batch phase ended
+/// (<see cref="Batch.BatchSummary.EndedBy"/>), its cycles, requests sent by batch (a request sent again counts again), and
+/// for the batched roles the requests of the run's steps answered by its batches, by live calls, from the cache
+/// (answers paid for before this run), and not at all (Failed: live calls that failed, and requests refused a live
+/// call). SentTwice: requests two batches left unanswered, which went live or failed. Batches: each provider batch.
+/// </summary>
+public sealed record BatchReport(IReadOnlyList<string> Roles, string EndedBy, int Cycles, int RequestsSent, int AnsweredByBatch, int AnsweredLive,
+    int AnsweredFromCache, int Failed, int SentTwice, IReadOnlyList<BatchReportRow> Batches);
+
+/// <summary>One provider batch: its cycle, id, role, final state, requests, and those it answered and left unanswered.</summary>
+public sealed record BatchReportRow(int Cycle, string Id, string Role, string State, int Requests, int Answered, int Unanswered);
 
 /// <summary>Disagreements between the judge and reviewers to read: FromRankedCategories says whether they come from the
 /// most divergent ranked categories (up to three each) or, with nothing ranked, from any category.</summary>
@@ -82,8 +106,6 @@ public sealed record DisagreementExamples(bool FromRankedCategories, IReadOnlyLi
 /// the pair's A/B terms (for a revision pair A is the revised text, B the original).</summary>
 public sealed record DisagreementExample(string Category, string InputId, PairSource Source, string Prompt, string ResponseA, string ResponseB,
     Preference Judge, string? Reasoning, IReadOnlyList<ReviewerLabel> Humans);
-
-public sealed record ReviewerLabel(string Reviewer, Preference Label);
 
 /// <summary>Every item step that failed, with its error, in item order (the HTML report shows the first
 /// <see cref="HtmlReport.FailuresShown"/>).</summary>

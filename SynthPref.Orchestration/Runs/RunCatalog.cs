@@ -1,4 +1,6 @@
 using Azure.Data.Tables;
+using SynthPref.Orchestration.Outcomes;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Runs;

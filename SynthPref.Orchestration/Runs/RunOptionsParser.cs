@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Xml;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Trust;
@@ -61,6 +62,10 @@ public sealed class RequestedOptions
         return given;
     }
 
+    /// <summary>The options given, by the parser's names, with their typed values (bool, int, long, double, string or
+    /// a list of strings): what a client sends as the request's options object.</summary>
+    public IReadOnlyDictionary<string, object> Given => values;
+
     public bool Has(string name) => values.ContainsKey(name);
     public bool? Bool(string name) => values.TryGetValue(name, out var v) ? (bool)v : null;
     public int? Int(string name) => values.TryGetValue(name, out var v) ? (int)v : null;
@@ -114,6 +119,8 @@ public enum OptionKind { Bool, Int, Long, Number, Text, Names }
 /// for the <c>Llm</c> judge); constitution is "container/path.json". targetCiWidth (with maxReviewSampleSize) turns on
 /// adaptive review rounds; trustTarget (with trustAlpha) calibrates the judges' trust points on people and splits the
 /// pairs into trusted and escalated; escalate "review" (with maxEscalatedReviews) sends the escalated pairs to people.
+/// batch turns the provider's Batch API on or off for the run (not given: each LLM section's Batch setting); the
+/// starter decides it with the host's sections (<c>BatchPlanner</c>) and sets <see cref="RunSettings.Batch"/>.
 /// </summary>
 public static class RunOptionsParser
 {
@@ -139,6 +146,7 @@ public static class RunOptionsParser
     public const string TrustAlpha = "trustAlpha";
     public const string Escalate = "escalate";
     public const string MaxEscalatedReviews = "maxEscalatedReviews";
+    public const string Batch = "batch";
 
     /// <summary>Every option a run takes, by the name requests and metadata give it, with its kind.</summary>
     public static readonly IReadOnlyDictionary<string, OptionKind> Names = new Dictionary<string, OptionKind>(StringComparer.OrdinalIgnoreCase)
@@ -150,6 +158,7 @@ public static class RunOptionsParser
         [MaxReviewersPerItem] = OptionKind.Int, [MaxFailedItemsRatio] = OptionKind.Number, [MinCategoryVotes] = OptionKind.Int,
         [TargetCiWidth] = OptionKind.Number, [MaxReviewSampleSize] = OptionKind.Int, [TrustTarget] = OptionKind.Number,
         [TrustAlpha] = OptionKind.Number, [Escalate] = OptionKind.Text, [MaxEscalatedReviews] = OptionKind.Int,
+        [Batch] = OptionKind.Bool,
     };
 
     /// <summary>The options record of a run requested over HTTP, from the request's options object (null: none given).</summary>

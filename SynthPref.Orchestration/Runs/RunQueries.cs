@@ -1,6 +1,8 @@
+using SynthPref.Orchestration.Batch;
 using System.Globalization;
 using Microsoft.DurableTask.Client;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
@@ -12,8 +14,9 @@ namespace SynthPref.Orchestration.Runs;
 public sealed record FailurePage(string RunId, RunStatus Status, bool Degraded, int FailedItems, int Total, IReadOnlyList<ItemFailure> Failures);
 
 /// <summary>What a run is doing: its durable status joined with what only storage knows (source, loading and review
-/// progress, failures).</summary>
-public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputStore output, LoadProgressStore loading, FailureStore failures)
+/// progress, failures). It is also what the review stage is told of a run (<see cref="IReviewRuns"/>).</summary>
+public sealed class RunQueries(RunCatalog catalog, ReviewStage reviews, OutputStore output, LoadProgressStore loading, FailureStore failures)
+    : IReviewRuns
 {
     public async Task<RunView?> GetAsync(DurableTaskClient client, string runId, CancellationToken ct)
     {
@@ -24,7 +27,7 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputSt
         if (view.Status == RunStatus.Loading && await loading.GetAsync(runId, ct) is { } load)
             return view with { Progress = view.Progress with { Loading = load } };
         if (view.Status is not (RunStatus.AwaitingReview or RunStatus.Reporting or RunStatus.Completed)) return view;
-        var review = await ReviewProgressAsync(runId, ct);
+        var review = await reviews.ProgressAsync(runId, ct);
         if (review is null) return view;
         // Storage decides when review ends; the run's own status catches up a moment later. Until it does, a closed
         // phase is already what it will be: the run is reporting.
@@ -59,7 +62,7 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputSt
         if (view.Status == RunStatus.Completed && view.Degraded)
             text += string.Create(CultureInfo.InvariantCulture, $", degraded ({view.Progress.FailedItems} of {view.Progress.Items} items failed)");
         else if (view.Status == RunStatus.Reporting && view.Review?.EndedBy is { } endedBy)
-            text += $" (review ended by {endedBy})";
+            text += $" (review ended by {endedBy.Spelling()})";
         else if (view.Status == RunStatus.Failed && view.Error is { } error)
             text += ": " + (error.Length <= 300 ? error : error[..300] + "…");
         return text;
@@ -89,13 +92,23 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStore reviews, OutputSt
             all.Skip(skip).Take(take).ToList()));
     }
 
-    async Task<ReviewProgress?> ReviewProgressAsync(string runId, CancellationToken ct)
+    public async Task<string?> ReviewTokenHashAsync(string runId, CancellationToken ct) => (await catalog.GetAsync(runId, ct))?.ReviewTokenHash;
+
+    /// <summary>Running (or about to), and not yet reporting: the phase the orchestration publishes says so.</summary>
+    public async Task<bool> IsBeforeReportAsync(DurableTaskClient client, string runId, CancellationToken ct)
     {
-        var phase = await reviews.GetPhaseAsync(runId, ct);
-        if (phase is null) return null;
-        var items = await reviews.ListItemsAsync(runId, ct);
-        return new ReviewProgress(phase.Status.ToString(), items.Count, items.Sum(i => i.Reviewers),
-            items.Count(i => i.Reviewers >= phase.MinReviewsPerItem), phase.EndedBy, phase.Round, phase.Adaptive, phase.EscalationRound);
+        var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
+        return instance?.RuntimeStatus is OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending
+            && instance.ReadCustomStatusAs<RunProgress>()?.Phase != RunStatus.Reporting;
+    }
+
+    /// <summary>A run shows its batches in its status until its batch phase has ended; one still waiting is told.</summary>
+    public async Task<bool> EndBatchWaitAsync(DurableTaskClient client, string runId, CancellationToken ct)
+    {
+        var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct);
+        if (instance?.ReadCustomStatusAs<RunProgress>()?.Batch is not { EndedBy: null }) return false;
+        await client.RaiseAsync(runId, new BatchClosed(), ct);
+        return true;
     }
 
     static RunView ToView(RunRecord record, OrchestrationMetadata? instance)

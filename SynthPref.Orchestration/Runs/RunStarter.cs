@@ -2,9 +2,13 @@ using System.Security.Cryptography;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Outcomes;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;
@@ -17,7 +21,7 @@ namespace SynthPref.Orchestration.Runs;
 /// later can change the run. The durable client is a parameter because Azure Functions binds it per invocation.
 /// </summary>
 public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<LlmOptions> llm, IOptions<JudgingOptions> judging,
-    JudgePanel panel, LlmClients clients, ConstitutionStore constitutions, IOptions<InputOptions> inputLimits)
+    JudgePanel panel, LlmClients clients, ConstitutionStore constitutions, IOptions<InputOptions> inputLimits, BatchPlanner batches)
 {
     public const string HttpSource = "http";
 
@@ -45,9 +49,11 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             errors.Add(FieldError.General("Give exactly one of 'items' (inline input objects) or 'inputBlob' (\"container/path.jsonl\")."));
         if (name is { Length: > MaxNameChars })
             errors.Add(new FieldError("name", $"is {name.Length} characters long; the most is {MaxNameChars}."));
-        var settings = RunOptionsParser.FromJson(options, runId, Limits, errors, panel.Resolve);
+        var requested = RequestedOptions.FromJson(options, errors);
+        var settings = RunOptionsParser.Resolve(requested, runId, Limits, errors, panel.Resolve);
+        settings = WithBatch(settings, requested.Bool(RunOptionsParser.Batch), $"options.{RunOptionsParser.Batch}", errors, out var batchProblem);
         // An unknown judge is the caller's mistake (400); a known one that cannot be built is the host's (503).
-        if (errors.Count == 0 && LlmProblem(settings) is { } problem) return Outcome<StartedRun>.Unavailable(problem);
+        if (errors.Count == 0 && (LlmProblem(settings) ?? batchProblem) is { } problem) return Outcome<StartedRun>.Unavailable(problem);
         if (inputBlob is not null && InputReferenceProblem(inputBlob) is { } refused)
             errors.Add(new FieldError("inputBlob", refused));
 
@@ -116,9 +122,11 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             return Outcome<StartedRun>.Invalid(refused, []);
 
         var errors = new List<FieldError>();
-        var settings = RunOptionsParser.FromMetadata(metadata, runId, Limits, errors, panel.Resolve);
+        var requested = RequestedOptions.FromMetadata(metadata, errors);
+        var settings = RunOptionsParser.Resolve(requested, runId, Limits, errors, panel.Resolve);
+        settings = WithBatch(settings, requested.Bool(RunOptionsParser.Batch), $"metadata {RunOptionsParser.Batch}", errors, out var batchProblem);
         var name = metadata.FirstOrDefault(kv => kv.Key.Equals("name", StringComparison.OrdinalIgnoreCase)).Value ?? blobName;
-        if (known is null && errors.Count == 0 && LlmProblem(settings) is { } problem) errors.Add(FieldError.General(problem));
+        if (known is null && errors.Count == 0 && (LlmProblem(settings) ?? batchProblem) is { } problem) errors.Add(FieldError.General(problem));
         if (known is null && errors.Count == 0 && settings.ConstitutionSource is { } constitution)
         {
             var copy = await constitutions.SnapshotAsync(runId, constitution, ct);
@@ -185,6 +193,26 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         return await catalog.ReplaceReviewTokenAsync(runId, ReviewTokens.Hash(token), ct)
             ? Outcome<string>.Ok(token)
             : Outcome<string>.NotFound($"Run '{runId}' does not exist.");
+    }
+
+    /// <summary>Which of the run's roles go by batch (see <see cref="BatchPlanner"/>): the caller's contradictions are
+    /// field errors; a section that cannot batch is the host's problem.</summary>
+    RunSettings WithBatch(RunSettings settings, bool? option, string field, List<FieldError> errors, out string? hostProblem)
+    {
+        var decision = batches.Decide(option, settings.Cache, settings.BudgetTokens, RolesOf(settings));
+        errors.AddRange(decision.RequestErrors.Select(e => new FieldError(field, e)));
+        hostProblem = decision.HostProblems.Count > 0 ? "The LLM cannot batch: " + string.Join(" ", decision.HostProblems) : null;
+        return settings with { Batch = decision.Plan };
+    }
+
+    /// <summary>The roles a run calls: its judges, the reviser when it revises, and the policy model (prompt-only items
+    /// may be in any input).</summary>
+    static IEnumerable<string> RolesOf(RunSettings settings)
+    {
+        foreach (var judge in settings.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName])
+            yield return JudgePanel.RoleOf(judge);
+        if (settings.CritiqueRevise) yield return LlmRoles.Reviser;
+        yield return LlmRoles.Policy;
     }
 
     /// <summary>Every run needs the judge, so a judge that cannot be built refuses runs up front.</summary>

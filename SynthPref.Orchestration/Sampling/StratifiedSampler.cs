@@ -2,8 +2,8 @@ using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Sampling;
 
-/// <summary>A pair that may be sampled. Stratum is what it is stratified by inside its category (the pair's source
-/// and the judge's confidence, see <see cref="ReviewSample.StratumOf"/>); empty when nothing but the category matters.</summary>
+/// <summary>A pair that may be sampled. Stratum is what it is stratified by inside its category (for the review sample,
+/// the pair's source and the judge's confidence); empty when nothing but the category matters.</summary>
 public sealed record SampleCandidate(string PairId, string Category, string Stratum = "");
 
 /// <summary>

@@ -21,6 +21,9 @@ public enum Escalation { None, Review }
 /// items). Options added after 1.0 have defaults because runs started before them carry none.
 /// TextOnlyJudges: never from a request; the orchestration sets it on the copy a lane of items gets, naming the judges
 /// whose endpoint refused structured output so far, so they are asked with the text template from the start.
+/// Batch: the roles this run sends through the provider's Batch API and how it polls (null: none; from 4.0), decided
+/// when the run starts. CacheOnlyRoles: never from a request either; after the batch phase, the roles a lane takes from
+/// the cache only (their fallback is fail, or the run was closed), each miss failing its step with CacheOnlyReason.
 /// This is the one options record: <see cref="Runs.RunOptionsParser"/> builds it once from the request (the options
 /// object or the blob's metadata), the run carries it (<c>RunInput.Settings</c>), and the lanes and the report take it.</summary>
 public sealed record RunSettings(
@@ -50,7 +53,10 @@ public sealed record RunSettings(
     double TrustAlpha = RunSettings.DefaultTrustAlpha,
     Escalation Escalate = Escalation.None,
     int MaxEscalatedReviews = RunSettings.DefaultMaxEscalatedReviews,
-    IReadOnlyList<string>? TextOnlyJudges = null)
+    IReadOnlyList<string>? TextOnlyJudges = null,
+    BatchPlan? Batch = null,
+    IReadOnlyList<string>? CacheOnlyRoles = null,
+    string? CacheOnlyReason = null)
 {
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;

@@ -20,7 +20,9 @@ public static class StorageNames
     public const string LlmCacheTable = "SynthPrefLlmCache";
     /// <summary>One row per run while its input loads, since the loading activity cannot set the run's status.</summary>
     public const string ProgressTable = "SynthPrefProgress";
+    /// <summary>One partition per run: its provider batches (files, ids, states) and the requests they left unanswered.</summary>
+    public const string BatchesTable = "SynthPrefBatches";
 
     public static readonly string[] Containers = [InputContainer, UploadsContainer, WorkContainer, OutputContainer];
-    public static readonly string[] Tables = [RunsTable, PairsTable, ReviewsTable, FailuresTable, LlmCacheTable, ProgressTable];
+    public static readonly string[] Tables = [RunsTable, PairsTable, ReviewsTable, FailuresTable, LlmCacheTable, ProgressTable, BatchesTable];
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Statistics;
@@ -30,7 +29,7 @@ public static class TrustAssessment
     static readonly (Confidence Level, string Name)[] Stated = [(Confidence.High, "high"), (Confidence.Medium, "medium"), (Confidence.Low, "low")];
 
     public static TrustOutcome Assess(IReadOnlyList<PreferencePair> pairs, IReadOnlyList<ReviewedPair> reviewed, TrustOptions options,
-        IReadOnlyList<string> judges, IReadOnlyList<ReviewRound> rounds, string reviewEndedBy)
+        IReadOnlyList<string> judges, IReadOnlyList<ReviewRound> rounds, ReviewEnd reviewEndedBy)
     {
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(reviewed);
@@ -112,7 +111,7 @@ public static class TrustAssessment
                 var stated = own.Where(v => v.Verdict!.Confidence == s.Level).ToList();
                 var agree = stated.Count(v => v.Majority == v.Verdict!.Verdict);
                 return new ConfidenceReliability(s.Name, stated.Count, agree, stated.Count == 0 ? null : (double)agree / stated.Count,
-                    stated.Count == 0 ? null : Wilson.Interval(agree, stated.Count));
+                    stated.Count == 0 ? null : WilsonInterval.Of(agree, stated.Count));
             }).ToList();
             return new JudgeReliability(judge, byConfidence, own.Count(v => v.Verdict!.Confidence is null));
         }).ToList();
@@ -141,16 +140,16 @@ public static class TrustAssessment
                $"with people {Percent(level.Rate)} of the time (lower bound {Percent(level.Lower)} at {confidence} confidence; target {Share(options.Target)})";
     }
 
-    static string EscalationStatement(EscalationReport e, int escalated, ReviewRound? round, string reviewEndedBy)
+    static string EscalationStatement(EscalationReport e, int escalated, ReviewRound? round, ReviewEnd reviewEndedBy)
     {
         var drawn = e.Mode != "review" ? ""
             : round?.Escalation is { } draw
                 ? $"The escalation round sent people {Count(draw.Drawn)} of the {Count(draw.EscalatedUnreviewed)} escalated " +
                   $"{(draw.EscalatedUnreviewed == 1 ? "pair" : "pairs")} no reviewer had labelled" +
                   (draw.Drawn < draw.EscalatedUnreviewed ? $" (maxEscalatedReviews {Count(e.MaxEscalatedReviews ?? 0)}, most trust points first). " : ". ")
-            : reviewEndedBy == "complete"
+            : reviewEndedBy == ReviewEnd.Complete
                 ? "No escalation round was drawn: every escalated pair already had a label. "
-                : $"No escalation round was drawn: review ended by {reviewEndedBy} before its last round was complete. ";
+                : $"No escalation round was drawn: review ended by {reviewEndedBy.Spelling()} before its last round was complete. ";
         if (escalated == 0) return drawn + "No pair is escalated.";
         return drawn + $"People labelled {Count(e.Reviewed)} of the {Count(escalated)} escalated {(escalated == 1 ? "pair" : "pairs")}: " +
                $"{Count(e.Decided)} with a decisive majority, {Count(e.Overturned)} of them decided the other way from the judges; " +

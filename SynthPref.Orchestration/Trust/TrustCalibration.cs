@@ -2,6 +2,7 @@ using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Trust;
 
@@ -13,20 +14,6 @@ public sealed record TrustOptions(double Target, double Alpha = RunSettings.Defa
     /// <summary>The run's trust options; null without trustTarget.</summary>
     public static TrustOptions? Of(RunSettings settings) =>
         settings.TrustTarget is { } target ? new TrustOptions(target, settings.TrustAlpha, settings.Escalate, settings.MaxEscalatedReviews) : null;
-}
-
-/// <summary>A pair some reviewer labelled: the round its item was drawn in, and each reviewer's label in the pair's own
-/// A/B terms.</summary>
-public sealed record ReviewedPair(PreferencePair Pair, int Round, IReadOnlyList<Preference> Labels)
-{
-    /// <summary>The label more than half of the reviewers chose; null when none has a majority.</summary>
-    public Preference? Majority => TrustCalibration.Majority(Labels);
-
-    /// <summary>The reviewers' majority is A or B, so people decided the pair.</summary>
-    public bool Decided => Majority is Preference.A or Preference.B;
-
-    /// <summary>The calibration outcome: the reviewers' majority label equals the pair's verdict (no majority is a miss).</summary>
-    public bool Agrees => Majority is { } majority && majority == Pair.Verdict;
 }
 
 /// <summary>
@@ -43,35 +30,6 @@ public static class TrustCalibration
     /// <summary>The sampling round whose items are calibration items: the first, drawn in proportion to the strata.
     /// Later rounds are drawn where agreement was uncertain, or below the threshold, so they would bias the rates.</summary>
     public const int CalibrationRound = 1;
-
-    /// <summary>The label more than half of <paramref name="labels"/> are; null when none is.</summary>
-    public static Preference? Majority(IReadOnlyCollection<Preference> labels)
-    {
-        ArgumentNullException.ThrowIfNull(labels);
-        foreach (var group in labels.GroupBy(l => l))
-            if (2 * group.Count() > labels.Count)
-                return group.Key;
-        return null;
-    }
-
-    /// <summary>Every labelled pair of the run, in item order, from the sampled items and the labels in storage.</summary>
-    public static IReadOnlyList<ReviewedPair> Reviewed(IEnumerable<PreferencePair> pairs, IEnumerable<ReviewItem> items,
-        IEnumerable<ReviewLabelRecord> labels)
-    {
-        var byId = pairs.ToDictionary(p => p.PairId, StringComparer.Ordinal);
-        var itemsById = items.Where(i => byId.ContainsKey(i.PairId)).ToDictionary(i => i.ItemId, StringComparer.Ordinal);
-        return labels
-            .Where(l => itemsById.ContainsKey(l.ItemId))
-            .GroupBy(l => l.ItemId, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var item = itemsById[g.Key];
-                return new ReviewedPair(byId[item.PairId], item.Round,
-                    g.OrderBy(l => l.Reviewer, StringComparer.Ordinal).Select(l => ReviewStore.ToPairPreference(l.Label, item.Flipped)).ToList());
-            })
-            .OrderBy(r => r.Pair.ItemIndex).ThenBy(r => r.Pair.Source).ThenBy(r => r.Pair.PairId, StringComparer.Ordinal)
-            .ToList();
-    }
 
     /// <summary>The judge pairs of the first review round with at least one label and a decisive verdict.</summary>
     public static IReadOnlyList<ReviewedPair> CalibrationItems(IEnumerable<ReviewedPair> reviewed) =>

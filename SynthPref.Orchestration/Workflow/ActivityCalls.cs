@@ -1,9 +1,11 @@
 using Azure;
 using Microsoft.DurableTask;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Workflow.Activities;
 
 namespace SynthPref.Orchestration.Workflow;
@@ -76,6 +78,21 @@ public static class ActivityCalls
     public static Task<ItemsResult> ProcessItemsAsync(this TaskOrchestrationContext context, ItemsRequest request) =>
         context.CallActivityAsync<ItemsResult>(nameof(ProcessItemsActivity), request, RetryFor(context));
 
+    public static Task<CollectedRequests> CollectBatchRequestsAsync(this TaskOrchestrationContext context, CollectBatchRequest request) =>
+        context.CallActivityAsync<CollectedRequests>(nameof(CollectBatchRequestsActivity), request, RetryFor(context));
+
+    public static Task<BatchesStatus> SubmitBatchesAsync(this TaskOrchestrationContext context, SubmitBatchesRequest request) =>
+        context.CallActivityAsync<BatchesStatus>(nameof(SubmitBatchesActivity), request, RetryFor(context));
+
+    public static Task<BatchesStatus> CheckBatchesAsync(this TaskOrchestrationContext context, BatchCycleRequest request) =>
+        context.CallActivityAsync<BatchesStatus>(nameof(CheckBatchesActivity), request, RetryFor(context));
+
+    public static Task<BatchesStatus> CancelBatchesAsync(this TaskOrchestrationContext context, BatchCycleRequest request) =>
+        context.CallActivityAsync<BatchesStatus>(nameof(CancelBatchesActivity), request, RetryFor(context));
+
+    public static Task<BatchIngest> IngestBatchesAsync(this TaskOrchestrationContext context, BatchCycleRequest request) =>
+        context.CallActivityAsync<BatchIngest>(nameof(IngestBatchesActivity), request, RetryFor(context));
+
     public static Task<BiasReport> AuditPairsAsync(this TaskOrchestrationContext context, string runId) =>
         context.CallActivityAsync<BiasReport>(nameof(AuditPairsActivity), runId, RetryFor(context));
 
@@ -88,8 +105,8 @@ public static class ActivityCalls
     public static Task<ReviewRoundResult> EscalateReviewAsync(this TaskOrchestrationContext context, EscalationRequest request) =>
         context.CallActivityAsync<ReviewRoundResult>(nameof(EscalateReviewActivity), request, RetryFor(context));
 
-    public static Task<string> CloseReviewAsync(this TaskOrchestrationContext context, CloseReviewRequest request) =>
-        context.CallActivityAsync<string>(nameof(CloseReviewActivity), request, RetryFor(context));
+    public static Task<ReviewEnd> CloseReviewAsync(this TaskOrchestrationContext context, CloseReviewRequest request) =>
+        context.CallActivityAsync<ReviewEnd>(nameof(CloseReviewActivity), request, RetryFor(context));
 
     public static Task<ReportOutputs> BuildReportAsync(this TaskOrchestrationContext context, ReportRequest request) =>
         context.CallActivityAsync<ReportOutputs>(nameof(BuildReportActivity), request, RetryFor(context));

@@ -1,16 +1,20 @@
 using System.Text.Json.Serialization;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Workflow;
 
 // Everything that crosses the durable boundary, in one place: the run's input and output, its published status,
-// the external events, and each activity's request. Activities return stage types (LoadedInput, ItemsResult,
-// BiasReport, ReportOutputs), so the stages never depend on the workflow that drives them.
+// and each activity's request. Activities return stage types (LoadedInput, ItemsResult, BiasReport, ReviewOpened,
+// ReviewRoundResult, ReviewEnd, ReportOutputs), and the external events are the review stage's (ReviewsComplete,
+// ReviewClosed), so the stages never depend on the workflow that drives them.
 
 /// <summary>
 /// The orchestration input: references and counters only, never the items themselves. A run that continues as new
@@ -23,7 +27,8 @@ public sealed record RunInput(string RunId, string? Name, string Source, string 
 /// <summary>How far judging has come. NextItem is the first item not yet started; every item before it is done.
 /// TextOnlyJudges: judges whose endpoint refused structured output, asked with the text template from then on.
 /// SkippedForBudget: items never started because the token budget was reached (NextItem is then Items).
-/// PairsByTrustPoints: decisive judge pairs written so far, counted by their trust points.</summary>
+/// PairsByTrustPoints: decisive judge pairs written so far, counted by their trust points. Batch: how the run's batch
+/// phase went, once it has run (from 4.0).</summary>
 public sealed record JudgingState(
     int Items,
     int NextItem,
@@ -34,7 +39,8 @@ public sealed record JudgingState(
     [property: JsonPropertyName("Generation")] int Execution,
     IReadOnlyList<string>? TextOnlyJudges = null,
     int SkippedForBudget = 0,
-    IReadOnlyDictionary<int, int>? PairsByTrustPoints = null)
+    IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
+    BatchSummary? Batch = null)
 {
     public JudgingState Add(ItemsResult result) => this with
     {
@@ -73,7 +79,8 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 /// structured output, judging in text since. ReviewRound: the review sampling round under way (1 for the first
 /// sample; later rounds with targetCiWidth or escalation), 0 before review. EscalationRound: the round that sends people
 /// the pairs under the trust threshold, once it is drawn. PairsByTrustPoints: decisive judge pairs by trust points.
-/// Failure: set on the last status of a failed run, and only then (the status route reads it from here).</summary>
+/// Batch: the run's batches while it waits for them, and how its batch phase ended after. Failure: set on the last
+/// status of a failed run, and only then (the status route reads it from here).</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -92,21 +99,35 @@ public sealed record RunProgress(
     int ReviewRound = 0,
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
     int? EscalationRound = null,
+    BatchProgress? Batch = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunFailure? Failure = null);
 
 /// <summary>Why a run failed, published with its last status. Input: why its input was refused, line by line.</summary>
 public sealed record RunFailure(string Message, InputRejection? Input = null);
 
-/// <summary>All roles together: requests, calls really made, cache hits, tokens; and the same by role, as running
-/// totals.</summary>
+/// <summary>A run's batch phase as its status shows it: the cycle, what it is doing ("collecting", "submitting",
+/// "waiting", "cancelling", "ingesting", then "ended"), the cycle's batches (the provider's id, state, requests,
+/// completed and failed), their totals, when the run next asks the provider, and once it has ended, how
+/// (<see cref="BatchSummary.EndedBy"/>).</summary>
+public sealed record BatchProgress(int Cycle, string State, IReadOnlyList<BatchView> Batches, int Requests, int Completed, int Failed,
+    DateTime? NextCheckAt = null, string? EndedBy = null)
+{
+    public static BatchProgress Of(int cycle, string state, BatchesStatus status, DateTime? nextCheckAt = null) => new(
+        cycle, state, status.Batches, status.Batches.Sum(b => b.Requests), status.Batches.Sum(b => b.Completed), status.Batches.Sum(b => b.Failed),
+        nextCheckAt);
+}
+
+/// <summary>All roles together: requests, calls really made, cache hits, tokens, requests answered by batch; and the
+/// same by role, as running totals.</summary>
 public sealed record LlmTotals(int Requests, int Calls, int CacheHits, long InputTokens, long OutputTokens,
-    IReadOnlyDictionary<string, TokenUsage>? ByRole = null)
+    IReadOnlyDictionary<string, TokenUsage>? ByRole = null, int BatchAnswers = 0)
 {
     public static LlmTotals Of(IReadOnlyDictionary<string, LlmUsage> usage)
     {
         var sum = usage.Values.Aggregate(new LlmUsage(), (a, b) => a.Add(b));
         return new(sum.Requests, sum.Calls, sum.CacheHits, sum.InputTokens, sum.OutputTokens,
-            new SortedDictionary<string, TokenUsage>(usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), StringComparer.Ordinal));
+            new SortedDictionary<string, TokenUsage>(usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), StringComparer.Ordinal),
+            sum.BatchAnswers);
     }
 }
 
@@ -122,20 +143,14 @@ public sealed record RunResult(
     string? Escalated = null,
     int EscalatedRows = 0);
 
-/// <summary>External events. The orchestration waits for exactly these, and only in the review phase.</summary>
-public static class RunEvents
-{
-    /// <summary>Every sampled item has its reviewers (raised by the API when the last one lands). Runs from 2.0 on get
-    /// a <see cref="ReviewsCompleteSignal"/> naming the round it completes; 1.0 runs get <c>true</c>.</summary>
-    public const string ReviewsComplete = "ReviewsComplete";
+/// <summary>A collecting pass over items [Start, Start + Count) for cycle Cycle. CheckAttempts: earlier batches of the
+/// run left requests unanswered, so those already sent twice are looked up and left out.</summary>
+public sealed record CollectBatchRequest(string RunId, int Cycle, int Start, int Count, RunSettings Settings, BatchPlan Plan, bool CheckAttempts);
 
-    /// <summary>Someone closed the review phase (the API has already closed it in storage).</summary>
-    public const string ReviewClosed = "ReviewClosed";
-}
+public sealed record SubmitBatchesRequest(string RunId, int Cycle, IReadOnlyList<BatchPart> Parts);
 
-/// <summary>The payload of <see cref="RunEvents.ReviewsComplete"/> from 2.0 on: the round whose items all have their
-/// reviewers, so a signal raised twice, or late, cannot end a round drawn after it.</summary>
-public sealed record ReviewsCompleteSignal(int Round);
+/// <summary>The batches of one cycle of a run.</summary>
+public sealed record BatchCycleRequest(string RunId, int Cycle);
 
 public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise);
 
@@ -154,11 +169,6 @@ public sealed record OpenReviewRequest(string RunId, int SampleSize, int Seed, i
 public sealed record NextReviewRoundRequest(string RunId, int Round, int Seed, int MinReviewsPerItem, double TargetCiWidth,
     int? MaxReviewSampleSize);
 
-/// <summary>AllReviewed: storage agrees that every item of round Round and before has its reviewers (false for a signal
-/// that ran ahead of storage: the run waits on). Added: items drawn for round Round (0 when rounds stopped, StoppedBy
-/// saying why, or the phase closed meanwhile). SampledItems: items over all rounds.</summary>
-public sealed record ReviewRoundResult(bool AllReviewed, int Round, int Added, int SampledItems, string? StoppedBy);
-
 /// <summary>Round <paramref name="Round"/>, the last ordinary review round, has all its reviewers: draw the escalation
 /// round (Round + 1) from the escalated pairs no reviewer labelled, at the threshold the labels in storage give now.</summary>
 public sealed record EscalationRequest(string RunId, int Round, int Seed, int MinReviewsPerItem, double TrustTarget, double TrustAlpha,
@@ -167,10 +177,8 @@ public sealed record EscalationRequest(string RunId, int Round, int Seed, int Mi
 /// <summary>Items [Start, Start + Count) whose lane failed outside the LLM even after the durable retries (storage down, say).</summary>
 public sealed record RecordFailureRequest(string RunId, int Start, int Count, string Error);
 
-/// <summary>ClosedEarly: the phase was closed before it could open, so the run skips review.</summary>
-public sealed record ReviewOpened(int SampledItems, bool ClosedEarly);
+/// <summary>Ends the review phase in storage with EndedBy, unless it ended already (the first reason wins).</summary>
+public sealed record CloseReviewRequest(string RunId, ReviewEnd EndedBy);
 
-public sealed record CloseReviewRequest(string RunId, string EndedBy);
-
-public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, string ReviewEndedBy, JudgingState Judging,
+public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, ReviewEnd ReviewEndedBy, JudgingState Judging,
     RunSettings? Settings = null);

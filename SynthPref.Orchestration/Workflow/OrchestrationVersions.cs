@@ -22,8 +22,13 @@ public static class OrchestrationVersions
     /// round: the escalated pairs no reviewer labelled, most trust points first.</summary>
     public const string V3 = "3.0";
 
+    /// <summary>A run can send its LLM requests through the provider's Batch API: cycles of a collecting pass, a
+    /// submit, durable-timer polls and an ingest before judging, which then answers from the cache; a close during the
+    /// wait cancels the batches.</summary>
+    public const string V4 = "4.0";
+
     /// <summary>What this build stamps on new runs and the newest it can run.</summary>
-    public const string Current = V3;
+    public const string Current = V4;
 
     public static bool IsAtLeast(this TaskOrchestrationContext context, string version) =>
         TaskOrchestrationVersioningUtils.CompareVersions(context.Version, version) >= 0;

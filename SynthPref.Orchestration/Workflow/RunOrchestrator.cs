@@ -1,9 +1,10 @@
-using System.Text.Json;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Settings;
 
@@ -62,6 +63,12 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             judging = new JudgingState(loaded.Items, 0, 0, 0, null, new Dictionary<string, LlmUsage>(), 0);
         }
 
+        // From 4.0 a run that batches sends its requests through the provider's Batch API first; judging then finds them
+        // answered in the cache. Once, before the first item: later executions carry how it went.
+        if (judging.NextItem == 0 && judging.Batch is null && run.Settings.Batch is { Roles.Count: > 0 } plan
+            && context.IsAtLeast(OrchestrationVersions.V4))
+            judging = await BatchAsync(context, run, judging, plan, publish);
+
         if (judging.NextItem < judging.Items)
         {
             judging = await JudgeAsync(context, run, judging, publish);
@@ -84,10 +91,10 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         publish(progress);
         var bias = await context.AuditPairsAsync(run.RunId);
 
-        var endedBy = await ReviewAsync(context, run, progress);
+        var endedBy = await ReviewAsync(context, run, progress, publish);
         publish(progress with { Phase = RunStatus.Reporting });
         var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging, run.Settings));
-        log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy);
+        log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy.Spelling());
         return new RunResult(run.RunId, report.Pairs, judging.FailedItems, report.DatasetRows, report.ReportJson, report.ReportHtml, report.Dataset,
             report.Escalated, report.EscalatedRows);
     }
@@ -123,7 +130,12 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 var share = (int)Math.Ceiling((executionEnd - next) / (2.0 * settings.Window));
                 var count = Math.Clamp(share, 1, settings.ItemsPerActivity);
                 inFlight.Add(context.ProcessItemsAsync(new ItemsRequest(run.RunId, next, count,
-                    settings with { TextOnlyJudges = state.TextOnlyJudges })), (next, count));
+                    settings with
+                    {
+                        TextOnlyJudges = state.TextOnlyJudges,
+                        CacheOnlyRoles = state.Batch?.CacheOnlyRoles,
+                        CacheOnlyReason = state.Batch?.CacheOnlyReason,
+                    })), (next, count));
                 next += count;
             }
         }
@@ -151,8 +163,9 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             }
             state = state.Add(result);
             done += count;
-            // A run that has lost more items than it allows stops here rather than paying for the rest.
-            if (context.IsAtLeast(OrchestrationVersions.V2) && settings.TooManyFailed(state.FailedItems, state.Items))
+            // A run that has lost more items than it allows stops here rather than paying for the rest. A run closed
+            // during its batch wait lost its unanswered items by its owner's choice, and goes on with what it has.
+            if (context.IsAtLeast(OrchestrationVersions.V2) && state.Batch?.Closed != true && settings.TooManyFailed(state.FailedItems, state.Items))
             {
                 publish(Progress(RunStatus.Judging, state, done, settings));
                 throw new TooManyFailedItemsException(run.RunId, state, settings);
@@ -166,11 +179,171 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         return state with { NextItem = next };
     }
 
+    /// <summary>Items per collecting lane: the pass makes no call, so a lane is mostly cache reads and serialising.</summary>
+    const int CollectItemsPerActivity = 500;
+    const int CollectWindow = 4;
+
+    /// <summary>
+    /// The batch phase (4.0), in cycles. Each cycle runs the stage's own steps over every item in a collecting pass
+    /// (<see cref="Activities.CollectBatchRequestsActivity"/>), which finds the requests the cache cannot answer yet,
+    /// including those that only an earlier cycle's answers revealed (a judge's re-ask, the next critique or revision,
+    /// the verification); submits them as batches; waits on durable timers (the plan's poll interval, doubling up to
+    /// ten minutes), asking the provider after each and publishing what it says; and ingests the answers into the
+    /// response cache. A cycle that finds nothing ends the phase. A request a batch left unanswered is found again and
+    /// sent once more in the next cycle, then no more. A close (<see cref="BatchClosed"/>) cancels the open
+    /// batches, keeps what they answered, and ends the phase with every batched role taken from the cache only. A
+    /// batch that cannot be prepared, created or read ends the phase too; judging then goes live (or fails, per the
+    /// role's fallback) for what is unanswered.
+    /// </summary>
+    static async Task<JudgingState> BatchAsync(TaskOrchestrationContext context, RunInput run, JudgingState state, BatchPlan plan,
+        Action<RunProgress> publish)
+    {
+        var log = context.CreateReplaySafeLogger<RunOrchestrator>();
+        var settings = run.Settings;
+        var closed = context.WaitForBatchClosedAsync();
+        var maxCycles = BatchPlanner.MaxCycles(settings.RevisionRounds, settings.VerifyRevisions);
+        var summary = new BatchSummary(plan.RoleNames, 0, 0, 0, 0, 0, "nothing-left");
+        var progress = Progress(RunStatus.Judging, state, 0, settings);
+        string? endedBy = null;
+        for (var cycle = 1; endedBy is null; cycle++)
+        {
+            if (closed.IsCompleted) { endedBy = "closed"; break; }
+            if (cycle > maxCycles) { endedBy = "max-cycles"; break; }
+
+            publish(progress with { Batch = new BatchProgress(cycle, "collecting", [], 0, 0, 0) });
+            CollectedRequests collected;
+            try
+            {
+                collected = await CollectAsync(context, run, state, plan, cycle, checkAttempts: summary.Unanswered > 0);
+            }
+            catch (TaskFailedException e)
+            {
+                endedBy = $"failed: {e.FailureDetails.ErrorMessage}";
+                break;
+            }
+            summary = summary with { Exhausted = summary.Exhausted + collected.Exhausted };
+            if (collected.Parts.Count == 0)
+            {
+                endedBy = cycle == 1 ? "nothing-to-batch" : "nothing-left";
+                break;
+            }
+
+            publish(progress with { Batch = new BatchProgress(cycle, "submitting", [], collected.Parts.Sum(p => p.Requests), 0, 0) });
+            BatchesStatus status;
+            try
+            {
+                status = await context.SubmitBatchesAsync(new SubmitBatchesRequest(run.RunId, cycle, collected.Parts));
+            }
+            catch (TaskFailedException e)
+            {
+                // What was created before the failure is not waited for, nor left to run up a bill.
+                await TryAsync(context, context.CancelBatchesAsync(new BatchCycleRequest(run.RunId, cycle)), "cancel");
+                endedBy = $"failed: {e.FailureDetails.ErrorMessage}";
+                break;
+            }
+            summary = summary with { Cycles = cycle, Requests = summary.Requests + status.Batches.Sum(b => b.Requests) };
+            log.LogInformation("Run {RunId}: batch cycle {Cycle} sent {Requests} requests in {Batches} batches",
+                run.RunId, cycle, status.Batches.Sum(b => b.Requests), status.Batches.Count);
+
+            var delay = TimeSpan.FromSeconds(plan.PollSeconds);
+            var cancelled = false;
+            while (!status.AllEnded)
+            {
+                var nextCheck = context.CurrentUtcDateTime.Add(delay);
+                publish(progress with { Batch = BatchProgress.Of(cycle, cancelled ? "cancelling" : "waiting", status, nextCheck) });
+                using var timerCancel = new CancellationTokenSource();
+                var timer = context.CreateTimer(nextCheck, timerCancel.Token);
+                if (!cancelled && await Task.WhenAny(timer, closed) == closed)
+                {
+                    timerCancel.Cancel();
+                    cancelled = true;
+                    status = await TryAsync(context, context.CancelBatchesAsync(new BatchCycleRequest(run.RunId, cycle)), "cancel") ?? status;
+                    continue;
+                }
+                await timer;
+                // A status the provider could not give now is asked for again at the next check.
+                status = await TryAsync(context, context.CheckBatchesAsync(new BatchCycleRequest(run.RunId, cycle)), "status") ?? status;
+                delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, LlmOptions.MaxBatchPollSeconds));
+            }
+
+            publish(progress with { Batch = BatchProgress.Of(cycle, "ingesting", status) });
+            BatchIngest ingested;
+            try
+            {
+                ingested = await context.IngestBatchesAsync(new BatchCycleRequest(run.RunId, cycle));
+            }
+            catch (TaskFailedException e)
+            {
+                endedBy = $"failed: {e.FailureDetails.ErrorMessage}";
+                break;
+            }
+            state = state with { Usage = LlmUsage.Merge(state.Usage, ingested.Usage) };
+            summary = summary with { Answered = summary.Answered + ingested.Answered, Unanswered = summary.Unanswered + ingested.Unanswered };
+            progress = Progress(RunStatus.Judging, state, 0, settings);
+            if (cancelled) endedBy = "closed";
+        }
+
+        var closedRun = endedBy == "closed";
+        var cacheOnly = closedRun ? plan.RoleNames : plan.NoLiveFallback;
+        summary = summary with
+        {
+            EndedBy = endedBy!,
+            CacheOnlyRoles = cacheOnly.Count > 0 ? cacheOnly : null,
+            CacheOnlyReason = cacheOnly.Count == 0 ? null
+                : closedRun ? "The run was closed while its batches were pending, and no batch had answered this request."
+                : "The run's batches did not answer this request (it was sent twice), and the role's BatchFallback is fail.",
+        };
+        log.LogInformation("Run {RunId}: batch phase ended ({EndedBy}) after {Cycles} cycles: {Answered} of {Requests} requests answered",
+            run.RunId, summary.EndedBy, summary.Cycles, summary.Answered, summary.Requests);
+        return state with { Batch = summary };
+    }
+
+    /// <summary>Collecting lanes over every item, a few at a time; their parts in lane order.</summary>
+    static async Task<CollectedRequests> CollectAsync(TaskOrchestrationContext context, RunInput run, JudgingState state, BatchPlan plan, int cycle,
+        bool checkAttempts)
+    {
+        var window = Math.Clamp(run.Settings.Window, 1, CollectWindow);
+        var items = run.Settings with { TextOnlyJudges = state.TextOnlyJudges };
+        var inFlight = new List<Task<CollectedRequests>>();
+        var parts = new List<BatchPart>();
+        var exhausted = 0;
+        var next = 0;
+        while (next < state.Items || inFlight.Count > 0)
+        {
+            while (next < state.Items && inFlight.Count < window)
+            {
+                var count = Math.Min(CollectItemsPerActivity, state.Items - next);
+                inFlight.Add(context.CollectBatchRequestsAsync(new CollectBatchRequest(run.RunId, cycle, next, count, items, plan, checkAttempts)));
+                next += count;
+            }
+            var finished = await Task.WhenAny(inFlight);
+            inFlight.Remove(finished);
+            var lane = await finished;
+            parts.AddRange(lane.Parts);
+            exhausted += lane.Exhausted;
+        }
+        return new CollectedRequests(parts.OrderBy(p => p.Blob, StringComparer.Ordinal).ToList(), exhausted);
+    }
+
+    /// <summary>An activity whose failure the batch phase rides over (logged); null when it failed.</summary>
+    static async Task<T?> TryAsync<T>(TaskOrchestrationContext context, Task<T> call, string what) where T : class
+    {
+        try
+        {
+            return await call;
+        }
+        catch (TaskFailedException e)
+        {
+            context.CreateReplaySafeLogger<RunOrchestrator>().LogWarning("Batch {What} failed: {Error}", what, e.FailureDetails.ErrorMessage);
+            return null;
+        }
+    }
+
     /// <summary>
     /// Labels go to storage, not to this orchestration: it waits only for the phase to end, by the last needed label,
     /// by a close, or at the deadline, and then closes it in storage, where the report reads the labels as they stood.
     /// </summary>
-    static async Task<string> ReviewAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress)
+    static async Task<ReviewEnd> ReviewAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress, Action<RunProgress> publish)
     {
         var settings = run.Settings;
         var deadlineAt = context.CurrentUtcDateTime.Add(settings.ReviewDeadline);
@@ -179,18 +352,19 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         var opened = await context.OpenReviewAsync(new OpenReviewRequest(
             run.RunId, settings.ReviewSampleSize, settings.Seed, settings.MinReviewsPerItem, deadlineAt, settings.MaxReviewersPerItem,
             rounds, rounds ? settings.TargetCiWidth : null, rounds ? settings.MaxReviewSampleSize : null));
-        if (opened.SampledItems == 0) return "nothing-to-review";
-        if (opened.ClosedEarly) return "closed";
-        if (rounds) return await ReviewInRoundsAsync(context, run, progress, deadlineAt, opened.SampledItems);
+        if (opened.SampledItems == 0) return ReviewEnd.NothingToReview;
+        if (opened.ClosedEarly) return ReviewEnd.Closed;
+        if (rounds) return await ReviewInRoundsAsync(context, run, progress, deadlineAt, opened.SampledItems, publish);
 
-        context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = opened.SampledItems, ReviewDeadline = deadlineAt });
+        publish(progress with { Phase = RunStatus.AwaitingReview, SampledItems = opened.SampledItems, ReviewDeadline = deadlineAt });
         using var timerCancel = new CancellationTokenSource();
         var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
-        var complete = context.WaitForExternalEvent<bool>(RunEvents.ReviewsComplete);
-        var closed = context.WaitForExternalEvent<bool>(RunEvents.ReviewClosed);
+        // A 1.0 run's phase counts no rounds: its ReviewsComplete names none, and any one of them ends the phase.
+        var complete = context.WaitForReviewsCompleteAsync();
+        var closed = context.WaitForReviewClosedAsync();
         var first = await Task.WhenAny(complete, closed, deadline);
         if (first != deadline) timerCancel.Cancel();
-        var reason = first == complete ? "complete" : first == closed ? "closed" : "deadline";
+        var reason = first == complete ? ReviewEnd.Complete : first == closed ? ReviewEnd.Closed : ReviewEnd.Deadline;
         // Storage keeps the first reason given, so a close that raced the deadline is reported as what it was.
         return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
     }
@@ -205,29 +379,30 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// the deadline ends the phase at any point, and no escalation round follows them. A signal for a round before the
     /// current one (raised twice, or late) is passed over, so it cannot end a round drawn after it.
     /// </summary>
-    static async Task<string> ReviewInRoundsAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress, DateTime deadlineAt,
-        int sampled)
+    static async Task<ReviewEnd> ReviewInRoundsAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress, DateTime deadlineAt,
+        int sampled, Action<RunProgress> publish)
     {
         var settings = run.Settings;
         var round = 1;
         var escalate = context.IsAtLeast(OrchestrationVersions.V3) && settings.Escalate == Escalation.Review && settings.TrustTarget is not null;
         int? escalationRound = null;
-        context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round });
+        publish(progress with { Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round });
         using var timerCancel = new CancellationTokenSource();
         var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
-        var closed = context.WaitForExternalEvent<bool>(RunEvents.ReviewClosed);
-        string? reason = null;
+        var closed = context.WaitForReviewClosedAsync();
+        ReviewEnd? reason = null;
         // The API signals when a label gives an item its last needed reviewer, which happens once per sampled item at
         // most, and every round samples at least one more pair: so there are at most as many signals as pairs.
         for (var signal = 0; signal <= progress.PairsWritten && reason is null; signal++)
         {
-            var complete = context.WaitForExternalEvent<JsonElement>(RunEvents.ReviewsComplete);
+            var complete = context.WaitForReviewsCompleteAsync();
             var first = await Task.WhenAny(complete, closed, deadline);
-            if (first == closed) { reason = "closed"; break; }
-            if (first == deadline) { reason = "deadline"; break; }
-            if (SignalledRound(complete.Result) is { } signalled && signalled < round) continue;
+            if (first == closed) { reason = ReviewEnd.Closed; break; }
+            if (first == deadline) { reason = ReviewEnd.Deadline; break; }
+            // An event without a round is taken for the current round.
+            if (complete.Result?.Round is { } signalled && signalled < round) continue;
             // The escalation round is the last: once it has its reviewers, review is complete.
-            if (escalationRound is not null) { reason = "complete"; break; }
+            if (escalationRound is not null) { reason = ReviewEnd.Complete; break; }
 
             if (settings.TargetCiWidth is { } target)
             {
@@ -238,7 +413,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 if (next.Added > 0)
                 {
                     (round, sampled) = (next.Round, next.SampledItems);
-                    context.SetCustomStatus(progress with
+                    publish(progress with
                     {
                         Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round,
                     });
@@ -246,38 +421,26 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 }
             }
             // The last ordinary round is complete.
-            if (!escalate) { reason = "complete"; break; }
+            if (!escalate) { reason = ReviewEnd.Complete; break; }
 
             var escalation = await context.EscalateReviewAsync(new EscalationRequest(
                 run.RunId, round, settings.Seed, settings.MinReviewsPerItem, settings.TrustTarget!.Value, settings.TrustAlpha,
                 settings.MaxEscalatedReviews));
             if (!escalation.AllReviewed) continue;
-            if (escalation.Added == 0) { reason = "complete"; break; }
+            if (escalation.Added == 0) { reason = ReviewEnd.Complete; break; }
             (round, sampled, escalationRound) = (escalation.Round, escalation.SampledItems, escalation.Round);
-            context.SetCustomStatus(progress with
+            publish(progress with
             {
                 Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round,
                 EscalationRound = escalationRound,
             });
         }
         // More signals than there can be: someone other than the API is raising them; only a close or the deadline ends it.
-        reason ??= await Task.WhenAny(closed, deadline) == closed ? "closed" : "deadline";
-        if (reason != "deadline") timerCancel.Cancel();
+        reason ??= await Task.WhenAny(closed, deadline) == closed ? ReviewEnd.Closed : ReviewEnd.Deadline;
+        if (reason != ReviewEnd.Deadline) timerCancel.Cancel();
         // Storage keeps the first reason given, so a close that raced the deadline is reported as what it was.
-        return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason));
+        return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason.Value));
     }
-
-    /// <summary>The round a completion signal names: <see cref="ReviewsCompleteSignal"/>, or a bare number; null for a
-    /// signal without one (<c>true</c>, as 1.0 runs are sent), which is taken for the current round.</summary>
-    static int? SignalledRound(JsonElement payload) => payload.ValueKind switch
-    {
-        JsonValueKind.Number when payload.TryGetInt32(out var n) => n,
-        JsonValueKind.Object => payload.EnumerateObject()
-            .Where(p => string.Equals(p.Name, nameof(ReviewsCompleteSignal.Round), StringComparison.OrdinalIgnoreCase))
-            .Select(p => p.Value.TryGetInt32(out var n) ? n : (int?)null)
-            .FirstOrDefault(),
-        _ => null,
-    };
 
     /// <summary>The run's input, loaded; a refused one fails the run with every bad line, as the loading step's failure
     /// properties give them.</summary>
@@ -315,5 +478,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     static RunProgress Progress(RunStatus phase, JudgingState state, int done, RunSettings settings) =>
         new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage),
             BudgetTokens: settings.BudgetTokens, SkippedForBudget: state.SkippedForBudget, TextOnlyJudges: state.TextOnlyJudges,
-            PairsByTrustPoints: state.PairsByTrustPoints);
+            PairsByTrustPoints: state.PairsByTrustPoints,
+            Batch: state.Batch is { } batch
+                ? new BatchProgress(batch.Cycles, "ended", [], batch.Requests, batch.Answered, batch.Unanswered, EndedBy: batch.EndedBy)
+                : null);
 }

@@ -27,6 +27,17 @@ param judgeModelVersion string = '2024-07-18'
 @description('Deployment SKU of the judge (GlobalStandard, Standard, DataZoneStandard, ...).')
 param judgeSkuName string = 'GlobalStandard'
 
+@description('''Name of an optional global-batch deployment of the judge model (SKU GlobalBatch: half price, answered within 24
+hours, with its own enqueued-token quota). Empty: none. Set, the app gets it as Llm__BatchDeployment, and runs can send
+their requests through the Batch API (run option batch: true, or batchByDefault).''')
+param batchDeploymentName string = ''
+
+@description('Capacity of the global-batch deployment (its enqueued-token quota, in the units the GlobalBatch SKU takes).')
+param batchCapacity int = 100
+
+@description('With a batch deployment: every run batches unless it says batch: false (Llm__Batch).')
+param batchByDefault bool = false
+
 @description('Upper bound on Flex Consumption instances.')
 @minValue(40)
 @maxValue(1000)
@@ -219,6 +230,37 @@ resource judgeDeployment 'Microsoft.CognitiveServices/accounts/deployments@2024-
   }
 }
 
+// One deployment at a time per account: the batch deployment waits for the judge's.
+resource batchDeployment 'Microsoft.CognitiveServices/accounts/deployments@2024-10-01' = if (!empty(batchDeploymentName)) {
+  parent: openAi
+  name: empty(batchDeploymentName) ? 'unused' : batchDeploymentName
+  sku: {
+    name: 'GlobalBatch'
+    capacity: batchCapacity
+  }
+  properties: {
+    model: {
+      format: 'OpenAI'
+      name: judgeModelName
+      version: judgeModelVersion
+    }
+  }
+  dependsOn: [
+    judgeDeployment
+  ]
+}
+
+var batchSettings = empty(batchDeploymentName) ? [] : [
+  {
+    name: 'Llm__BatchDeployment'
+    value: batchDeploymentName
+  }
+  {
+    name: 'Llm__Batch'
+    value: string(batchByDefault)
+  }
+]
+
 // ---------- Function App on Flex Consumption ----------
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -247,7 +289,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      appSettings: [
+      appSettings: concat([
         // Identity-based host storage: the Functions host, the Durable extension, the blob trigger and
         // SynthPref's StorageClients all read these.
         {
@@ -265,6 +307,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
           value: 'Authorization=AAD'
+        }
+        {
+          // Durable distributed tracing (V2) correlates orchestrations and activities in Application Insights. host.json
+          // leaves it off ("None"): where there is no Application Insights the host warns at every start.
+          name: 'AzureFunctionsJobHost__extensions__durableTask__tracing__version'
+          value: 'V2'
         }
         {
           name: 'Llm__Provider'
@@ -293,7 +341,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions'
           value: string(llmMaxConcurrency)
         }
-      ]
+      ], batchSettings)
     }
     functionAppConfig: {
       deployment: {
@@ -415,6 +463,7 @@ output storageAccountName string = storage.name
 output inputContainerName string = inputContainerName
 output openAiEndpoint string = openAi.properties.endpoint
 output judgeDeploymentName string = judgeDeployment.name
+output batchDeploymentName string = batchDeploymentName
 output maxConcurrentLlmCalls int = maximumInstanceCount * llmMaxConcurrency
 output judgeCapacityThousandTokensPerMinute int = judgeCapacity
 output eventGridSystemTopicName string = storageEvents.name

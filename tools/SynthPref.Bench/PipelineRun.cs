@@ -63,7 +63,8 @@ public sealed record PipelineResult(
     CpuUsage Cpu,
     JudgeLoad JudgeLoad,
     IReadOnlyList<TimeSpan> QueueStalls,
-    LabelPhase? Labels = null)
+    LabelPhase? Labels = null,
+    JsonObject? Report = null)
 {
     /// <summary>Storage requests the bench's own status polls caused during the run (estimated from the calibration polls).</summary>
     public (double Blob, double Queue, double Table, double Total) PollRequests
@@ -90,7 +91,10 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
     static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     static readonly TimeSpan RunDeadline = TimeSpan.FromHours(1);
 
-    public async Task<PipelineResult> RunAsync(IReadOnlyList<BenchItem> items, CancellationToken ct, ReviewPlan? review = null)
+    /// <param name="batch">The run's batch option (null: the host's setting).</param>
+    /// <param name="keepReport">Read the run's report.json once it has completed.</param>
+    public async Task<PipelineResult> RunAsync(IReadOnlyList<BenchItem> items, CancellationToken ct, ReviewPlan? review = null, bool? batch = null,
+        bool keepReport = false)
     {
         Directory.CreateDirectory(logDir);
         var bin = Path.Combine(repoRoot, "node_modules", ".bin");
@@ -156,6 +160,7 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
                 reviewSampleSize = review?.SampleSize ?? 0,
                 minReviewsPerItem = review?.ReviewersPerItem ?? 1,
                 maxReviewersPerItem = Math.Max(review?.ReviewersPerItem ?? 1, 50),
+                batch,
             },
         }, ct);
         if (!post.IsSuccessStatusCode)
@@ -218,7 +223,8 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             cpu,
             judgeLoad,
             queueStalls,
-            labels is null ? null : labels with { ReportVotes = await ReportVotesAsync(http, runId, ct) });
+            labels is null ? null : labels with { ReportVotes = await ReportVotesAsync(http, runId, ct) },
+            keepReport ? await http.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/report", ct) : null);
     }
 
     /// <summary>Every sampled item labelled by ReviewersPerItem reviewers over HTTP, as reviewers would, with the review

@@ -5,4 +5,5 @@ using SynthPref.Bench;
 var root = new RootCommand("SynthPref benchmarks");
 root.Subcommands.Add(PipelineVsLoopCommand.Create());
 root.Subcommands.Add(LabelsCommand.Create());
+root.Subcommands.Add(BatchCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -4,7 +4,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using SynthPref.Cli;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
 
@@ -65,7 +67,7 @@ public sealed class DemoRun(DemoSettings settings)
             await File.WriteAllTextAsync(Path.Combine(outDir, "escalated.jsonl"), await http.GetStringAsync($"api/runs/{run.RunId}/escalated", ct), ct);
 
         Console.WriteLine();
-        Console.WriteLine(Summary.Render(report));
+        Console.WriteLine(ReportSummary.Render(report));
         Console.Write(RoundsText(report));
         Console.WriteLine($"Review: {submitted} labels submitted in {reviewing.TotalSeconds:0.0} s; the whole run took {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
         Console.WriteLine("Outputs in Blob Storage:");
@@ -134,7 +136,7 @@ public sealed class DemoRun(DemoSettings settings)
     async Task<ReviewItemView[]> ReviewItemsAsync(DemoRunRef run, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"api/runs/{run.RunId}/review-items");
-        request.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
+        request.Headers.Add(ReviewTokens.Header, run.ReviewToken);
         using var response = await http.SendAsync(request, ct);
         if (!response.IsSuccessStatusCode)
             throw new DemoException($"GET review-items answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
@@ -150,7 +152,7 @@ public sealed class DemoRun(DemoSettings settings)
             {
                 Content = JsonContent.Create(label, options: Json),
             };
-            request.Headers.Add(RunsApi.ReviewTokenHeader, run.ReviewToken);
+            request.Headers.Add(ReviewTokens.Header, run.ReviewToken);
             using var response = await http.SendAsync(request, ct);
             if (response.StatusCode == HttpStatusCode.Accepted) return;
             if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable && attempt < 20)

@@ -17,7 +17,7 @@ public sealed record FakeMessage(string Role, string Text);
 
 /// <summary>What the server logged for one chat completion request.</summary>
 public sealed record FakeRequest(string Path, string Model, IReadOnlyList<FakeMessage> Messages, bool Stream, DateTimeOffset ReceivedAt,
-    JsonNode? ResponseFormat = null);
+    JsonNode? ResponseFormat = null, JsonNode? Body = null);
 
 /// <summary>What a responder sees. ResponseFormat is the request's <c>response_format</c>, when it had one.</summary>
 public sealed record FakeChatRequest(string Model, IReadOnlyList<FakeMessage> Messages, JsonNode? ResponseFormat = null)
@@ -57,7 +57,11 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     {
         this.app = app;
         Responder = responder;
+        Batch = new FakeBatchApi(this);
     }
+
+    /// <summary>The Files and Batches endpoints, answered by the same <see cref="Responder"/>.</summary>
+    public FakeBatchApi Batch { get; }
 
     /// <summary>Decides each reply; may be swapped between calls.</summary>
     public Func<FakeChatRequest, CancellationToken, Task<FakeReply>> Responder { get; set; }
@@ -105,6 +109,8 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        // Batch input files are up to 200 MB.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
         builder.Logging.ClearProviders();
         var app = builder.Build();
 
@@ -113,6 +119,9 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         // Azure OpenAI puts the deployment in the path instead of the body.
         app.MapPost("/openai/deployments/{deployment}/chat/completions",
             (HttpContext ctx, string deployment) => server.HandleAsync(ctx, deployment));
+        server.Batch.Map(app, "/v1");
+        // Azure OpenAI's v1 API, where its batches go.
+        server.Batch.Map(app, "/openai/v1");
 
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
@@ -159,34 +168,27 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             await WriteErrorAsync(ctx, StatusCodes.Status400BadRequest, $"Request body is not valid JSON: {ex.Message}");
             return;
         }
-
-        if (body is not JsonObject obj || obj["messages"] is not JsonArray rawMessages)
+        if (body is not JsonObject obj)
         {
             await WriteErrorAsync(ctx, StatusCodes.Status400BadRequest, "Request body must be a JSON object with a 'messages' array");
             return;
         }
 
-        List<FakeMessage> messages;
-        try
+        var (request, problem) = Read(obj, deployment);
+        if (request is null)
         {
-            messages = rawMessages.Select(ReadMessage).ToList();
-        }
-        catch (FormatException ex)
-        {
-            await WriteErrorAsync(ctx, StatusCodes.Status400BadRequest, ex.Message);
+            await WriteErrorAsync(ctx, StatusCodes.Status400BadRequest, problem!);
             return;
         }
-
-        var model = deployment ?? obj["model"]?.GetValue<string>() ?? "";
         var stream = obj["stream"]?.GetValue<bool>() ?? false;
-        var responseFormat = obj["response_format"]?.DeepClone();
         if (RecordRequests)
-            requests.Enqueue(new FakeRequest(ctx.Request.Path, model, messages, stream, DateTimeOffset.UtcNow, responseFormat));
+            requests.Enqueue(new FakeRequest(ctx.Request.Path, request.Model, request.Messages, stream, DateTimeOffset.UtcNow, request.ResponseFormat,
+                obj.DeepClone()));
 
         if (Latency > TimeSpan.Zero)
             await Task.Delay(Latency, ctx.RequestAborted);
 
-        var reply = await Responder(new FakeChatRequest(model, messages, responseFormat), ctx.RequestAborted);
+        var reply = await Responder(request, ctx.RequestAborted);
         foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
             ctx.Response.Headers[name] = value;
         if (reply.RawBody is not null)
@@ -204,38 +206,73 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
         var id = $"chatcmpl-fake-{Interlocked.Increment(ref nextId)}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (stream)
+        {
+            await WriteStreamAsync(ctx, id, created, request.Model, reply.Text, Usage(request.Messages, reply.Text));
+            return;
+        }
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.WriteAsync(Completion(id, created, request.Model, request.Messages, reply.Text).ToJsonString(), ctx.RequestAborted);
+    }
+
+    /// <summary>A batch line's body answered as a live call with that body would be: the status and the response body
+    /// (a chat completion, or an error object). Not counted as a chat request: no call was made.</summary>
+    internal async Task<(int Status, JsonObject Body)> CompleteAsync(JsonObject body, string? deployment, CancellationToken ct)
+    {
+        var (request, problem) = Read(body, deployment);
+        if (request is null) return (StatusCodes.Status400BadRequest, ErrorBody(StatusCodes.Status400BadRequest, problem!));
+        var reply = await Responder(request, ct);
+        if (reply.RawBody is not null)
+            return (StatusCodes.Status500InternalServerError, ErrorBody(StatusCodes.Status500InternalServerError, "fake server: a broken body cannot go in a batch"));
+        if (reply.Text is null) return (reply.StatusCode, ErrorBody(reply.StatusCode, reply.ErrorMessage ?? "fake server error"));
+        return (StatusCodes.Status200OK, Completion($"chatcmpl-fake-{Interlocked.Increment(ref nextId)}", DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            request.Model, request.Messages, reply.Text));
+    }
+
+    static (FakeChatRequest? Request, string? Problem) Read(JsonObject obj, string? deployment)
+    {
+        if (obj["messages"] is not JsonArray rawMessages)
+            return (null, "Request body must be a JSON object with a 'messages' array");
+        try
+        {
+            var messages = rawMessages.Select(ReadMessage).ToList();
+            return (new FakeChatRequest(deployment ?? obj["model"]?.GetValue<string>() ?? "", messages, obj["response_format"]?.DeepClone()), null);
+        }
+        catch (FormatException ex)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    static JsonObject Usage(IReadOnlyList<FakeMessage> messages, string text)
+    {
         var promptTokens = messages.Sum(m => WordCount(m.Text));
-        var completionTokens = WordCount(reply.Text);
-        var usage = new JsonObject
+        var completionTokens = WordCount(text);
+        return new JsonObject
         {
             ["prompt_tokens"] = promptTokens,
             ["completion_tokens"] = completionTokens,
             ["total_tokens"] = promptTokens + completionTokens,
         };
-
-        if (stream)
-        {
-            await WriteStreamAsync(ctx, id, created, model, reply.Text, usage);
-            return;
-        }
-
-        var response = new JsonObject
-        {
-            ["id"] = id,
-            ["object"] = "chat.completion",
-            ["created"] = created,
-            ["model"] = model,
-            ["choices"] = new JsonArray(new JsonObject
-            {
-                ["index"] = 0,
-                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = reply.Text },
-                ["finish_reason"] = "stop",
-            }),
-            ["usage"] = usage,
-        };
-        ctx.Response.ContentType = "application/json";
-        await ctx.Response.WriteAsync(response.ToJsonString(), ctx.RequestAborted);
     }
+
+    static JsonObject Completion(string id, long created, string model, IReadOnlyList<FakeMessage> messages, string text) => new()
+    {
+        ["id"] = id,
+        ["object"] = "chat.completion",
+        ["created"] = created,
+        ["model"] = model,
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = text },
+            ["finish_reason"] = "stop",
+        }),
+        ["usage"] = Usage(messages, text),
+    };
+
+    static JsonObject ErrorBody(int status, string message) =>
+        new() { ["error"] = new JsonObject { ["message"] = message, ["type"] = "fake_error", ["code"] = status } };
 
     static async Task WriteStreamAsync(HttpContext ctx, string id, long created, string model, string text, JsonObject usage)
     {
@@ -285,11 +322,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
-        var error = new JsonObject
-        {
-            ["error"] = new JsonObject { ["message"] = message, ["type"] = "fake_error", ["code"] = status },
-        };
-        await ctx.Response.WriteAsync(error.ToJsonString(), Encoding.UTF8);
+        await ctx.Response.WriteAsync(ErrorBody(status, message).ToJsonString(), Encoding.UTF8);
     }
 
     static int WordCount(string text) =>

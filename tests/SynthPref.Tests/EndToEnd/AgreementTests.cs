@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Tests.Infrastructure;
 
@@ -89,7 +90,7 @@ public sealed class AgreementTests(PipelineFixture fixture)
     }
 
     /// <summary>The hand-worked run above, through the API: started, labelled by r1 and r2, closed and reported.</summary>
-    internal static async Task<StartRunResponse> HandWorkedRunAsync(PipelineFixture fixture)
+    internal static async Task<StartRunResponse> HandWorkedRunAsync(TestPipeline fixture)
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
         var run = await fixture.Api.StartAsync(new

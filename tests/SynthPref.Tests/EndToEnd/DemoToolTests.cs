@@ -75,7 +75,7 @@ public sealed class DemoToolTests(PipelineFixture fixture)
             var trust = report.RootElement.GetProperty("trust");
             Assert.Equal(0.6, trust.GetProperty("target").GetDouble());
             Assert.True(trust.GetProperty("calibrationItems").GetInt32() <= 4);
-            Assert.Contains("Trust: " + trust.GetProperty("statement").GetString(), Summary.Render(report.RootElement));
+            Assert.Contains("Trust: " + trust.GetProperty("statement").GetString(), SynthPref.Cli.ReportSummary.Render(report.RootElement));
             Assert.Equal(trust.GetProperty("dataset").GetProperty("escalatedRows").GetInt32(),
                 File.ReadAllLines(Path.Combine(work, "out", "escalated.jsonl")).Length);
         }

@@ -1,10 +1,14 @@
 using System.Net;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Distributed;
 using SynthPref.FakeLlm;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Storage;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.EndToEnd;
@@ -56,6 +60,119 @@ public sealed class DurableCoreTests(PipelineFixture fixture)
         // Both runs produced the same dataset.
         Assert.Equal((await fixture.Api.DatasetAsync(first.RunId)).Select(r => r.GetRawText()),
             (await fixture.Api.DatasetAsync(second.RunId)).Select(r => r.GetRawText()));
+    }
+
+    /// <summary>
+    /// Identical requests inside one run cost one call, whatever their timing. Two lanes of two items: lane A holds an
+    /// item the judge keeps waiting, then a copy of lane B's first item. Both lanes have read their cache entries ahead
+    /// (the copy's are absent then) before lane B's item is answered and stored; only then does lane A reach the copy.
+    /// Its read-ahead is stale by then, and must not make it pay again: the fake judge sees the pair's two requests once.
+    /// </summary>
+    [Fact]
+    public async Task An_identical_request_after_the_first_was_stored_is_answered_from_the_cache_though_its_lane_read_ahead_before()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        await using var host = fixture.CreateHost("dup" + Guid.NewGuid().ToString("N")[..8], fixture.Llm.BaseUrl, new Dictionary<string, string>
+        {
+            ["BlobTrigger__Enabled"] = "false",
+            ["Judging__Window"] = "2",
+            ["Judging__ItemsPerActivity"] = "2",
+        });
+        await host.StartAsync();
+        using var api = new SynthPrefApi(host.CreateClient());
+        object Item(string id, string prompt) => new { id, prompt, response_a = "[[good]] first answer", response_b = "second answer" };
+        // Guided self-scheduling over 8 items and a window of 2: lanes [0, 1] and [2, 3] first.
+        object[] items =
+        [
+            Item("held", $"{tag}-held"), Item("copy", $"{tag} dup"),
+            Item("original", $"{tag} dup"), Item("other", $"{tag} other"),
+            .. Enumerable.Range(4, 4).Select(i => Item($"f{i}", $"{tag} filler {i}")),
+        ];
+        var held = fixture.Gate.HoldAnswersFor($"{tag}-held");
+        var original = fixture.Gate.HoldAnswersFor($"{tag} dup");
+        try
+        {
+            var run = await api.StartAsync(new { items, options = new { critiqueRevise = false, reviewSampleSize = 0 } });
+            // Each lane reads its entries ahead before its first call: both are past that once both calls are held.
+            await held.WaitUntilHoldingAsync(TimeSpan.FromSeconds(60));
+            await original.WaitUntilHoldingAsync(TimeSpan.FromSeconds(60));
+            original.Release();
+            // Lane B writes its pairs after its calls' answers are stored.
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (!(await fixture.PairRowsAsync(run.RunId)).Any(r => r.GetString("InputId") == "original") && DateTime.UtcNow < until)
+                await Task.Delay(100);
+            Assert.Equal(2, fixture.JudgeCallsFor($"{tag} dup"));
+            held.Release();
+
+            var done = await api.WaitForAsync(run.RunId, "Completed");
+            Assert.Equal(2, fixture.JudgeCallsFor($"{tag} dup"));
+            // 7 distinct pairs paid for in both orders; the copy's two requests were answered from the cache.
+            var llm = done.GetProperty("progress").GetProperty("llm");
+            Assert.Equal((14, 2), (llm.GetProperty("calls").GetInt32(), llm.GetProperty("cacheHits").GetInt32()));
+            var rows = (await fixture.PairRowsAsync(run.RunId)).ToDictionary(r => r.GetString("InputId")!);
+            Assert.Equal(8, rows.Count);
+            Assert.Equal(rows["original"].GetString("Verdict"), rows["copy"].GetString("Verdict"));
+        }
+        finally
+        {
+            held.Release();
+            original.Release();
+        }
+    }
+
+    /// <summary>
+    /// The other half of that promise, on the real response cache in Azurite: an identical request arriving while the
+    /// first one's answer is on its way to storage (its group commit held here) waits for it instead of paying again.
+    /// </summary>
+    [Fact]
+    public async Task An_identical_request_while_the_first_answer_is_being_stored_waits_for_it()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        await using var server = await FakeOpenAiServer.StartAsync(r => FakeReply.Answer("answer to " + r.LastUserText));
+        var cache = new HeldWrites(new TableDistributedCache(StorageClients.FromConnectionString(fixture.StorageConnectionString)));
+        using var client = ChatClientFactory.Create(new LlmOptions
+        {
+            Provider = LlmProvider.OpenAICompatible, Endpoint = server.BaseUrl.ToString(), Model = "held-" + tag,
+        }, JudgePrompt.TryExtract, cache);
+        ChatMessage[] request = [new(ChatRole.User, $"{tag} stored late")];
+
+        var first = client.GetResponseAsync(request);
+        await cache.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Single(server.Requests);
+        var second = client.GetResponseAsync(request);
+        Assert.False(second.IsCompleted);
+        cache.Release();
+
+        Assert.Equal(["answer to " + request[0].Text, "answer to " + request[0].Text], (await Task.WhenAll(first, second)).Select(r => r.Text));
+        Assert.Single(server.Requests);
+        // And once stored, a later one is a cache hit too.
+        Assert.Equal("answer to " + request[0].Text, (await client.GetResponseAsync(request)).Text);
+        Assert.Single(server.Requests);
+    }
+
+    /// <summary>The real cache, with every write held until the test lets it through.</summary>
+    sealed class HeldWrites(IDistributedCache inner) : IDistributedCache
+    {
+        readonly TaskCompletionSource arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        readonly TaskCompletionSource released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Arrived => arrived.Task;
+        public void Release() => released.TrySetResult();
+
+        public async Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
+        {
+            arrived.TrySetResult();
+            await released.Task.WaitAsync(token);
+            await inner.SetAsync(key, value, options, token);
+        }
+
+        public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => inner.GetAsync(key, token);
+        public byte[]? Get(string key) => inner.Get(key);
+        public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();
+        public void Refresh(string key) => inner.Refresh(key);
+        public Task RefreshAsync(string key, CancellationToken token = default) => inner.RefreshAsync(key, token);
+        public void Remove(string key) => inner.Remove(key);
+        public Task RemoveAsync(string key, CancellationToken token = default) => inner.RemoveAsync(key, token);
     }
 
     [Fact]

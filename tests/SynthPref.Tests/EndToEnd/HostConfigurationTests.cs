@@ -45,25 +45,46 @@ public sealed class HostConfigurationTests(PipelineFixture fixture)
     }
 
     [Fact]
-    public async Task A_working_host_reports_every_check_healthy()
+    public async Task A_relative_replay_file_is_read_from_the_directory_the_host_was_started_in()
     {
-        using var response = await fixture.Api.Http.GetAsync("/api/health");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var health = (await response.Content.ReadFromJsonAsync<HealthResponse>(SynthPrefApi.Json))!;
-        Assert.Equal("Healthy", health.Status);
-        Assert.Equal([SynthPrefHealthChecks.Durable, SynthPrefHealthChecks.Judge, SynthPrefHealthChecks.Storage], health.Checks.Keys.Order());
-        Assert.All(health.Checks.Values, c => Assert.Equal("Healthy", c.Status));
-        Assert.Contains("worker is connected", health.Checks[SynthPrefHealthChecks.Durable].Description);
+        // Started elsewhere than beside its binaries (where it still finds its appsettings.json), as a user starts it.
+        var work = Directory.CreateTempSubdirectory("synthpref-cwd-").FullName;
+        try
+        {
+            var tag = Guid.NewGuid().ToString("N")[..8];
+            Directory.CreateDirectory(Path.Combine(work, "recordings"));
+            File.WriteAllText(Path.Combine(work, "recordings", "replay.jsonl"),
+                $$"""{"query":"{{tag}} which?","response_1":"this one","response_2":"that one","verdict":"2","reason":"recorded"}""" + "\n");
+            await using var host = new LocalHostProcess(fixture.StorageConnectionString, fixture.Llm.BaseUrl, "relative", new Dictionary<string, string>
+            {
+                ["Llm__Provider"] = "Replay",
+                ["Llm__ReplayFile"] = "recordings/replay.jsonl",
+                ["BlobTrigger__Enabled"] = "false",
+            })
+            { WorkingDirectory = work };
+            await host.StartAsync();
+            using var api = new SynthPrefApi(host.CreateClient());
 
-        // Ready gives /api/health's answer; live checks the process alone, calling nothing.
-        var ready = (await fixture.Api.Http.GetFromJsonAsync<HealthResponse>("/api/health/ready", SynthPrefApi.Json))!;
-        Assert.Equal(health.Checks.Keys.Order(), ready.Checks.Keys.Order());
-        Assert.All(ready.Checks.Values, c => Assert.Equal("Healthy", c.Status));
-        using var liveResponse = await fixture.Api.Http.GetAsync("/api/health/live");
-        Assert.Equal(HttpStatusCode.OK, liveResponse.StatusCode);
-        var live = (await liveResponse.Content.ReadFromJsonAsync<HealthResponse>(SynthPrefApi.Json))!;
-        Assert.Equal("Healthy", live.Status);
-        Assert.Equal([SynthPrefHealthChecks.Process], live.Checks.Keys);
+            using var healthResponse = await api.Http.GetAsync("/api/health");
+            Assert.Equal(HttpStatusCode.OK, healthResponse.StatusCode);
+            var run = await api.StartAsync(new
+            {
+                items = new[] { new { id = "1", prompt = $"{tag} which?", response_a = "this one", response_b = "that one" } },
+                options = new { critiqueRevise = false, reviewSampleSize = 0 },
+            });
+            await api.WaitForAsync(run.RunId, "Completed");
+            var pairs = (await api.ReportAsync(run.RunId)).GetProperty("pairs");
+            Assert.Equal(1, pairs.GetProperty("total").GetInt32());
+            Assert.Equal(0, pairs.GetProperty("unparseable").GetInt32());
+            // The recording prefers response_2: the replay judge answered from the file it was given.
+            var row = Assert.Single(await api.DatasetAsync(run.RunId));
+            Assert.Equal("that one", row.GetProperty("chosen").GetString());
+            Assert.Equal("this one", row.GetProperty("rejected").GetString());
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class LargeInputTests(PipelineFixture fixture)
     }
 
     [Fact]
-    public async Task A_run_longer_than_one_generation_continues_as_new_and_loses_nothing()
+    public async Task A_run_longer_than_one_execution_continues_as_new_and_loses_nothing()
     {
         var items = 2 * PipelineFixture.ItemsPerExecution + 7;
         var tag = Guid.NewGuid().ToString("N")[..8];
@@ -62,7 +62,7 @@ public sealed class LargeInputTests(PipelineFixture fixture)
         Assert.Equal(items, (await fixture.PairRowsAsync(run.RunId)).Count);
         Assert.Equal(items, (await fixture.Api.DatasetAsync(run.RunId)).Length);
 
-        // The final generation started from counters past the first two generations' items, and carried nothing else.
+        // The final execution started from counters past the first two executions' items, and carried nothing else.
         var instance = await fixture.Table("e2eInstances").GetEntityAsync<TableEntity>(run.RunId, "");
         var input = System.Text.Json.JsonDocument.Parse(instance.Value.GetString("Input")!).RootElement;
         var judging = input.GetProperty("Judging");

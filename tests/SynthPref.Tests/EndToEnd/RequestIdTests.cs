@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Tests.Infrastructure;
 
@@ -39,7 +40,7 @@ public sealed class RequestIdTests(PipelineFixture fixture)
             {
                 using var request = new HttpRequestMessage(new HttpMethod(method), $"/api/runs/{id}{suffix}");
                 if (method == "POST") request.Content = JsonContent.Create(new { itemId = "item-x", reviewer = "ann", preference = "first" });
-                request.Headers.Add(RunsApi.ReviewTokenHeader, "not-a-token");
+                request.Headers.Add(ReviewTokens.Header, "not-a-token");
                 using var response = await fixture.Api.Http.SendAsync(request);
                 var body = await response.Content.ReadAsStringAsync();
                 Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} /api/runs/{id}{suffix}: {(int)response.StatusCode} {body}");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Tests.Infrastructure;
@@ -98,7 +99,7 @@ public sealed class TrustTests(PipelineFixture fixture)
     }
 
     /// <summary>A run of the scenario, labelled through the review API, completed.</summary>
-    public static async Task<StartRunResponse> HandWorkedRunAsync(PipelineFixture fixture, bool escalate)
+    public static async Task<StartRunResponse> HandWorkedRunAsync(TestPipeline fixture, bool escalate)
     {
         var api = fixture.Api;
         var tag = Guid.NewGuid().ToString("N")[..8];

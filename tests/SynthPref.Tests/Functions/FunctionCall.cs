@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.Functions;
@@ -38,7 +39,7 @@ public static class FunctionCall
             request.ContentLength = bytes.Length;
             request.ContentType = "application/json";
         }
-        if (token is not null) request.Headers[RunsApi.ReviewTokenHeader] = token;
+        if (token is not null) request.Headers[ReviewTokens.Header] = token;
         var responseBody = new MemoryStream();
         context.Response.Body = responseBody;
 

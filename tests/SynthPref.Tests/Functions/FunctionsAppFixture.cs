@@ -66,6 +66,7 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
             ["Llm:Provider"] = "OpenAICompatible",
             ["Llm:Endpoint"] = judgeEndpoint,
             ["Llm:Model"] = "fake-judge",
+            ["Llm:BatchPollSeconds"] = "1",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
             settings[key] = value;

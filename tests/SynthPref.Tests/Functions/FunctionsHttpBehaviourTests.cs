@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using SynthPref.Functions.Functions;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Health;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;
@@ -249,7 +250,7 @@ public sealed class FunctionsHttpBehaviourTests(PipelineFixture fixture, Functio
     [Fact]
     public async Task The_review_page_loads_without_a_token()
     {
-        var page = await Send("GET", "/api/runs/run-x/review", (ctx, _) => Task.FromResult(Functions.ReviewPage(ctx.Request, "run-x")));
+        var page = await Send("GET", "/api/runs/run-x/review", (ctx, _) => Functions.ReviewPage(ctx.Request, "run-x"));
         Assert.Equal(200, page.Status);
         Assert.Equal("text/html; charset=utf-8", page.ContentType);
         Assert.Contains("run run-x", page.Body);

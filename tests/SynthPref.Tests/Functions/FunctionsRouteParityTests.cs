@@ -9,6 +9,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SynthPref.Functions.Functions;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Health;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 
 namespace SynthPref.Tests.Functions;

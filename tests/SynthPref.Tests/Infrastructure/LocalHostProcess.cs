@@ -2,8 +2,12 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Reflection;
 using System.Text;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Health;
+using SynthPref.Orchestration.Runs;
 
 namespace SynthPref.Tests.Infrastructure;
 
@@ -11,7 +15,7 @@ namespace SynthPref.Tests.Infrastructure;
 /// The real SynthPref.Local host as a child process, so tests exercise exactly what users run, and a
 /// restart can be a hard kill in the middle of a run.
 /// </summary>
-public sealed class LocalHostProcess : IAsyncDisposable
+public sealed class LocalHostProcess : ISynthPrefHost
 {
     public string HubName { get; }
 
@@ -38,6 +42,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
             ["Llm__Endpoint"] = llmEndpoint.ToString().TrimEnd('/'),
             ["Llm__Model"] = "fake-judge",
             ["Llm__MaxConcurrency"] = "8",
+            // A run that batches asks the fake's Batch API every second, not every minute.
+            ["Llm__BatchPollSeconds"] = "1",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__SynthPref"] = "Information",
         };
@@ -47,6 +53,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
 
     public int Port { get; }
     public Uri BaseAddress { get; }
+    public string Kind => HostKinds.Local;
+    public string? ManagementKey => environment.GetValueOrDefault("Api__Key");
 
     /// <summary>The address the host listens on (--urls), on <see cref="Port"/>; loopback unless a test needs another.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
@@ -60,6 +68,9 @@ public sealed class LocalHostProcess : IAsyncDisposable
 
     public int? ProcessId => process?.Id;
 
+    /// <summary>Where the host is started; by default beside its binaries.</summary>
+    public string? WorkingDirectory { get; init; }
+
     /// <summary>The host's peak resident set so far (VmHWM), in bytes; Linux only.</summary>
     public long PeakResidentBytes()
     {
@@ -70,13 +81,33 @@ public sealed class LocalHostProcess : IAsyncDisposable
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>The watcher polls the input container by itself.</summary>
+    public Task AnnounceUploadAsync(BlobClient blob) => Task.CompletedTask;
+
+    /// <summary>
+    /// The watcher lists blobs in name order, so once an upload named after this one has a run, a whole poll has passed
+    /// this upload again. The later upload is a run of its own, of one item the fake judge answers at once.
+    /// </summary>
+    public async Task SeeUploadAgainAsync(BlobClient blob)
+    {
+        var stem = blob.Name.EndsWith(".jsonl", StringComparison.Ordinal) ? blob.Name[..^".jsonl".Length] : blob.Name;
+        var later = blob.GetParentBlobContainerClient().GetBlobClient(stem + "~later.jsonl");
+        if (string.CompareOrdinal(blob.Name, later.Name) >= 0)
+            throw new InvalidOperationException($"{later.Name} does not sort after {blob.Name}");
+        var upload = await later.UploadAsync(
+            BinaryData.FromString($$"""{"id":"later","prompt":"{{Guid.NewGuid():N}} later","response_a":"a","response_b":"b"}"""),
+            new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false", ["reviewSampleSize"] = "0" } });
+        using var api = new SynthPrefApi(((ISynthPrefHost)this).CreateManagementClient());
+        await api.WaitForRunAsync(RunStarter.BlobRunId(later.BlobContainerName, later.Name, upload.Value.ETag.ToString()));
+    }
+
     public async Task StartAsync()
     {
         var dll = HostAssemblyPath();
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll },
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = WorkingDirectory ?? Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

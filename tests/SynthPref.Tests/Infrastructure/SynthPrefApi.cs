@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using SynthPref.Orchestration.Api;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 
 namespace SynthPref.Tests.Infrastructure;

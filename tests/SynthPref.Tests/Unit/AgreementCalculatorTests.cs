@@ -1,6 +1,7 @@
 using SynthPref.Orchestration.Agreement;
-using SynthPref.Orchestration.Statistics;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Tests.Unit;
 
@@ -161,7 +162,7 @@ public class AgreementCalculatorTests
     [Fact]
     public void Wilson_matches_known_value()
     {
-        var ci = Wilson.Interval(8, 10);
+        var ci = WilsonInterval.Of(8, 10);
 
         Assert.Equal(0.4902, ci[0], Precision);
         Assert.Equal(0.9433, ci[1], Precision);
@@ -170,8 +171,8 @@ public class AgreementCalculatorTests
     [Fact]
     public void Wilson_stays_inside_unit_interval_at_the_extremes()
     {
-        var none = Wilson.Interval(0, 4);
-        var all = Wilson.Interval(5, 5);
+        var none = WilsonInterval.Of(0, 4);
+        var all = WilsonInterval.Of(5, 5);
 
         Assert.Equal(0.0, none[0]);
         Assert.Equal(0.489891, none[1], Precision);
@@ -187,7 +188,7 @@ public class AgreementCalculatorTests
     public void Wilson_lower_bound_is_exactly_zero_when_nothing_agrees(int n)
     {
         // Computed naively, these n leave 5.6e-17, 2.8e-17, 2.8e-17 and 6.9e-18.
-        Assert.Equal(0.0, Wilson.Interval(0, n)[0]);
+        Assert.Equal(0.0, WilsonInterval.Of(0, n)[0]);
     }
 
     [Theory]
@@ -197,15 +198,15 @@ public class AgreementCalculatorTests
     public void Wilson_upper_bound_is_exactly_one_when_all_agree(int n)
     {
         // Computed naively, these n leave 0.9999999999999999.
-        Assert.Equal(1.0, Wilson.Interval(n, n)[1]);
+        Assert.Equal(1.0, WilsonInterval.Of(n, n)[1]);
     }
 
     [Fact]
     public void Wilson_rejects_impossible_counts()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => Wilson.Interval(1, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Wilson.Interval(3, 2));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Wilson.Interval(-1, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WilsonInterval.Of(1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WilsonInterval.Of(3, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WilsonInterval.Of(-1, 2));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using SynthPref.Orchestration.Trust;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Tests.Unit;
 

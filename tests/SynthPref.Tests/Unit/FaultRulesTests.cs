@@ -1,5 +1,7 @@
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Orchestration.Settings;

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
-using SynthPref.Demo;
+using SynthPref.Cli;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Outcomes;
+using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Judging;
@@ -90,7 +92,7 @@ public sealed class JudgeReportTests
     [Fact]
     public void The_demo_summary_adds_the_new_figures()
     {
-        var summary = Summary.Render(JsonDocument.Parse(ReportJson.Serialize(Full())).RootElement);
+        var summary = ReportSummary.Render(JsonDocument.Parse(ReportJson.Serialize(Full())).RootElement);
 
         Assert.Contains("Jury of 2 (majority rule): default (gpt-4o), alpha (llama)", summary);
         Assert.Contains("default and alpha agree on 87.0% of 23 pairs", summary);
@@ -105,7 +107,7 @@ public sealed class JudgeReportTests
     public void The_demo_summary_says_when_votes_cannot_rank_categories_and_ranks_them_when_they_can()
     {
         // The factory's six votes: chat 4, Code Review 2; nothing reaches the default 10, so nothing is ranked.
-        var few = Summary.Render(JsonDocument.Parse(ReportJson.Serialize(ReportFactory.Build())).RootElement);
+        var few = ReportSummary.Render(JsonDocument.Parse(ReportJson.Serialize(ReportFactory.Build())).RootElement);
         Assert.DoesNotContain("Most divergent", few);
         Assert.Contains("Categories: No category has the 10 votes needed to rank it (the most any has is 4), so 6 votes over 2 categories " +
                         "cannot say which categories the judge diverges on.", few);
@@ -115,7 +117,7 @@ public sealed class JudgeReportTests
             .Concat(Enumerable.Repeat(new Vote("good", Preference.A, Preference.A), 20)).ToList();
         var humans = HumanAgreementCalculator.Compute([new ItemLabels("bad", Preference.B, [Preference.A, Preference.A, Preference.B])]);
         var report = ReportFactory.Build() with { Agreement = AgreementCalculator.Compute(votes) with { Humans = humans } };
-        var many = Summary.Render(JsonDocument.Parse(ReportJson.Serialize(report)).RootElement);
+        var many = ReportSummary.Render(JsonDocument.Parse(ReportJson.Serialize(report)).RootElement);
         Assert.Contains("Most divergent categories (at least 10 votes each):", many);
         Assert.Matches(@"  bad +0\.0% of 10 votes.*  significantly below overall", many);
         Assert.Contains("Categories: 2 of 2 categories have at least 10 votes and are ranked; 1 is significantly below", many);

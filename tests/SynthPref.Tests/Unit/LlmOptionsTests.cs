@@ -20,6 +20,16 @@ public sealed class LlmOptionsTests
     }
 
     [Fact]
+    public void A_relative_replay_file_is_taken_from_the_current_directory_and_named_by_its_full_path_when_missing()
+    {
+        var full = Path.Combine(Environment.CurrentDirectory, "no-such-folder", "replay.jsonl");
+        var options = new LlmOptions { ReplayFile = "no-such-folder/replay.jsonl" };
+        Assert.Equal(full, options.ReplayPath());
+        Assert.Equal([$"Llm:ReplayFile 'no-such-folder/replay.jsonl' does not exist: looked for {full} (a relative path is taken from the current directory)"],
+            options.Validate());
+    }
+
+    [Fact]
     public void Existing_replay_file_is_valid()
     {
         var path = Path.GetTempFileName();

@@ -2,6 +2,7 @@ using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Reviews;
 
 namespace SynthPref.Tests.Unit;
 
@@ -34,7 +35,7 @@ static class ReportFactory
             Name: "Nightly <batch>",
             Pairs: new PairCounts(30, new Dictionary<string, int> { ["judge"] = 24, ["revision"] = 6 }, 1, 3, 1),
             Bias: bias,
-            Review: new ReviewCounts(SampledItems: 6, Reviewers: 2, Votes: votes.Count, EndedBy: "deadline"),
+            Review: new ReviewCounts(SampledItems: 6, Reviewers: 2, Votes: votes.Count, EndedBy: ReviewEnd.Deadline),
             Agreement: agreement,
             AgreementBySource: new Dictionary<string, AgreementStats>
             {

@@ -1,5 +1,5 @@
 using SynthPref.Orchestration.Reviews;
-using SynthPref.Orchestration.Sampling;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Tests.Unit;
 
@@ -21,8 +21,8 @@ public class ReviewRoundsTests
         // Already narrow enough: what it has.
         Assert.Equal(100, ReviewRounds.VotesNeeded(50, 100, 0.2));
         // The projection at the votes a category has is its own interval's width.
-        Assert.Equal(ReviewRounds.Width(6, 10), ReviewRounds.ProjectedWidth(0.6, 10), 12);
-        Assert.Equal(1, ReviewRounds.Width(0, 0));
+        Assert.Equal(WilsonInterval.Width(6, 10), WilsonInterval.ProjectedWidth(0.6, 10), 12);
+        Assert.Equal(1, WilsonInterval.Width(0, 0));
     }
 
     /*
@@ -44,7 +44,7 @@ public class ReviewRoundsTests
 
         var capped = ReviewRounds.Plan(categories, 0.2, votesPerItem: 3, capLeft: 20);
         Assert.Equal(new Dictionary<string, int> { ["a"] = 3, ["b"] = 17 }, capped.Quotas);
-        Assert.Equal(20, capped.Total);
+        Assert.Equal(20, capped.Quotas.Values.Sum());
 
         // A category with fewer items left than it needs takes what is left.
         var few = ReviewRounds.Plan([new CategoryTally("a", 3, 3, 2)], 0.2, 3, null);
@@ -54,10 +54,10 @@ public class ReviewRoundsTests
     [Fact]
     public void Rounds_stop_when_every_category_meets_the_target_has_nothing_left_or_the_cap_is_reached()
     {
-        Assert.Equal(AdaptiveReview.TargetsMet, ReviewRounds.Plan([new CategoryTally("c", 100, 50, 30)], 0.2, 3, null).StoppedBy);
-        Assert.Equal(AdaptiveReview.NoItemsLeft, ReviewRounds.Plan([new CategoryTally("a", 3, 3, 0), new CategoryTally("c", 100, 50, 30)], 0.2, 3, null).StoppedBy);
+        Assert.Equal(RoundsStop.TargetsMet, ReviewRounds.Plan([new CategoryTally("c", 100, 50, 30)], 0.2, 3, null).StoppedBy);
+        Assert.Equal(RoundsStop.NoItemsLeft, ReviewRounds.Plan([new CategoryTally("a", 3, 3, 0), new CategoryTally("c", 100, 50, 30)], 0.2, 3, null).StoppedBy);
         var full = ReviewRounds.Plan([new CategoryTally("a", 3, 3, 10)], 0.2, 3, capLeft: 0);
-        Assert.Equal(AdaptiveReview.SampleLimit, full.StoppedBy);
+        Assert.Equal(RoundsStop.SampleLimit, full.StoppedBy);
         Assert.Empty(full.Quotas);
         // A category still too wide is listed with what it had, even when nothing is drawn.
         Assert.Equal(3, Assert.Single(full.WiderThanTarget).Votes);

@@ -3,6 +3,7 @@ using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
+using SynthPref.Orchestration.Outcomes;
 
 namespace SynthPref.Tests.Unit;
 

@@ -38,8 +38,12 @@ public sealed class TrustAssessmentTests
 
     static readonly ReviewedPair[] Reviewed =
     [
-        new(Pairs[0], 1, [A]), new(Pairs[1], 1, [B]), new(Pairs[3], 1, [A, B]), new(Pairs[5], 2, [B]), new(Pairs[6], 1, [A]),
+        Labelled(Pairs[0], 1, A), Labelled(Pairs[1], 1, B), Labelled(Pairs[3], 1, A, B), Labelled(Pairs[5], 2, B), Labelled(Pairs[6], 1, A),
     ];
+
+    /// <summary>A reviewed pair with one reviewer per label (r1, r2, …).</summary>
+    static ReviewedPair Labelled(PreferencePair pair, int round, params Preference[] labels) =>
+        new(pair, round, labels.Select((label, i) => new ReviewerLabel($"r{i + 1}", label)).ToList());
 
     static readonly ReviewRound[] Rounds =
     [
@@ -48,7 +52,7 @@ public sealed class TrustAssessmentTests
     ];
 
     internal static TrustOutcome Assess() =>
-        TrustAssessment.Assess(Pairs, Reviewed, new TrustOptions(0.05, 0.1, Escalation.Review, MaxEscalatedReviews: 1), ["default"], Rounds, "complete");
+        TrustAssessment.Assess(Pairs, Reviewed, new TrustOptions(0.05, 0.1, Escalation.Review, MaxEscalatedReviews: 1), ["default"], Rounds, ReviewEnd.Complete);
 
     [Fact]
     public void The_trust_block_has_the_hand_worked_levels_threshold_and_split()
@@ -110,17 +114,17 @@ public sealed class TrustAssessmentTests
     [Fact]
     public void Without_an_accepted_level_every_decisive_pair_is_escalated_and_the_statement_says_why()
     {
-        var none = TrustAssessment.Assess(Pairs, Reviewed, new TrustOptions(0.9), ["default"], [Rounds[0]], "closed").Report;
+        var none = TrustAssessment.Assess(Pairs, Reviewed, new TrustOptions(0.9), ["default"], [Rounds[0]], ReviewEnd.Closed).Report;
         Assert.Null(none.Threshold);
         Assert.Equal((0, 6, 0.0), (none.TrustedPairs, none.EscalatedPairs, none.Coverage));
         Assert.Equal("No pair is trusted: on the 3 reviewed, even the pairs at the top level of 3 trust points agreed with people 50.0% of " +
                      "the time (lower bound 5.1% at 90% confidence), under the target of 90%; all 6 pairs are escalated.", none.Statement);
         Assert.Equal(("none", null, null), (none.Escalation.Mode, none.Escalation.MaxEscalatedReviews, none.Escalation.Round));
 
-        var closed = TrustAssessment.Assess(Pairs, Reviewed, new TrustOptions(0.9, Escalate: Escalation.Review), ["default"], [Rounds[0]], "closed").Report;
+        var closed = TrustAssessment.Assess(Pairs, Reviewed, new TrustOptions(0.9, Escalate: Escalation.Review), ["default"], [Rounds[0]], ReviewEnd.Closed).Report;
         Assert.StartsWith("No escalation round was drawn: review ended by closed before its last round was complete.", closed.Escalation.Statement);
 
-        var unreviewed = TrustAssessment.Assess(Pairs, [], new TrustOptions(0.8), ["default"], [], "deadline").Report;
+        var unreviewed = TrustAssessment.Assess(Pairs, [], new TrustOptions(0.8), ["default"], [], ReviewEnd.Deadline).Report;
         Assert.Equal("No pair is trusted: no judge pair of the first review sample has a label and a decisive verdict, so nothing calibrates " +
                      "the trust points; all 6 pairs are escalated.", unreviewed.Statement);
         Assert.Empty(unreviewed.Levels);

@@ -73,7 +73,7 @@ public sealed class TrustCalibrationTests
     [InlineData(new[] { Preference.Tie, Preference.Tie, Preference.B }, Preference.Tie)]
     [InlineData(new[] { Preference.B, Preference.B, Preference.A, Preference.A }, null)]
     public void The_majority_is_the_label_more_than_half_of_the_reviewers_chose(Preference[] labels, Preference? majority) =>
-        Assert.Equal(majority, TrustCalibration.Majority(labels));
+        Assert.Equal(majority, ReviewedPair.MajorityOf(labels));
 
     [Fact]
     public void Calibration_items_are_labelled_decisive_judge_pairs_of_the_first_round_and_no_majority_is_a_miss()
@@ -96,7 +96,7 @@ public sealed class TrustCalibrationTests
             Label("item-2-Judge", "r1", ReviewLabel.First), Label("item-4-Judge", "r1", ReviewLabel.First),
             Label("item-5-Revision", "r1", ReviewLabel.First),
         };
-        var reviewed = TrustCalibration.Reviewed(pairs, items, labels);
+        var reviewed = ReviewedPairs.Join(pairs, items, labels).Pairs;
         var calibration = TrustCalibration.CalibrationItems(reviewed);
 
         Assert.Equal([PreferencePair.KeyFor(0, PairSource.Judge), PreferencePair.KeyFor(1, PairSource.Judge)], calibration.Select(c => c.Pair.PairId));

@@ -1,3 +1,4 @@
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;

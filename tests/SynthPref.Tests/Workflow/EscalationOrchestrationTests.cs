@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Orchestration.Settings;
@@ -23,7 +24,7 @@ public sealed class EscalationOrchestrationTests
         var runId = await harness.StartRunAsync(input with { Settings = input.Settings with { TrustAlpha = 0.05 } });
         await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
 
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
+        await harness.Client.RaiseAsync(runId, new ReviewsComplete(1));
         var escalated = await harness.WaitForStatusAsync(runId, p => p.EscalationRound == 2);
         Assert.Equal((2, 5, RunStatus.AwaitingReview), (escalated.ReviewRound, escalated.SampledItems, escalated.Phase));
         var request = Assert.Single(harness.EscalationRequests);
@@ -31,10 +32,10 @@ public sealed class EscalationOrchestrationTests
             (request.RunId, request.Round, request.Seed, request.MinReviewsPerItem, request.TrustTarget, request.TrustAlpha, request.MaxEscalatedReviews));
 
         // Round 1's signal again is passed over; the escalation round's own signal ends the phase as complete.
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(2));
+        await harness.Client.RaiseAsync(runId, new ReviewsComplete(1));
+        await harness.Client.RaiseAsync(runId, new ReviewsComplete(2));
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await harness.WaitForEndAsync(runId)).RuntimeStatus);
-        Assert.Equal("complete", Assert.Single(harness.Reports).ReviewEndedBy);
+        Assert.Equal(ReviewEnd.Complete, Assert.Single(harness.Reports).ReviewEndedBy);
         Assert.Single(harness.EscalationRequests);
         Assert.Empty(harness.RoundRequests);
         var actions = harness.Backend!.Turns.Where(t => t.Request.InstanceId == runId).SelectMany(t => t.Response!.Actions).ToList();
@@ -49,25 +50,25 @@ public sealed class EscalationOrchestrationTests
         await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
         {
             Items = 6,
-            NextRound = r => r.Round == 1 ? new ReviewRoundResult(true, 2, 2, 4, null) : new ReviewRoundResult(true, 2, 0, 4, "targets-met"),
+            NextRound = r => r.Round == 1 ? new ReviewRoundResult(true, 2, 2, 4, null) : new ReviewRoundResult(true, 2, 0, 4, RoundsStop.TargetsMet),
             Escalate = r => new ReviewRoundResult(true, r.Round + 1, 1, 5, null),
         });
         var runId = await harness.StartRunAsync(OrchestratorHarness.Input("adaptive-escalate", targetCiWidth: 0.3, trustTarget: 0.7,
             escalate: Escalation.Review));
         await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
+        await harness.Client.RaiseAsync(runId, new ReviewsComplete(1));
         await harness.WaitForStatusAsync(runId, p => p.ReviewRound == 2);
         Assert.Empty(harness.EscalationRequests);
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(2));
+        await harness.Client.RaiseAsync(runId, new ReviewsComplete(2));
         var escalated = await harness.WaitForStatusAsync(runId, p => p.EscalationRound is not null);
         Assert.Equal((3, 3), (escalated.ReviewRound, escalated.EscalationRound));
         Assert.Equal(2, Assert.Single(harness.EscalationRequests).Round);
 
         // A close during the escalation round ends review as closed.
-        Assert.True(harness.CloseInStorage("closed"));
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewClosed, true);
+        Assert.True(harness.CloseInStorage(ReviewEnd.Closed));
+        await harness.Client.RaiseAsync(runId, new ReviewClosed());
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await harness.WaitForEndAsync(runId)).RuntimeStatus);
-        Assert.Equal("closed", Assert.Single(harness.Reports).ReviewEndedBy);
+        Assert.Equal(ReviewEnd.Closed, Assert.Single(harness.Reports).ReviewEndedBy);
         Assert.Equal([1, 2], harness.RoundRequests.Select(r => r.Round));
     }
 
@@ -77,11 +78,11 @@ public sealed class EscalationOrchestrationTests
         await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness { Items = 3 });
         var runId = await harness.StartRunAsync(OrchestratorHarness.Input("close-first", trustTarget: 0.8, escalate: Escalation.Review));
         await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
-        Assert.True(harness.CloseInStorage("closed"));
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewClosed, true);
+        Assert.True(harness.CloseInStorage(ReviewEnd.Closed));
+        await harness.Client.RaiseAsync(runId, new ReviewClosed());
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await harness.WaitForEndAsync(runId)).RuntimeStatus);
-        Assert.Equal("closed", Assert.Single(harness.Reports).ReviewEndedBy);
+        Assert.Equal(ReviewEnd.Closed, Assert.Single(harness.Reports).ReviewEndedBy);
         Assert.Empty(harness.EscalationRequests);
     }
 
@@ -95,17 +96,17 @@ public sealed class EscalationOrchestrationTests
             Escalate = r => Interlocked.Increment(ref calls) == 1
                 // Storage does not yet have every label of round 1: the run waits for the next signal.
                 ? new ReviewRoundResult(false, r.Round, 0, 2, null)
-                : new ReviewRoundResult(true, r.Round, 0, 2, "nothing-to-escalate"),
+                : new ReviewRoundResult(true, r.Round, 0, 2, RoundsStop.NothingToEscalate),
         });
         var runId = await harness.StartRunAsync(OrchestratorHarness.Input("nothing", trustTarget: 0.8, escalate: Escalation.Review));
         await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
+        await harness.Client.RaiseAsync(runId, new ReviewsComplete(1));
         await WaitUntil(() => harness.EscalationRequests.Count == 1);
         Assert.Equal(RunStatus.AwaitingReview, (await harness.Client.GetInstanceAsync(runId, getInputsAndOutputs: true))!.ReadCustomStatusAs<RunProgress>()!.Phase);
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
+        await harness.Client.RaiseAsync(runId, new ReviewsComplete(1));
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await harness.WaitForEndAsync(runId)).RuntimeStatus);
-        Assert.Equal("complete", Assert.Single(harness.Reports).ReviewEndedBy);
+        Assert.Equal(ReviewEnd.Complete, Assert.Single(harness.Reports).ReviewEndedBy);
         Assert.Equal(2, harness.EscalationRequests.Count);
     }
 
@@ -121,11 +122,11 @@ public sealed class EscalationOrchestrationTests
         foreach (var runId in new[] { trustOnly, v2 })
         {
             await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
-            await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
+            await harness.Client.RaiseAsync(runId, new ReviewsComplete(1));
             Assert.Equal(OrchestrationRuntimeStatus.Completed, (await harness.WaitForEndAsync(runId)).RuntimeStatus);
         }
         Assert.Empty(harness.EscalationRequests);
-        Assert.All(harness.Reports, r => Assert.Equal("complete", r.ReviewEndedBy));
+        Assert.All(harness.Reports, r => Assert.Equal(ReviewEnd.Complete, r.ReviewEndedBy));
         // The report still gets the trust options: a 2.0 run started with them reports its trust, it only draws no round.
         Assert.All(harness.Reports, r => Assert.Equal(0.8, TrustOptions.Of(r.Settings!)!.Target));
     }

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Converters;
+using SynthPref.Orchestration.Batch;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Tests.Infrastructure;
 
@@ -21,6 +23,14 @@ public sealed class HistoryShapeTests
     static readonly HashSet<string> Computed = new(StringComparer.Ordinal) { "ForItems", "Trust", "Shape" };
 
     static readonly DataConverter Converter = JsonDataConverter.Default;
+
+    /// <summary>Every external event the orchestration waits for, by name.</summary>
+    static readonly Dictionary<string, Type> Events = new(StringComparer.Ordinal)
+    {
+        [ReviewsComplete.Name] = typeof(ReviewsComplete),
+        [ReviewClosed.Name] = typeof(ReviewClosed),
+        [BatchClosed.Name] = typeof(BatchClosed),
+    };
 
     public static TheoryData<string> CommittedHistories() =>
         new(Directory.GetFiles(Histories, "run-v*.json").Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
@@ -50,9 +60,13 @@ public sealed class HistoryShapeTests
                 var name = scheduled[Id(completed, "taskScheduledId")];
                 checkedPayloads += Check(result.GetString()!, ActivityTypes(name).Output, $"{name} result");
             }
-            else if (e.TryGetProperty("eventRaised", out var raised) && raised.GetProperty("name").GetString() == RunEvents.ReviewsComplete
-                     && raised.TryGetProperty("input", out var payload) && payload.GetString()!.StartsWith('{'))
-                checkedPayloads += Check(payload.GetString()!, typeof(ReviewsCompleteSignal), "ReviewsComplete");
+            else if (e.TryGetProperty("eventRaised", out var raised))
+            {
+                var name = raised.GetProperty("name").GetString()!;
+                Assert.True(Events.TryGetValue(name, out var type), $"{file}: event {name} has no type");
+                if (raised.TryGetProperty("input", out var payload))
+                    checkedPayloads += Check(payload.GetString()!, type, name);
+            }
         }
         Assert.True(checkedPayloads > 5, $"{file}: only {checkedPayloads} payloads found");
     }

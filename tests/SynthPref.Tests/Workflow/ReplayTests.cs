@@ -4,6 +4,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker.Grpc;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Tests.Infrastructure;
@@ -194,27 +195,28 @@ public sealed class ReplayTests
         return Assert.Single(response.Actions, a => a.CompleteOrchestration is not null).CompleteOrchestration;
     }
 
-    /// <summary>A three-item run on the in-memory backend with adaptive review, trustTarget and escalate: review: its
-    /// first round is reviewed and a second is drawn; the second is reviewed and the rounds stop, so the escalation round
-    /// is drawn; then a reviewer closes the phase. Its last turn and result.</summary>
+    /// <summary>A three-item run on the in-memory backend that sends its judge requests by batch (collected, submitted,
+    /// polled on a durable timer, ingested), then reviews adaptively with trustTarget and escalate: review: its first
+    /// round is reviewed and a second is drawn; the second is reviewed and the rounds stop, so the escalation round is
+    /// drawn; then a reviewer closes the phase. Its last turn and result.</summary>
     static async Task<RecordedTurn> RecordAsync()
     {
         await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
         {
             Items = 3,
             Record = true,
-            NextRound = r => r.Round == 1 ? new ReviewRoundResult(true, 2, 1, 3, null) : new ReviewRoundResult(true, r.Round, 0, 3, "targets-met"),
+            NextRound = r => r.Round == 1 ? new ReviewRoundResult(true, 2, 1, 3, null) : new ReviewRoundResult(true, r.Round, 0, 3, RoundsStop.TargetsMet),
             Escalate = r => new ReviewRoundResult(true, r.Round + 1, 1, 4, null),
         });
         var runId = await harness.StartRunAsync(OrchestratorHarness.Input("recorded-run", targetCiWidth: 0.25, trustTarget: 0.8,
-            escalate: Escalation.Review));
+            escalate: Escalation.Review, batch: OrchestratorHarness.JudgeBatch()));
         await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(1));
+        await harness.Client.RaiseAsync(runId, new ReviewsComplete(1));
         await harness.WaitForStatusAsync(runId, p => p.ReviewRound == 2);
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewsComplete, new ReviewsCompleteSignal(2));
+        await harness.Client.RaiseAsync(runId, new ReviewsComplete(2));
         await harness.WaitForStatusAsync(runId, p => p.EscalationRound == 3);
-        Assert.True(harness.CloseInStorage("closed"));
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewClosed, true);
+        Assert.True(harness.CloseInStorage(ReviewEnd.Closed));
+        await harness.Client.RaiseAsync(runId, new ReviewClosed());
         var run = await harness.WaitForEndAsync(runId);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
 

@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Client;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Tests.Workflow;
@@ -153,8 +154,8 @@ public sealed class RunOrchestratorTests
         await judging.Task.WaitAsync(TimeSpan.FromSeconds(30));
         // As the API does it: the phase is not open, so storage records the close and no event is needed; a stray
         // event sent anyway must not disturb the run either.
-        Assert.False(harness.CloseInStorage("closed"));
-        await harness.Client.RaiseEventAsync(runId, RunEvents.ReviewClosed, true);
+        Assert.False(harness.CloseInStorage(ReviewEnd.Closed));
+        await harness.Client.RaiseAsync(runId, new ReviewClosed());
         closed.SetResult();
 
         var run = await harness.WaitForEndAsync(runId);
@@ -162,7 +163,7 @@ public sealed class RunOrchestratorTests
         Assert.Contains("\"Generation\":2", run.SerializedInput);
         Assert.Equal(5, harness.ItemCalls.Count);
         var report = Assert.Single(harness.Reports);
-        Assert.Equal("closed", report.ReviewEndedBy);
+        Assert.Equal(ReviewEnd.Closed, report.ReviewEndedBy);
         Assert.Equal(5, report.Judging.PairsWritten);
     }
 }

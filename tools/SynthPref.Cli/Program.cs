@@ -1,0 +1,3 @@
+using SynthPref.Cli;
+
+return await CliCommands.InvokeAsync(args);
