@@ -146,3 +146,17 @@ public sealed class RequestCaptureHandler : HttpMessageHandler
         throw new CapturedRequestException(request.RequestUri, body);
     }
 }
+
+public static class BatchChatClientBuilderExtensions
+{
+    /// <summary>Adds a <see cref="BatchChatClient"/>. Without <paramref name="keyFor"/>, <paramref name="capture"/> and
+    /// <paramref name="target"/> the section cannot batch: it only refuses the roles a run takes from the cache only.</summary>
+    /// <param name="keyFor">The response cache's key for a request (<see cref="StoredResponseCache.KeyFor"/>).</param>
+    /// <param name="capture">The offline copy of the provider client whose transport keeps each body.</param>
+    public static ChatClientBuilder UseBatchRequests(this ChatClientBuilder builder, Func<IEnumerable<ChatMessage>, ChatOptions?, string>? keyFor = null,
+        IChatClient? capture = null, BatchTarget? target = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Use(inner => new BatchChatClient(inner, keyFor, capture, target));
+    }
+}

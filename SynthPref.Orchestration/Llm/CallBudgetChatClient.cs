@@ -38,3 +38,14 @@ public sealed class CallBudgetChatClient(IChatClient inner, TimeSpan budget) : D
             yield return update;
     }
 }
+
+public static class CallBudgetChatClientBuilderExtensions
+{
+    /// <summary>Adds a <see cref="CallBudgetChatClient"/>: one call, retries included, ends after <paramref name="budget"/>.</summary>
+    public static ChatClientBuilder UseCallBudget(this ChatClientBuilder builder, TimeSpan budget)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(budget, TimeSpan.Zero);
+        return builder.Use(inner => new CallBudgetChatClient(inner, budget));
+    }
+}

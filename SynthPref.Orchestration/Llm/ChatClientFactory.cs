@@ -17,7 +17,8 @@ public static class ChatClientFactory
 
     /// <summary>
     /// The provider client wrapped in SynthPref's middleware, outermost first: coalescing of concurrent identical
-    /// requests, the response cache (a hit takes no concurrency slot), the batch interceptor (<see cref="BatchChatClient"/>), the concurrency limit, the per-call budget, logging, OpenTelemetry (token and latency
+    /// requests, the response cache (a hit takes no concurrency slot), the batch interceptor (<see cref="BatchChatClient"/>),
+    /// the concurrency limit, the per-call budget, logging, OpenTelemetry (token and latency
     /// metrics and a span per call, under <see cref="LlmTelemetry.SourceName"/>), and the count of calls that really
     /// reached the provider with their tokens. Callers name their role with <see cref="RoleChatClientExtensions.ForRole"/>.
     /// </summary>
@@ -34,27 +35,27 @@ public static class ChatClientFactory
             throw new InvalidOperationException("Invalid LLM configuration: " + string.Join("; ", errors));
 
         var builder = CreateProviderClient(options, reader, writer, out var identity).AsBuilder()
-            .Use(inner => new CoalescingChatClient(inner));
+            .UseResponseCoalescing();
         StoredResponseCache? stored = null;
         if (cache is not null)
-            builder = builder.Use(inner => stored = new StoredResponseCache(inner, cache, identity));
+            builder = builder.UseStoredResponseCache(cache, identity, configure: built => stored = built);
         // Below the cache, above the limiter: a request a collecting pass keeps takes no slot and reaches no telemetry.
         // Batch answers are written to the cache under the key the cache would look up, so only a section with a cache batches.
         var batches = cache is not null && options.CanBatch ? BatchTarget.For(options, section) : null;
-        builder = builder.Use(inner => new BatchChatClient(inner,
-            batches is null ? null : (messages, chatOptions) => stored!.KeyFor(messages, chatOptions),
-            batches is null ? null : CreateProviderClient(options, reader, writer, out _, offline: true),
-            batches));
+        builder = batches is null
+            ? builder.UseBatchRequests()
+            : builder.UseBatchRequests((messages, chatOptions) => stored!.KeyFor(messages, chatOptions),
+                CreateProviderClient(options, reader, writer, out _, offline: true), batches);
         builder = builder
             .UseConcurrencyLimit(options.MaxConcurrency)
-            .Use(inner => new CallBudgetChatClient(inner, TimeSpan.FromSeconds(options.CallBudgetSeconds)));
+            .UseCallBudget(TimeSpan.FromSeconds(options.CallBudgetSeconds));
         // Logging sits inside the limiter so logged durations are provider time, not time spent queued.
         if (loggerFactory is not null)
             builder = builder.UseLogging(loggerFactory);
         // Inside the cache, so what reaches App Insights is what the provider was really asked and billed for.
         builder = builder.UseOpenTelemetry(loggerFactory, LlmTelemetry.SourceName);
         return builder
-            .Use(inner => new ProviderCallCountingChatClient(inner))
+            .UseProviderCallCounting()
             .Build();
     }
 

@@ -59,6 +59,7 @@ public sealed class ConcurrencyLimitingChatClient : DelegatingChatClient
 
 public static class ConcurrencyLimitingChatClientBuilderExtensions
 {
+    /// <summary>Adds a <see cref="ConcurrencyLimitingChatClient"/>: at most <paramref name="maxConcurrency"/> calls at once.</summary>
     public static ChatClientBuilder UseConcurrencyLimit(this ChatClientBuilder builder, int maxConcurrency)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -30,3 +30,23 @@ public sealed class StoredResponseCache : DistributedCachingChatClient
     protected override string GetCacheKey(IEnumerable<ChatMessage> messages, ChatOptions? options, params ReadOnlySpan<object?> additionalValues) =>
         $"{partition}/{base.GetCacheKey(messages, options, additionalValues)}";
 }
+
+public static class StoredResponseCacheBuilderExtensions
+{
+    /// <summary>Adds a <see cref="StoredResponseCache"/> over <paramref name="storage"/>, its keys including the provider's
+    /// <paramref name="identity"/>; <paramref name="configure"/> is given the cache once it is built (as
+    /// Microsoft.Extensions.AI's <c>UseDistributedCache</c> does), for callers that need its keys.</summary>
+    public static ChatClientBuilder UseStoredResponseCache(this ChatClientBuilder builder, IDistributedCache storage, IReadOnlyList<string> identity,
+        Action<StoredResponseCache>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(identity);
+        return builder.Use(inner =>
+        {
+            var cache = new StoredResponseCache(inner, storage, identity);
+            configure?.Invoke(cache);
+            return cache;
+        });
+    }
+}

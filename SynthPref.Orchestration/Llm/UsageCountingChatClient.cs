@@ -84,3 +84,14 @@ public static class RoleChatClientExtensions
 {
     public static IChatClient ForRole(this IChatClient client, string role) => new RoleChatClient(client, role);
 }
+
+public static class ProviderCallCountingChatClientBuilderExtensions
+{
+    /// <summary>Adds a <see cref="ProviderCallCountingChatClient"/>; innermost, so it counts only calls that reached the
+    /// provider.</summary>
+    public static ChatClientBuilder UseProviderCallCounting(this ChatClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Use(inner => new ProviderCallCountingChatClient(inner));
+    }
+}

@@ -9,6 +9,7 @@ public sealed class BuildReportActivity(ReportBuilder builder) : TaskActivity<Re
     public override Task<ReportOutputs> RunAsync(TaskActivityContext context, ReportRequest request) =>
         builder.BuildAsync(new ReportInputs(request.RunId, request.Name, request.Bias, request.ReviewEndedBy,
             request.Judging.FailedItems, request.Judging.FirstFailure, request.Judging.Usage,
-            (request.Settings ?? RunSettings.Unrecorded) with { TextOnlyJudges = request.Judging.TextOnlyJudges }, request.Judging.SkippedForBudget),
+            (request.Settings ?? RunSettings.Unrecorded) with { TextOnlyJudges = request.Judging.TextOnlyJudges }, request.Judging.SkippedForBudget,
+            request.Judging.Batch),
             CancellationToken.None);
 }

@@ -154,7 +154,9 @@ public sealed class BatchApiTests
         }
         Assert.Equal(("completed", 2, 2, 0), (info.Status, info.Total, info.Completed, info.Failed));
         using var reader = new StreamReader(await api.OpenFileAsync(info.OutputFileId!, CancellationToken.None));
-        var output = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        // An output file's lines are in no particular order (the provider, and the fake, answer side by side): by custom_id.
+        var output = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!)
+            .OrderBy(o => o["custom_id"]!.GetValue<string>(), StringComparer.Ordinal).ToList();
         Assert.Equal(["k-one", "k-two"], output.Select(o => o["custom_id"]!.GetValue<string>()));
         Assert.Equal("answer to two", output[1]["response"]!["body"]!["choices"]![0]!["message"]!["content"]!.GetValue<string>());
         Assert.Equal("m-batch", output[1]["response"]!["body"]!["model"]!.GetValue<string>());

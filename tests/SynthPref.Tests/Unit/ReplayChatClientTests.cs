@@ -144,4 +144,41 @@ public sealed class ReplayChatClientTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task Factory_stacks_the_middleware_in_the_documented_order()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(path, Replay);
+            var cache = new Microsoft.Extensions.Caching.Distributed.MemoryDistributedCache(
+                Microsoft.Extensions.Options.Options.Create(new Microsoft.Extensions.Caching.Memory.MemoryDistributedCacheOptions()));
+            using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
+            using var client = ChatClientFactory.Create(new LlmOptions { ReplayFile = path, CallBudgetSeconds = 30 }, JudgePrompt.TryExtract, cache, loggers);
+
+            // Outermost first, as ChatClientFactory.Create documents it; each layer added by its UseX extension.
+            Assert.Equal(
+                [typeof(CoalescingChatClient), typeof(StoredResponseCache), typeof(BatchChatClient), typeof(ConcurrencyLimitingChatClient),
+                    typeof(CallBudgetChatClient), typeof(LoggingChatClient), typeof(OpenTelemetryChatClient),
+                    typeof(ProviderCallCountingChatClient), typeof(ReplayChatClient)],
+                Chain(client));
+            var response = await Ask(client, "Capital of France?", "Lyon.", "Paris.");
+            Assert.Equal("PREFERENCE: B\nREASONING: Paris is the capital.", response.Text);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Each client of a pipeline, outermost first, through the protected InnerClient of each delegating one.</summary>
+    static List<Type> Chain(IChatClient client)
+    {
+        var inner = typeof(DelegatingChatClient).GetProperty("InnerClient", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+        var chain = new List<Type>();
+        for (IChatClient? c = client; c is not null; c = c is DelegatingChatClient d ? (IChatClient?)inner.GetValue(d) : null)
+            chain.Add(c.GetType());
+        return chain;
+    }
 }
