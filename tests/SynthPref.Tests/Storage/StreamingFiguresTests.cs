@@ -65,7 +65,7 @@ public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.
             .AddSynthPrefCore(configuration).BuildServiceProvider();
     }
 
-    public static TheoryData<string> Scenarios => ["jury-trust-adaptive", "single-judge", "revisions-no-review", "trusted-jury"];
+    public static TheoryData<string> Scenarios => ["jury-trust-adaptive", "single-judge", "revisions-no-review", "trusted-jury", "trusted-single"];
 
     [Theory]
     [MemberData(nameof(Scenarios))]
@@ -89,9 +89,10 @@ public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.
         Assert.True(differing.Count == 0, $"{scenario}: {string.Join(", ", differing)} differ from the captured files.");
     }
 
-    /// <param name="Agreement">How often a reviewer's label is the pair's verdict; otherwise any of the three.</param>
+    /// <param name="Agreement">How often a reviewer's label is the verdict of a pair with at least
+    /// <paramref name="AgreeingPoints"/> trust points (otherwise the label is any of the three), so trust can be earned.</param>
     sealed record Scenario(int Pairs, int Seed, IReadOnlyList<string>? Judges, double RevisionShare, int FirstSample, int Reviewers,
-        double? TargetCiWidth, int? MaxSample, TrustOptions? Trust, double Agreement = 0);
+        double? TargetCiWidth, int? MaxSample, TrustOptions? Trust, double Agreement = 0, int AgreeingPoints = 0);
 
     static Scenario Describe(string name) => name switch
     {
@@ -99,7 +100,8 @@ public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.
             new TrustOptions(0.7, 0.1, Escalation.Review, 25)),
         "single-judge" => new(450, 23, null, 0, 40, 1, null, null, new TrustOptions(0.6)),
         "revisions-no-review" => new(300, 37, null, 0.3, 0, 1, null, null, null),
-        "trusted-jury" => new(650, 41, ["default", "second"], 0.05, 180, 1, null, null, new TrustOptions(0.6, 0.1, Escalation.Review, 30), 0.9),
+        "trusted-jury" => new(650, 41, ["default", "second"], 0.05, 180, 1, null, null, new TrustOptions(0.3, 0.1, Escalation.Review, 30), 0.9),
+        "trusted-single" => new(600, 53, null, 0, 200, 1, null, null, new TrustOptions(0.7, 0.1, Escalation.Review, 40), 0.95, 3),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -114,7 +116,7 @@ public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var pairs = Generate(runId, scenario);
         await services.GetRequiredService<PairStore>().SaveAllAsync(runId, pairs, default);
-        var verdicts = pairs.ToDictionary(p => p.PairId, p => p.Verdict, StringComparer.Ordinal);
+        var verdicts = pairs.ToDictionary(p => p.PairId, StringComparer.Ordinal);
 
         var reviews = services.GetRequiredService<ReviewStage>();
         var steps = new StringBuilder();
@@ -258,7 +260,7 @@ public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.
 
     /// <summary>Labels every item still short of its reviewers (or <paramref name="share"/> of them), written as the review
     /// API's label transaction leaves them: one label row per reviewer and the item's reviewer count.</summary>
-    static async Task LabelAsync(StorageClients storage, string runId, IReadOnlyDictionary<string, Preference> verdicts, Scenario scenario, int seed,
+    static async Task LabelAsync(StorageClients storage, string runId, IReadOnlyDictionary<string, PreferencePair> verdicts, Scenario scenario, int seed,
         double share = 1)
     {
         var reviewers = scenario.Reviewers;
@@ -273,8 +275,9 @@ public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.
             {
                 var reviewer = $"reviewer {r}";
                 var label = (ReviewLabel)random.Next(3);
-                if (random.NextDouble() < scenario.Agreement && verdicts[item.GetString("PairId")!] is Preference.A or Preference.B)
-                    label = (verdicts[item.GetString("PairId")!] == Preference.A) != (item.GetBoolean("Flipped") == true) ? ReviewLabel.First : ReviewLabel.Second;
+                var pair = verdicts[item.GetString("PairId")!];
+                if (pair.IsDecisive && (pair.TrustPoints ?? 0) >= scenario.AgreeingPoints && random.NextDouble() < scenario.Agreement)
+                    label = (pair.Verdict == Preference.A) != (item.GetBoolean("Flipped") == true) ? ReviewLabel.First : ReviewLabel.Second;
                 await table.UpsertEntityAsync(new TableEntity(runId, $"{LabelPrefix}{item.RowKey}_{StorageKeys.Hash(reviewer, 24)}")
                 {
                     ["ItemId"] = item.RowKey,
