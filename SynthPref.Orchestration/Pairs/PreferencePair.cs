@@ -63,6 +63,11 @@ public sealed record PreferencePair(
         $"{itemIndex:D7}-{(source == PairSource.Judge ? "judge" : "revision")}";
 }
 
+/// <summary>A stored pair as sampling sees it: its keys, category, source, verdict and the judge's confidence, without
+/// its texts or details.</summary>
+public readonly record struct PairSummary(string PairId, int ItemIndex, string Category, PairSource Source, Preference Verdict,
+    Confidence? Confidence);
+
 /// <summary>
 /// One judge's verdict on one pair: its final verdict after both orders (disagreement between the orders is a tie),
 /// its confidence and reasoning, its positional answers, and every raw answer it gave that could not be parsed.
