@@ -139,7 +139,8 @@ public sealed class TrustCalibrationTests
         Assert.Equal(4, count);
         Assert.Equal([PreferencePair.KeyFor(1, PairSource.Judge), PreferencePair.KeyFor(3, PairSource.Judge), PreferencePair.KeyFor(0, PairSource.Judge)],
             first);
-        Assert.Equal((6, 3), (tally.Candidates(null).Count, tally.Candidates(null).First.Count));
+        // No threshold: the five unsampled decisive pairs (pair 6 has its item).
+        Assert.Equal((5, 3), (tally.Candidates(null).Count, tally.Candidates(null).First.Count));
     }
 
     [Theory]
