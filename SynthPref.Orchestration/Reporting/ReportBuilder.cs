@@ -6,31 +6,17 @@ using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Reporting;
 
 /// <summary>What the report takes from the run besides storage: its name, audit, why review ended, how items fared,
-/// what the LLM calls cost, and what the run was asked to do.</summary>
+/// what the LLM calls cost, what the run was asked to do (its options, with the judges that fell back from structured
+/// output as its text-only judges), how many items were never started for the budget, and how its batch phase went
+/// (null: it did not batch).</summary>
 public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, ReviewEnd ReviewEndedBy, int FailedItems, string? FirstFailure,
-    IReadOnlyDictionary<string, LlmUsage> Usage, RunShape? Shape = null);
-
-/// <summary>The run's options as far as the report needs them, and what judging came to (TextOnlyJudges: judges that
-/// fell back from structured output; SkippedForBudget: items never started; MinCategoryVotes: the fewest votes a category
-/// needs to be ranked; Trust: trustTarget and its options, null without them).</summary>
-public sealed record RunShape(
-    IReadOnlyList<string>? Judges = null,
-    bool StructuredOutput = false,
-    IReadOnlyList<string>? TextOnlyJudges = null,
-    bool CritiqueRevise = false,
-    int RevisionRounds = 1,
-    bool VerifyRevisions = false,
-    string? ConstitutionSource = null,
-    long? BudgetTokens = null,
-    int SkippedForBudget = 0,
-    int MinCategoryVotes = AgreementCalculator.DefaultMinCategoryVotes,
-    TrustOptions? Trust = null,
-    BatchSummary? Batch = null);
+    IReadOnlyDictionary<string, LlmUsage> Usage, RunSettings Settings, int SkippedForBudget = 0, BatchSummary? Batch = null);
 
 /// <summary>
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
@@ -58,8 +44,9 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
     /// </summary>
     public async Task<ReportOutputs> BuildAsync(ReportInputs run, CancellationToken ct)
     {
-        var shape = run.Shape ?? new RunShape();
-        var judges = shape.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName];
+        var settings = run.Settings;
+        var trustOptions = TrustOptions.Of(settings);
+        var judges = settings.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName];
         var sampledIds = await reviews.SampledPairIdsAsync(run.RunId, ct);
         var tally = new PairTally(judges);
         var sampledPairs = new List<PreferencePair>();
@@ -71,7 +58,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
 
         // Assigned by whichever pass writes the dataset.
         (int Rows, string Path) dataset = (0, OutputStore.PathOf(run.RunId, OutputStore.DatasetName));
-        if (shape.Trust is null)
+        if (trustOptions is null)
             dataset = await WriteLinesAsync(run.RunId, OutputStore.DatasetName, async rows =>
             {
                 await foreach (var pair in pairs.ReadInItemOrderAsync(run.RunId, ct))
@@ -97,7 +84,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         var humanVotes = labelled.Select(l => (l.Pair, Human: l.Label)).ToList();
         var bias = run.Bias with { Length = run.Bias.Length with { Human = BiasAuditor.HumanBaseline(humanVotes) } };
 
-        var agreement = AgreementCalculator.Compute(votes, shape.MinCategoryVotes) with
+        var agreement = AgreementCalculator.Compute(votes, settings.MinCategoryVotes) with
         {
             ByJudge = JudgeAgreement.ByJudge(judges, humanVotes),
             Humans = HumanAgreementCalculator.Compute(reviewed.Select(r => new ItemLabels(r.Pair.Category, r.Pair.Verdict,
@@ -106,7 +93,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
 
         TrustReport? trust = null;
         (int Rows, string Path)? escalated = null;
-        if (shape.Trust is { } trustOptions)
+        if (trustOptions is not null)
         {
             var calibrated = TrustAssessment.Calibrate(reviewed, tally.DecisivePoints, trustOptions);
             var split = new TrustSplit(reviewed, calibrated.Threshold);
@@ -146,21 +133,21 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
                 tally.PositionInconsistent,
                 run.FailedItems,
                 run.FirstFailure,
-                shape.SkippedForBudget),
+                run.SkippedForBudget),
             bias,
             new ReviewCounts(review.Items.Count, review.Reviewers, votes.Count, run.ReviewEndedBy, review.Rounds, review.Phase?.Adaptive),
             agreement,
             bySource,
             dataset.Rows,
             new CostReport(run.Usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), Estimate(run.Usage)),
-            Judges(judges, shape, tally),
-            Revisions(shape, tally),
-            new BudgetReport(shape.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), shape.SkippedForBudget > 0,
-                shape.SkippedForBudget),
+            Judges(judges, settings, tally),
+            Revisions(settings, tally),
+            new BudgetReport(settings.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), run.SkippedForBudget > 0,
+                run.SkippedForBudget),
             await FailuresAsync(run.RunId, ct),
             Examples(agreement, reviewed),
             trust,
-            shape.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null);
+            run.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null);
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
@@ -209,22 +196,22 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         return string.Concat(text.AsSpan(0, cut).TrimEnd(), "…");
     }
 
-    JudgesReport Judges(IReadOnlyList<string> names, RunShape shape, PairTally tally)
+    JudgesReport Judges(IReadOnlyList<string> names, RunSettings settings, PairTally tally)
     {
-        var textOnly = shape.TextOnlyJudges ?? [];
+        var textOnly = settings.TextOnlyJudges ?? [];
         var panel = names.Select((name, i) =>
         {
             var role = JudgePanel.RoleOf(name);
             var own = tally.ByJudge[i];
-            return new JudgeSummary(name, role, sections.ModelOf(role), own.Verdicts, own.Unparseable, own.UnparseableOutputs, shape.StructuredOutput,
+            return new JudgeSummary(name, role, sections.ModelOf(role), own.Verdicts, own.Unparseable, own.UnparseableOutputs, settings.StructuredOutput,
                 textOnly.Contains(name, StringComparer.Ordinal));
         }).ToList();
         return new JudgesReport(panel, tally.JudgePairs.Result(), tally.Examples);
     }
 
-    static RevisionReport Revisions(RunShape shape, PairTally tally) =>
-        new(tally.Revision, shape.CritiqueRevise ? shape.RevisionRounds : 0, shape.ConstitutionSource ?? Constitution.DefaultSource,
-            shape.VerifyRevisions, tally.RevisionsVerified, tally.RevisionRegressions, tally.RevisionsUnverifiable);
+    static RevisionReport Revisions(RunSettings settings, PairTally tally) =>
+        new(tally.Revision, settings.CritiqueRevise ? settings.RevisionRounds : 0, settings.ConstitutionSource ?? Constitution.DefaultSource,
+            settings.VerifyRevisions, tally.RevisionsVerified, tally.RevisionRegressions, tally.RevisionsUnverifiable);
 
     /// <summary>What the report counts over every pair, one pair at a time: pairs by source and verdict, each judge's
     /// verdicts and unparseable answers (with the first few quoted, in item order), judge–judge agreement, revisions and

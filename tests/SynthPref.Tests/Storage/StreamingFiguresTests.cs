@@ -10,6 +10,8 @@ using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
@@ -160,10 +162,14 @@ public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.
         files["bias.json"] = JsonSerializer.Serialize(bias, Json);
 
         var usage = new Dictionary<string, LlmUsage> { [JudgePanel.RoleOf(JudgeVerdict.DefaultName)] = new(Requests: 10, Calls: 10, InputTokens: 1000, OutputTokens: 200) };
-        var shape = new RunShape(scenario.Judges, Trust: scenario.Trust, CritiqueRevise: scenario.RevisionShare > 0, VerifyRevisions: scenario.RevisionShare > 0,
-            MinCategoryVotes: 5);
+        var settings = RunSettings.Unrecorded with
+        {
+            Judges = scenario.Judges, CritiqueRevise = scenario.RevisionShare > 0, VerifyRevisions = scenario.RevisionShare > 0, MinCategoryVotes = 5,
+            TrustTarget = scenario.Trust?.Target, TrustAlpha = scenario.Trust?.Alpha ?? RunSettings.DefaultTrustAlpha,
+            Escalate = scenario.Trust?.Escalate ?? Escalation.None, MaxEscalatedReviews = scenario.Trust?.MaxEscalatedReviews ?? RunSettings.DefaultMaxEscalatedReviews,
+        };
         var outputs = await services.GetRequiredService<ReportBuilder>().BuildAsync(
-            new ReportInputs(runId, $"streaming {name}", bias, ended, 0, null, usage, shape), default);
+            new ReportInputs(runId, $"streaming {name}", bias, ended, 0, null, usage, settings), default);
         files["outputs.json"] = JsonSerializer.Serialize(outputs, Json).Replace(runId, "RUN");
         var output = services.GetRequiredService<OutputStore>();
         foreach (var file in new[] { OutputStore.ReportJsonName, OutputStore.DatasetName, OutputStore.EscalatedName })
