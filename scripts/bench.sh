@@ -14,10 +14,26 @@
 # Part 4 (optional, ~30 s): every PandaLM item (999) judged in both orders by the Replay provider, upload to
 # report. Runs when ../shared/data/pandalm exists; BENCH_REPLAY=0 skips it.
 # BENCH_LOOP=0 skips part 1, so BENCH_LOOP=0 BENCH_LABELS=0 BENCH_REPLAY=0 runs the batch part alone.
+# Every part runs the host with its defaults: the bench sets only the judge, Llm:MaxConcurrency and the hub's name.
+#
+# `bash scripts/bench.sh sweep` runs the size sweep instead: one run per size (BENCH_SWEEP_SIZES, default
+# "20000 100000 200000") on fresh Azurite and a fresh local host, the items uploaded as a JSONL blob, a fake judge
+# answering in BENCH_SWEEP_LATENCY_MS (1) ms, a review sample of BENCH_SWEEP_SAMPLE (200) labelled over the API and
+# trustTarget BENCH_SWEEP_TRUST (0.8; 0 for none). Prints each stage's time, the host's RSS (largest 100-ms sample and
+# VmHWM) and storage requests per item (Azurite's access logs), then a summary.
 source "$(dirname "$0")/common.sh"
 
 ensure_azurite
 build_solution
+
+if [ "${1:-}" = "sweep" ]; then
+  echo "==> size sweep (host defaults, fast fake judge)"
+  args=(sweep --sizes "${BENCH_SWEEP_SIZES:-20000 100000 200000}" --latency-ms "${BENCH_SWEEP_LATENCY_MS:-1}"
+        --concurrency "${BENCH_CONCURRENCY:-32}" --review-sample "${BENCH_SWEEP_SAMPLE:-200}" --trust-target "${BENCH_SWEEP_TRUST:-0.8}"
+        --repo-root "$ROOT")
+  [ -z "${BENCH_KEEP_LOGS:-}" ] || args+=(--keep-logs "$BENCH_KEEP_LOGS")
+  exec dotnet tools/SynthPref.Bench/bin/Release/net10.0/SynthPref.Bench.dll "${args[@]}"
+fi
 
 if [ "${BENCH_LOOP:-1}" != "0" ]; then
   echo "==> pipeline vs plain loop"
@@ -61,7 +77,7 @@ export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreac
 
 dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll prepare --data "$DATA" --out "$WORK" --count "$COUNT" --seed 1 > /dev/null
 
-Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" Llm__Model=gpt-3.5-turbo DurableTask__MaxQueuePollingSeconds=0.5 \
+Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" Llm__Model=gpt-3.5-turbo \
   dotnet SynthPref.Local/bin/Release/net10.0/SynthPref.Local.dll --urls "http://127.0.0.1:$PORT" > "$WORK/host.log" 2>&1 &
 host=$!
 pids+=($host)

@@ -38,7 +38,6 @@ fi
 
 echo "==> starting SynthPref.Local on http://127.0.0.1:$PORT (Replay judge; log in .demo/host.log)"
 AzureWebJobsStorage="UseDevelopmentStorage=true" Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" Llm__Model=gpt-3.5-turbo \
-  DurableTask__MaxQueuePollingSeconds=1 \
   dotnet run --project SynthPref.Local -c Release --no-build -- --urls "http://127.0.0.1:$PORT" > "$WORK/host.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$PORT/api/health" 120 || { tail -50 "$WORK/host.log"; exit 1; }

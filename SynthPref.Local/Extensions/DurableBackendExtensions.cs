@@ -10,6 +10,8 @@ using Microsoft.DurableTask.Worker;
 using SynthPref.Local.Durable;
 using SynthPref.Orchestration.Health;
 using SynthPref.Orchestration.Hosting;
+using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Local.Extensions;
@@ -26,6 +28,10 @@ public static class DurableBackendExtensions
     public static WebApplicationBuilder AddDurableBackend(this WebApplicationBuilder builder, int grpcPort)
     {
         var options = builder.Configuration.GetSection("DurableTask").Get<DurableBackendOptions>() ?? new();
+        if (options.MaxConcurrentActivities <= 0)
+            options.MaxConcurrentActivities = DurableBackendOptions.ActivitiesFor(
+                builder.Configuration.GetSection(LlmOptions.SectionName).Get<LlmOptions>()?.MaxConcurrency ?? new LlmOptions().MaxConcurrency,
+                builder.Configuration.GetSection(JudgingOptions.SectionName).Get<JudgingOptions>()?.Window ?? 0);
         builder.Services.AddSingleton(new GrpcEndpoint(grpcPort));
         var connectionString = builder.Configuration["AzureWebJobsStorage"] is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true";
 

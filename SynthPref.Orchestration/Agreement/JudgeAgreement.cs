@@ -12,29 +12,10 @@ public static class JudgeAgreement
     /// <summary>Every pair of judges, in panel order (a before b).</summary>
     public static IReadOnlyList<JudgePairAgreement> Pairwise(IReadOnlyList<string> judges, IEnumerable<PreferencePair> pairs)
     {
-        ArgumentNullException.ThrowIfNull(judges);
         ArgumentNullException.ThrowIfNull(pairs);
-        var verdicts = pairs.Where(p => p.Source == PairSource.Judge)
-            .Select(p => p.JudgeVerdicts.ToDictionary(j => j.Name, j => j.Verdict, StringComparer.Ordinal))
-            .ToList();
-        var result = new List<JudgePairAgreement>();
-        for (var i = 0; i < judges.Count; i++)
-        {
-            for (var k = i + 1; k < judges.Count; k++)
-            {
-                int both = 0, agree = 0;
-                foreach (var byJudge in verdicts)
-                {
-                    if (!byJudge.TryGetValue(judges[i], out var a) || !byJudge.TryGetValue(judges[k], out var b)
-                        || a == Preference.Unparseable || b == Preference.Unparseable)
-                        continue;
-                    both++;
-                    if (a == b) agree++;
-                }
-                result.Add(new JudgePairAgreement(judges[i], judges[k], both, agree, both == 0 ? null : (double)agree / both));
-            }
-        }
-        return result;
+        var tally = new JudgePairTally(judges);
+        foreach (var pair in pairs) tally.Add(pair);
+        return tally.Result();
     }
 
     /// <summary>
@@ -56,6 +37,56 @@ public static class JudgeAgreement
                 .ToList();
             result[judge] = AgreementCalculator.Stats(own);
         }
+        return result;
+    }
+}
+
+/// <summary><see cref="JudgeAgreement.Pairwise"/> one pair at a time: for each two judges, how many judge pairs both gave
+/// a parseable verdict on and how many of those verdicts were the same.</summary>
+public sealed class JudgePairTally
+{
+    readonly IReadOnlyList<string> judges;
+    readonly int[,] both;
+    readonly int[,] agree;
+    readonly Preference?[] verdicts;
+
+    public JudgePairTally(IReadOnlyList<string> judges)
+    {
+        ArgumentNullException.ThrowIfNull(judges);
+        this.judges = judges;
+        both = new int[judges.Count, judges.Count];
+        agree = new int[judges.Count, judges.Count];
+        verdicts = new Preference?[judges.Count];
+    }
+
+    public void Add(PreferencePair pair)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        if (pair.Source != PairSource.Judge || judges.Count < 2) return;
+        var own = pair.JudgeVerdicts;
+        for (var i = 0; i < judges.Count; i++)
+        {
+            // A judge gives a pair one verdict under its name.
+            verdicts[i] = own.FirstOrDefault(v => v.Name == judges[i])?.Verdict;
+        }
+        for (var i = 0; i < judges.Count; i++)
+        {
+            if (verdicts[i] is not { } a || a == Preference.Unparseable) continue;
+            for (var k = i + 1; k < judges.Count; k++)
+            {
+                if (verdicts[k] is not { } b || b == Preference.Unparseable) continue;
+                both[i, k]++;
+                if (a == b) agree[i, k]++;
+            }
+        }
+    }
+
+    public IReadOnlyList<JudgePairAgreement> Result()
+    {
+        var result = new List<JudgePairAgreement>();
+        for (var i = 0; i < judges.Count; i++)
+            for (var k = i + 1; k < judges.Count; k++)
+                result.Add(new JudgePairAgreement(judges[i], judges[k], both[i, k], agree[i, k], both[i, k] == 0 ? null : (double)agree[i, k] / both[i, k]));
         return result;
     }
 }

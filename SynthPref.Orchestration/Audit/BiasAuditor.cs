@@ -20,9 +20,18 @@ public static class BiasAuditor
     public static BiasReport Audit(IEnumerable<PreferencePair> pairs)
     {
         ArgumentNullException.ThrowIfNull(pairs);
-        var judgePairs = pairs.Where(p => p.Source == PairSource.Judge).ToList();
-        return new BiasReport(AuditLength(judgePairs), AuditPosition(judgePairs),
-            AuditSelfPreference(judgePairs), AuditFormat(judgePairs));
+        var tally = new BiasTally();
+        foreach (var pair in pairs) tally.Add(pair);
+        return tally.Report();
+    }
+
+    /// <summary>The audit in one streaming pass: what it keeps is counters and the slope's rows (8 bytes a decisive pair).</summary>
+    public static async Task<BiasReport> AuditAsync(IAsyncEnumerable<PreferencePair> pairs, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var tally = new BiasTally();
+        await foreach (var pair in pairs.WithCancellation(ct)) tally.Add(pair);
+        return tally.Report();
     }
 
     public static int WordCount(string? text) =>
@@ -34,25 +43,6 @@ public static class BiasAuditor
         if (n == 0) return (null, false, true);
         var ci = WilsonInterval.Of(hits, n);
         return (ci, ci[0] > 0.5 || ci[1] < 0.5, n < MinPairs);
-    }
-
-    private static LengthBias AuditLength(IReadOnlyList<PreferencePair> judgePairs)
-    {
-        // Equal-length pairs carry no signal about length preference, so they must not dilute the share.
-        var equal = judgePairs.Count(p => p.IsDecisive && WordCount(p.ResponseA) == WordCount(p.ResponseB));
-        var (decisive, longerPreferred) = Contest(judgePairs, p =>
-        {
-            int wordsA = WordCount(p.ResponseA), wordsB = WordCount(p.ResponseB);
-            return wordsA == wordsB ? null : wordsA > wordsB;
-        });
-        var (ci, significant, insufficient) = Test(longerPreferred, decisive);
-        // The slope keeps equal lengths: they are the rows that pin down the preference at equal length.
-        var rows = judgePairs.Where(p => p.IsDecisive)
-            .Select(p => (WordCount(p.ResponseA) - WordCount(p.ResponseB), p.Verdict == Preference.A)).ToList();
-        var slope = LengthSlope.Fit(rows);
-        return new LengthBias(decisive, longerPreferred, equal, Share(longerPreferred, decisive),
-            !insufficient && BeyondMargin(longerPreferred, decisive), ci, significant, insufficient,
-            slope.Slope, slope.PreferenceAtEqualLength, slope.Unavailable, rows.Count);
     }
 
     /// <summary>
@@ -82,38 +72,6 @@ public static class BiasAuditor
             slope.Slope, slope.PreferenceAtEqualLength, slope.Unavailable, judgeDecisive, judgeLonger, Share(judgeLonger, judgeDecisive));
     }
 
-    /// <summary>Each judge against its own model: with a jury, one observation per (pair, judge).</summary>
-    private static SelfPreferenceBias AuditSelfPreference(IReadOnlyList<PreferencePair> judgePairs)
-    {
-        int pairs = 0, ownPreferred = 0;
-        foreach (var pair in judgePairs)
-        {
-            foreach (var judge in pair.JudgeVerdicts.Where(j => j.Verdict is Preference.A or Preference.B))
-            {
-                if (Contrast(ModelNames.SameModel(pair.ModelA, judge.Model), ModelNames.SameModel(pair.ModelB, judge.Model)) is not { } aIsOwn)
-                    continue;
-                pairs++;
-                if ((judge.Verdict == Preference.A) == aIsOwn)
-                    ownPreferred++;
-            }
-        }
-
-        // One-sided on purpose: favouring its own outputs is the bias; a judge that prefers the other model is
-        // not self-preferring, and its own model may simply be the weaker one in the pairs it was given.
-        var (ci, significant, insufficient) = Test(ownPreferred, pairs);
-        return new SelfPreferenceBias(pairs, ownPreferred, Share(ownPreferred, pairs), !insufficient && AboveMargin(ownPreferred, pairs),
-            ci, significant, insufficient);
-    }
-
-    private static FormatBias AuditFormat(IReadOnlyList<PreferencePair> judgePairs)
-    {
-        var (pairs, formattedPreferred) = Contest(judgePairs, p =>
-            Contrast(FormatFeatures.IsFormatted(p.ResponseA), FormatFeatures.IsFormatted(p.ResponseB)));
-        var (ci, significant, insufficient) = Test(formattedPreferred, pairs);
-        return new FormatBias(pairs, formattedPreferred, Share(formattedPreferred, pairs), !insufficient && BeyondMargin(formattedPreferred, pairs),
-            ci, significant, insufficient);
-    }
-
     /// <summary>
     /// Over the decisive pairs where exactly one side has a trait (<paramref name="aHasTrait"/> says whether it is
     /// A, or null when both or neither have it, which shows nothing), how many there are and how often that side won.
@@ -132,50 +90,105 @@ public static class BiasAuditor
         return (pairs, won);
     }
 
-    private static bool? Contrast(bool a, bool b) => a == b ? null : a;
+    internal static bool? Contrast(bool a, bool b) => a == b ? null : a;
 
-    private static double? Share(int hits, int total) => total == 0 ? null : (double)hits / total;
+    internal static double? Share(int hits, int total) => total == 0 ? null : (double)hits / total;
 
     // hits/total − 0.5 scaled by 20·total, so the 0.15 margin becomes 3·total and the comparison stays in integers:
     // in doubles 13/20 − 0.5 lands just above 0.15 and would flag a share sitting exactly on the margin.
     private static long ScaledDistanceFromHalf(int hits, int total) => 20L * hits - 10L * total;
 
     /// <summary>|hits/total − 0.5| &gt; 0.15, exactly; false without data.</summary>
-    private static bool BeyondMargin(int hits, int total) =>
+    internal static bool BeyondMargin(int hits, int total) =>
         total > 0 && Math.Abs(ScaledDistanceFromHalf(hits, total)) > 3L * total;
 
     /// <summary>hits/total &gt; 0.65, exactly; false without data.</summary>
-    private static bool AboveMargin(int hits, int total) =>
+    internal static bool AboveMargin(int hits, int total) =>
         total > 0 && ScaledDistanceFromHalf(hits, total) > 3L * total;
+}
 
-    /// <summary>Each judge's answers on each pair; a single judge's are the pair's own.</summary>
-    private static PositionBias AuditPosition(IReadOnlyList<PreferencePair> judgePairs)
+/// <summary>
+/// The audit's counters, fed one pair at a time (revision pairs are skipped), so a run of any size is audited in one
+/// pass: length (with the slope's rows in storage order, so the fit sums exactly as over a list), position per judge,
+/// self-preference per judge and format.
+/// </summary>
+public sealed class BiasTally
+{
+    int equalLength, lengthDecisive, longerPreferred;
+    readonly List<(int Difference, bool AWon)> slopeRows = [];
+    int bothOrders, inconsistent, calls, firstWon;
+    int selfPairs, ownPreferred;
+    int formatPairs, formattedPreferred;
+
+    public void Add(PreferencePair pair)
     {
-        var verdicts = judgePairs.SelectMany(p => p.JudgeVerdicts).ToList();
-        int bothOrders = verdicts.Count(v => v.JudgedBothOrders);
-        int inconsistent = verdicts.Count(v => v.JudgedBothOrders && v.PositionInconsistent);
-
-        // Each positional call is an independent observation of "did the first-shown text win",
-        // which also captures single-order pairs that the inconsistency rate cannot see.
-        int calls = 0, firstWon = 0;
-        foreach (var verdict in verdicts)
+        ArgumentNullException.ThrowIfNull(pair);
+        if (pair.Source != PairSource.Judge) return;
+        var aWon = pair.Verdict == Preference.A;
+        if (pair.IsDecisive)
         {
-            foreach (var call in new[] { verdict.Forward, verdict.Swapped })
+            int wordsA = BiasAuditor.WordCount(pair.ResponseA), wordsB = BiasAuditor.WordCount(pair.ResponseB);
+            // Equal-length pairs carry no signal about length preference, so they must not dilute the share; the slope
+            // keeps them: they are the rows that pin down the preference at equal length.
+            if (wordsA == wordsB) equalLength++;
+            else
             {
-                if (call is not (Preference.A or Preference.B))
-                    continue;
-                calls++;
-                if (call == Preference.A)
-                    firstWon++;
+                lengthDecisive++;
+                if (aWon == wordsA > wordsB) longerPreferred++;
+            }
+            slopeRows.Add((wordsA - wordsB, aWon));
+            if (BiasAuditor.Contrast(FormatFeatures.IsFormatted(pair.ResponseA), FormatFeatures.IsFormatted(pair.ResponseB)) is { } aFormatted)
+            {
+                formatPairs++;
+                if (aWon == aFormatted) formattedPreferred++;
             }
         }
 
-        var (ci, significant, insufficient) = Test(firstWon, calls);
-        return new PositionBias(
-            bothOrders,
-            inconsistent,
-            bothOrders == 0 ? null : (double)inconsistent / bothOrders,
-            calls == 0 ? null : (double)firstWon / calls,
-            calls, firstWon, ci, significant, insufficient);
+        foreach (var judge in pair.JudgeVerdicts)
+        {
+            // Position: each positional call is an independent observation of "did the first-shown text win", which also
+            // captures single-order pairs that the inconsistency rate cannot see.
+            if (judge.JudgedBothOrders)
+            {
+                bothOrders++;
+                if (judge.PositionInconsistent) inconsistent++;
+            }
+            foreach (var call in new[] { judge.Forward, judge.Swapped })
+            {
+                if (call is not (Preference.A or Preference.B)) continue;
+                calls++;
+                if (call == Preference.A) firstWon++;
+            }
+            // Self-preference: each judge against its own model, one observation per (pair, judge).
+            if (judge.Verdict is not (Preference.A or Preference.B)) continue;
+            if (BiasAuditor.Contrast(ModelNames.SameModel(pair.ModelA, judge.Model), ModelNames.SameModel(pair.ModelB, judge.Model)) is not { } aIsOwn)
+                continue;
+            selfPairs++;
+            if ((judge.Verdict == Preference.A) == aIsOwn) ownPreferred++;
+        }
+    }
+
+    public BiasReport Report()
+    {
+        var (lengthCi, lengthSignificant, lengthInsufficient) = BiasAuditor.Test(longerPreferred, lengthDecisive);
+        var slope = LengthSlope.Fit(slopeRows);
+        var length = new LengthBias(lengthDecisive, longerPreferred, equalLength, BiasAuditor.Share(longerPreferred, lengthDecisive),
+            !lengthInsufficient && BiasAuditor.BeyondMargin(longerPreferred, lengthDecisive), lengthCi, lengthSignificant, lengthInsufficient,
+            slope.Slope, slope.PreferenceAtEqualLength, slope.Unavailable, slopeRows.Count);
+
+        var (positionCi, positionSignificant, positionInsufficient) = BiasAuditor.Test(firstWon, calls);
+        var position = new PositionBias(bothOrders, inconsistent, bothOrders == 0 ? null : (double)inconsistent / bothOrders,
+            calls == 0 ? null : (double)firstWon / calls, calls, firstWon, positionCi, positionSignificant, positionInsufficient);
+
+        // One-sided on purpose: favouring its own outputs is the bias; a judge that prefers the other model is not
+        // self-preferring, and its own model may simply be the weaker one in the pairs it was given.
+        var (selfCi, selfSignificant, selfInsufficient) = BiasAuditor.Test(ownPreferred, selfPairs);
+        var self = new SelfPreferenceBias(selfPairs, ownPreferred, BiasAuditor.Share(ownPreferred, selfPairs),
+            !selfInsufficient && BiasAuditor.AboveMargin(ownPreferred, selfPairs), selfCi, selfSignificant, selfInsufficient);
+
+        var (formatCi, formatSignificant, formatInsufficient) = BiasAuditor.Test(formattedPreferred, formatPairs);
+        var format = new FormatBias(formatPairs, formattedPreferred, BiasAuditor.Share(formattedPreferred, formatPairs),
+            !formatInsufficient && BiasAuditor.BeyondMargin(formattedPreferred, formatPairs), formatCi, formatSignificant, formatInsufficient);
+        return new BiasReport(length, position, self, format);
     }
 }

@@ -32,7 +32,12 @@ public sealed class FailureStore(StorageClients storage, PairStore pairs)
             rows.Add(new ItemFailure(e.GetInt32("ItemIndex") ?? 0, e.GetString("InputId") ?? "", e.GetString("Step") ?? "",
                 e.GetString("Error") ?? "", e.GetDateTimeOffset("At") ?? DateTimeOffset.MinValue));
         if (rows.Count == 0) return rows;
-        var written = (await pairs.ListKeysAsync(runId, ct)).ToHashSet(StringComparer.Ordinal);
+        // Only the keys the failures could be superseded by are kept, so a large run's keys are read, not held.
+        var wanted = rows.SelectMany(f => new[] { PreferencePair.KeyFor(f.ItemIndex, PairSource.Judge), PreferencePair.KeyFor(f.ItemIndex, PairSource.Revision) })
+            .ToHashSet(StringComparer.Ordinal);
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var key in pairs.ReadKeysAsync(runId, ct))
+            if (wanted.Contains(key)) written.Add(key);
         return rows.Where(f => !SupersededBy(f, written)).OrderBy(f => f.ItemIndex).ThenBy(f => f.Step, StringComparer.Ordinal).ToList();
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Data.Tables;
@@ -82,21 +83,58 @@ public sealed class PairStore(StorageClients storage)
     static long ApproximateBytes(TableEntity e) =>
         2L * e.Sum(kv => kv.Value is string text ? text.Length : 0) + 2_048;
 
-    public async Task<IReadOnlyList<PreferencePair>> ListAsync(string runId, CancellationToken ct)
+    /// <summary>
+    /// Every pair of the run, one query page at a time, so nothing holds the whole run: in row-key order, which is item
+    /// order (then judge before revision) while item indexes have at most seven digits. Readers that depend on item order
+    /// use <see cref="ReadInItemOrderAsync"/>.
+    /// </summary>
+    public async IAsyncEnumerable<PreferencePair> ReadAllAsync(string runId, [EnumeratorCancellation] CancellationToken ct)
     {
-        var pairs = new List<PreferencePair>();
         await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == runId, cancellationToken: ct))
-            pairs.Add(await FromEntityAsync(entity, ct));
-        return pairs;
+            yield return await FromEntityAsync(entity, ct);
+    }
+
+    /// <summary><see cref="ReadAllAsync"/>, checked to come in the dataset's order (item index, then source, then pair id):
+    /// a run whose keys do not sort that way (item indexes of eight digits or more) fails loudly rather than writing its
+    /// rows out of order.</summary>
+    public async IAsyncEnumerable<PreferencePair> ReadInItemOrderAsync(string runId, [EnumeratorCancellation] CancellationToken ct)
+    {
+        PreferencePair? previous = null;
+        await foreach (var pair in ReadAllAsync(runId, ct))
+        {
+            if (previous is not null && ItemOrder.Compare(previous, pair) > 0)
+                throw new InvalidOperationException(
+                    $"Run {runId}: pair {pair.PairId} (item {pair.ItemIndex}) is stored after {previous.PairId} (item {previous.ItemIndex}); " +
+                    "pairs are read in item order only while item indexes have at most seven digits.");
+            previous = pair;
+            yield return pair;
+        }
+    }
+
+    /// <summary>The dataset's order: item index, then source (judge first), then pair id.</summary>
+    public static IComparer<PreferencePair> ItemOrder { get; } = Comparer<PreferencePair>.Create((a, b) =>
+    {
+        var byItem = a.ItemIndex.CompareTo(b.ItemIndex);
+        if (byItem != 0) return byItem;
+        var bySource = a.Source.CompareTo(b.Source);
+        return bySource != 0 ? bySource : string.CompareOrdinal(a.PairId, b.PairId);
+    });
+
+    /// <summary>What sampling needs of every pair, without texts or details: one projected query, a page at a time.</summary>
+    public async IAsyncEnumerable<PairSummary> ReadSummariesAsync(string runId, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var e in Table.QueryAsync<TableEntity>(e => e.PartitionKey == runId,
+                           select: ["RowKey", "ItemIndex", "Category", "Source", "Verdict", "Confidence"], cancellationToken: ct))
+            yield return new PairSummary(e.RowKey, e.GetInt32("ItemIndex") ?? 0, e.GetString("Category") ?? "uncategorized",
+                Enum.Parse<PairSource>(e.GetString("Source")!), Enum.Parse<Preference>(e.GetString("Verdict")!),
+                ParseOptional<Confidence>(e.GetString("Confidence")));
     }
 
     /// <summary>The row keys of a run's pairs, without their texts.</summary>
-    public async Task<IReadOnlyList<string>> ListKeysAsync(string runId, CancellationToken ct)
+    public async IAsyncEnumerable<string> ReadKeysAsync(string runId, [EnumeratorCancellation] CancellationToken ct)
     {
-        var keys = new List<string>();
         await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == runId, select: ["RowKey"], cancellationToken: ct))
-            keys.Add(entity.RowKey);
-        return keys;
+            yield return entity.RowKey;
     }
 
     public async Task<PreferencePair?> GetAsync(string runId, string pairId, CancellationToken ct)

@@ -70,6 +70,11 @@ public sealed record PreferencePair(
         $"{itemIndex:D7}-{(source == PairSource.Judge ? "judge" : "revision")}";
 }
 
+/// <summary>A stored pair as sampling sees it: its keys, category, source, verdict and the judge's confidence, without
+/// its texts or details.</summary>
+public readonly record struct PairSummary(string PairId, int ItemIndex, string Category, PairSource Source, Preference Verdict,
+    Confidence? Confidence);
+
 /// <summary>The judge's (or jury's) verdict between the final revision (A) and the original (B), in both orders.
 /// Regression: the original won, or it was a tie. Stored with the pair (Calls as "judgeCalls").</summary>
 public sealed record RevisionCheck(Preference Verdict, bool Regression, [property: JsonPropertyName("judgeCalls")] int Calls);

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Reporting;
@@ -24,6 +25,15 @@ public sealed class OutputStore(StorageClients storage)
         await Output.GetBlobClient($"{runId}/{name}").UploadAsync(BinaryData.FromString(content),
             new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } }, ct);
         return PathOf(runId, name);
+    }
+
+    /// <summary>A deliverable written as a stream: staged in blocks of a few MB as it is written and committed when the
+    /// stream is disposed, so a large file is never held whole.</summary>
+    public async Task<(Stream Stream, string Path)> OpenWriteAsync(string runId, string name, string contentType, CancellationToken ct)
+    {
+        var stream = await Output.GetBlockBlobClient($"{runId}/{name}").OpenWriteAsync(overwrite: true,
+            new BlockBlobOpenWriteOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType }, BufferSize = 4 * 1024 * 1024 }, ct);
+        return (stream, PathOf(runId, name));
     }
 
     public async Task<Stream?> OpenAsync(string runId, string name, CancellationToken ct)

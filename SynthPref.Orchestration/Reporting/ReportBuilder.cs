@@ -36,11 +36,42 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
     public const int ResponseExcerptChars = 600;
     public const int ReasoningExcerptChars = 800;
 
+    /// <summary>
+    /// The report in bounded memory: one streaming pass over the pairs (in item order) feeds the counters, keeps the
+    /// sampled pairs (bounded by the review sample) and, without trustTarget, writes dataset.jsonl as it goes. With
+    /// trustTarget the rows depend on the threshold the labels give, so a second pass writes dataset.jsonl and
+    /// escalated.jsonl once the calibration is known. report.json and report.html are written last.
+    /// </summary>
     public async Task<ReportOutputs> BuildAsync(ReportInputs run, CancellationToken ct)
     {
         var settings = run.Settings;
-        var stored = await pairs.ListAsync(run.RunId, ct);
-        var review = await reviews.ReadAsync(run.RunId, stored, ct);
+        var trustOptions = TrustOptions.Of(settings);
+        var judges = settings.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName];
+        var sampledIds = await reviews.SampledPairIdsAsync(run.RunId, ct);
+        var tally = new PairTally(judges);
+        var sampledPairs = new List<PreferencePair>();
+        void Observe(PreferencePair pair)
+        {
+            tally.Add(pair);
+            if (sampledIds.Contains(pair.PairId)) sampledPairs.Add(pair);
+        }
+
+        // Assigned by whichever pass writes the dataset.
+        (int Rows, string Path) dataset = (0, OutputStore.PathOf(run.RunId, OutputStore.DatasetName));
+        if (trustOptions is null)
+            dataset = await WriteLinesAsync(run.RunId, OutputStore.DatasetName, async rows =>
+            {
+                await foreach (var pair in pairs.ReadInItemOrderAsync(run.RunId, ct))
+                {
+                    Observe(pair);
+                    if (TrlDataset.IsRow(pair)) await rows.WriteAsync(pair, ct);
+                }
+            }, ct);
+        else
+            await foreach (var pair in pairs.ReadInItemOrderAsync(run.RunId, ct))
+                Observe(pair);
+
+        var review = await reviews.ReadAsync(run.RunId, sampledPairs, ct);
         var labelled = review.Reviewed.Labels;
         var votes = AgreementCalculator.VotesOf(labelled);
         var reviewed = review.Reviewed.Pairs;
@@ -50,7 +81,6 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             ["judge"] = AgreementCalculator.Stats(AgreementCalculator.VotesOf(labelled.Where(l => l.Pair.Source == PairSource.Judge))),
             ["revision"] = AgreementCalculator.Stats(AgreementCalculator.VotesOf(labelled.Where(l => l.Pair.Source == PairSource.Revision))),
         };
-        var judges = settings.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName];
         var humanVotes = labelled.Select(l => (l.Pair, Human: l.Label)).ToList();
         var bias = run.Bias with { Length = run.Bias.Length with { Human = BiasAuditor.HumanBaseline(humanVotes) } };
 
@@ -61,23 +91,46 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
                 r.Labels.Select(l => l.Label).ToList()))),
         };
 
-        var trust = TrustOptions.Of(settings) is { } trustOptions
-            ? TrustAssessment.Assess(stored, reviewed, trustOptions, judges, review.Rounds, run.ReviewEndedBy)
-            : null;
-        var datasetLines = (trust is null ? TrlDataset.ToJsonLines(stored) : TrlDataset.ToJsonLines(trust.Dataset)).ToList();
+        TrustReport? trust = null;
+        (int Rows, string Path)? escalated = null;
+        if (trustOptions is not null)
+        {
+            var calibrated = TrustAssessment.Calibrate(reviewed, tally.DecisivePoints, trustOptions);
+            var split = new TrustSplit(reviewed, calibrated.Threshold);
+            escalated = await WriteLinesAsync(run.RunId, OutputStore.EscalatedName, async escalatedRows =>
+            {
+                dataset = await WriteLinesAsync(run.RunId, OutputStore.DatasetName, async rows =>
+                {
+                    await foreach (var pair in pairs.ReadInItemOrderAsync(run.RunId, ct))
+                    {
+                        switch (split.Add(pair))
+                        {
+                            case { Row: { } row }:
+                                await rows.WriteAsync(row, ct);
+                                break;
+                            case { Escalated: true }:
+                                await escalatedRows.WriteEscalatedAsync(pair, ct);
+                                break;
+                        }
+                    }
+                }, ct);
+            }, ct);
+            trust = TrustAssessment.Report(calibrated, split, reviewed, trustOptions, judges, review.Rounds, run.ReviewEndedBy);
+        }
+
         var report = new RunReport(
             run.RunId,
             run.Name,
             new PairCounts(
-                stored.Count,
+                tally.Total,
                 new Dictionary<string, int>
                 {
-                    ["judge"] = stored.Count(p => p.Source == PairSource.Judge),
-                    ["revision"] = stored.Count(p => p.Source == PairSource.Revision),
+                    ["judge"] = tally.Judge,
+                    ["revision"] = tally.Revision,
                 },
-                stored.Count(p => p.Verdict == Preference.Unparseable),
-                stored.Count(p => p.Verdict == Preference.Tie),
-                stored.Count(p => p.PositionInconsistent),
+                tally.Unparseable,
+                tally.Ties,
+                tally.PositionInconsistent,
                 run.FailedItems,
                 run.FirstFailure,
                 run.SkippedForBudget),
@@ -85,25 +138,34 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             new ReviewCounts(review.Items.Count, review.Reviewers, votes.Count, run.ReviewEndedBy, review.Rounds, review.Phase?.Adaptive),
             agreement,
             bySource,
-            datasetLines.Count,
+            dataset.Rows,
             new CostReport(run.Usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), Estimate(run.Usage)),
-            Judges(judges, settings, stored),
-            Revisions(settings, stored),
+            Judges(judges, settings, tally),
+            Revisions(settings, tally),
             new BudgetReport(settings.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), run.SkippedForBudget > 0,
                 run.SkippedForBudget),
             await FailuresAsync(run.RunId, ct),
             Examples(agreement, reviewed),
-            trust?.Report,
+            trust,
             run.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null);
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
-        var dataset = await output.WriteAsync(run.RunId, OutputStore.DatasetName,
-            string.Concat(datasetLines.Select(l => l + "\n")), "application/x-ndjson", ct);
-        if (trust is null) return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset);
-        var escalated = await output.WriteAsync(run.RunId, OutputStore.EscalatedName,
-            string.Concat(TrlDataset.EscalatedJsonLines(trust.Escalated).Select(l => l + "\n")), "application/x-ndjson", ct);
-        return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset, escalated, trust.Escalated.Count);
+        return escalated is { } e
+            ? new ReportOutputs(tally.Total, dataset.Rows, json, html, dataset.Path, e.Path, e.Rows)
+            : new ReportOutputs(tally.Total, dataset.Rows, json, html, dataset.Path);
+    }
+
+    /// <summary>A JSONL deliverable written by <paramref name="write"/> as a stream, committed once it is done.</summary>
+    async Task<(int Rows, string Path)> WriteLinesAsync(string runId, string name, Func<TrlDataset.LineWriter, Task> write, CancellationToken ct)
+    {
+        var (stream, path) = await output.OpenWriteAsync(runId, name, "application/x-ndjson", ct);
+        await using (stream)
+        {
+            var lines = new TrlDataset.LineWriter(stream);
+            await write(lines);
+            return (lines.Lines, path);
+        }
     }
 
     /// <summary>Up to <see cref="ExamplesPerCategory"/> disagreements from each of the <see cref="ExampleCategories"/> most
@@ -134,36 +196,82 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         return string.Concat(text.AsSpan(0, cut).TrimEnd(), "…");
     }
 
-    JudgesReport Judges(IReadOnlyList<string> names, RunSettings settings, IReadOnlyList<PreferencePair> stored)
+    JudgesReport Judges(IReadOnlyList<string> names, RunSettings settings, PairTally tally)
     {
-        var judgePairs = stored.Where(p => p.Source == PairSource.Judge).OrderBy(p => p.ItemIndex).ToList();
         var textOnly = settings.TextOnlyJudges ?? [];
-        var panel = names.Select(name =>
+        var panel = names.Select((name, i) =>
         {
             var role = JudgePanel.RoleOf(name);
-            var own = judgePairs.SelectMany(p => p.JudgeVerdicts.Where(j => j.Name == name)).ToList();
-            return new JudgeSummary(name, role, sections.ModelOf(role), own.Count, own.Count(j => j.Verdict == Preference.Unparseable),
-                own.Sum(j => j.UnparseableOutputs?.Count ?? 0), settings.StructuredOutput, textOnly.Contains(name, StringComparer.Ordinal));
+            var own = tally.ByJudge[i];
+            return new JudgeSummary(name, role, sections.ModelOf(role), own.Verdicts, own.Unparseable, own.UnparseableOutputs, settings.StructuredOutput,
+                textOnly.Contains(name, StringComparer.Ordinal));
         }).ToList();
-        var examples = judgePairs
-            .SelectMany(p => p.JudgeVerdicts.SelectMany(j => (j.UnparseableOutputs ?? []).Select(o => new UnparseableOutput(p.InputId, j.Name,
-                o.Length <= ExampleChars ? o : string.Concat(o.AsSpan(0, ExampleChars), "…")))))
-            .Take(UnparseableExamples)
-            .ToList();
-        return new JudgesReport(panel, JudgeAgreement.Pairwise(names, judgePairs), examples);
+        return new JudgesReport(panel, tally.JudgePairs.Result(), tally.Examples);
     }
 
-    static RevisionReport Revisions(RunSettings settings, IReadOnlyList<PreferencePair> stored)
+    static RevisionReport Revisions(RunSettings settings, PairTally tally) =>
+        new(tally.Revision, settings.CritiqueRevise ? settings.RevisionRounds : 0, settings.ConstitutionSource ?? Constitution.DefaultSource,
+            settings.VerifyRevisions, tally.RevisionsVerified, tally.RevisionRegressions, tally.RevisionsUnverifiable);
+
+    /// <summary>What the report counts over every pair, one pair at a time: pairs by source and verdict, each judge's
+    /// verdicts and unparseable answers (with the first few quoted, in item order), judge–judge agreement, revisions and
+    /// how many decisive judge pairs have each trust points.</summary>
+    sealed class PairTally(IReadOnlyList<string> judges)
     {
-        var revisions = stored.Where(p => p.Source == PairSource.Revision).ToList();
-        return new RevisionReport(
-            revisions.Count,
-            settings.CritiqueRevise ? settings.RevisionRounds : 0,
-            settings.ConstitutionSource ?? Constitution.DefaultSource,
-            settings.VerifyRevisions,
-            revisions.Count(p => p.Verification is { Verdict: not Preference.Unparseable }),
-            revisions.Count(p => p.RevisionRegression),
-            revisions.Count(p => p.Verification is { Verdict: Preference.Unparseable }));
+        public sealed class JudgeCounts
+        {
+            public int Verdicts;
+            public int Unparseable;
+            public int UnparseableOutputs;
+        }
+
+        readonly SortedDictionary<int, int> decisivePoints = new();
+
+        public int Total, Judge, Revision, Unparseable, Ties, PositionInconsistent;
+        public int RevisionsVerified, RevisionRegressions, RevisionsUnverifiable;
+        public IReadOnlyList<JudgeCounts> ByJudge { get; } = judges.Select(_ => new JudgeCounts()).ToList();
+        public JudgePairTally JudgePairs { get; } = new(judges);
+        public List<UnparseableOutput> Examples { get; } = [];
+        public IReadOnlyDictionary<int, int> DecisivePoints => decisivePoints;
+
+        public void Add(PreferencePair pair)
+        {
+            Total++;
+            if (pair.Verdict == Preference.Unparseable) Unparseable++;
+            if (pair.Verdict == Preference.Tie) Ties++;
+            if (pair.PositionInconsistent) PositionInconsistent++;
+            if (pair.Source == PairSource.Revision)
+            {
+                Revision++;
+                if (pair.Verification is { Verdict: not Preference.Unparseable }) RevisionsVerified++;
+                if (pair.RevisionRegression) RevisionRegressions++;
+                if (pair.Verification is { Verdict: Preference.Unparseable }) RevisionsUnverifiable++;
+                return;
+            }
+            Judge++;
+            if (TrustCalibration.IsDecisiveJudgePair(pair))
+                decisivePoints[pair.TrustPoints!.Value] = decisivePoints.GetValueOrDefault(pair.TrustPoints!.Value) + 1;
+            JudgePairs.Add(pair);
+            var verdicts = pair.JudgeVerdicts;
+            for (var i = 0; i < judges.Count; i++)
+            {
+                foreach (var verdict in verdicts)
+                {
+                    if (verdict.Name != judges[i]) continue;
+                    var counts = ByJudge[i];
+                    counts.Verdicts++;
+                    if (verdict.Verdict == Preference.Unparseable) counts.Unparseable++;
+                    counts.UnparseableOutputs += verdict.UnparseableOutputs?.Count ?? 0;
+                }
+            }
+            foreach (var verdict in verdicts)
+                foreach (var text in verdict.UnparseableOutputs ?? [])
+                {
+                    if (Examples.Count == ReportBuilder.UnparseableExamples) return;
+                    Examples.Add(new UnparseableOutput(pair.InputId, verdict.Name,
+                        text.Length <= ExampleChars ? text : string.Concat(text.AsSpan(0, ExampleChars), "…")));
+                }
+        }
     }
 
     EstimatedCost? Estimate(IReadOnlyDictionary<string, LlmUsage> usage)

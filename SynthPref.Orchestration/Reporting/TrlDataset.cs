@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using SynthPref.Orchestration.Pairs;
@@ -27,9 +28,12 @@ public static class TrlDataset
         return Rows(pairs).Select(ToJsonLine);
     }
 
+    /// <summary>Whether a pair is a training row of a run without trustTarget. A verified revision that did not beat its
+    /// original is no evidence of a better answer.</summary>
+    public static bool IsRow(PreferencePair pair) => pair.IsDecisive && !pair.RevisionRegression;
+
     private static IEnumerable<PreferencePair> Rows(IEnumerable<PreferencePair> pairs) =>
-        // A verified revision that did not beat its original is no evidence of a better answer.
-        pairs.Where(p => p.IsDecisive && !p.RevisionRegression)
+        pairs.Where(IsRow)
             .OrderBy(p => p.ItemIndex)
             .ThenBy(p => p.Source)
             // Final key keeps the file byte-identical however storage ordered the rows.
@@ -54,11 +58,47 @@ public static class TrlDataset
 
     private static string ToJsonLine(PreferencePair pair, Preference choice, LabelSource? labelSource, bool escalated)
     {
+        var buffer = new ArrayBufferWriter<byte>();
+        Write(buffer, pair, choice, labelSource, escalated);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// A JSONL file written as it goes to a stream (a blob being uploaded in blocks), one row at a time, each exactly the
+    /// line <see cref="ToJsonLines(IEnumerable{PreferencePair})"/> gives; the file never exists whole in memory.
+    /// </summary>
+    public sealed class LineWriter(Stream stream)
+    {
+        readonly ArrayBufferWriter<byte> line = new();
+
+        public int Lines { get; private set; }
+
+        /// <summary>A row of a run without trustTarget: the judges' choice.</summary>
+        public Task WriteAsync(PreferencePair pair, CancellationToken ct) => WriteAsync(pair, pair.Verdict, null, escalated: false, ct);
+
+        /// <summary>A row of a run with trustTarget: who chose, and what.</summary>
+        public Task WriteAsync(LabelledPair row, CancellationToken ct) => WriteAsync(row.Pair, row.Chosen, row.Source, escalated: false, ct);
+
+        /// <summary>A line of escalated.jsonl.</summary>
+        public Task WriteEscalatedAsync(PreferencePair pair, CancellationToken ct) =>
+            WriteAsync(pair, pair.Verdict, LabelSource.Judge, escalated: true, ct);
+
+        async Task WriteAsync(PreferencePair pair, Preference choice, LabelSource? labelSource, bool escalated, CancellationToken ct)
+        {
+            line.ResetWrittenCount();
+            Write(line, pair, choice, labelSource, escalated);
+            line.Write("\n"u8);
+            await stream.WriteAsync(line.WrittenMemory, ct);
+            Lines++;
+        }
+    }
+
+    private static void Write(IBufferWriter<byte> buffer, PreferencePair pair, Preference choice, LabelSource? labelSource, bool escalated)
+    {
         var (chosen, rejected) = choice == Preference.A
             ? (pair.ResponseA, pair.ResponseB)
             : (pair.ResponseB, pair.ResponseA);
 
-        using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
@@ -80,7 +120,6 @@ public static class TrlDataset
             }
             writer.WriteEndObject();
         }
-        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     private static string ConfidenceName(Confidence confidence) => confidence switch

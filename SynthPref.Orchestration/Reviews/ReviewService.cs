@@ -58,7 +58,10 @@ public sealed partial class ReviewService(StorageClients storage, PairStore pair
         if (await runs.ReviewTokenHashAsync(runId, ct) is null) return Outcome<ReviewSampleView>.NotFound($"Run '{runId}' does not exist.");
         var phase = await phases.GetAsync(runId, ct);
         var sampled = InShownOrder(await items.ListAsync(runId, ct));
-        var byId = (await pairs.ListAsync(runId, ct)).ToDictionary(p => p.PairId);
+        var wanted = sampled.Select(i => i.PairId).ToHashSet(StringComparer.Ordinal);
+        var byId = new Dictionary<string, PreferencePair>(StringComparer.Ordinal);
+        await foreach (var pair in pairs.ReadAllAsync(runId, ct))
+            if (wanted.Contains(pair.PairId)) byId[pair.PairId] = pair;
         var view = sampled.Where(i => byId.ContainsKey(i.PairId)).Select(i =>
         {
             var pair = byId[i.PairId];

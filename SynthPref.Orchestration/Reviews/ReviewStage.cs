@@ -1,16 +1,18 @@
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Sampling;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Reviews;
 
 /// <summary>
-/// The rounds so far of an open phase whose items all have their reviewers, read to plan the next round: the run's
-/// pairs, the items of rounds up to <see cref="Round"/> (items a failed attempt had begun to write for a later round are
-/// left out, so a retry plans exactly the same round) and their labels joined to the pairs. When there is nothing to
-/// plan, <see cref="Answer"/> is what to answer instead: the phase closed, the next round was drawn already (by an
-/// attempt whose answer was lost), or a label is still missing (the signal ran ahead of storage).
+/// The rounds so far of an open phase whose items all have their reviewers, read to plan the next round: every pair a
+/// reviewer could be asked about (<see cref="Candidates"/>: ids, categories and strata only), the items of rounds up to
+/// <see cref="Round"/> (items a failed attempt had begun to write for a later round are left out, so a retry plans
+/// exactly the same round) and their labels joined to the pairs. When there is nothing to plan, <see cref="Answer"/> is
+/// what to answer instead: the phase closed, the next round was drawn already (by an attempt whose answer was lost), or a
+/// label is still missing (the signal ran ahead of storage).
 /// </summary>
-public sealed record RoundsSoFar(string RunId, int Round, IReadOnlyList<PreferencePair> Pairs, IReadOnlyList<ReviewItem> Items,
+public sealed record RoundsSoFar(string RunId, int Round, IReadOnlyList<SampleCandidate> Candidates, IReadOnlyList<ReviewItem> Items,
     ReviewedPairs Reviewed, ReviewRoundResult? Answer)
 {
     /// <summary>Every category a reviewer could be asked about (pairs with a parseable verdict), with how many of its
@@ -20,7 +22,7 @@ public sealed record RoundsSoFar(string RunId, int Round, IReadOnlyList<Preferen
         get
         {
             var sampled = Items.Select(i => i.PairId).ToHashSet(StringComparer.Ordinal);
-            return ReviewSample.Candidates(Pairs).GroupBy(c => c.Category, StringComparer.Ordinal)
+            return Candidates.GroupBy(c => c.Category, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.Count(c => !sampled.Contains(c.PairId)), StringComparer.Ordinal);
         }
     }
@@ -48,24 +50,30 @@ public sealed class ReviewStage(StorageClients storage, PairStore pairs)
 
     /// <summary>Draws the first sample (<paramref name="sampleSize"/> items, stratified and seeded) and opens the phase;
     /// with nothing to sample, ends it as <see cref="ReviewEnd.NothingToReview"/>. Safe to repeat: the same seed draws the
-    /// same items.</summary>
+    /// same items. Reads the pairs' sampling columns only, in one streaming query.</summary>
     public async Task<ReviewOpened> OpenAsync(string runId, int sampleSize, int seed, ReviewOpening opening, CancellationToken ct)
     {
-        var stored = await pairs.ListAsync(runId, ct);
-        var sample = ReviewSample.Draw(runId, stored, sampleSize, seed);
+        var candidates = new ReviewSample.CandidateList();
+        await foreach (var pair in pairs.ReadSummariesAsync(runId, ct))
+            candidates.Add(pair.PairId, pair.Category, pair.Source, pair.Confidence, pair.Verdict);
+        var sample = ReviewSample.Draw(runId, candidates.Candidates, sampleSize, seed);
         if (sample.Count == 0)
         {
             await phases.CloseAsync(runId, ReviewEnd.NothingToReview, ct);
             return new ReviewOpened(0, ClosedEarly: false);
         }
-        var categoryOf = stored.ToDictionary(p => p.PairId, p => p.Category, StringComparer.Ordinal);
+        var categoryOf = candidates.CategoriesOf(sample.Select(i => i.PairId));
         var opened = await phases.OpenAsync(runId, sample, ReviewRound.Of(1, sample, item => categoryOf[item.PairId]), opening, ct);
         return new ReviewOpened(sample.Count, ClosedEarly: !opened);
     }
 
     /// <summary>Round <paramref name="round"/> and those before it, once storage agrees their items all have
-    /// <paramref name="minReviewsPerItem"/> reviewers; otherwise the answer to give (see <see cref="RoundsSoFar"/>).</summary>
-    public async Task<RoundsSoFar> ReadRoundsAsync(string runId, int round, int minReviewsPerItem, CancellationToken ct)
+    /// <paramref name="minReviewsPerItem"/> reviewers; otherwise the answer to give (see <see cref="RoundsSoFar"/>). The
+    /// pairs are read in one streaming pass that keeps the candidates and the sampled pairs only; each pair is also
+    /// shown to <paramref name="observe"/>, with whether an item of these rounds holds it, for a caller that needs more of
+    /// every pair (the escalation round's trust points).</summary>
+    public async Task<RoundsSoFar> ReadRoundsAsync(string runId, int round, int minReviewsPerItem, CancellationToken ct,
+        Action<PreferencePair, bool>? observe = null)
     {
         var next = round + 1;
         var phase = await phases.GetAsync(runId, ct);
@@ -81,8 +89,17 @@ public sealed class ReviewStage(StorageClients storage, PairStore pairs)
         if (sofar.Any(i => i.Reviewers < min))
             return Answer(new ReviewRoundResult(false, round, 0, sofar.Count, null));
 
-        var stored = await pairs.ListAsync(runId, ct);
-        return new RoundsSoFar(runId, round, stored, sofar, ReviewedPairs.Join(stored, sofar, await labels.ListAsync(runId, ct)), null);
+        var sampledIds = sofar.Select(i => i.PairId).ToHashSet(StringComparer.Ordinal);
+        var candidates = new ReviewSample.CandidateList();
+        var sampled = new List<PreferencePair>();
+        await foreach (var pair in pairs.ReadAllAsync(runId, ct))
+        {
+            candidates.Add(pair.PairId, pair.Category, pair.Source, pair.Confidence, pair.Verdict);
+            var isSampled = sampledIds.Contains(pair.PairId);
+            if (isSampled) sampled.Add(pair);
+            observe?.Invoke(pair, isSampled);
+        }
+        return new RoundsSoFar(runId, round, candidates.Candidates, sofar, ReviewedPairs.Join(sampled, sofar, await labels.ListAsync(runId, ct)), null);
     }
 
     /// <summary>The next adaptive round as <paramref name="plan"/> has it: its quotas drawn from the pairs not sampled yet
@@ -97,31 +114,32 @@ public sealed class ReviewStage(StorageClients storage, PairStore pairs)
         }
         var next = sofar.Round + 1;
         var sampled = sofar.Items.Select(i => i.PairId).ToHashSet(StringComparer.Ordinal);
-        var drawn = ReviewSample.DrawMore(sofar.RunId, sofar.Pairs, sampled, plan.Quotas, seed, next);
+        var drawn = ReviewSample.DrawMore(sofar.RunId, sofar.Candidates, sampled, plan.Quotas, seed, next);
         return await AddAsync(sofar, drawn, wide: plan.WiderThanTarget, escalation: null, ct);
     }
 
     /// <summary>
-    /// The escalation round: the first <paramref name="maxEscalatedReviews"/> of <paramref name="candidates"/> (the
-    /// escalated pairs no reviewer labelled, in the order they are to be taken), marked in storage as the escalation
-    /// round so its items are never taken for calibration items. Nothing to escalate is answered as
-    /// <see cref="RoundsStop.NothingToEscalate"/>.
+    /// The escalation round: the first <paramref name="maxEscalatedReviews"/> of <paramref name="firstCandidates"/> (the
+    /// first of the <paramref name="candidates"/> escalated pairs no reviewer labelled, in the order they are to be taken),
+    /// marked in storage as the escalation round so its items are never taken for calibration items. Nothing to escalate
+    /// is answered as <see cref="RoundsStop.NothingToEscalate"/>.
     /// </summary>
-    public async Task<ReviewRoundResult> DrawEscalationRoundAsync(RoundsSoFar sofar, IReadOnlyList<PreferencePair> candidates, int? threshold,
-        int maxEscalatedReviews, int seed, CancellationToken ct)
+    public async Task<ReviewRoundResult> DrawEscalationRoundAsync(RoundsSoFar sofar, IReadOnlyList<string> firstCandidates, int candidates,
+        int? threshold, int maxEscalatedReviews, int seed, CancellationToken ct)
     {
-        if (candidates.Count == 0)
+        if (candidates == 0)
             return new ReviewRoundResult(true, sofar.Round, 0, sofar.Items.Count, RoundsStop.NothingToEscalate);
-        var chosen = candidates.Take(Math.Max(1, maxEscalatedReviews)).Select(p => p.PairId).ToList();
+        var chosen = firstCandidates.Take(Math.Max(1, maxEscalatedReviews)).ToList();
         var drawn = ReviewSample.Items(sofar.RunId, chosen, seed, sofar.Round + 1);
-        return await AddAsync(sofar, drawn, wide: null, new EscalationDraw(threshold, candidates.Count, drawn.Count), ct);
+        return await AddAsync(sofar, drawn, wide: null, new EscalationDraw(threshold, candidates, drawn.Count), ct);
     }
 
     async Task<ReviewRoundResult> AddAsync(RoundsSoFar sofar, IReadOnlyList<ReviewItem> drawn, IReadOnlyList<CategoryInterval>? wide,
         EscalationDraw? escalation, CancellationToken ct)
     {
         var next = sofar.Round + 1;
-        var categoryOf = sofar.Pairs.ToDictionary(p => p.PairId, p => p.Category, StringComparer.Ordinal);
+        var wanted = drawn.Select(i => i.PairId).ToHashSet(StringComparer.Ordinal);
+        var categoryOf = sofar.Candidates.Where(c => wanted.Contains(c.PairId)).ToDictionary(c => c.PairId, c => c.Category, StringComparer.Ordinal);
         var round = ReviewRound.Of(next, drawn, item => categoryOf[item.PairId], wide, escalation);
         return await phases.AddRoundAsync(sofar.RunId, round, drawn, ct) == RoundOutcome.Added
             ? new ReviewRoundResult(true, next, drawn.Count, sofar.Items.Count + drawn.Count, null)
@@ -133,17 +151,21 @@ public sealed class ReviewStage(StorageClients storage, PairStore pairs)
     public async Task<ReviewEnd> CloseAsync(string runId, ReviewEnd end, CancellationToken ct) =>
         (await phases.CloseAsync(runId, end, ct)).Phase.EndedBy ?? end;
 
-    /// <summary>The review as storage holds it, its labels joined to <paramref name="pairs"/>. A phase opened before
-    /// rounds were recorded had one round, its items.</summary>
-    public async Task<ReviewRecord> ReadAsync(string runId, IReadOnlyList<PreferencePair> pairs, CancellationToken ct)
+    /// <summary>The pair ids of every sampled item: the pairs <see cref="ReadAsync"/> needs.</summary>
+    public async Task<IReadOnlySet<string>> SampledPairIdsAsync(string runId, CancellationToken ct) =>
+        (await items.ListAsync(runId, ct)).Select(i => i.PairId).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The review as storage holds it, its labels joined to <paramref name="sampledPairs"/> (at least the pairs of
+    /// <see cref="SampledPairIdsAsync"/>). A phase opened before rounds were recorded had one round, its items.</summary>
+    public async Task<ReviewRecord> ReadAsync(string runId, IReadOnlyList<PreferencePair> sampledPairs, CancellationToken ct)
     {
         var phase = await phases.GetAsync(runId, ct);
         var sampled = await items.ListAsync(runId, ct);
-        var reviewed = ReviewedPairs.Join(pairs, sampled, await labels.ListAsync(runId, ct));
+        var reviewed = ReviewedPairs.Join(sampledPairs, sampled, await labels.ListAsync(runId, ct));
         var recorded = await rounds.ListAsync(runId, ct);
         if (recorded.Count == 0 && sampled.Count > 0)
         {
-            var categoryOf = pairs.ToDictionary(p => p.PairId, p => p.Category, StringComparer.Ordinal);
+            var categoryOf = sampledPairs.ToDictionary(p => p.PairId, p => p.Category, StringComparer.Ordinal);
             recorded = [ReviewRound.Of(1, sampled, i => categoryOf.TryGetValue(i.PairId, out var category) ? category : "uncategorized")];
         }
         return new ReviewRecord(phase, sampled, reviewed, recorded);

@@ -4,7 +4,7 @@ namespace SynthPref.Orchestration.Sampling;
 
 /// <summary>A pair that may be sampled. Stratum is what it is stratified by inside its category (for the review sample,
 /// the pair's source and the judge's confidence); empty when nothing but the category matters.</summary>
-public sealed record SampleCandidate(string PairId, string Category, string Stratum = "");
+public readonly record struct SampleCandidate(string PairId, string Category, string Stratum = "");
 
 /// <summary>
 /// Picks the items humans will review. Stratifying by category keeps small categories visible in the

@@ -24,47 +24,112 @@ public sealed record TrustOutcome(TrustReport Report, IReadOnlyList<LabelledPair
 /// pair without a decisive majority is left out (people could not agree on it), and revision pairs are kept as without
 /// trust.
 /// </summary>
+/// <summary>The calibration of a run's trust points: its items, levels and threshold, and how many decisive judge pairs
+/// there are and how many of them the threshold trusts.</summary>
+public sealed record TrustCalibrated(IReadOnlyList<ReviewedPair> Calibration, IReadOnlyList<TrustLevel> Levels, int? Threshold, int Decisive,
+    int Trusted);
+
+/// <summary>What becomes of one pair: a dataset row, an escalated pair no reviewer labelled, or neither.</summary>
+public readonly record struct TrustedOrEscalated(LabelledPair? Row, bool Escalated);
+
+/// <summary>
+/// The split of a run's pairs under a threshold, one pair at a time in item order, counting what it makes of them: the
+/// trusted judge pairs and every reviewed judge pair whose reviewers' majority is A or B are dataset rows (the latter
+/// labelled by people), a reviewed pair without a decisive majority is left out, the other decisive judge pairs are
+/// escalated, and revision pairs are rows as without trust.
+/// </summary>
+public sealed class TrustSplit(IReadOnlyList<ReviewedPair> reviewed, int? threshold)
+{
+    readonly Dictionary<string, ReviewedPair> byPair = reviewed.GroupBy(r => r.Pair.PairId, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+
+    public int JudgeRows { get; private set; }
+    public int HumanRows { get; private set; }
+    public int NoMajority { get; private set; }
+    public int EscalatedRows { get; private set; }
+
+    public TrustedOrEscalated Add(PreferencePair pair)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        if (pair.Source == PairSource.Revision)
+            return pair.IsDecisive && !pair.RevisionRegression ? Row(new LabelledPair(pair, pair.Verdict, LabelSource.Judge)) : default;
+        if (byPair.TryGetValue(pair.PairId, out var review) && review.Labels.Count > 0)
+        {
+            if (review.Decided) return Row(new LabelledPair(pair, review.Majority!.Value, LabelSource.Human));
+            NoMajority++;
+            return default;
+        }
+        if (TrustCalibration.IsTrusted(pair, threshold))
+            return Row(new LabelledPair(pair, pair.Verdict, LabelSource.Judge));
+        if (pair.IsDecisive && pair.TrustPoints is not null)
+        {
+            EscalatedRows++;
+            return new TrustedOrEscalated(null, true);
+        }
+        return default;
+    }
+
+    TrustedOrEscalated Row(LabelledPair row)
+    {
+        if (row.Source == LabelSource.Human) HumanRows++;
+        else JudgeRows++;
+        return new TrustedOrEscalated(row, false);
+    }
+}
+
 public static class TrustAssessment
 {
     static readonly (Confidence Level, string Name)[] Stated = [(Confidence.High, "high"), (Confidence.Medium, "medium"), (Confidence.Low, "low")];
 
+    /// <summary>The whole assessment over pairs in memory: <see cref="Calibrate"/>, every pair through a
+    /// <see cref="TrustSplit"/> in item order, then <see cref="Report"/>, as the report does streaming.</summary>
     public static TrustOutcome Assess(IReadOnlyList<PreferencePair> pairs, IReadOnlyList<ReviewedPair> reviewed, TrustOptions options,
         IReadOnlyList<string> judges, IReadOnlyList<ReviewRound> rounds, ReviewEnd reviewEndedBy)
     {
         ArgumentNullException.ThrowIfNull(pairs);
+        var calibrated = Calibrate(reviewed, TrustCalibration.PointCounts(TrustCalibration.DecisiveJudgePairs(pairs).Select(p => p.TrustPoints!.Value)),
+            options);
+        var split = new TrustSplit(reviewed, calibrated.Threshold);
+        var dataset = new List<LabelledPair>();
+        var escalated = new List<PreferencePair>();
+        foreach (var pair in pairs.Order(Pairs.PairStore.ItemOrder))
+        {
+            switch (split.Add(pair))
+            {
+                case { Row: { } row }: dataset.Add(row); break;
+                case { Escalated: true }: escalated.Add(pair); break;
+            }
+        }
+        return new TrustOutcome(Report(calibrated, split, reviewed, options, judges, rounds, reviewEndedBy), dataset, escalated);
+    }
+
+    /// <summary>The calibration from the reviewed pairs and how many decisive judge pairs have each trust points: its
+    /// items, levels, threshold, and how many pairs it trusts.</summary>
+    public static TrustCalibrated Calibrate(IReadOnlyList<ReviewedPair> reviewed, IReadOnlyDictionary<int, int> decisivePoints, TrustOptions options)
+    {
         ArgumentNullException.ThrowIfNull(reviewed);
+        ArgumentNullException.ThrowIfNull(decisivePoints);
         ArgumentNullException.ThrowIfNull(options);
         var calibration = TrustCalibration.CalibrationItems(reviewed);
-        var decisive = TrustCalibration.DecisiveJudgePairs(pairs);
-        var levels = TrustCalibration.Levels(calibration.Select(c => (c.Pair.TrustPoints!.Value, c.Agrees)).ToList(),
-            decisive.Select(p => p.TrustPoints!.Value).ToList(), options.Target, options.Alpha);
+        var levels = TrustCalibration.Levels(calibration.Select(c => (c.Pair.TrustPoints!.Value, c.Agrees)).ToList(), decisivePoints,
+            options.Target, options.Alpha);
         var threshold = TrustCalibration.Threshold(levels);
-        var trusted = decisive.Count(p => TrustCalibration.IsTrusted(p, threshold));
-        var byPair = reviewed.GroupBy(r => r.Pair.PairId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var trusted = threshold is { } t ? decisivePoints.Where(kv => kv.Key >= t).Sum(kv => kv.Value) : 0;
+        return new TrustCalibrated(calibration, levels, threshold, decisivePoints.Values.Sum(), trusted);
+    }
 
-        var dataset = new List<LabelledPair>();
-        var escalatedRows = new List<PreferencePair>();
-        var noMajority = 0;
-        foreach (var pair in pairs.OrderBy(p => p.ItemIndex).ThenBy(p => p.Source).ThenBy(p => p.PairId, StringComparer.Ordinal))
-        {
-            if (pair.Source == PairSource.Revision)
-            {
-                if (pair.IsDecisive && !pair.RevisionRegression) dataset.Add(new LabelledPair(pair, pair.Verdict, LabelSource.Judge));
-                continue;
-            }
-            if (byPair.TryGetValue(pair.PairId, out var review) && review.Labels.Count > 0)
-            {
-                if (review.Decided) dataset.Add(new LabelledPair(pair, review.Majority!.Value, LabelSource.Human));
-                else noMajority++;
-            }
-            else if (TrustCalibration.IsTrusted(pair, threshold))
-                dataset.Add(new LabelledPair(pair, pair.Verdict, LabelSource.Judge));
-            else if (pair.IsDecisive && pair.TrustPoints is not null)
-                escalatedRows.Add(pair);
-        }
-
-        var escalatedReviewed = decisive.Where(p => !TrustCalibration.IsTrusted(p, threshold) && byPair.TryGetValue(p.PairId, out var r) && r.Labels.Count > 0)
-            .Select(p => byPair[p.PairId]).ToList();
+    /// <summary>The trust block, once every pair has been through <paramref name="split"/>.</summary>
+    public static TrustReport Report(TrustCalibrated calibrated, TrustSplit split, IReadOnlyList<ReviewedPair> reviewed, TrustOptions options,
+        IReadOnlyList<string> judges, IReadOnlyList<ReviewRound> rounds, ReviewEnd reviewEndedBy)
+    {
+        ArgumentNullException.ThrowIfNull(calibrated);
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(reviewed);
+        ArgumentNullException.ThrowIfNull(options);
+        var (levels, threshold, decisive, trusted) = (calibrated.Levels, calibrated.Threshold, calibrated.Decisive, calibrated.Trusted);
+        // A pair has one review item, so each reviewed pair is one escalated pair people labelled.
+        var escalatedReviewed = reviewed.Where(r => TrustCalibration.IsDecisiveJudgePair(r.Pair) && !TrustCalibration.IsTrusted(r.Pair, threshold)
+            && r.Labels.Count > 0).DistinctBy(r => r.Pair.PairId, StringComparer.Ordinal).ToList();
         var round = rounds.LastOrDefault(r => r.Escalation is not null);
         var escalation = new EscalationReport(
             options.Escalate == Escalation.Review ? "review" : "none",
@@ -75,26 +140,24 @@ public static class TrustAssessment
             escalatedReviewed.Count,
             escalatedReviewed.Count(r => r.Decided),
             escalatedReviewed.Count(r => r.Decided && r.Majority != r.Pair.Verdict),
-            escalatedRows.Count,
+            split.EscalatedRows,
             "");
-        escalation = escalation with { Statement = EscalationStatement(escalation, decisive.Count - trusted, round, reviewEndedBy) };
+        escalation = escalation with { Statement = EscalationStatement(escalation, decisive - trusted, round, reviewEndedBy) };
 
-        var report = new TrustReport(
+        return new TrustReport(
             options.Target,
             options.Alpha,
-            calibration.Count,
+            calibrated.Calibration.Count,
             levels,
             threshold,
-            decisive.Count,
+            decisive,
             trusted,
-            decisive.Count - trusted,
-            decisive.Count == 0 ? null : (double)trusted / decisive.Count,
-            Statement(options, calibration.Count, levels, threshold, decisive.Count, trusted),
-            new TrustDataset(dataset.Count(d => d.Source == LabelSource.Judge), dataset.Count(d => d.Source == LabelSource.Human), noMajority,
-                escalatedRows.Count),
-            Reliability(judges, calibration),
+            decisive - trusted,
+            decisive == 0 ? null : (double)trusted / decisive,
+            Statement(options, calibrated.Calibration.Count, levels, threshold, decisive, trusted),
+            new TrustDataset(split.JudgeRows, split.HumanRows, split.NoMajority, split.EscalatedRows),
+            Reliability(judges, calibrated.Calibration),
             escalation);
-        return new TrustOutcome(report, dataset, escalatedRows);
     }
 
     /// <summary>For each judge and stated confidence: the calibration items where the judge's final verdict stated it,

@@ -39,7 +39,7 @@ public static class TrustCalibration
 
     /// <summary>The decisive judge pairs: the pairs that can be trusted or escalated.</summary>
     public static IReadOnlyList<PreferencePair> DecisiveJudgePairs(IEnumerable<PreferencePair> pairs) =>
-        pairs.Where(p => p.Source == PairSource.Judge && p.IsDecisive && p.TrustPoints is not null).ToList();
+        pairs.Where(IsDecisiveJudgePair).ToList();
 
     /// <summary>
     /// The levels, highest first: for each distinct trust points p of the calibration items, Items and Agree over the
@@ -51,8 +51,27 @@ public static class TrustCalibration
     public static IReadOnlyList<TrustLevel> Levels(IReadOnlyList<(int Points, bool Agrees)> calibration, IReadOnlyList<int> decisivePoints,
         double target, double alpha)
     {
+        ArgumentNullException.ThrowIfNull(decisivePoints);
+        return Levels(calibration, PointCounts(decisivePoints), target, alpha);
+    }
+
+    /// <summary>How many of <paramref name="points"/> have each value: the decisive judge pairs as the levels need them.</summary>
+    public static IReadOnlyDictionary<int, int> PointCounts(IEnumerable<int> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var counts = new SortedDictionary<int, int>();
+        foreach (var p in points) counts[p] = counts.GetValueOrDefault(p) + 1;
+        return counts;
+    }
+
+    /// <summary><see cref="Levels(IReadOnlyList{ValueTuple{int, bool}}, IReadOnlyList{int}, double, double)"/> with the
+    /// decisive judge pairs given as how many have each trust points, so a run of any size is counted in one pass.</summary>
+    public static IReadOnlyList<TrustLevel> Levels(IReadOnlyList<(int Points, bool Agrees)> calibration, IReadOnlyDictionary<int, int> decisivePoints,
+        double target, double alpha)
+    {
         ArgumentNullException.ThrowIfNull(calibration);
         ArgumentNullException.ThrowIfNull(decisivePoints);
+        var decisive = decisivePoints.Values.Sum();
         var levels = new List<TrustLevel>();
         var walking = true;
         foreach (var points in calibration.Select(c => c.Points).Distinct().OrderDescending())
@@ -70,9 +89,9 @@ public static class TrustCalibration
             var lower = ClopperPearson.Lower(agree, items, alpha);
             // Stops at the first failure for good: a lower level that passes after it is not accepted.
             walking = walking && lower >= target;
-            var pairs = decisivePoints.Count(p => p >= points);
+            var pairs = decisivePoints.Where(kv => kv.Key >= points).Sum(kv => kv.Value);
             levels.Add(new TrustLevel(points, items, agree, itemsAt, agreeAt, (double)agree / items, lower, walking, pairs,
-                decisivePoints.Count == 0 ? null : (double)pairs / decisivePoints.Count));
+                decisive == 0 ? null : (double)pairs / decisive));
         }
         return levels;
     }
@@ -86,12 +105,11 @@ public static class TrustCalibration
         threshold is { } t && pair.TrustPoints is { } points && points >= t;
 
     /// <summary>The threshold the labels in storage give now: what the escalation round is drawn against.</summary>
-    public static int? ThresholdOf(IReadOnlyList<PreferencePair> pairs, IReadOnlyList<ReviewedPair> reviewed, double target, double alpha) =>
-        Threshold(Levels(CalibrationItems(reviewed).Select(r => (r.Pair.TrustPoints!.Value, r.Agrees)).ToList(),
-            DecisiveJudgePairs(pairs).Select(p => p.TrustPoints!.Value).ToList(), target, alpha));
+    public static int? ThresholdOf(IReadOnlyDictionary<int, int> decisivePoints, IReadOnlyList<ReviewedPair> reviewed, double target, double alpha) =>
+        Threshold(Levels(CalibrationItems(reviewed).Select(r => (r.Pair.TrustPoints!.Value, r.Agrees)).ToList(), decisivePoints, target, alpha));
 
     /// <summary>The escalated pairs no reviewer has labelled, most trust points first, ties broken by pair id: the order
-    /// the escalation round takes them in.</summary>
+    /// the escalation round takes them in. <see cref="EscalationTally"/> finds the same first ones in one pass.</summary>
     public static IReadOnlyList<PreferencePair> EscalationCandidates(IReadOnlyList<PreferencePair> pairs, int? threshold,
         IReadOnlySet<string> labelledOrSampled) =>
         DecisiveJudgePairs(pairs)
@@ -99,4 +117,53 @@ public static class TrustCalibration
             .OrderByDescending(p => p.TrustPoints)
             .ThenBy(p => p.PairId, StringComparer.Ordinal)
             .ToList();
+
+    /// <summary>Whether a pair can be trusted or escalated: a decisive judge pair with trust points.</summary>
+    public static bool IsDecisiveJudgePair(PreferencePair pair) =>
+        pair.Source == PairSource.Judge && pair.IsDecisive && pair.TrustPoints is not null;
+}
+
+/// <summary>
+/// The escalation round's inputs in one pass over a run's pairs, before the threshold is known: how many decisive judge
+/// pairs have each trust points (for the levels), and for each trust points the unsampled ones, counted, with the first
+/// <c>keep</c> by pair id kept. Whatever the threshold, the round takes the levels under it from the highest down, each
+/// in pair-id order, so those kept are enough to draw it exactly as over the whole list.
+/// </summary>
+public sealed class EscalationTally(int keep)
+{
+    readonly SortedDictionary<int, int> decisive = new();
+    readonly SortedDictionary<int, int> unsampled = new();
+    readonly Dictionary<int, SortedSet<string>> first = new();
+
+    /// <summary>How many decisive judge pairs have each trust points.</summary>
+    public IReadOnlyDictionary<int, int> DecisivePoints => decisive;
+
+    /// <param name="sampled">Whether the pair already has a review item (and so its reviewers).</param>
+    public void Add(PreferencePair pair, bool sampled)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        if (!TrustCalibration.IsDecisiveJudgePair(pair)) return;
+        var points = pair.TrustPoints!.Value;
+        decisive[points] = decisive.GetValueOrDefault(points) + 1;
+        if (sampled) return;
+        unsampled[points] = unsampled.GetValueOrDefault(points) + 1;
+        if (!first.TryGetValue(points, out var ids)) first[points] = ids = new SortedSet<string>(StringComparer.Ordinal);
+        ids.Add(pair.PairId);
+        if (ids.Count > keep) ids.Remove(ids.Max!);
+    }
+
+    /// <summary>How many unsampled pairs the threshold escalates, and the first of them (at most <c>keep</c>) in the
+    /// order the round takes them: most trust points first, then by pair id.</summary>
+    public (int Count, IReadOnlyList<string> First) Candidates(int? threshold)
+    {
+        var count = 0;
+        var taken = new List<string>();
+        foreach (var (points, n) in unsampled.Reverse())
+        {
+            if (threshold is { } t && points >= t) continue;
+            count += n;
+            taken.AddRange(first[points].Take(keep - taken.Count));
+        }
+        return (count, taken);
+    }
 }

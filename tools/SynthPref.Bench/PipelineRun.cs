@@ -34,6 +34,10 @@ public readonly record struct CpuUsage(TimeSpan Host, TimeSpan Blob, TimeSpan Qu
     }
 }
 
+/// <summary>One status poll: when, the run's status (Phase is its status field), the host's resident set and its peak
+/// so far (KiB), and the storage requests so far (counted from Azurite's access logs when asked: reading them costs).</summary>
+public sealed record RunPoll(TimeSpan Elapsed, string Phase, JsonObject Status, long RssKib, long PeakRssKib, Func<StorageCounts> Requests);
+
 public sealed record HistoryCounts(int Rows, int OrchestratorStarted, int Executions);
 
 /// <summary>A review phase for the run: <paramref name="SampleSize"/> items, each labelled by
@@ -93,8 +97,12 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
 
     /// <param name="batch">The run's batch option (null: the host's setting).</param>
     /// <param name="keepReport">Read the run's report.json once it has completed.</param>
+    /// <param name="viaBlob">Upload the items as a JSONL blob and start the run from it (inputBlob), as a large input
+    /// is started, instead of sending them inline.</param>
+    /// <param name="extraOptions">More run options (e.g. trustTarget), beside the bench's own.</param>
+    /// <param name="observe">Called at every status poll, with the status and the host's memory.</param>
     public async Task<PipelineResult> RunAsync(IReadOnlyList<BenchItem> items, CancellationToken ct, ReviewPlan? review = null, bool? batch = null,
-        bool keepReport = false)
+        bool keepReport = false, bool viaBlob = false, IReadOnlyDictionary<string, object?>? extraOptions = null, Action<RunPoll>? observe = null)
     {
         Directory.CreateDirectory(logDir);
         var bin = Path.Combine(repoRoot, "node_modules", ".bin");
@@ -126,17 +134,18 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
                 ["Llm__Provider"] = "OpenAICompatible",
                 ["Llm__Endpoint"] = llm.BaseUrl.ToString().TrimEnd('/'),
                 ["Llm__Model"] = "fake-judge",
+                // The user's own settings (the judge and how many calls it takes at once) and the hub's name, which the
+                // history count reads; everything else is the host's default, as a user gets it.
                 ["Llm__MaxConcurrency"] = concurrency.ToString(),
-                ["DurableTask__MaxConcurrentActivities"] = concurrency.ToString(),
-                ["DurableTask__MaxQueuePollingSeconds"] = "1",
-                ["BlobTrigger__Enabled"] = "false",
                 ["DurableTask__HubName"] = HubName,
-                ["Logging__LogLevel__Default"] = "Warning",
             },
             workingDirectory: Path.GetDirectoryName(hostDll));
 
         using var http = new HttpClient { BaseAddress = new Uri(hostUrl), Timeout = TimeSpan.FromMinutes(5) };
         await WaitHealthyAsync(http, host, ct);
+
+        // Uploaded before the snapshot: the run is measured from its start, as with inline items.
+        var inputBlob = viaBlob ? await UploadAsync(storage, $"bench-{items.Count}-{Guid.NewGuid():N}.jsonl", items, ct) : null;
 
         // Everything is up and idle: snapshot, then start the clock at the POST.
         CpuUsage Cpu() => new(host.CpuTime(), blob.CpuTime(), queue.CpuTime(), table.CpuTime(),
@@ -149,19 +158,21 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
         var watch = Stopwatch.StartNew();
         using var sampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var sampler = JudgeSampler.RunAsync(llm, concurrency, watch, Path.Combine(logDir, "judge-timeline.csv"), sampling.Token);
-        using var post = await http.PostAsJsonAsync("/api/runs", new
+        var options = new Dictionary<string, object?>
         {
-            name = $"bench-{items.Count}",
-            items,
-            options = new
-            {
-                swapPositions = swap,
-                critiqueRevise = false,
-                reviewSampleSize = review?.SampleSize ?? 0,
-                minReviewsPerItem = review?.ReviewersPerItem ?? 1,
-                maxReviewersPerItem = Math.Max(review?.ReviewersPerItem ?? 1, 50),
-                batch,
-            },
+            ["swapPositions"] = swap,
+            ["critiqueRevise"] = false,
+            ["reviewSampleSize"] = review?.SampleSize ?? 0,
+            ["minReviewsPerItem"] = review?.ReviewersPerItem ?? 1,
+            ["maxReviewersPerItem"] = Math.Max(review?.ReviewersPerItem ?? 1, 50),
+            ["batch"] = batch,
+        };
+        foreach (var (key, value) in extraOptions ?? new Dictionary<string, object?>()) options[key] = value;
+        using var post = await http.PostAsJsonAsync("/api/runs", new Dictionary<string, object?>
+        {
+            ["name"] = $"bench-{items.Count}",
+            [viaBlob ? "inputBlob" : "items"] = viaBlob ? inputBlob : items,
+            ["options"] = options,
         }, ct);
         if (!post.IsSuccessStatusCode)
             throw new BenchException($"POST /api/runs answered {(int)post.StatusCode}: {await post.Content.ReadAsStringAsync(ct)}");
@@ -180,6 +191,8 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             status = await GetStatusAsync(http, runId, ct);
             polls++;
             var phase = status["status"]?.GetValue<string>();
+            if (observe is not null && !host.HasExited)
+                observe(new RunPoll(watch.Elapsed, phase ?? "", status, host.ReadStatusKib("VmRSS"), host.PeakRssKib(), Lines));
             if (phase == "Completed") break;
             if (phase == "AwaitingReview" && review is not null && labels is null)
                 labels = await LabelAsync(http, storage, runId, reviewToken, review, ct);
@@ -225,6 +238,22 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
             queueStalls,
             labels is null ? null : labels with { ReportVotes = await ReportVotesAsync(http, runId, ct) },
             keepReport ? await http.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/report", ct) : null);
+    }
+
+    /// <summary>The items as a JSONL blob in synthpref-uploads, written as a stream; the run's inputBlob.</summary>
+    static async Task<string> UploadAsync(string storage, string name, IReadOnlyList<BenchItem> items, CancellationToken ct)
+    {
+        var container = new Azure.Storage.Blobs.BlobContainerClient(storage, "synthpref-uploads");
+        await container.CreateIfNotExistsAsync(cancellationToken: ct);
+        await using (var stream = await container.GetBlobClient(name).OpenWriteAsync(overwrite: true, cancellationToken: ct))
+        {
+            foreach (var item in items)
+            {
+                await JsonSerializer.SerializeAsync(stream, item, cancellationToken: ct);
+                stream.WriteByte((byte)'\n');
+            }
+        }
+        return $"synthpref-uploads/{name}";
     }
 
     /// <summary>Every sampled item labelled by ReviewersPerItem reviewers over HTTP, as reviewers would, with the review

@@ -6,4 +6,5 @@ var root = new RootCommand("SynthPref benchmarks");
 root.Subcommands.Add(PipelineVsLoopCommand.Create());
 root.Subcommands.Add(LabelsCommand.Create());
 root.Subcommands.Add(BatchCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
 return await root.Parse(args).InvokeAsync();

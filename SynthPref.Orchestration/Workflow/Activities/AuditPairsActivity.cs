@@ -6,6 +6,6 @@ namespace SynthPref.Orchestration.Workflow.Activities;
 
 public sealed class AuditPairsActivity(PairStore pairs) : TaskActivity<string, BiasReport>
 {
-    public override async Task<BiasReport> RunAsync(TaskActivityContext context, string runId) =>
-        BiasAuditor.Audit(await pairs.ListAsync(runId, CancellationToken.None));
+    public override Task<BiasReport> RunAsync(TaskActivityContext context, string runId) =>
+        BiasAuditor.AuditAsync(pairs.ReadAllAsync(runId, CancellationToken.None), CancellationToken.None);
 }

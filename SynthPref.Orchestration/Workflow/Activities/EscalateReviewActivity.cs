@@ -17,13 +17,14 @@ public sealed class EscalateReviewActivity(ReviewStage reviews) : TaskActivity<E
     public override async Task<ReviewRoundResult> RunAsync(TaskActivityContext context, EscalationRequest request)
     {
         var ct = CancellationToken.None;
-        var sofar = await reviews.ReadRoundsAsync(request.RunId, request.Round, request.MinReviewsPerItem, ct);
+        var keep = Math.Max(1, request.MaxEscalatedReviews);
+        var tally = new EscalationTally(keep);
+        // A sampled pair already has an item (and so its reviewers); a pair is never drawn twice.
+        var sofar = await reviews.ReadRoundsAsync(request.RunId, request.Round, request.MinReviewsPerItem, ct, tally.Add);
         if (sofar.Answer is { } answer) return answer;
 
-        var threshold = TrustCalibration.ThresholdOf(sofar.Pairs, sofar.Reviewed.Pairs, request.TrustTarget, request.TrustAlpha);
-        // A sampled pair already has an item (and so its reviewers); a pair is never drawn twice.
-        var taken = sofar.Items.Select(i => i.PairId).ToHashSet(StringComparer.Ordinal);
-        var candidates = TrustCalibration.EscalationCandidates(sofar.Pairs, threshold, taken);
-        return await reviews.DrawEscalationRoundAsync(sofar, candidates, threshold, request.MaxEscalatedReviews, request.Seed, ct);
+        var threshold = TrustCalibration.ThresholdOf(tally.DecisivePoints, sofar.Reviewed.Pairs, request.TrustTarget, request.TrustAlpha);
+        var (count, first) = tally.Candidates(threshold);
+        return await reviews.DrawEscalationRoundAsync(sofar, first, count, threshold, request.MaxEscalatedReviews, request.Seed, ct);
     }
 }

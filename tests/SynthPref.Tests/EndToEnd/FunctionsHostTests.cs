@@ -4,6 +4,8 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.DurableTask;
+using SynthPref.Local.Durable;
+using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Tests.Functions;
 using SynthPref.Tests.Infrastructure;
@@ -48,7 +50,8 @@ public sealed class FunctionsHostTests
         Assert.Equal("Reject", durable.GetProperty("versionFailureStrategy").GetString());
         Assert.Equal("SynthPref", durable.GetProperty("hubName").GetString());
         Assert.Equal(4, durable.GetProperty("storageProvider").GetProperty("partitionCount").GetInt32());
-        Assert.Equal(8, durable.GetProperty("maxConcurrentActivityFunctions").GetInt32());
+        // The local host's default for the same LLM concurrency (Llm:MaxConcurrency 8): one slot per lane of the widest window.
+        Assert.Equal(DurableBackendOptions.ActivitiesFor(new LlmOptions().MaxConcurrency, 0), durable.GetProperty("maxConcurrentActivityFunctions").GetInt32());
         Assert.Equal(8, durable.GetProperty("maxConcurrentOrchestratorFunctions").GetInt32());
         // Tracing settled (the host warns at every start while it is V1, the default, and under V2 without Application
         // Insights); the Bicep template turns V2 on beside Application Insights.

@@ -69,4 +69,25 @@ public class TrlDatasetTests
         Assert.Equal(tricky, doc.RootElement.GetProperty("chosen").GetString());
         Assert.Equal("p\t2", doc.RootElement.GetProperty("prompt").GetString());
     }
+
+    [Fact]
+    public async Task The_streamed_file_is_the_lines_one_after_another_byte_for_byte()
+    {
+        var pairs = new[]
+        {
+            Pair(Preference.B, itemIndex: 0, inputId: "é-0", responseA: "naïve \"quote\"\nline", responseB: "😀 emoji", confidence: Confidence.Low),
+            Pair(Preference.Tie, itemIndex: 1, inputId: "tie"),
+            Pair(Preference.A, itemIndex: 2, source: PairSource.Revision, inputId: "r2", responseA: "</script>", responseB: "b"),
+        };
+        using var stream = new MemoryStream();
+        var writer = new TrlDataset.LineWriter(stream);
+        foreach (var pair in pairs.Where(TrlDataset.IsRow))
+            await writer.WriteAsync(pair, default);
+        await writer.WriteEscalatedAsync(pairs[0] with { TrustPoints = 4 }, default);
+
+        var expected = string.Concat(TrlDataset.ToJsonLines(pairs).Concat(TrlDataset.EscalatedJsonLines([pairs[0] with { TrustPoints = 4 }]))
+            .Select(l => l + "\n"));
+        Assert.Equal(3, writer.Lines);
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes(expected), stream.ToArray());
+    }
 }

@@ -121,6 +121,57 @@ public sealed class TrustCalibrationTests
         Assert.Equal([2, 1, 3, 6, 0, 5], TrustCalibration.EscalationCandidates(pairs, null, new HashSet<string>()).Select(p => p.ItemIndex));
     }
 
+    [Fact]
+    public void The_one_pass_tally_draws_the_escalation_round_as_the_whole_list_does()
+    {
+        var pairs = new[]
+        {
+            Judge(0, Preference.A, 2), Judge(1, Preference.B, 5), Judge(2, Preference.A, 6), Judge(3, Preference.A, 5),
+            Judge(4, Preference.Tie, null), Judge(5, Preference.B, 1), Judge(6, Preference.A, 5),
+        };
+        var taken = new HashSet<string> { PreferencePair.KeyFor(6, PairSource.Judge) };
+        var tally = new EscalationTally(keep: 3);
+        foreach (var pair in pairs.Reverse()) tally.Add(pair, taken.Contains(pair.PairId));
+
+        // Worked by hand: decisive judge pairs by points {1: 1, 2: 1, 5: 3, 6: 1}; under threshold 6, pairs 1, 3 (5 points),
+        // 0 (2 points), 5 (1 point) are escalated and unsampled: four, of which the round takes the first three.
+        Assert.Equal(new Dictionary<int, int> { [1] = 1, [2] = 1, [5] = 3, [6] = 1 }, tally.DecisivePoints);
+        var (count, first) = tally.Candidates(6);
+        Assert.Equal(4, count);
+        Assert.Equal([PreferencePair.KeyFor(1, PairSource.Judge), PreferencePair.KeyFor(3, PairSource.Judge), PreferencePair.KeyFor(0, PairSource.Judge)],
+            first);
+        // No threshold: the five unsampled decisive pairs (pair 6 has its item).
+        Assert.Equal((5, 3), (tally.Candidates(null).Count, tally.Candidates(null).First.Count));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void On_random_runs_the_tally_gives_the_candidates_and_levels_of_the_whole_list(int seed)
+    {
+        var random = new Random(seed);
+        var pairs = Enumerable.Range(0, 400).Select(i => Judge(i, (Preference)random.Next(4), random.Next(5) == 0 ? null : random.Next(1, 7)))
+            .OrderBy(_ => random.Next()).ToList();
+        var taken = pairs.Where(_ => random.Next(4) == 0).Select(p => p.PairId).ToHashSet(StringComparer.Ordinal);
+        var keep = random.Next(1, 60);
+        var tally = new EscalationTally(keep);
+        foreach (var pair in pairs) tally.Add(pair, taken.Contains(pair.PairId));
+
+        var decisive = TrustCalibration.DecisiveJudgePairs(pairs).Select(p => p.TrustPoints!.Value).ToList();
+        var calibration = decisive.Take(80).Select(p => (p, random.Next(3) > 0)).ToList();
+        Assert.Equal(TrustCalibration.Levels(calibration, decisive, 0.6, 0.1), TrustCalibration.Levels(calibration, tally.DecisivePoints, 0.6, 0.1));
+        foreach (int? threshold in new int?[] { null, 1, 3, 4, 6, 7 })
+        {
+            var whole = TrustCalibration.EscalationCandidates(pairs, threshold, taken);
+            var (count, first) = tally.Candidates(threshold);
+            Assert.Equal(whole.Count, count);
+            Assert.Equal(whole.Take(keep).Select(p => p.PairId), first);
+        }
+    }
+
     internal static PreferencePair Judge(int index, Preference verdict, int? points, string category = "general") =>
         PairFactory.Pair(verdict, itemIndex: index, category: category, responseA: $"a{index}", responseB: $"b{index}") with { TrustPoints = points };
 
