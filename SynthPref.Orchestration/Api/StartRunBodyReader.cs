@@ -98,10 +98,10 @@ public static class StartRunBodyReader
         catch (JsonException e)
         {
             if (final)
-                throw new RequestBodyException("body", $"The request body ended before its JSON did: {e.Message}");
+                throw new RequestBodyException("body", $"The request body ended before its JSON did: {JsonErrors.Describe(e)}");
             var inItem = state.Expect == Expect.Element;
             throw new RequestBodyException(inItem ? $"line {items.Count + 1}.{InputValidator.LineField}" : "body",
-                $"{(inItem ? $"Item {items.Count + 1} of 'items'" : "The request body")} is not valid JSON: {e.Message}");
+                $"{(inItem ? $"Item {items.Count + 1} of 'items'" : "The request body")} is not valid JSON: {JsonErrors.Describe(e, withPosition: !inItem)}");
         }
         finally
         {
@@ -252,11 +252,15 @@ public static class StartRunBodyReader
             case Field.Options:
                 try
                 {
+                    using (var document = JsonDocument.Parse(value.ToArray()))
+                        if (document.RootElement.ValueKind == JsonValueKind.Object)
+                            RunOptionsParser.RefuseUnknown(document.RootElement.EnumerateObject().Select(p => p.Name), RunOptionsParser.OptionNames,
+                                name => $"options.{name}", "a run option", state.Errors);
                     state.Options = JsonSerializer.Deserialize<RunOptions>(value, Json);
                 }
                 catch (JsonException e)
                 {
-                    state.Errors.Add(new FieldError("options", e.Message));
+                    state.Errors.Add(new FieldError(e.Path is { Length: > 2 } path ? "options" + path[1..] : "options", JsonErrors.Describe(e)));
                 }
                 break;
         }

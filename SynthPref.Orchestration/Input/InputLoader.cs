@@ -21,7 +21,7 @@ public sealed class InputLoader(InputStore store)
     public const int ProgressEvery = 10_000;
 
     public async Task<LoadedInput> LoadAsync(string runId, string inputBlob, string inputName, bool critiqueRevise,
-        InputOptions limits, Func<InputLoadProgress, Task>? progress, CancellationToken ct)
+        InputOptions limits, Func<InputLoadProgress, Task>? progress, CancellationToken ct, bool rejectEmptyResponses = false)
     {
         await using var stream = await store.OpenInputAsync(inputBlob, ct);
         if (stream is null)
@@ -30,7 +30,7 @@ public sealed class InputLoader(InputStore store)
         if (progress is not null) await progress(new InputLoadProgress(0, 0, totalBytes));
         long lines = 0, bytes = 0;
 
-        var validator = new InputValidator(critiqueRevise);
+        var validator = new InputValidator(critiqueRevise, rejectEmptyResponses: rejectEmptyResponses);
         var entries = new List<ManifestEntry>();
         var kept = new List<InputError>();
         var lineErrors = new List<InputError>();

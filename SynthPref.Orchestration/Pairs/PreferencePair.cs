@@ -11,6 +11,9 @@ public enum Confidence { Low, Medium, High }
 [JsonConverter(typeof(JsonStringEnumConverter<PairSource>))]
 public enum PairSource { Judge, Revision }
 
+/// <summary>Why a pair is left out of the dataset although it was judged (see <see cref="PreferencePair.DatasetExclusion"/>).</summary>
+public enum DatasetExclusion { EmptyResponse, IdenticalResponses }
+
 /// <summary>
 /// A stored preference pair. For judge pairs A/B are the input's response_a/response_b.
 /// For revision pairs A is the revised text and B the original, so the verdict is always A ("revised wins").
@@ -20,6 +23,8 @@ public enum PairSource { Judge, Revision }
 /// Judges: each judge's own verdict (one entry with a single judge). Rounds: a revision pair's critique → revise
 /// rounds. Verification: a revision pair's check against its original, when the run asked for one. TrustPoints: how
 /// much the panel backs a decisive judge pair's verdict (see <see cref="Judging.TrustPoints"/>), null for other pairs.
+/// CategorySpelling: the input's own spelling of the category when the run's categoryKey folded it into another key
+/// (Category), null when they are the same.
 /// </summary>
 public sealed record PreferencePair(
     string RunId,
@@ -45,9 +50,18 @@ public sealed record PreferencePair(
     IReadOnlyList<JudgeVerdict>? Judges = null,
     IReadOnlyList<RevisionRound>? Rounds = null,
     RevisionCheck? Verification = null,
-    int? TrustPoints = null)
+    int? TrustPoints = null,
+    string? CategorySpelling = null)
 {
     public bool IsDecisive => Verdict is Preference.A or Preference.B;
+
+    /// <summary>Why this pair is never a dataset row whatever its verdict: a response that is empty or only white space
+    /// (checked first), or two responses that are the same text (ordinal equality); null for a pair that may be one. A
+    /// pair like this is still judged, sampled and reviewed: it says something about the judge, nothing to train on.</summary>
+    public DatasetExclusion? DatasetExclusion =>
+        string.IsNullOrWhiteSpace(ResponseA) || string.IsNullOrWhiteSpace(ResponseB) ? Pairs.DatasetExclusion.EmptyResponse
+        : string.Equals(ResponseA, ResponseB, StringComparison.Ordinal) ? Pairs.DatasetExclusion.IdenticalResponses
+        : null;
 
     /// <summary>A verified revision that did not beat its original: it stays stored and counted, but is no training row.</summary>
     public bool RevisionRegression => Verification?.Regression == true;

@@ -1,6 +1,7 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Batch;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
@@ -17,7 +18,8 @@ public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, R
 
 /// <summary>The run's options as far as the report needs them, and what judging came to (TextOnlyJudges: judges that
 /// fell back from structured output; SkippedForBudget: items never started; MinCategoryVotes: the fewest votes a category
-/// needs to be ranked; Trust: trustTarget and its options, null without them).</summary>
+/// needs to be ranked; Trust: trustTarget and its options, null without them; CategoryKey: how categories became keys;
+/// Failures: items failed, steps failed and items not started as judging counted them).</summary>
 public sealed record RunShape(
     IReadOnlyList<string>? Judges = null,
     bool StructuredOutput = false,
@@ -30,7 +32,9 @@ public sealed record RunShape(
     int SkippedForBudget = 0,
     int MinCategoryVotes = AgreementCalculator.DefaultMinCategoryVotes,
     TrustOptions? Trust = null,
-    BatchSummary? Batch = null);
+    BatchSummary? Batch = null,
+    CategoryKey CategoryKey = CategoryKey.Exact,
+    FailureCounts? Failures = null);
 
 /// <summary>
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
@@ -78,6 +82,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         var trust = shape.Trust is { } trustOptions
             ? TrustAssessment.Assess(stored, reviewed, trustOptions, judges, review.Rounds, run.ReviewEndedBy)
             : null;
+        var failureReport = await FailuresAsync(run.RunId, ct);
         var datasetLines = (trust is null ? TrlDataset.ToJsonLines(stored) : TrlDataset.ToJsonLines(trust.Dataset)).ToList();
         var report = new RunReport(
             run.RunId,
@@ -105,10 +110,13 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             Revisions(shape, stored),
             new BudgetReport(shape.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), shape.SkippedForBudget > 0,
                 shape.SkippedForBudget),
-            await FailuresAsync(run.RunId, ct),
+            failureReport,
             Examples(agreement, reviewed),
             trust?.Report,
-            shape.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null);
+            shape.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null,
+            Exclusions(stored),
+            Merges(shape.CategoryKey, stored),
+            Failures(run, shape, failureReport));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
@@ -152,19 +160,62 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
     {
         var judgePairs = stored.Where(p => p.Source == PairSource.Judge).OrderBy(p => p.ItemIndex).ToList();
         var textOnly = shape.TextOnlyJudges ?? [];
+        var verdictLines = VerdictLineTally.Of(judgePairs);
         var panel = names.Select(name =>
         {
             var role = JudgePanel.RoleOf(name);
             var own = judgePairs.SelectMany(p => p.JudgeVerdicts.Where(j => j.Name == name)).ToList();
             return new JudgeSummary(name, role, sections.ModelOf(role), own.Count, own.Count(j => j.Verdict == Preference.Unparseable),
-                own.Sum(j => j.UnparseableOutputs?.Count ?? 0), shape.StructuredOutput, textOnly.Contains(name, StringComparer.Ordinal));
+                own.Sum(j => j.UnparseableOutputs?.Count ?? 0), shape.StructuredOutput, textOnly.Contains(name, StringComparer.Ordinal),
+                verdictLines.GetValueOrDefault(name)?.WithoutVerdictLine ?? 0);
         }).ToList();
-        var examples = judgePairs
-            .SelectMany(p => p.JudgeVerdicts.SelectMany(j => (j.UnparseableOutputs ?? []).Select(o => new UnparseableOutput(p.InputId, j.Name,
-                o.Length <= ExampleChars ? o : string.Concat(o.AsSpan(0, ExampleChars), "…")))))
+        return new JudgesReport(panel, JudgeAgreement.Pairwise(names, judgePairs), UnparseableExamplesOf(judgePairs));
+    }
+
+    /// <summary>
+    /// What the judges said on the pairs that are unparseable (their verdict, after every judge and order): each of
+    /// those judges' unparseable answers, the same text (trimmed) from the same judge counted once with how many times it
+    /// was given, most frequent first, then in item order; an empty answer is one entry (Output "", shown "(empty
+    /// answer)"). InputId: the first pair that gave it.
+    /// </summary>
+    public static IReadOnlyList<UnparseableOutput> UnparseableExamplesOf(IEnumerable<PreferencePair> judgePairs) =>
+        judgePairs.Where(p => p.Verdict == Preference.Unparseable).OrderBy(p => p.ItemIndex)
+            .SelectMany(p => p.JudgeVerdicts.SelectMany(j => (j.UnparseableOutputs ?? []).Select(o => (p.InputId, j.Name, Output: o.Trim()))))
+            .Select((answer, order) => (answer.InputId, answer.Name, answer.Output, Order: order))
+            .GroupBy(a => (a.Name, a.Output))
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.First().Order)
             .Take(UnparseableExamples)
+            .Select(g => new UnparseableOutput(g.First().InputId, g.Key.Name,
+                g.Key.Output.Length <= ExampleChars ? g.Key.Output : string.Concat(g.Key.Output.AsSpan(0, ExampleChars), "…"), g.Count()))
             .ToList();
-        return new JudgesReport(panel, JudgeAgreement.Pairwise(names, judgePairs), examples);
+
+    /// <summary>The stored pairs never written to the dataset for their responses, by reason; null when there are none.</summary>
+    public static DatasetExclusions? Exclusions(IReadOnlyList<PreferencePair> stored)
+    {
+        var empty = stored.Count(p => p.DatasetExclusion == DatasetExclusion.EmptyResponse);
+        var identical = stored.Count(p => p.DatasetExclusion == DatasetExclusion.IdenticalResponses);
+        return empty + identical == 0 ? null : new DatasetExclusions(empty, identical);
+    }
+
+    /// <summary>With categoryKey folded: every key that more than one spelling of the input became, its spellings in
+    /// ordinal order and its pairs, keys in ordinal order. Null with categoryKey exact.</summary>
+    public static CategoryMerges? Merges(CategoryKey mode, IReadOnlyList<PreferencePair> stored)
+    {
+        if (mode == CategoryKey.Exact) return null;
+        var merges = stored.GroupBy(p => p.Category, StringComparer.Ordinal)
+            .Select(g => new CategoryMerge(g.Key,
+                g.Select(p => p.CategorySpelling ?? p.Category).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(), g.Count()))
+            .Where(m => m.Spellings.Count > 1)
+            .OrderBy(m => m.Key, StringComparer.Ordinal)
+            .ToList();
+        return new CategoryMerges(CategoryKeys.FoldedName, merges);
+    }
+
+    /// <summary>Items failed, steps failed (the failures the report lists) and items not started; null when all are zero.</summary>
+    static FailureCounts? Failures(ReportInputs run, RunShape shape, FailureReport failures)
+    {
+        var counts = new FailureCounts(run.FailedItems, failures.Total, shape.Failures?.ItemsNotStarted ?? shape.SkippedForBudget);
+        return counts.Any ? counts : null;
     }
 
     static RevisionReport Revisions(RunShape shape, IReadOnlyList<PreferencePair> stored)

@@ -10,6 +10,9 @@ namespace SynthPref.Orchestration.Reporting;
 /// Ties and unparseable verdicts carry no preference, so they are not training rows; nor are revisions flagged
 /// revisionRegression by verification. With trustTarget the rows are the trust assessment's, each saying who chose
 /// (label_source), and the escalated pairs go to escalated.jsonl with their trust points; TRL ignores extra columns.
+/// A pair with an empty or identical response is never a row (<see cref="PreferencePair.DatasetExclusion"/>). Every row
+/// of a file has the same fields, null where unknown: prompt, chosen, rejected, id, category, source, confidence (the
+/// judges', null for a revision or a choice people made) and label_source (null without trustTarget).
 /// </summary>
 public static class TrlDataset
 {
@@ -28,7 +31,7 @@ public static class TrlDataset
 
     private static IEnumerable<PreferencePair> Rows(IEnumerable<PreferencePair> pairs) =>
         // A verified revision that did not beat its original is no evidence of a better answer.
-        pairs.Where(p => p.IsDecisive && !p.RevisionRegression)
+        pairs.Where(p => p.IsDecisive && !p.RevisionRegression && p.DatasetExclusion is null)
             .OrderBy(p => p.ItemIndex)
             .ThenBy(p => p.Source)
             // Final key keeps the file byte-identical however storage ordered the rows.
@@ -70,8 +73,12 @@ public static class TrlDataset
             // The judges' confidence describes their verdict, not a choice people made.
             if (pair.Confidence is { } confidence && labelSource != LabelSource.Human)
                 writer.WriteString("confidence", ConfidenceName(confidence));
+            else
+                writer.WriteNull("confidence");
             if (labelSource is { } source)
                 writer.WriteString("label_source", source == LabelSource.Human ? "human" : "judge");
+            else
+                writer.WriteNull("label_source");
             if (escalated)
             {
                 writer.WriteNumber("trust_points", pair.TrustPoints ?? 0);

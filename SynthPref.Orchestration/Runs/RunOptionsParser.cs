@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Xml;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Revision;
@@ -15,7 +16,8 @@ namespace SynthPref.Orchestration.Runs;
 /// TargetCiWidth (with MaxReviewSampleSize) turns on adaptive review rounds. TrustTarget (with TrustAlpha) calibrates the
 /// judges' trust points on people and splits the pairs into trusted and escalated; Escalate "review" (with
 /// MaxEscalatedReviews) sends the escalated pairs to people in one more review round. Batch turns the provider's Batch
-/// API on or off for the run (null: each LLM section's Batch setting).</summary>
+/// API on or off for the run (null: each LLM section's Batch setting). RejectEmptyResponses makes a pair input with an
+/// empty or identical response an input error; CategoryKey is "exact" (the default) or "folded".</summary>
 public sealed record RunOptions(
     bool? SwapPositions = null,
     bool? CritiqueRevise = null,
@@ -40,7 +42,9 @@ public sealed record RunOptions(
     double? TrustAlpha = null,
     string? Escalate = null,
     int? MaxEscalatedReviews = null,
-    bool? Batch = null);
+    bool? Batch = null,
+    bool? RejectEmptyResponses = null,
+    string? CategoryKey = null);
 
 public static class RunOptionsParser
 {
@@ -51,6 +55,46 @@ public static class RunOptionsParser
     /// <summary>Narrower targets ask for tens of thousands of votes per category, past any review budget.</summary>
     public const double MinTargetCiWidth = 0.01;
     public const int DefaultReviewSampleSize = 20;
+
+    /// <summary>Every run option by the name callers spell it (camelCase, as in JSON and blob metadata).</summary>
+    public static IReadOnlyList<string> OptionNames { get; } = typeof(RunOptions).GetProperties()
+        .Select(p => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToList();
+
+    /// <summary>The metadata keys an upload may carry: the options and the run's name.</summary>
+    public static IReadOnlyList<string> MetadataKeys { get; } = [.. OptionNames, "name"];
+
+    /// <summary>Names that are not among <paramref name="known"/> (case-insensitive), each an error naming it under
+    /// <paramref name="field"/>, with the known name it is closest to when that is a likely typo.</summary>
+    public static void RefuseUnknown(IEnumerable<string> names, IReadOnlyList<string> known, Func<string, string> field, string what,
+        List<FieldError> errors)
+    {
+        foreach (var name in names)
+        {
+            if (known.Contains(name, StringComparer.OrdinalIgnoreCase)) continue;
+            var closest = known.MinBy(k => Distance(name.ToLowerInvariant(), k.ToLowerInvariant()));
+            var hint = closest is not null && Distance(name.ToLowerInvariant(), closest.ToLowerInvariant()) <= Math.Max(2, name.Length / 4)
+                ? $" Did you mean '{closest}'?" : "";
+            errors.Add(new(field(name), $"'{name}' is not {what}, so it would be ignored.{hint} Known: {string.Join(", ", known)}."));
+        }
+    }
+
+    /// <summary>Levenshtein distance, for suggesting the option a typo meant.</summary>
+    static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
+    }
 
     /// <summary>Applies defaults and checks ranges; the seed falls back to one derived from the run id, and the
     /// judging window and generation size come from the host (<paramref name="judging"/>).</summary>
@@ -98,6 +142,8 @@ public static class RunOptionsParser
         }
 
         var (trustTarget, trustAlpha, escalate, maxEscalated) = ResolveTrust(options, sampleSize, errors);
+        var categoryKey = CategoryKeys.Parse(options.CategoryKey, out var badKey);
+        if (badKey is not null) errors.Add(new("options.categoryKey", badKey));
 
         var swap = options.SwapPositions ?? true;
         var critique = options.CritiqueRevise ?? true;
@@ -130,7 +176,9 @@ public static class RunOptionsParser
             trustTarget,
             trustAlpha,
             escalate,
-            maxEscalated);
+            maxEscalated,
+            RejectEmptyResponses: options.RejectEmptyResponses ?? false,
+            CategoryKey: categoryKey ?? CategoryKey.Exact);
     }
 
     /// <summary>trustTarget and the options that only mean something with it, each refused naming its field.</summary>
@@ -222,6 +270,7 @@ public static class RunOptionsParser
     public static RunOptions FromMetadata(IDictionary<string, string> metadata, List<FieldError> errors)
     {
         var m = new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase);
+        RefuseUnknown(m.Keys, MetadataKeys, key => $"metadata {key}", "a run option or the run's name", errors);
         return new RunOptions(
             Bool(m, "swapPositions", errors),
             Bool(m, "critiqueRevise", errors),
@@ -248,7 +297,9 @@ public static class RunOptionsParser
             Double(m, "trustAlpha", errors),
             m.GetValueOrDefault("escalate"),
             Int(m, "maxEscalatedReviews", errors),
-            Bool(m, "batch", errors));
+            Bool(m, "batch", errors),
+            Bool(m, "rejectEmptyResponses", errors),
+            m.GetValueOrDefault("categoryKey"));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)

@@ -58,7 +58,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         // Every problem at once: bad options do not hide bad items.
         if (inline is not null)
         {
-            var parsed = inline.Finish(settings.CritiqueRevise);
+            var parsed = inline.Finish(settings.CritiqueRevise, settings.RejectEmptyResponses);
             errors.AddRange(parsed.Errors.Select(e => new FieldError(e.Line == 0 ? e.Field : $"line {e.Line}.{e.Field}", e.ToString())));
             if (parsed.IsValid && parsed.Items == 0) errors.Add(new FieldError("items", "the array is empty."));
             if (!parsed.IsValid)

@@ -40,7 +40,8 @@ public static class TrustAssessment
         var trusted = decisive.Count(p => TrustCalibration.IsTrusted(p, threshold));
         var byPair = reviewed.GroupBy(r => r.Pair.PairId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
 
-        var dataset = new List<LabelledPair>();
+        // A pair with an empty or identical response is never a row, whoever chose (PreferencePair.DatasetExclusion).
+        var dataset = new DatasetRows();
         var escalatedRows = new List<PreferencePair>();
         var noMajority = 0;
         foreach (var pair in pairs.OrderBy(p => p.ItemIndex).ThenBy(p => p.Source).ThenBy(p => p.PairId, StringComparer.Ordinal))
@@ -93,6 +94,14 @@ public static class TrustAssessment
             Reliability(judges, calibration),
             escalation);
         return new TrustOutcome(report, dataset, escalatedRows);
+    }
+
+    sealed class DatasetRows : List<LabelledPair>
+    {
+        public new void Add(LabelledPair row)
+        {
+            if (row.Pair.DatasetExclusion is null) base.Add(row);
+        }
     }
 
     /// <summary>For each judge and stated confidence: the calibration items where the judge's final verdict stated it,

@@ -3,6 +3,7 @@ using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
@@ -28,6 +29,8 @@ namespace SynthPref.Orchestration.Workflow;
 /// 1 − TrustAlpha, the dataset keeps the trusted pairs and the pairs people decided, and the rest are escalated
 /// (escalated.jsonl; with Escalate Review also sent to people in one more review round of at most MaxEscalatedReviews
 /// items). Batch: the roles this run sends through the provider's Batch API and how it polls (null: none; from 4.0).
+/// RejectEmptyResponses: a pair input with an empty or identical response is an input error instead of a pair left out
+/// of the dataset. CategoryKey: how categories become keys (exact, or folded).
 /// Options added after 1.0 have defaults because runs started before them carry none.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
@@ -56,7 +59,9 @@ public sealed record RunSettings(
     double TrustAlpha = TrustCalibration.DefaultAlpha,
     Escalation Escalate = Escalation.None,
     int MaxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews,
-    BatchPlan? Batch = null)
+    BatchPlan? Batch = null,
+    bool RejectEmptyResponses = false,
+    CategoryKey CategoryKey = CategoryKey.Exact)
 {
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;
@@ -67,7 +72,7 @@ public sealed record RunSettings(
         (long)failedItems * 1_000_000 > (long)MaxFailedItemsPerMillion * items;
 
     public ItemSettings ForItems => new(SwapPositions, CritiqueRevise, Cache, Judges, StructuredOutput, null,
-        RevisionRounds, VerifyRevisions, Constitution, Seed);
+        RevisionRounds, VerifyRevisions, Constitution, Seed, CategoryKey: CategoryKey);
 
     /// <summary>The trust options the report and the escalation take; null without trustTarget.</summary>
     public TrustOptions? Trust => TrustTarget is { } target ? new TrustOptions(target, TrustAlpha, Escalate, MaxEscalatedReviews) : null;
@@ -85,7 +90,10 @@ public sealed record RunInput(string RunId, string? Name, string Source, string 
 /// TextOnlyJudges: judges whose endpoint refused structured output, asked with the text template from then on.
 /// SkippedForBudget: items never started because the token budget was reached (NextItem is then Items).
 /// PairsByTrustPoints: decisive judge pairs written so far, counted by their trust points. Batch: how the run's batch
-/// phase went, once it has run (from 4.0).</summary>
+/// phase went, once it has run (from 4.0). DecisivePairs, UnparseablePairs: of the pairs written, those with an A or B
+/// verdict and those with none. FailedSteps: the failed item steps recorded. NotStarted: items never started because
+/// the run stopped for too many failures (beside SkippedForBudget). VerdictLines: each judge's text answers and those
+/// without the verdict line. The fields after Batch came later; states recorded before them read as zero and null.</summary>
 public sealed record JudgingState(
     int Items,
     int NextItem,
@@ -97,12 +105,21 @@ public sealed record JudgingState(
     IReadOnlyList<string>? TextOnlyJudges = null,
     int SkippedForBudget = 0,
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
-    BatchSummary? Batch = null)
+    BatchSummary? Batch = null,
+    int DecisivePairs = 0,
+    int UnparseablePairs = 0,
+    int FailedSteps = 0,
+    int NotStarted = 0,
+    IReadOnlyDictionary<string, VerdictLineTally>? VerdictLines = null)
 {
     public JudgingState Add(ItemsResult result) => this with
     {
         PairsWritten = PairsWritten + result.Pairs,
         FailedItems = FailedItems + result.FailedItems,
+        DecisivePairs = DecisivePairs + result.DecisivePairs,
+        UnparseablePairs = UnparseablePairs + result.UnparseablePairs,
+        FailedSteps = FailedSteps + result.FailedSteps,
+        VerdictLines = VerdictLineTally.Merge(VerdictLines, result.VerdictLines),
         FirstFailure = FirstFailure ?? result.FirstError,
         Usage = LlmUsage.Merge(Usage, result.Usage),
         // Sorted, so the same results give the same state in whatever order they arrive.
@@ -123,6 +140,9 @@ public sealed record JudgingState(
         return sum;
     }
 
+    /// <summary>Items failed, steps failed and items never started, as status, failures route and report name them.</summary>
+    public FailureCounts Failures => new(FailedItems, FailedSteps, SkippedForBudget + NotStarted);
+
     /// <summary>Input plus output tokens of every call made so far, what a token budget is measured against.</summary>
     public long TokensUsed => Usage.Values.Sum(u => u.InputTokens + u.OutputTokens);
 }
@@ -136,7 +156,10 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 /// structured output, judging in text since. ReviewRound: the review sampling round under way (1 for the first
 /// sample; later rounds with targetCiWidth or escalation), 0 before review. EscalationRound: the round that sends people
 /// the pairs under the trust threshold, once it is drawn. PairsByTrustPoints: decisive judge pairs by trust points.
-/// Batch: the run's batches while it waits for them, and how its batch phase ended after.</summary>
+/// Batch: the run's batches while it waits for them, and how its batch phase ended after. PairsDecisive and
+/// PairsUnparseable: of PairsWritten, those with an A or B verdict and those with none (the rest are ties).
+/// FailureCounts: items failed, steps failed, items not started (null while none). VerdictLines: each judge's text
+/// answers and those without the verdict line (null while none lacked it); Warnings: what the run should be told now.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -155,7 +178,13 @@ public sealed record RunProgress(
     int ReviewRound = 0,
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
     int? EscalationRound = null,
-    BatchProgress? Batch = null);
+    BatchProgress? Batch = null,
+    int PairsDecisive = 0,
+    int PairsUnparseable = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FailureCounts? FailureCounts = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, VerdictLineTally>? VerdictLines = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null);
+
 
 /// <summary>A run's batch phase as its status shows it: the cycle, what it is doing ("collecting", "submitting",
 /// "waiting", "cancelling", "ingesting", then "ended"), the cycle's batches (the provider's id, state, requests,
@@ -204,7 +233,8 @@ public sealed record SubmitBatchesRequest(string RunId, int Cycle, IReadOnlyList
 /// <summary>The batches of one cycle of a run.</summary>
 public sealed record BatchCycleRequest(string RunId, int Cycle);
 
-public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise);
+/// <summary>RejectEmptyResponses: the run's option, checked as the input is validated (false for runs before it).</summary>
+public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise, bool RejectEmptyResponses = false);
 
 /// <summary>Items [Start, Start + Count) of the run, processed one after another.</summary>
 public sealed record ItemsRequest(string RunId, int Start, int Count, ItemSettings Settings);
@@ -238,5 +268,6 @@ public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, 
     public RunShape Shape => new(
         Settings?.Judges, Settings?.StructuredOutput ?? false, Judging.TextOnlyJudges, Settings?.CritiqueRevise ?? false,
         Settings?.RevisionRounds ?? 1, Settings?.VerifyRevisions ?? false, Settings?.ConstitutionSource, Settings?.BudgetTokens,
-        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes, Settings?.Trust, Judging.Batch);
+        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes, Settings?.Trust, Judging.Batch,
+        Settings?.CategoryKey ?? CategoryKey.Exact, Judging.Failures);
 }
