@@ -83,6 +83,9 @@ public sealed class InputOptions
     /// <summary>The containers <c>inputBlob</c> may name, comma-separated. Never a run's own copies or outputs.</summary>
     public string Containers { get; set; } = $"{StorageNames.InputContainer},{StorageNames.UploadsContainer}";
 
+    /// <summary>The largest input blob a run takes, in bytes (checked before the run is accepted); 16 GiB by default.</summary>
+    public long MaxInputBytes { get; set; } = 16L << 30;
+
     public IReadOnlyList<string> InputContainers() =>
         Containers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(c => c is not (StorageNames.WorkContainer or StorageNames.OutputContainer))

@@ -80,7 +80,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             reference = await inline.CommitAsync(ct);
         else
         {
-            var snapshot = await input.SnapshotInputAsync(runId, inputBlob!, etag: null, ct);
+            var snapshot = await input.SnapshotInputAsync(runId, inputBlob!, etag: null, ct, inputLimits.Value.MaxInputBytes);
             if (snapshot.Reference is null)
                 return Outcome<StartedRun>.Invalid("The run request is invalid.", [new FieldError("inputBlob", snapshot.Error!)]);
             reference = snapshot.Reference;
@@ -142,7 +142,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         var reference = known?.InputBlob;
         if (reference is null)
         {
-            var snapshot = await input.SnapshotInputAsync(runId, $"{container}/{blobName}", etag, ct);
+            var snapshot = await input.SnapshotInputAsync(runId, $"{container}/{blobName}", etag, ct, inputLimits.Value.MaxInputBytes);
             if (snapshot.Reference is null)
                 return Outcome<StartedRun>.NotFound(snapshot.Error!);
             reference = snapshot.Reference;

@@ -61,7 +61,7 @@ public sealed class FaultRulesTests
         var errors = new List<FieldError>();
         var options = RunOptionsParser.FromMetadata(new Dictionary<string, string>
         {
-            ["MaxFailedItemsRatio"] = "0.5", ["maxreviewersperitem"] = "7", ["maxFailedItemsRatioTypo"] = "x",
+            ["MaxFailedItemsRatio"] = "0.5", ["maxreviewersperitem"] = "7",
         }, errors);
         Assert.Empty(errors);
         Assert.Equal(0.5, options.MaxFailedItemsRatio);
