@@ -3,7 +3,6 @@ using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
-using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;

@@ -1,6 +1,6 @@
-using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Judging;
 
-namespace SynthPref.Orchestration.Judging;
+namespace SynthPref.Orchestration.Pairs;
 
 /// <summary>
 /// One judge's text answers (every call, retries included, in both orders) and those rejected because they lacked the
