@@ -112,7 +112,7 @@ public static class RunsApi
             "This run was started by an upload, so nobody was handed its review link: POST here (with the management key) for one. " +
             "Each call issues a new link and revokes every link issued before it.");
         return TypedResults.Ok(new RunStatusResponse(view.RunId, view.Status, view.Degraded, view.Progress, view.Error, view.Name,
-            view.Source, view.CreatedAt, outputs, view.Review, reviewLink));
+            view.Source, view.CreatedAt, outputs, view.Review, view.InputErrors, reviewLink));
     }
 
     /// <summary>Every failed item step with its error, in item order; <c>skip</c> and <c>take</c> (at most 1000) page them.</summary>

@@ -3,18 +3,22 @@ using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Api;
 
-/// <summary>The body of POST /api/runs, for documentation: it is read streaming (<see cref="StartRunBodyReader"/>), never
-/// bound as a whole, so a large <c>items</c> array is never held in memory at once.</summary>
-public sealed record StartRunRequest(string? Name, IReadOnlyList<object>? Items, string? InputBlob, RunOptions? Options);
+/// <summary>The body of POST /api/runs, for documentation and clients: it is read streaming (<see cref="StartRunBodyReader"/>),
+/// never bound as a whole, so a large <c>items</c> array is never held in memory at once. Options: run options by their
+/// names (<see cref="RunOptionsParser.Names"/>), the same names blob metadata uses.</summary>
+public sealed record StartRunRequest(string? Name, IReadOnlyList<object>? Items, string? InputBlob, IReadOnlyDictionary<string, object>? Options);
 
 /// <summary>The review token is handed out here, once: storage keeps only its hash.</summary>
 public sealed record StartRunResponse(string RunId, string StatusUri, string ReviewUri, string ReviewToken);
 
-/// <summary>Degraded: the run lost at least one item step (see <see cref="RunView.Degraded"/>). ReviewLink: for a run
-/// started by an upload (which nobody was handed a review link for), how to get one; null for a run started by POST.</summary>
+/// <summary>Degraded: the run lost at least one item step (see <see cref="RunView.Degraded"/>). InputErrors: a run whose
+/// input was refused names each bad line and field here too, as a 400 for inline items does (null otherwise). ReviewLink:
+/// for a run started by an upload (which nobody was handed a review link for), how to get one; null for a run started
+/// by POST.</summary>
 public sealed record RunStatusResponse(
     string RunId,
     RunStatus Status,
@@ -26,6 +30,7 @@ public sealed record RunStatusResponse(
     DateTimeOffset CreatedAt,
     RunOutputs? Outputs,
     ReviewProgress? Review,
+    IReadOnlyList<Input.InputError>? InputErrors = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReviewLinkHelp? ReviewLink = null);
 
 /// <summary>How a run that was not started by POST /api/runs gets a review link: Method and Uri to call, and what that

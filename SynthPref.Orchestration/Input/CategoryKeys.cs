@@ -1,14 +1,8 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Serialization;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Input;
-
-/// <summary>How a run turns an item's category into the key it is ranked, sampled and reported under: Exact (the text
-/// as given) or Folded (trimmed, case-folded, punctuation-insensitive), so spellings that differ only in case or
-/// punctuation are one category.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<CategoryKey>))]
-public enum CategoryKey { Exact, Folded }
 
 public static class CategoryKeys
 {

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Trust;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Reporting;
 

@@ -5,6 +5,7 @@ using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Settings;
 using static SynthPref.Tests.Unit.PairFactory;
 
 namespace SynthPref.Tests.Unit;
@@ -201,20 +202,25 @@ public sealed class DataQualityTests
     public void Unknown_options_and_metadata_keys_are_refused_naming_them_and_the_option_meant()
     {
         var errors = new List<FieldError>();
-        RunOptionsParser.RefuseUnknown(["reviewSampelSize", "seed", "SEED", "colour"], RunOptionsParser.OptionNames, n => $"options.{n}", "a run option", errors);
+        using var json = JsonDocument.Parse("""{"reviewSampelSize": 3, "seed": 1, "colour": "red", "categoryKey": "fold"}""");
+        RequestedOptions.FromJson(json.RootElement, errors);
         Assert.Equal(["options.reviewSampelSize", "options.colour"], errors.Select(e => e.Field));
         Assert.StartsWith("'reviewSampelSize' is not a run option, so it would be ignored. Did you mean 'reviewSampleSize'?", errors[0].Message);
         Assert.DoesNotContain("Did you mean", errors[1].Message);
 
         errors.Clear();
-        var options = RunOptionsParser.FromMetadata(new Dictionary<string, string>
+        var settings = RunOptionsParser.FromMetadata(new Dictionary<string, string>
         {
             ["name"] = "n", ["categorykey"] = "folded", ["rejectEmptyResponses"] = "true", ["trustTargt"] = "0.9",
-        }, errors);
+        }, "run-1", new JudgingLimits(0, 8, 8, 100), errors);
         Assert.Equal("metadata trustTargt", Assert.Single(errors).Field);
         Assert.Contains("Did you mean 'trustTarget'?", errors[0].Message);
-        Assert.Equal("folded", options.CategoryKey);
-        Assert.True(options.RejectEmptyResponses);
+        Assert.Equal(CategoryKey.Folded, settings.CategoryKey);
+        Assert.True(settings.RejectEmptyResponses);
+
+        errors.Clear();
+        RunOptionsParser.FromJson(json.RootElement, "run-1", new JudgingLimits(0, 8, 8, 100), errors);
+        Assert.Contains(errors, e => e.Field == "options.categoryKey" && e.Message == "'fold' is not exact or folded.");
     }
 
     [Fact]
