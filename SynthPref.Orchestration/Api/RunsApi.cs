@@ -108,8 +108,11 @@ public static class RunsApi
             ? new RunOutputs(r.ReportJson, r.ReportHtml, r.Dataset, r.DatasetRows, r.FailedItems, r.Escalated,
                 r.Escalated is null ? null : r.EscalatedRows)
             : null;
+        var reviewLink = view.Source == RunStarter.HttpSource ? null : new ReviewLinkHelp("POST", $"{StatusUri(req, view.RunId)}/review-link",
+            "This run was started by an upload, so nobody was handed its review link: POST here (with the management key) for one. " +
+            "Each call issues a new link and revokes every link issued before it.");
         return TypedResults.Ok(new RunStatusResponse(view.RunId, view.Status, view.Degraded, view.Progress, view.Error, view.Name,
-            view.Source, view.CreatedAt, outputs, view.Review, view.InputErrors));
+            view.Source, view.CreatedAt, outputs, view.Review, view.InputErrors, reviewLink));
     }
 
     /// <summary>Every failed item step with its error, in item order; <c>skip</c> and <c>take</c> (at most 1000) page them.</summary>
@@ -122,7 +125,8 @@ public static class RunsApi
         var outcome = await queries.GetFailuresAsync(client, runId, skip, take, ct);
         if (outcome.Kind != OutcomeKind.Ok) return ProblemOf(outcome);
         var page = outcome.Value!;
-        return TypedResults.Ok(new FailuresResponse(page.RunId, page.Status, page.Degraded, page.FailedItems, page.Total, skip, page.Failures));
+        return TypedResults.Ok(new FailuresResponse(page.RunId, page.Status, page.Degraded, page.FailedItems, page.Total, skip, page.Failures,
+            page.Counts));
     }
 
     /// <summary>A new review link for the run; the old one stops working. How an upload's run gets a link at all.</summary>

@@ -99,10 +99,10 @@ public static class StartRunBodyReader
         catch (JsonException e)
         {
             if (final)
-                throw new RequestBodyException("body", $"The request body ended before its JSON did: {e.Message}");
+                throw new RequestBodyException("body", $"The request body ended before its JSON did: {JsonErrors.Describe(e)}");
             var inItem = state.Expect == Expect.Element;
             throw new RequestBodyException(inItem ? $"line {items.Count + 1}.{InputValidator.LineField}" : "body",
-                $"{(inItem ? $"Item {items.Count + 1} of 'items'" : "The request body")} is not valid JSON: {e.Message}");
+                $"{(inItem ? $"Item {items.Count + 1} of 'items'" : "The request body")} is not valid JSON: {JsonErrors.Describe(e, withPosition: !inItem)}");
         }
         finally
         {

@@ -30,8 +30,9 @@ public sealed class InlineInput(InputStore store, string runId, InputOptions lim
     readonly List<InputError> kept = [];
     readonly List<InputError> lineErrors = [];
     readonly List<int> reviseOnly = [];
+    readonly List<InputError> emptyResponses = [];
     InputCopyWriter? writer;
-    int count, totalErrors, invalidLines, reviseOnlyCount;
+    int count, totalErrors, invalidLines, reviseOnlyCount, emptyResponseLines, emptyResponseErrors;
 
     public int MaxItemBytes => limits.MaxLineBytes;
     public int Count => count;
@@ -56,6 +57,14 @@ public sealed class InlineInput(InputStore store, string runId, InputOptions lim
             kept.AddRange(lineErrors.Take(ErrorsKept - kept.Count));
             return;
         }
+        // Options may follow the items, so what rejectEmptyResponses would refuse is kept for Finish to decide.
+        var empty = InputValidator.EmptyResponseErrors(line, item.ResponseA, item.ResponseB).ToList();
+        if (empty.Count > 0)
+        {
+            emptyResponseLines++;
+            emptyResponseErrors += empty.Count;
+            emptyResponses.AddRange(empty.Take(ErrorsKept - emptyResponses.Count));
+        }
         if (item is { ResponseA: not null, ResponseB: null })
         {
             reviseOnlyCount++;
@@ -70,10 +79,16 @@ public sealed class InlineInput(InputStore store, string runId, InputOptions lim
     public InputLimitExceededException TooLong(int line) => new($"line {line}.{InputValidator.LineField}",
         $"Item {line} of 'items' has more than {limits.MaxLineBytes} bytes, the limit for one item (Input:MaxLineBytes).", tooLarge: false);
 
-    public InlineInputResult Finish(bool critiqueRevise)
+    public InlineInputResult Finish(bool critiqueRevise, bool rejectEmptyResponses = false)
     {
         var errors = new List<InputError>(kept);
         int total = totalErrors, lines = invalidLines;
+        if (rejectEmptyResponses && emptyResponseLines > 0)
+        {
+            errors.AddRange(emptyResponses);
+            total += emptyResponseErrors;
+            lines += emptyResponseLines;
+        }
         if (!critiqueRevise && reviseOnlyCount > 0)
         {
             errors.AddRange(reviseOnly.Select(InputValidator.ReviseOnlyWithoutCritique));

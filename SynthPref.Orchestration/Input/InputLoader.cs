@@ -25,11 +25,11 @@ public sealed class InputLoader(InputStore store)
 
     /// <summary>The run's input, validated and indexed; <see cref="InputRejectedException"/> when it is refused.</summary>
     public async Task<LoadedInput> LoadAsync(string runId, string inputBlob, string inputName, bool critiqueRevise,
-        InputOptions limits, Func<InputLoadProgress, Task>? progress, CancellationToken ct)
+        InputOptions limits, Func<InputLoadProgress, Task>? progress, CancellationToken ct, bool rejectEmptyResponses = false)
     {
         await using var stream = await store.OpenInputAsync(inputBlob, ct)
             ?? throw new InputRejectedException(InputRejection.Whole(inputName, $"Input '{inputName}' ({inputBlob}) does not exist."));
-        var scan = await ScanAsync(stream, inputName, critiqueRevise, limits, progress, ct);
+        var scan = await ScanAsync(stream, inputName, critiqueRevise, limits, progress, ct, rejectEmptyResponses);
         if (scan.Rejection is { } rejection)
             throw new InputRejectedException(rejection);
         await store.WriteManifestAsync(runId, scan.Manifest!, ct);
@@ -41,13 +41,13 @@ public sealed class InputLoader(InputStore store)
     /// bad line's errors (the first <see cref="ErrorsKept"/>, all counted). The stream is read once, front to back.
     /// </summary>
     public static async Task<InputScan> ScanAsync(Stream stream, string inputName, bool critiqueRevise, InputOptions limits,
-        Func<InputLoadProgress, Task>? progress, CancellationToken ct)
+        Func<InputLoadProgress, Task>? progress, CancellationToken ct, bool rejectEmptyResponses = false)
     {
         var totalBytes = stream.CanSeek ? stream.Length : 0;
         if (progress is not null) await progress(new InputLoadProgress(0, 0, totalBytes));
         long lines = 0, bytes = 0;
 
-        var validator = new InputValidator(critiqueRevise);
+        var validator = new InputValidator(critiqueRevise, rejectEmptyResponses: rejectEmptyResponses);
         var entries = new List<ManifestEntry>();
         var kept = new List<InputError>();
         var lineErrors = new List<InputError>();
@@ -100,6 +100,9 @@ public sealed class InputOptions
 
     /// <summary>The containers <c>inputBlob</c> may name, comma-separated. Never a run's own copies or outputs.</summary>
     public string Containers { get; set; } = $"{StorageNames.InputContainer},{StorageNames.UploadsContainer}";
+
+    /// <summary>The largest input blob a run takes, in bytes (checked before the run is accepted); 16 GiB by default.</summary>
+    public long MaxInputBytes { get; set; } = 16L << 30;
 
     public IReadOnlyList<string> InputContainers() =>
         Containers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -24,7 +24,7 @@ public static class InputReader
         }
         catch (JsonException ex)
         {
-            errors.Add(new InputError(line.Number, InputValidator.LineField, $"invalid JSON: {ex.Message}"));
+            errors.Add(new InputError(line.Number, InputValidator.LineField, $"invalid JSON: {JsonErrors.Describe(ex)}"));
             return null;
         }
         using (document)

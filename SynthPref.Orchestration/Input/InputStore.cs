@@ -35,13 +35,22 @@ public sealed class InputStore(StorageClients storage) : IDisposable
     /// Copies "container/path" into the run's own input blob, so a later overwrite or delete of the source
     /// cannot change what the run reads. With an ETag, only that version is copied.
     /// </summary>
-    public async Task<SnapshotResult> SnapshotInputAsync(string runId, string reference, string? etag, CancellationToken ct)
+    public async Task<SnapshotResult> SnapshotInputAsync(string runId, string reference, string? etag, CancellationToken ct,
+        long maxBytes = long.MaxValue)
     {
         if (!BlobReference.TryParse(reference, out var container, out var path))
             return SnapshotResult.Problem($"'{reference}' must have the form 'container/path.jsonl'.");
         try
         {
             var source = storage.Container(container).GetBlobClient(path);
+            // Its size is known before a byte is copied: an empty input or one past the limit is refused at once.
+            var properties = (await source.GetPropertiesAsync(
+                etag is null ? null : new BlobRequestConditions { IfMatch = new ETag(etag) }, ct)).Value;
+            if (properties.ContentLength == 0)
+                return SnapshotResult.Problem($"blob '{reference}' is empty (0 bytes): an input needs at least one JSONL item.");
+            if (properties.ContentLength > maxBytes)
+                return SnapshotResult.Problem(
+                    $"blob '{reference}' has {properties.ContentLength} bytes; the most an input may have is {maxBytes} (Input:MaxInputBytes).");
             var options = new BlobOpenReadOptions(allowModifications: false)
             {
                 Conditions = etag is null ? null : new BlobRequestConditions { IfMatch = new ETag(etag) },

@@ -10,9 +10,11 @@ namespace SynthPref.Orchestration.Input;
 
 /// <summary>
 /// Turns one input object into an <see cref="InputItem"/>, naming every problem with its line and field so a user
-/// can fix a file in one pass. Keeps the ids seen so far, so one validator checks one input for duplicates.
+/// can fix a file in one pass. Keeps the ids seen so far, so one validator checks one input for duplicates. With
+/// <paramref name="rejectEmptyResponses"/> (the run option), a response that is empty or only white space, or two
+/// identical responses, are errors too (<see cref="EmptyResponseErrors"/>).
 /// </summary>
-public sealed partial class InputValidator(bool critiqueRevise, string defaultIdSource = "the line number")
+public sealed partial class InputValidator(bool critiqueRevise, string defaultIdSource = "the line number", bool rejectEmptyResponses = false)
 {
     public const string LineField = "(line)";
 
@@ -73,11 +75,31 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
             }
         }
 
+        if (rejectEmptyResponses && errors.Count == errorsBefore)
+            errors.AddRange(EmptyResponseErrors(line, responseA, responseB));
+
         if (errors.Count != errorsBefore)
             return null;
         return new InputItem(index, id!, prompt!, string.IsNullOrWhiteSpace(category) ? InputLimits.DefaultCategory : category,
             responseA, responseB, modelA, modelB, line);
     }
+
+    /// <summary>What rejectEmptyResponses refuses in one item, each naming its field: a response given but empty or only
+    /// white space, and a response_b identical to response_a (ordinal). Without the option such pairs are judged and
+    /// reviewed, and left out of the dataset (<c>PreferencePair.DatasetExclusion</c>).</summary>
+    public static IEnumerable<InputError> EmptyResponseErrors(int line, string? responseA, string? responseB)
+    {
+        const string Why = "(rejectEmptyResponses is on; without it such a pair is judged but never written to the dataset)";
+        if (responseA is not null && string.IsNullOrWhiteSpace(responseA))
+            yield return new InputError(line, "response_a", $"response_a is {EmptyKind(responseA)} {Why}");
+        if (responseB is not null && string.IsNullOrWhiteSpace(responseB))
+            yield return new InputError(line, "response_b", $"response_b is {EmptyKind(responseB)} {Why}");
+        else if (responseA is not null && responseB is not null && !string.IsNullOrWhiteSpace(responseA)
+                 && string.Equals(responseA, responseB, StringComparison.Ordinal))
+            yield return new InputError(line, "response_b", $"response_b is identical to response_a {Why}");
+    }
+
+    static string EmptyKind(string text) => text.Length == 0 ? "empty" : "only white space";
 
     /// <summary>An item with response_a alone, in a run without critique-revise. Inline input can give its options after its
     /// items, so a streaming reader validates with critique-revise on and adds this error for such items at the end.</summary>

@@ -161,6 +161,12 @@ public static partial class VerdictParser
             ReadReasoning(labels, lines));
     }
 
+    /// <summary>Whether a text answer has the PREFERENCE line the template asks for, anywhere in it (decorated as
+    /// <see cref="ParseBlock"/> tolerates). An answer without one was not unparseable by a slip of format: the judge
+    /// left the verdict line out, as small local models do.</summary>
+    public static bool HasVerdictLine(string? text) =>
+        !string.IsNullOrWhiteSpace(text) && FindLabelLines(text.ReplaceLineEndings("\n").Split('\n')).Any(l => l.Label == "preference");
+
     private static List<LabelLine> FindLabelLines(string[] lines)
     {
         var found = new List<LabelLine>();

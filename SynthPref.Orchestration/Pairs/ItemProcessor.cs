@@ -14,10 +14,15 @@ namespace SynthPref.Orchestration.Pairs;
 /// <summary>What a run of consecutive items came to: items done, pairs stored, items with a failed step (each step
 /// recorded in the <see cref="FailureStore"/>), the first failure's text, the LLM usage by role, the judges whose
 /// endpoint refused structured output (text-only from then on; "FellBackJudges" on the wire), and the decisive judge
-/// pairs stored by their trust points.</summary>
+/// pairs stored by their trust points. DecisivePairs and UnparseablePairs: the stored pairs whose verdict is A or B, and
+/// Unparseable. FailedSteps: the failed steps recorded (an item may fail more than one). VerdictLines: each judge's text
+/// answers, and those without the verdict line. The fields after PairsByTrustPoints came later, so results recorded
+/// before them read as zero and null.</summary>
 public sealed record ItemsResult(int Items, int Pairs, int FailedItems, string? FirstError, IReadOnlyDictionary<string, LlmUsage> Usage,
     [property: JsonPropertyName("FellBackJudges")] IReadOnlyList<string>? TextOnlyJudges = null,
-    IReadOnlyDictionary<int, int>? PairsByTrustPoints = null);
+    IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
+    int DecisivePairs = 0, int UnparseablePairs = 0, int FailedSteps = 0,
+    IReadOnlyDictionary<string, VerdictLineTally>? VerdictLines = null);
 
 /// <summary>
 /// Items from input to stored pairs, one after another: generate (prompt-only items), then judge (every judge of the
@@ -54,9 +59,12 @@ public sealed class ItemProcessor(
             await failures.RecordAsync(runId, failure, ct);
         var byPoints = written.Where(p => p.TrustPoints is not null).GroupBy(p => p.TrustPoints!.Value)
             .ToDictionary(g => g.Key, g => g.Count());
+        var answers = VerdictLineTally.Of(written);
         return new ItemsResult(items.Count, written.Count, failedItems, failed.Count > 0 ? Describe(failed[0]) : null, scope.Snapshot(),
             fellBack.IsEmpty ? null : fellBack.Keys.Order(StringComparer.Ordinal).ToList(),
-            byPoints.Count == 0 ? null : new SortedDictionary<int, int>(byPoints));
+            byPoints.Count == 0 ? null : new SortedDictionary<int, int>(byPoints),
+            written.Count(p => p.IsDecisive), written.Count(p => p.Verdict == Preference.Unparseable), failed.Count,
+            answers.Count == 0 ? null : answers);
     }
 
     /// <summary>Items processed side by side in a collecting pass: enough to keep the cache reads busy, few enough that
@@ -113,6 +121,9 @@ public sealed class ItemProcessor(
             }
         }
 
+        // The run's key for the category; pairs keep the input's spelling when the key differs, for the report's merges.
+        var spelling = item.Category;
+        item = item with { Category = CategoryKeys.Key(spelling, settings.CategoryKey) };
         var steps = new List<(string Name, Task<PreferencePair> Pair)>();
         if (item.HasBothResponses)
             steps.Add((ItemSteps.Judge, JudgeAsync(runId, item, settings, fellBack, ct)));
@@ -123,7 +134,8 @@ public sealed class ItemProcessor(
         {
             try
             {
-                written.Add(await task);
+                var pair = await task;
+                written.Add(pair.Category == spelling ? pair : pair with { CategorySpelling = spelling });
             }
             catch (Exception e) when (IsStepFailure(e, ct))
             {

@@ -172,6 +172,7 @@ public sealed class PairStore(StorageClients storage)
             ["JudgeModel"] = p.JudgeModel,
             ["RevisionRegression"] = p.Verification is null ? null : p.RevisionRegression,
             ["TrustPoints"] = p.TrustPoints,
+            ["CategorySpelling"] = p.CategorySpelling,
         };
         LongText.Write(e, "Prompt", p.Prompt);
         LongText.Write(e, "ResponseA", p.ResponseA);
@@ -210,7 +211,8 @@ public sealed class PairStore(StorageClients storage)
             Judges: details?.Judges,
             Rounds: details?.Rounds,
             Verification: details?.Verification,
-            TrustPoints: e.GetInt32("TrustPoints"));
+            TrustPoints: e.GetInt32("TrustPoints"),
+            CategorySpelling: e.GetString("CategorySpelling"));
         // Pairs stored before trust points were: worked out from the verdicts they keep, as a new pair's are.
         return pair.TrustPoints is null && pair.Source == PairSource.Judge && pair.IsDecisive
             ? pair with { TrustPoints = Judging.TrustPoints.Of(pair.Verdict, pair.JudgeVerdicts) }

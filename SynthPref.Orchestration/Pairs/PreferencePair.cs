@@ -7,6 +7,9 @@ namespace SynthPref.Orchestration.Pairs;
 [JsonConverter(typeof(JsonStringEnumConverter<PairSource>))]
 public enum PairSource { Judge, Revision }
 
+/// <summary>Why a pair is left out of the dataset although it was judged (see <see cref="PreferencePair.DatasetExclusion"/>).</summary>
+public enum DatasetExclusion { EmptyResponse, IdenticalResponses }
+
 /// <summary>
 /// A stored preference pair. For judge pairs A/B are the input's response_a/response_b, and the verdict is the jury's
 /// (<see cref="Jury.Combine"/>): its label, confidence and reasoning, its position flags, the first judge's positional
@@ -16,6 +19,8 @@ public enum PairSource { Judge, Revision }
 /// Judges: each judge's own verdict (one entry with a single judge). Rounds: a revision pair's critique → revise
 /// rounds. Verification: a revision pair's check against its original, when the run asked for one. TrustPoints: how
 /// much the panel backs a decisive judge pair's verdict (see <see cref="Judging.TrustPoints"/>), null for other pairs.
+/// CategorySpelling: the input's own spelling of the category when the run's categoryKey folded it into another key
+/// (Category), null when they are the same.
 /// </summary>
 public sealed record PreferencePair(
     string RunId,
@@ -41,7 +46,8 @@ public sealed record PreferencePair(
     IReadOnlyList<JudgeVerdict>? Judges = null,
     IReadOnlyList<RevisionRound>? Rounds = null,
     RevisionCheck? Verification = null,
-    int? TrustPoints = null)
+    int? TrustPoints = null,
+    string? CategorySpelling = null)
 {
     /// <summary>A judge pair with its jury's verdict and every judge's own.</summary>
     public static PreferencePair Judged(string runId, Input.InputItem item, IReadOnlyList<JudgeVerdict> judges)
@@ -55,6 +61,14 @@ public sealed record PreferencePair(
     }
 
     public bool IsDecisive => Verdict is Preference.A or Preference.B;
+
+    /// <summary>Why this pair is never a dataset row whatever its verdict: a response that is empty or only white space
+    /// (checked first), or two responses that are the same text (ordinal equality); null for a pair that may be one. A
+    /// pair like this is still judged, sampled and reviewed: it says something about the judge, nothing to train on.</summary>
+    public DatasetExclusion? DatasetExclusion =>
+        string.IsNullOrWhiteSpace(ResponseA) || string.IsNullOrWhiteSpace(ResponseB) ? Pairs.DatasetExclusion.EmptyResponse
+        : string.Equals(ResponseA, ResponseB, StringComparison.Ordinal) ? Pairs.DatasetExclusion.IdenticalResponses
+        : null;
 
     /// <summary>A verified revision that did not beat its original: it stays stored and counted, but is no training row.</summary>
     public bool RevisionRegression => Verification?.Regression == true;

@@ -48,11 +48,17 @@ public static class HtmlReport
         th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #e6e8eb}
         td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
         tr.divergent{background:#fff4e5}tr.divergent td:first-child{font-weight:600}tr.unranked td{color:#59636e}
-        .badge{display:inline-block;padding:.1rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600}
-        .badge.warn{background:#ffebe9;color:#cf222e;border:1px solid #cf222e}
-        .badge.ok{background:#dafbe1;color:#1a7f37;border:1px solid #1a7f37}
-        .badge.hl{background:#fff4e5;color:#9a6700;border:1px solid #9a6700}
-        dl{display:grid;grid-template-columns:max-content auto;gap:.25rem 1.5rem}dt{color:#59636e}dd{margin:0}
+        .badge,.swatch{display:inline-block;padding:.1rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600}
+        .badge.warn,.swatch.warn{background:#ffebe9;color:#cf222e;border:1px solid #cf222e}
+        .badge.ok,.swatch.ok{background:#dafbe1;color:#1a7f37;border:1px solid #1a7f37}
+        .badge.hl,.swatch.hl{background:#fff4e5;color:#9a6700;border:1px solid #9a6700}
+        .badge.na,.swatch.na{background:#f6f8fa;color:#59636e;border:1px solid #8c959f}
+        p.legend{font-size:.85rem;color:#59636e}p.legend .swatch{margin-right:.25rem}
+        td.num,th.num{white-space:nowrap}td,th,dd,code,figcaption,p{overflow-wrap:anywhere}
+        .scroll{overflow-x:auto;max-width:100%}
+        table.compact td,table.compact th{padding:.2rem .5rem;font-size:.9rem}table.compact details{font-size:.85rem}
+        figcaption{font-size:.85rem;color:#59636e;margin-top:.25rem}
+        dl{display:grid;grid-template-columns:minmax(0,max-content) minmax(0,auto);gap:.25rem 1.5rem}dt{color:#59636e}dd{margin:0;min-width:0}
         dl.headline dd{font-weight:600;font-variant-numeric:tabular-nums}
         p.ranking{background:#f6f8fa;border-left:4px solid #0969da;padding:.5rem .75rem}
         pre{white-space:pre-wrap;background:#f6f8fa;padding:.5rem;border-radius:6px;font-size:.85rem}

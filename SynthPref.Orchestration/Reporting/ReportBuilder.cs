@@ -1,6 +1,7 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Batch;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
@@ -14,9 +15,10 @@ namespace SynthPref.Orchestration.Reporting;
 /// <summary>What the report takes from the run besides storage: its name, audit, why review ended, how items fared,
 /// what the LLM calls cost, what the run was asked to do (its options, with the judges that fell back from structured
 /// output as its text-only judges), how many items were never started for the budget, and how its batch phase went
-/// (null: it did not batch).</summary>
+/// (null: it did not batch), and its failures as judging counted them (items failed, steps failed, items not started).</summary>
 public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, ReviewEnd ReviewEndedBy, int FailedItems, string? FirstFailure,
-    IReadOnlyDictionary<string, LlmUsage> Usage, RunSettings Settings, int SkippedForBudget = 0, BatchSummary? Batch = null);
+    IReadOnlyDictionary<string, LlmUsage> Usage, RunSettings Settings, int SkippedForBudget = 0, BatchSummary? Batch = null,
+    FailureCounts? Failures = null);
 
 /// <summary>
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
@@ -118,6 +120,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             trust = TrustAssessment.Report(calibrated, split, reviewed, trustOptions, judges, review.Rounds, run.ReviewEndedBy);
         }
 
+        var failureReport = await FailuresAsync(run.RunId, ct);
         var report = new RunReport(
             run.RunId,
             run.Name,
@@ -144,10 +147,13 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             Revisions(settings, tally),
             new BudgetReport(settings.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), run.SkippedForBudget > 0,
                 run.SkippedForBudget),
-            await FailuresAsync(run.RunId, ct),
+            failureReport,
             Examples(agreement, reviewed),
             trust,
-            run.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null);
+            run.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null,
+            tally.Exclusions(),
+            tally.Merges(settings.CategoryKey),
+            Failures(run, failureReport));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
@@ -204,9 +210,34 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             var role = JudgePanel.RoleOf(name);
             var own = tally.ByJudge[i];
             return new JudgeSummary(name, role, sections.ModelOf(role), own.Verdicts, own.Unparseable, own.UnparseableOutputs, settings.StructuredOutput,
-                textOnly.Contains(name, StringComparer.Ordinal));
+                textOnly.Contains(name, StringComparer.Ordinal), tally.VerdictLines.GetValueOrDefault(name)?.WithoutVerdictLine ?? 0);
         }).ToList();
-        return new JudgesReport(panel, tally.JudgePairs.Result(), tally.Examples);
+        return new JudgesReport(panel, tally.JudgePairs.Result(), tally.UnparseableExamples());
+    }
+
+    /// <summary>The report's counters over pairs given in memory, taken in item order as the streaming pass takes them.</summary>
+    static PairTally TallyOf(IEnumerable<PreferencePair> pairs)
+    {
+        var ordered = pairs.OrderBy(p => p.ItemIndex).ToList();
+        var tally = new PairTally(ordered.SelectMany(p => p.JudgeVerdicts.Select(j => j.Name)).Distinct(StringComparer.Ordinal).ToList());
+        foreach (var pair in ordered) tally.Add(pair);
+        return tally;
+    }
+
+    /// <inheritdoc cref="PairTally.Exclusions"/>
+    public static DatasetExclusions? Exclusions(IEnumerable<PreferencePair> pairs) => TallyOf(pairs).Exclusions();
+
+    /// <inheritdoc cref="PairTally.Merges"/>
+    public static CategoryMerges? Merges(CategoryKey mode, IEnumerable<PreferencePair> pairs) => TallyOf(pairs).Merges(mode);
+
+    /// <inheritdoc cref="PairTally.UnparseableExamples"/>
+    public static IReadOnlyList<UnparseableOutput> UnparseableExamplesOf(IEnumerable<PreferencePair> pairs) => TallyOf(pairs).UnparseableExamples();
+
+    /// <summary>Items failed, steps failed (the failures the report lists) and items not started; null when all are zero.</summary>
+    static FailureCounts? Failures(ReportInputs run, FailureReport failures)
+    {
+        var counts = new FailureCounts(run.FailedItems, failures.Total, run.Failures?.ItemsNotStarted ?? run.SkippedForBudget);
+        return counts.Any ? counts : null;
     }
 
     static RevisionReport Revisions(RunSettings settings, PairTally tally) =>
@@ -231,12 +262,23 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         public int RevisionsVerified, RevisionRegressions, RevisionsUnverifiable;
         public IReadOnlyList<JudgeCounts> ByJudge { get; } = judges.Select(_ => new JudgeCounts()).ToList();
         public JudgePairTally JudgePairs { get; } = new(judges);
-        public List<UnparseableOutput> Examples { get; } = [];
         public IReadOnlyDictionary<int, int> DecisivePoints => decisivePoints;
+        public int EmptyResponses, IdenticalResponses;
+        readonly Dictionary<string, (SortedSet<string> Spellings, int Pairs)> spellings = new(StringComparer.Ordinal);
+        readonly SortedDictionary<string, VerdictLineTally> verdictLines = new(StringComparer.Ordinal);
+        readonly Dictionary<(string Judge, string Output), UnparseableSeen> unparseable = [];
+        /// <summary>Each judge's text answers and those without the PREFERENCE line, judges in ordinal order.</summary>
+        public IReadOnlyDictionary<string, VerdictLineTally> VerdictLines => verdictLines;
 
         public void Add(PreferencePair pair)
         {
             Total++;
+            if (pair.DatasetExclusion == DatasetExclusion.EmptyResponse) EmptyResponses++;
+            if (pair.DatasetExclusion == DatasetExclusion.IdenticalResponses) IdenticalResponses++;
+            if (!spellings.TryGetValue(pair.Category, out var category))
+                spellings[pair.Category] = category = (new SortedSet<string>(StringComparer.Ordinal), 0);
+            category.Spellings.Add(pair.CategorySpelling ?? pair.Category);
+            spellings[pair.Category] = category with { Pairs = category.Pairs + 1 };
             if (pair.Verdict == Preference.Unparseable) Unparseable++;
             if (pair.Verdict == Preference.Tie) Ties++;
             if (pair.PositionInconsistent) PositionInconsistent++;
@@ -265,13 +307,50 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
                 }
             }
             foreach (var verdict in verdicts)
+            {
+                if (verdict.Structured) continue;
+                var line = VerdictLineTally.Of(verdict);
+                verdictLines[verdict.Name] = verdictLines.TryGetValue(verdict.Name, out var sum) ? sum.Add(line) : line;
+            }
+            if (pair.Verdict != Preference.Unparseable) return;
+            foreach (var verdict in verdicts)
                 foreach (var text in verdict.UnparseableOutputs ?? [])
                 {
-                    if (Examples.Count == ReportBuilder.UnparseableExamples) return;
-                    Examples.Add(new UnparseableOutput(pair.InputId, verdict.Name,
-                        text.Length <= ExampleChars ? text : string.Concat(text.AsSpan(0, ExampleChars), "…")));
+                    var key = (verdict.Name, text.Trim());
+                    unparseable[key] = unparseable.TryGetValue(key, out var seen)
+                        ? seen with { Count = seen.Count + 1 }
+                        : new UnparseableSeen(pair.InputId, unparseable.Count, 1);
                 }
         }
+
+        /// <summary>
+        /// What the judges said on the pairs that are unparseable (their verdict, after every judge and order): each of
+        /// those judges' unparseable answers, the same text (trimmed) from the same judge counted once with how many times
+        /// it was given, most frequent first, then in item order; an empty answer is one entry (Output "", shown "(empty
+        /// answer)"). InputId: the first pair that gave it. Distinct answers are kept until the end, so this grows with
+        /// the unparseable answers only.
+        /// </summary>
+        public IReadOnlyList<UnparseableOutput> UnparseableExamples() =>
+            unparseable.OrderByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Value.Order)
+                .Take(ReportBuilder.UnparseableExamples)
+                .Select(kv => new UnparseableOutput(kv.Value.InputId, kv.Key.Judge,
+                    kv.Key.Output.Length <= ExampleChars ? kv.Key.Output : string.Concat(kv.Key.Output.AsSpan(0, ExampleChars), "…"), kv.Value.Count))
+                .ToList();
+
+        /// <summary>The stored pairs never written to the dataset for their responses, by reason; null when there are none.</summary>
+        public DatasetExclusions? Exclusions() =>
+            EmptyResponses + IdenticalResponses == 0 ? null : new DatasetExclusions(EmptyResponses, IdenticalResponses);
+
+        /// <summary>With categoryKey folded: every key that more than one spelling of the input became, its spellings in
+        /// ordinal order and its pairs, keys in ordinal order. Null with categoryKey exact.</summary>
+        public CategoryMerges? Merges(CategoryKey mode) => mode == CategoryKey.Exact ? null
+            : new CategoryMerges(CategoryKeys.FoldedName, spellings
+                .Where(kv => kv.Value.Spellings.Count > 1)
+                .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => new CategoryMerge(kv.Key, kv.Value.Spellings.ToList(), kv.Value.Pairs))
+                .ToList());
+
+        readonly record struct UnparseableSeen(string InputId, int Order, int Count);
     }
 
     EstimatedCost? Estimate(IReadOnlyDictionary<string, LlmUsage> usage)

@@ -40,7 +40,6 @@ public static class ReportCharts
             .Where(r => r.Stats.Rate is not null)
             .ToList();
         if (rows.Count == 0) return null;
-        var hidden = Math.Max(0, rows.Count - MaxCategoryRows);
         rows = rows.Take(MaxCategoryRows).ToList();
 
         var plot = NewPlot();
@@ -62,10 +61,8 @@ public static class ReportCharts
                 AddWhisker(plot, positions[i], low, high, 0.18);
         }
 
-        var title = agreement.MostDivergent.Count > 0
-            ? $"Agreement by category, most divergent first (orange: significantly below overall; grey: under {agreement.MinCategoryVotes} votes, not ranked)"
-            : $"Agreement by category: none has {agreement.MinCategoryVotes} votes, so none is ranked";
-        if (hidden > 0) title += $"; {hidden} more in the table";
+        // Short, so it fits the chart at any width it is scaled to; the explanation is the HTML caption (CategoryCaption).
+        const string title = "Agreement by category";
         plot.Title(title, size: 13);
         AddReference(plot, agreement.Overall.Rate, Overall, $"overall {HtmlFormat.Percent(agreement.Overall.Rate)}");
         AddReference(plot, agreement.Humans?.Rate, Ceiling, $"reviewers agree {HtmlFormat.Percent(agreement.Humans?.Rate)}");
@@ -74,6 +71,37 @@ public static class ReportCharts
         plot.Axes.SetLimits(0, 1.02, -0.7, rows.Count - 0.3);
         plot.ShowLegend(Edge.Bottom);
         return Svg(plot, "category-agreement", title, Width, 150 + 26 * rows.Count);
+    }
+
+    /// <summary>Rows of the category chart: the ranked categories (most divergent first), then those with too few votes;
+    /// categories without a vote are in neither.</summary>
+    static (int Ranked, int Unranked) CategoryRows(AgreementReport agreement) => (
+        agreement.MostDivergent.Count(c => agreement.ByCategory[c.Category].Rate is not null),
+        (agreement.TooFewVotes ?? []).Count(c => agreement.ByCategory[c.Category].Rate is not null));
+
+    /// <summary>
+    /// The category chart's caption, in the page's HTML (where it wraps at any width, unlike text drawn into the SVG):
+    /// what the colours mean, and when the chart leaves categories out, how many of each kind and that the table below
+    /// lists them all.
+    /// </summary>
+    public static string? CategoryCaption(AgreementReport agreement)
+    {
+        ArgumentNullException.ThrowIfNull(agreement);
+        var (ranked, unranked) = CategoryRows(agreement);
+        if (ranked + unranked == 0) return null;
+        var caption = agreement.MostDivergent.Count > 0
+            ? $"Most divergent first. Orange: significantly below overall; blue: ranked; grey: under {agreement.MinCategoryVotes} votes, not ranked."
+            : $"No category has {agreement.MinCategoryVotes} votes, so none is ranked (grey).";
+        var shown = Math.Min(ranked + unranked, MaxCategoryRows);
+        if (shown == ranked + unranked) return caption + $" Every category with a vote is shown ({ranked + unranked}).";
+        var shownRanked = Math.Min(ranked, MaxCategoryRows);
+        var leftRanked = ranked - shownRanked;
+        var leftUnranked = unranked - (shown - shownRanked);
+        var parts = new List<string>();
+        if (leftRanked > 0) parts.Add($"{leftRanked} ranked");
+        if (leftUnranked > 0) parts.Add($"{leftUnranked} with too few votes to rank");
+        return caption + $" The chart shows {shown} of the {ranked + unranked} categories with a vote and leaves out " +
+               $"{ranked + unranked - shown} ({string.Join(" and ", parts)}); the table below lists every category.";
     }
 
     /// <summary>The confusion matrix as a heat map: judge verdict down, human label across, each cell's count written in it.</summary>

@@ -51,11 +51,25 @@ public sealed record JudgesReport(IReadOnlyList<JudgeSummary> Panel, IReadOnlyLi
     IReadOnlyList<UnparseableOutput> UnparseableExamples);
 
 /// <summary>StructuredOutput: the run asked this judge for JSON-schema verdicts; FellBackToText: its endpoint refused
-/// them, and it answered the text template for the rest of the run.</summary>
+/// them, and it answered the text template for the rest of the run.
+/// WithoutVerdictLine: its text answers rejected because they had no PREFERENCE line (left out of report.json when none).</summary>
 public sealed record JudgeSummary(string Name, string Role, string? Model, int Pairs, int Unparseable, int UnparseableOutputs,
-    bool StructuredOutput, bool FellBackToText);
+    bool StructuredOutput, bool FellBackToText,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int WithoutVerdictLine = 0);
 
-public sealed record UnparseableOutput(string InputId, string Judge, string Output);
+/// <summary>One distinct unparseable answer of a judge on an unparseable pair: the first pair that gave it, the judge, the
+/// answer (trimmed, shortened; "" for an empty answer) and how many times that judge gave it on such pairs.</summary>
+public sealed record UnparseableOutput(string InputId, string Judge, string Output, int Count = 1);
+
+/// <summary>Stored pairs never written to the dataset although judged: a response empty or only white space, and two
+/// identical responses (a pair with both counts as empty).</summary>
+public sealed record DatasetExclusions(int EmptyResponse, int IdenticalResponses);
+
+/// <summary>categoryKey folded: the mode, and every key several spellings of the input became.</summary>
+public sealed record CategoryMerges(string CategoryKey, IReadOnlyList<CategoryMerge> Merges);
+
+/// <summary>One key, the input's spellings it merged, and its pairs.</summary>
+public sealed record CategoryMerge(string Key, IReadOnlyList<string> Spellings, int Pairs);
 
 /// <summary>Critique → revise: revision pairs, rounds per pair, the constitution ("default" or the blob the run named),
 /// and with verification on, the pairs whose check gave a verdict and those flagged revisionRegression (left out of the
@@ -83,7 +97,11 @@ public sealed record RunReport(
     // Only runs with trustTarget have one; the others' report.json stays as it was.
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TrustReport? Trust = null,
     // Only runs that batched have one; the others' report.json stays as it was.
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BatchReport? Batch = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BatchReport? Batch = null,
+    // The blocks below are left out when null, so a run they say nothing about keeps its report.json as it was.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DatasetExclusions? ExcludedFromDataset = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CategoryMerges? Categories = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FailureCounts? FailureCounts = null);
 
 /// <summary>
 /// A run that batched (null for one that did not): the roles it batched, why its batch phase ended

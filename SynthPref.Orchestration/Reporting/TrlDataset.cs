@@ -12,6 +12,9 @@ namespace SynthPref.Orchestration.Reporting;
 /// Ties and unparseable verdicts carry no preference, so they are not training rows; nor are revisions flagged
 /// revisionRegression by verification. With trustTarget the rows are the trust assessment's, each saying who chose
 /// (label_source), and the escalated pairs go to escalated.jsonl with their trust points; TRL ignores extra columns.
+/// A pair with an empty or identical response is never a row (<see cref="PreferencePair.DatasetExclusion"/>). Every row
+/// of a file has the same fields, null where unknown: prompt, chosen, rejected, id, category, source, confidence (the
+/// judges', null for a revision or a choice people made) and label_source (null without trustTarget).
 /// </summary>
 public static class TrlDataset
 {
@@ -29,8 +32,8 @@ public static class TrlDataset
     }
 
     /// <summary>Whether a pair is a training row of a run without trustTarget. A verified revision that did not beat its
-    /// original is no evidence of a better answer.</summary>
-    public static bool IsRow(PreferencePair pair) => pair.IsDecisive && !pair.RevisionRegression;
+    /// original is no evidence of a better answer, and a pair with an empty or identical response is no preference.</summary>
+    public static bool IsRow(PreferencePair pair) => pair.IsDecisive && !pair.RevisionRegression && pair.DatasetExclusion is null;
 
     private static IEnumerable<PreferencePair> Rows(IEnumerable<PreferencePair> pairs) =>
         pairs.Where(IsRow)
@@ -111,8 +114,12 @@ public static class TrlDataset
             // The judges' confidence describes their verdict, not a choice people made.
             if (pair.Confidence is { } confidence && labelSource != LabelSource.Human)
                 writer.WriteString("confidence", ConfidenceName(confidence));
+            else
+                writer.WriteNull("confidence");
             if (labelSource is { } source)
                 writer.WriteString("label_source", source == LabelSource.Human ? "human" : "judge");
+            else
+                writer.WriteNull("label_source");
             if (escalated)
             {
                 writer.WriteNumber("trust_points", pair.TrustPoints ?? 0);

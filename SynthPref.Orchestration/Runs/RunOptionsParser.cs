@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Xml;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Revision;
@@ -26,8 +27,8 @@ public sealed class RequestedOptions
 
     public static readonly RequestedOptions None = new();
 
-    /// <summary>The request's options object; names match case-insensitively, unknown names are ignored, and a null
-    /// value is an option not given. A value of the wrong type is refused as "options.&lt;name&gt;".</summary>
+    /// <summary>The request's options object; names match case-insensitively, an unknown name is refused naming it (and
+    /// the option it most likely meant), and a null value is an option not given. A value of the wrong type is refused as "options.&lt;name&gt;".</summary>
     public static RequestedOptions FromJson(JsonElement? options, List<FieldError> errors)
     {
         var given = new RequestedOptions();
@@ -39,7 +40,12 @@ public sealed class RequestedOptions
         }
         foreach (var property in json.EnumerateObject())
         {
-            if (!RunOptionsParser.Names.TryGetValue(property.Name, out var kind) || property.Value.ValueKind == JsonValueKind.Null) continue;
+            if (!RunOptionsParser.Names.TryGetValue(property.Name, out var kind))
+            {
+                RunOptionsParser.RefuseUnknown(property.Name, RunOptionsParser.Names.Keys.ToList(), $"options.{property.Name}", "a run option", errors);
+                continue;
+            }
+            if (property.Value.ValueKind == JsonValueKind.Null) continue;
             var name = RunOptionsParser.Names.Keys.First(k => k.Equals(property.Name, StringComparison.OrdinalIgnoreCase));
             if (FromJson(property.Value, kind) is { } value) given.values[name] = value;
             else errors.Add(new FieldError($"options.{name}", $"must be {Describe(kind)} (got {property.Value.GetRawText()})."));
@@ -48,13 +54,18 @@ public sealed class RequestedOptions
     }
 
     /// <summary>A blob's metadata: keys are case-insensitive and every value is text; <c>judges</c> is a comma-separated
-    /// list. Keys that name no option (<c>name</c>, say) are ignored. A bad value is refused as "metadata &lt;key&gt;".</summary>
+    /// list. <c>name</c> names the run; any other key that names no option is refused naming it. A bad value is refused as "metadata &lt;key&gt;".</summary>
     public static RequestedOptions FromMetadata(IDictionary<string, string> metadata, List<FieldError> errors)
     {
         var given = new RequestedOptions();
         foreach (var (key, text) in metadata)
         {
-            if (!RunOptionsParser.Names.TryGetValue(key, out var kind)) continue;
+            if (!RunOptionsParser.Names.TryGetValue(key, out var kind))
+            {
+                if (!key.Equals(RunOptionsParser.RunName, StringComparison.OrdinalIgnoreCase))
+                    RunOptionsParser.RefuseUnknown(key, RunOptionsParser.MetadataKeys, $"metadata {key}", "a run option or the run's name", errors);
+                continue;
+            }
             var name = RunOptionsParser.Names.Keys.First(k => k.Equals(key, StringComparison.OrdinalIgnoreCase));
             if (FromText(text, kind) is { } value) given.values[name] = value;
             else errors.Add(new FieldError($"metadata {name}", $"'{text}' is {(kind == OptionKind.Bool ? "not true or false" : kind == OptionKind.Number ? "not a number" : "not an integer")}."));
@@ -147,6 +158,8 @@ public static class RunOptionsParser
     public const string Escalate = "escalate";
     public const string MaxEscalatedReviews = "maxEscalatedReviews";
     public const string Batch = "batch";
+    public const string RejectEmptyResponses = "rejectEmptyResponses";
+    public const string CategoryKeyOption = "categoryKey";
 
     /// <summary>Every option a run takes, by the name requests and metadata give it, with its kind.</summary>
     public static readonly IReadOnlyDictionary<string, OptionKind> Names = new Dictionary<string, OptionKind>(StringComparer.OrdinalIgnoreCase)
@@ -158,8 +171,43 @@ public static class RunOptionsParser
         [MaxReviewersPerItem] = OptionKind.Int, [MaxFailedItemsRatio] = OptionKind.Number, [MinCategoryVotes] = OptionKind.Int,
         [TargetCiWidth] = OptionKind.Number, [MaxReviewSampleSize] = OptionKind.Int, [TrustTarget] = OptionKind.Number,
         [TrustAlpha] = OptionKind.Number, [Escalate] = OptionKind.Text, [MaxEscalatedReviews] = OptionKind.Int,
-        [Batch] = OptionKind.Bool,
+        [Batch] = OptionKind.Bool, [RejectEmptyResponses] = OptionKind.Bool, [CategoryKeyOption] = OptionKind.Text,
     };
+
+    /// <summary>The metadata key that names an uploaded run; not an option.</summary>
+    public const string RunName = "name";
+
+    /// <summary>The metadata keys an upload may carry: the options and the run's name.</summary>
+    public static IReadOnlyList<string> MetadataKeys { get; } = [.. Names.Keys, RunName];
+
+    /// <summary>Refuses a name that is none of <paramref name="known"/>, as <paramref name="field"/>, with the known name it
+    /// is closest to when that looks like a typo of it (Levenshtein distance at most 2, or a quarter of its length).</summary>
+    public static void RefuseUnknown(string name, IReadOnlyList<string> known, string field, string what, List<FieldError> errors)
+    {
+        var lower = name.ToLowerInvariant();
+        var closest = known.MinBy(k => Distance(lower, k.ToLowerInvariant()));
+        var hint = closest is not null && Distance(lower, closest.ToLowerInvariant()) <= Math.Max(2, name.Length / 4)
+            ? $" Did you mean '{closest}'?" : "";
+        errors.Add(new(field, $"'{name}' is not {what}, so it would be ignored.{hint} Known: {string.Join(", ", known)}."));
+    }
+
+    /// <summary>Levenshtein distance, for suggesting the option a typo meant.</summary>
+    static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
+    }
 
     /// <summary>The options record of a run requested over HTTP, from the request's options object (null: none given).</summary>
     public static RunSettings FromJson(JsonElement? options, string runId, JudgingLimits judging, List<FieldError> errors,
@@ -224,6 +272,8 @@ public static class RunOptionsParser
         }
 
         var (trustTarget, trustAlpha, escalate, maxEscalated) = ResolveTrust(options, sampleSize, errors);
+        var categoryKey = CategoryKeys.Parse(options.Text(CategoryKeyOption), out var badKey);
+        if (badKey is not null) errors.Add(new("options.categoryKey", badKey));
 
         var swap = options.Bool(SwapPositions) ?? true;
         var critique = options.Bool(CritiqueRevise) ?? true;
@@ -256,7 +306,9 @@ public static class RunOptionsParser
             trustTarget,
             trustAlpha,
             escalate,
-            maxEscalated);
+            maxEscalated,
+            RejectEmptyResponses: options.Bool(RejectEmptyResponses) ?? false,
+            CategoryKey: categoryKey ?? CategoryKey.Exact);
     }
 
     /// <summary>trustTarget and the options that only mean something with it, each refused naming its field.</summary>

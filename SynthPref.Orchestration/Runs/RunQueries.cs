@@ -10,8 +10,10 @@ using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Runs;
 
-/// <summary>A run's failed item steps, a page at a time: Total counts them all.</summary>
-public sealed record FailurePage(string RunId, RunStatus Status, bool Degraded, int FailedItems, int Total, IReadOnlyList<ItemFailure> Failures);
+/// <summary>A run's failed item steps, a page at a time: Total counts them all. Counts: items failed, steps failed (Total)
+/// and items not started, as the status and the report name them.</summary>
+public sealed record FailurePage(string RunId, RunStatus Status, bool Degraded, int FailedItems, int Total, IReadOnlyList<ItemFailure> Failures,
+    FailureCounts Counts);
 
 /// <summary>What a run is doing: its durable status joined with what only storage knows (source, loading and review
 /// progress, failures). It is also what the review stage is told of a run (<see cref="IReviewRuns"/>).</summary>
@@ -88,8 +90,10 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStage reviews, OutputSt
         var view = await GetAsync(client, runId, ct);
         if (view is null) return Outcome<FailurePage>.NotFound($"Run '{runId}' does not exist.");
         var all = await failures.ListAsync(runId, ct);
+        var counts = new FailureCounts(view.Progress.FailedItems, all.Count,
+            view.Progress.FailureCounts?.ItemsNotStarted ?? view.Progress.SkippedForBudget);
         return Outcome<FailurePage>.Ok(new FailurePage(runId, view.Status, view.Degraded, view.Progress.FailedItems, all.Count,
-            all.Skip(skip).Take(take).ToList()));
+            all.Skip(skip).Take(take).ToList(), counts));
     }
 
     public async Task<string?> ReviewTokenHashAsync(string runId, CancellationToken ct) => (await catalog.GetAsync(runId, ct))?.ReviewTokenHash;

@@ -60,7 +60,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         // Every problem at once: bad options do not hide bad items.
         if (inline is not null)
         {
-            var parsed = inline.Finish(settings.CritiqueRevise);
+            var parsed = inline.Finish(settings.CritiqueRevise, settings.RejectEmptyResponses);
             if (parsed.Rejection is { } rejection)
             {
                 errors.AddRange(rejection.Errors.Select(e => new FieldError(e.Line == 0 ? e.Field : $"line {e.Line}.{e.Field}", e.ToString())));
@@ -83,7 +83,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             reference = await inline.CommitAsync(ct);
         else
         {
-            var snapshot = await input.SnapshotInputAsync(runId, inputBlob!, etag: null, ct);
+            var snapshot = await input.SnapshotInputAsync(runId, inputBlob!, etag: null, ct, inputLimits.Value.MaxInputBytes);
             if (snapshot.Reference is null)
                 return Outcome<StartedRun>.Invalid("The run request is invalid.", [new FieldError("inputBlob", snapshot.Error!)]);
             reference = snapshot.Reference;
@@ -145,7 +145,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         var reference = known?.InputBlob;
         if (reference is null)
         {
-            var snapshot = await input.SnapshotInputAsync(runId, $"{container}/{blobName}", etag, ct);
+            var snapshot = await input.SnapshotInputAsync(runId, $"{container}/{blobName}", etag, ct, inputLimits.Value.MaxInputBytes);
             if (snapshot.Reference is null)
                 return Outcome<StartedRun>.NotFound(snapshot.Error!);
             reference = snapshot.Reference;

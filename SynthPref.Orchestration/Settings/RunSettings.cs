@@ -7,6 +7,12 @@ namespace SynthPref.Orchestration.Settings;
 [JsonConverter(typeof(JsonStringEnumConverter<Escalation>))]
 public enum Escalation { None, Review }
 
+/// <summary>How a run turns an item's category into the key it is ranked, sampled and reported under: Exact (the text
+/// as given) or Folded (trimmed, case-folded, punctuation-insensitive; see <c>Input.CategoryKeys</c>), so spellings that
+/// differ only in case or punctuation are one category.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CategoryKey>))]
+public enum CategoryKey { Exact, Folded }
+
 /// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them. Window,
 /// ItemsPerActivity and ItemsPerExecution (items judged per execution: the run continues as new after them) come from the host's configuration when the run starts, and stay with the run. Judges: the
 /// jury, as the configuration spells their names (null: the default judge). Constitution: the run's own copy of the
@@ -24,6 +30,8 @@ public enum Escalation { None, Review }
 /// Batch: the roles this run sends through the provider's Batch API and how it polls (null: none; from 4.0), decided
 /// when the run starts. CacheOnlyRoles: never from a request either; after the batch phase, the roles a lane takes from
 /// the cache only (their fallback is fail, or the run was closed), each miss failing its step with CacheOnlyReason.
+/// RejectEmptyResponses: a pair input with an empty or identical response is an input error instead of a pair left out
+/// of the dataset. CategoryKey: how categories become keys (exact, or folded).
 /// This is the one options record: <see cref="Runs.RunOptionsParser"/> builds it once from the request (the options
 /// object or the blob's metadata), the run carries it (<c>RunInput.Settings</c>), and the lanes and the report take it.</summary>
 public sealed record RunSettings(
@@ -56,7 +64,9 @@ public sealed record RunSettings(
     IReadOnlyList<string>? TextOnlyJudges = null,
     BatchPlan? Batch = null,
     IReadOnlyList<string>? CacheOnlyRoles = null,
-    string? CacheOnlyReason = null)
+    string? CacheOnlyReason = null,
+    bool RejectEmptyResponses = false,
+    CategoryKey CategoryKey = CategoryKey.Exact)
 {
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;

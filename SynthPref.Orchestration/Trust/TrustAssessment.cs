@@ -71,6 +71,8 @@ public sealed class TrustSplit(IReadOnlyList<ReviewedPair> reviewed, int? thresh
 
     TrustedOrEscalated Row(LabelledPair row)
     {
+        // A pair with an empty or identical response is never a row, whoever chose (PreferencePair.DatasetExclusion).
+        if (row.Pair.DatasetExclusion is not null) return default;
         if (row.Source == LabelSource.Human) HumanRows++;
         else JudgeRows++;
         return new TrustedOrEscalated(row, false);

@@ -28,7 +28,10 @@ public sealed record RunInput(string RunId, string? Name, string Source, string 
 /// TextOnlyJudges: judges whose endpoint refused structured output, asked with the text template from then on.
 /// SkippedForBudget: items never started because the token budget was reached (NextItem is then Items).
 /// PairsByTrustPoints: decisive judge pairs written so far, counted by their trust points. Batch: how the run's batch
-/// phase went, once it has run (from 4.0).</summary>
+/// phase went, once it has run (from 4.0). DecisivePairs, UnparseablePairs: of the pairs written, those with an A or B
+/// verdict and those with none. FailedSteps: the failed item steps recorded. NotStarted: items never started because
+/// the run stopped for too many failures (beside SkippedForBudget). VerdictLines: each judge's text answers and those
+/// without the verdict line. The fields after Batch came later; states recorded before them read as zero and null.</summary>
 public sealed record JudgingState(
     int Items,
     int NextItem,
@@ -40,12 +43,21 @@ public sealed record JudgingState(
     IReadOnlyList<string>? TextOnlyJudges = null,
     int SkippedForBudget = 0,
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
-    BatchSummary? Batch = null)
+    BatchSummary? Batch = null,
+    int DecisivePairs = 0,
+    int UnparseablePairs = 0,
+    int FailedSteps = 0,
+    int NotStarted = 0,
+    IReadOnlyDictionary<string, VerdictLineTally>? VerdictLines = null)
 {
     public JudgingState Add(ItemsResult result) => this with
     {
         PairsWritten = PairsWritten + result.Pairs,
         FailedItems = FailedItems + result.FailedItems,
+        DecisivePairs = DecisivePairs + result.DecisivePairs,
+        UnparseablePairs = UnparseablePairs + result.UnparseablePairs,
+        FailedSteps = FailedSteps + result.FailedSteps,
+        VerdictLines = VerdictLineTally.Merge(VerdictLines, result.VerdictLines),
         FirstFailure = FirstFailure ?? result.FirstError,
         Usage = LlmUsage.Merge(Usage, result.Usage),
         // Sorted, so the same results give the same state in whatever order they arrive.
@@ -66,6 +78,9 @@ public sealed record JudgingState(
         return sum;
     }
 
+    /// <summary>Items failed, steps failed and items never started, as status, failures route and report name them.</summary>
+    public FailureCounts Failures => new(FailedItems, FailedSteps, SkippedForBudget + NotStarted);
+
     /// <summary>Input plus output tokens of every call made so far, what a token budget is measured against.</summary>
     public long TokensUsed => Usage.Values.Sum(u => u.InputTokens + u.OutputTokens);
 }
@@ -80,7 +95,10 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 /// sample; later rounds with targetCiWidth or escalation), 0 before review. EscalationRound: the round that sends people
 /// the pairs under the trust threshold, once it is drawn. PairsByTrustPoints: decisive judge pairs by trust points.
 /// Batch: the run's batches while it waits for them, and how its batch phase ended after. Failure: set on the last
-/// status of a failed run, and only then (the status route reads it from here).</summary>
+/// status of a failed run, and only then (the status route reads it from here). PairsDecisive and
+/// PairsUnparseable: of PairsWritten, those with an A or B verdict and those with none (the rest are ties).
+/// FailureCounts: items failed, steps failed, items not started (null while none). VerdictLines: each judge's text
+/// answers and those without the verdict line (null while none lacked it); Warnings: what the run should be told now.</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -100,10 +118,16 @@ public sealed record RunProgress(
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
     int? EscalationRound = null,
     BatchProgress? Batch = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunFailure? Failure = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunFailure? Failure = null,
+    int PairsDecisive = 0,
+    int PairsUnparseable = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FailureCounts? FailureCounts = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, VerdictLineTally>? VerdictLines = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null);
 
 /// <summary>Why a run failed, published with its last status. Input: why its input was refused, line by line.</summary>
 public sealed record RunFailure(string Message, InputRejection? Input = null);
+
 
 /// <summary>A run's batch phase as its status shows it: the cycle, what it is doing ("collecting", "submitting",
 /// "waiting", "cancelling", "ingesting", then "ended"), the cycle's batches (the provider's id, state, requests,
@@ -152,7 +176,8 @@ public sealed record SubmitBatchesRequest(string RunId, int Cycle, IReadOnlyList
 /// <summary>The batches of one cycle of a run.</summary>
 public sealed record BatchCycleRequest(string RunId, int Cycle);
 
-public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise);
+/// <summary>RejectEmptyResponses: the run's option, checked as the input is validated (false for runs before it).</summary>
+public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise, bool RejectEmptyResponses = false);
 
 /// <summary>Items [Start, Start + Count) of the run, processed one after another, with the run's options (and the
 /// judges asked in text so far, <see cref="RunSettings.TextOnlyJudges"/>).</summary>

@@ -16,10 +16,12 @@ public sealed class InvalidInputException(string message, InputRejection? reject
     public InputRejection? Rejection { get; } = rejection;
 }
 
-/// <summary>More items failed than the run's maxFailedItemsRatio allows.</summary>
+/// <summary>More items failed than the run's maxFailedItemsRatio allows. The counts are the status's and the failures
+/// route's (<see cref="FailureCounts"/>): items failed, steps failed, items never started.</summary>
 public sealed class TooManyFailedItemsException(string runId, JudgingState state, RunSettings settings) : Exception(
-    $"{state.FailedItems} of {state.Items} items failed, more than maxFailedItemsRatio " +
-    $"{(settings.MaxFailedItemsPerMillion / 1_000_000m).ToString(System.Globalization.CultureInfo.InvariantCulture)} allows, so the run stopped. " +
+    $"{state.FailedItems} of {state.Items} items failed ({state.FailedSteps} steps failed), more than maxFailedItemsRatio " +
+    $"{(settings.MaxFailedItemsPerMillion / 1_000_000m).ToString(System.Globalization.CultureInfo.InvariantCulture)} allows, so the run stopped; " +
+    $"{state.Failures.ItemsNotStarted} items were not started. " +
     $"First error: {state.FirstFailure}. Every failure: GET /api/runs/{runId}/failures.");
 
 /// <summary>
@@ -147,26 +149,20 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             var finished = await Task.WhenAny(inFlight.Keys);
             var (start, count) = inFlight[finished];
             inFlight.Remove(finished);
-            ItemsResult result;
-            try
-            {
-                result = await finished;
-            }
-            catch (TaskFailedException e)
-            {
-                // Failed outside the LLM after the durable retries (storage down, say); its items count as failed.
-                result = new ItemsResult(count, 0, count, $"items {start}-{start + count - 1}: {e.FailureDetails.ErrorMessage}",
-                    new Dictionary<string, LlmUsage>());
-                // Recorded beside the item steps' failures, so none is only in a host log.
-                if (context.IsAtLeast(OrchestrationVersions.V2))
-                    await RecordFailureAsync(context, new RecordFailureRequest(run.RunId, start, count, e.FailureDetails.ErrorMessage));
-            }
-            state = state.Add(result);
+            state = state.Add(await LaneResultAsync(context, run, finished, start, count));
             done += count;
             // A run that has lost more items than it allows stops here rather than paying for the rest. A run closed
             // during its batch wait lost its unanswered items by its owner's choice, and goes on with what it has.
             if (context.IsAtLeast(OrchestrationVersions.V2) && state.Batch?.Closed != true && settings.TooManyFailed(state.FailedItems, state.Items))
             {
+                // The lanes already started are let finish, so their failures, recorded as they end, are counted too:
+                // the status, the failures route and the message then count the same items and steps.
+                foreach (var (lane, (laneStart, laneCount)) in inFlight)
+                {
+                    state = state.Add(await LaneResultAsync(context, run, lane, laneStart, laneCount));
+                    done += laneCount;
+                }
+                state = state with { NotStarted = state.Items - next };
                 publish(Progress(RunStatus.Judging, state, done, settings));
                 throw new TooManyFailedItemsException(run.RunId, state, settings);
             }
@@ -177,6 +173,23 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         if (BudgetReached() && next < state.Items)
             return state with { NextItem = state.Items, SkippedForBudget = state.Items - next };
         return state with { NextItem = next };
+    }
+
+    /// <summary>A lane's result; a lane that failed outside the LLM after the durable retries (storage down, say) counts
+    /// each of its items as failed, one step each, recorded beside the item steps' failures so none is only in a host log.</summary>
+    static async Task<ItemsResult> LaneResultAsync(TaskOrchestrationContext context, RunInput run, Task<ItemsResult> lane, int start, int count)
+    {
+        try
+        {
+            return await lane;
+        }
+        catch (TaskFailedException e)
+        {
+            if (context.IsAtLeast(OrchestrationVersions.V2))
+                await RecordFailureAsync(context, new RecordFailureRequest(run.RunId, start, count, e.FailureDetails.ErrorMessage));
+            return new ItemsResult(count, 0, count, $"items {start}-{start + count - 1}: {e.FailureDetails.ErrorMessage}",
+                new Dictionary<string, LlmUsage>(), FailedSteps: count);
+        }
     }
 
     /// <summary>Items per collecting lane: the pass makes no call, so a lane is mostly cache reads and serialising.</summary>
@@ -449,7 +462,8 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         LoadedInput loaded;
         try
         {
-            loaded = await context.LoadInputAsync(new LoadInputRequest(run.RunId, run.InputBlob, run.InputName, run.Settings.CritiqueRevise));
+            loaded = await context.LoadInputAsync(new LoadInputRequest(run.RunId, run.InputBlob, run.InputName, run.Settings.CritiqueRevise,
+                run.Settings.RejectEmptyResponses));
         }
         catch (TaskFailedException e) when (e.FailureDetails.IsCausedBy<InputRejectedException>())
         {
@@ -477,6 +491,10 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
 
     static RunProgress Progress(RunStatus phase, JudgingState state, int done, RunSettings settings) =>
         new(phase, state.Items, done, state.PairsWritten, state.FailedItems, Llm: LlmTotals.Of(state.Usage),
+            PairsDecisive: state.DecisivePairs, PairsUnparseable: state.UnparseablePairs,
+            FailureCounts: state.Failures.Any ? state.Failures : null,
+            VerdictLines: state.VerdictLines?.Values.Any(v => v.WithoutVerdictLine > 0) == true ? state.VerdictLines : null,
+            Warnings: state.VerdictLines?.Select(kv => kv.Value.Warning(kv.Key)).OfType<string>().ToList() is { Count: > 0 } warnings ? warnings : null,
             BudgetTokens: settings.BudgetTokens, SkippedForBudget: state.SkippedForBudget, TextOnlyJudges: state.TextOnlyJudges,
             PairsByTrustPoints: state.PairsByTrustPoints,
             Batch: state.Batch is { } batch

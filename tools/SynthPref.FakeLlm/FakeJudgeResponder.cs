@@ -9,7 +9,7 @@ namespace SynthPref.FakeLlm;
 /// A deterministic judge/critic decided by the request content alone, so many tests can share one server.
 /// Markers in the query or response texts pick the behaviour: [[garbage]], [[first]], [[tie]], [[echo]] (the judge
 /// quotes both responses before its verdict) and [[regress]] (the reviser makes the answer worse) in the query;
-/// [[good]] in a response. Otherwise the longer response (by words) wins. Every verdict is stated with high confidence,
+/// [[good]] in a response; [[server-error]] anywhere gets an HTTP 500 with an OpenAI-style error body. Otherwise the longer response (by words) wins. Every verdict is stated with high confidence,
 /// or medium or low with [[medium]] or [[low]] in the query.
 /// The model name picks a judge's character, so several judges can share one server: a model containing
 /// "contrarian" prefers the other response, one containing "noschema" refuses <c>response_format</c>. Answers use
@@ -24,6 +24,10 @@ public static class FakeJudgeResponder
     public const string RegressedRevision = "worse";
     public const string PolicyPrefix = "Policy answer to: ";
     public const string NoCritiqueMarker = "[[nocritique]]";
+    /// <summary>Any request holding it is answered HTTP 500 with an OpenAI-style error body carrying
+    /// <see cref="ServerErrorMessage"/>, as a provider's outage is.</summary>
+    public const string ServerErrorMarker = "[[server-error]]";
+    public const string ServerErrorMessage = "The server had an error while processing your request. Sorry about that!";
     public const string RegressMarker = "[[regress]]";
     public const string EchoMarker = "[[echo]]";
     public const string MediumMarker = "[[medium]]";
@@ -42,6 +46,9 @@ public static class FakeJudgeResponder
             return FakeReply.Error(StatusCodes.Status400BadRequest, "fake judge: no user message");
         if (request.ResponseFormat is not null && request.Model.Contains(NoSchemaModel, StringComparison.OrdinalIgnoreCase))
             return FakeReply.Error(StatusCodes.Status400BadRequest, SchemaRefusal);
+
+        if (request.Messages.Any(m => m.Text.Contains(ServerErrorMarker, StringComparison.Ordinal)))
+            return FakeReply.Error(StatusCodes.Status500InternalServerError, ServerErrorMessage);
 
         // An item whose critic is down: its judge pair still succeeds.
         if (last.Contains(CritiqueMarker, StringComparison.Ordinal) && request.Messages.Any(m => m.Text.Contains(NoCritiqueMarker, StringComparison.Ordinal)))

@@ -271,8 +271,16 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         ["usage"] = Usage(messages, text),
     };
 
+    /// <summary>An error in the OpenAI API's shape: message, type (server_error for 5xx, else invalid_request_error, as
+    /// the API names them), param and code (null, as the API sends for most errors).</summary>
     static JsonObject ErrorBody(int status, string message) =>
-        new() { ["error"] = new JsonObject { ["message"] = message, ["type"] = "fake_error", ["code"] = status } };
+        new()
+        {
+            ["error"] = new JsonObject
+            {
+                ["message"] = message, ["type"] = status >= 500 ? "server_error" : "invalid_request_error", ["param"] = null, ["code"] = null,
+            },
+        };
 
     static async Task WriteStreamAsync(HttpContext ctx, string id, long created, string model, string text, JsonObject usage)
     {

@@ -10,6 +10,6 @@ public sealed class BuildReportActivity(ReportBuilder builder) : TaskActivity<Re
         builder.BuildAsync(new ReportInputs(request.RunId, request.Name, request.Bias, request.ReviewEndedBy,
             request.Judging.FailedItems, request.Judging.FirstFailure, request.Judging.Usage,
             (request.Settings ?? RunSettings.Unrecorded) with { TextOnlyJudges = request.Judging.TextOnlyJudges }, request.Judging.SkippedForBudget,
-            request.Judging.Batch),
+            request.Judging.Batch, request.Judging.Failures),
             CancellationToken.None);
 }

@@ -16,7 +16,7 @@ public sealed class LoadInputActivity(InputLoader loader, LoadProgressStore prog
     public override async Task<LoadedInput> RunAsync(TaskActivityContext context, LoadInputRequest request)
     {
         var loaded = await loader.LoadAsync(request.RunId, request.InputBlob, request.InputName, request.CritiqueRevise,
-            limits.Value, p => ReportAsync(request.RunId, p), CancellationToken.None);
+            limits.Value, p => ReportAsync(request.RunId, p), CancellationToken.None, request.RejectEmptyResponses);
         logger.LogInformation("Run {RunId}: {Count} items loaded from {Input}", request.RunId, loaded.Items, request.InputBlob);
         return loaded;
     }

@@ -101,6 +101,16 @@ public sealed class FailureReportingTests(PipelineFixture fixture)
         var failures = await api.Http.GetFromJsonAsync<JsonElement>($"/api/runs/{run.RunId}/failures");
         var listed = failures.GetProperty("failures").EnumerateArray().ToList();
         Assert.Equal(failedItems, failures.GetProperty("total").GetInt32());
+        // Every item is done, failed or never started, and status, failures route and message count them alike: the
+        // lanes in flight when the ratio was crossed were let finish, so none of their failures is left uncounted.
+        var counts = DataQualityScenarios.Counts(failed.GetProperty("progress").GetProperty("failureCounts"));
+        Assert.Equal(counts, DataQualityScenarios.Counts(failures.GetProperty("failureCounts")));
+        Assert.Equal((failedItems, failedItems), (counts.ItemsFailed, counts.StepsFailed));
+        Assert.Equal(listed.Select(f => f.GetProperty("itemIndex").GetInt32()).Distinct().Count(), counts.ItemsFailed);
+        Assert.True(counts.ItemsNotStarted > 0, $"{counts.ItemsNotStarted} items not started");
+        Assert.Equal(30, failed.GetProperty("progress").GetProperty("pairsWritten").GetInt32() + counts.ItemsFailed + counts.ItemsNotStarted);
+        Assert.Contains($"{failedItems} of 30 items failed ({failedItems} steps failed)", error);
+        Assert.Contains($"{counts.ItemsNotStarted} items were not started", error);
         Assert.All(listed, f =>
         {
             Assert.Equal("item", f.GetProperty("step").GetString());

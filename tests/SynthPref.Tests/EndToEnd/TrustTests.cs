@@ -299,7 +299,8 @@ public sealed class TrustTests(PipelineFixture fixture)
         var failed = await fixture.Api.WaitForRunAsync(RunStarter.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString()));
         Assert.Contains("trustTarget", (await fixture.Api.WaitForAsync(failed, "Failed")).GetProperty("error").GetString());
 
-        // Without trustTarget: no trust block, no label_source, no escalated.jsonl (a 404 that says why).
+        // Without trustTarget: no trust block, label_source null (every row has the same fields), no escalated.jsonl
+        // (a 404 that says why).
         var plain = await fixture.Api.StartAsync(new
         {
             items = new[] { new { id = "one", prompt = "plain run", response_a = "[[good]] a", response_b = "b" } },
@@ -308,7 +309,7 @@ public sealed class TrustTests(PipelineFixture fixture)
         var done = await fixture.Api.WaitForAsync(plain.RunId, "Completed");
         Assert.Equal(JsonValueKind.Null, done.GetProperty("outputs").GetProperty("escalated").ValueKind);
         Assert.False((await fixture.Api.ReportAsync(plain.RunId)).TryGetProperty("trust", out _));
-        Assert.False(Assert.Single(await fixture.Api.DatasetAsync(plain.RunId)).TryGetProperty("label_source", out _));
+        Assert.Equal(JsonValueKind.Null, Assert.Single(await fixture.Api.DatasetAsync(plain.RunId)).GetProperty("label_source").ValueKind);
         var missing = await fixture.Api.Http.GetAsync($"/api/runs/{plain.RunId}/escalated");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Contains("only a run with trustTarget escalates pairs", await missing.Content.ReadAsStringAsync());

@@ -72,7 +72,7 @@ public sealed class FunctionsFaultsTests(PipelineFixture fixture, FunctionsAppFi
         // The failures route answers exactly as the local host's does for the same run.
         var failures = await Send("GET", $"/api/runs/{runId}/failures", (ctx, ct) => functions.GetFailures(ctx.Request, runId, client, ct));
         Assert.Equal(200, failures.Status);
-        Assert.Equal(["runId", "status", "degraded", "failedItems", "total", "skip", "failures"], failures.Json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["runId", "status", "degraded", "failedItems", "total", "skip", "failures", "failureCounts"], failures.Json.EnumerateObject().Select(p => p.Name));
         Assert.Equal(2, failures.Json.GetProperty("total").GetInt32());
         Assert.True(failures.Json.GetProperty("degraded").GetBoolean());
         Assert.Equal(["itemIndex", "inputId", "step", "error", "at"], failures.Json.GetProperty("failures")[0].EnumerateObject().Select(p => p.Name));

@@ -62,7 +62,7 @@ public sealed class FaultRulesTests
         var errors = new List<FieldError>();
         var settings = RunRequests.FromMetadata(new Dictionary<string, string>
         {
-            ["MaxFailedItemsRatio"] = "0.5", ["maxreviewersperitem"] = "7", ["maxFailedItemsRatioTypo"] = "x",
+            ["MaxFailedItemsRatio"] = "0.5", ["maxreviewersperitem"] = "7",
         }, errors);
         Assert.Empty(errors);
         Assert.Equal(500_000, settings.MaxFailedItemsPerMillion);

@@ -62,7 +62,7 @@ public class HtmlReportTests
         var html = HtmlReport.Render(report);
         Assert.Contains("<h2>Self-preference <span class=\"badge ok\">within range</span></h2>", html);
         Assert.Contains("<dd>60.0%</dd>", html);
-        Assert.Contains("<h2>List/format bias <span class=\"badge ok\">no data</span></h2>", html);
+        Assert.Contains("<h2>List/format bias <span class=\"badge na\">no data</span></h2>", html);
 
         var warned = report with
         {
@@ -77,7 +77,7 @@ public class HtmlReportTests
         Assert.Contains("Warning: judge favours plain responses", html);
 
         html = HtmlReport.Render(report with { Bias = report.Bias with { SelfPreference = new(0, 0, null, false) } });
-        Assert.Contains("<h2>Self-preference <span class=\"badge ok\">no data</span></h2>", html);
+        Assert.Contains("<h2>Self-preference <span class=\"badge na\">no data</span></h2>", html);
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class JudgeReportTests
         var html = HtmlReport.Render(Full());
 
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("<pre>&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;</pre>", html);
+        Assert.Contains("<pre class=\"unparseable\">&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;</pre>", html);
         Assert.Contains("<dt>default and alpha</dt><dd>87.0% (20 of 23 pairs)</dd>", html);
         Assert.Contains("text (structured output refused)", html);
         Assert.Contains("<dt>Regressions (left out of the dataset)</dt><dd>2</dd>", html);

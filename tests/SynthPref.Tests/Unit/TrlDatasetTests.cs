@@ -17,19 +17,21 @@ public class TrlDatasetTests
         var line = Assert.Single(TrlDataset.ToJsonLines([pair]));
 
         Assert.Equal(
-            """{"prompt":"Write a loop","chosen":"better","rejected":"worse","id":"q-3","category":"code","source":"judge","confidence":"high"}""",
+            """{"prompt":"Write a loop","chosen":"better","rejected":"worse","id":"q-3","category":"code","source":"judge","confidence":"high","label_source":null}""",
             line);
     }
 
     [Fact]
-    public void Confidence_is_omitted_when_null_and_revision_source_is_named()
+    public void Confidence_is_null_when_unknown_and_revision_source_is_named()
     {
         var pair = Pair(Preference.A, responseA: "revised", responseB: "original", source: PairSource.Revision);
 
         var line = Assert.Single(TrlDataset.ToJsonLines([pair]));
         using var doc = JsonDocument.Parse(line);
 
-        Assert.False(doc.RootElement.TryGetProperty("confidence", out _));
+        // Every row has the same fields: unknown is null, not missing.
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("confidence").ValueKind);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("label_source").ValueKind);
         Assert.Equal("revision", doc.RootElement.GetProperty("source").GetString());
         Assert.Equal("revised", doc.RootElement.GetProperty("chosen").GetString());
         Assert.Equal("original", doc.RootElement.GetProperty("rejected").GetString());

@@ -104,9 +104,9 @@ public sealed class TrustAssessmentTests
         Assert.Equal([4], outcome.Escalated.Select(p => p.ItemIndex));
 
         var lines = TrlDataset.ToJsonLines(outcome.Dataset).ToList();
-        Assert.Equal("""{"prompt":"prompt","chosen":"b1","rejected":"a1","id":"item-1","category":"general","source":"judge","label_source":"human"}""", lines[1]);
+        Assert.Equal("""{"prompt":"prompt","chosen":"b1","rejected":"a1","id":"item-1","category":"general","source":"judge","confidence":null,"label_source":"human"}""", lines[1]);
         Assert.Equal("""{"prompt":"prompt","chosen":"b2","rejected":"a2","id":"item-2","category":"general","source":"judge","confidence":"high","label_source":"judge"}""", lines[2]);
-        Assert.Equal("""{"prompt":"prompt","chosen":"revised","rejected":"original","id":"item-7","category":"general","source":"revision","label_source":"judge"}""", lines[5]);
+        Assert.Equal("""{"prompt":"prompt","chosen":"revised","rejected":"original","id":"item-7","category":"general","source":"revision","confidence":null,"label_source":"judge"}""", lines[5]);
         Assert.Equal("""{"prompt":"prompt","chosen":"b4","rejected":"a4","id":"item-4","category":"general","source":"judge","confidence":"low","label_source":"judge","trust_points":1,"input_id":"item-4"}""",
             Assert.Single(TrlDataset.EscalatedJsonLines(outcome.Escalated)));
     }

@@ -116,7 +116,7 @@ public sealed class RunOrchestratorTests
         {
             Items = 20,
             ProcessItems = r => Task.FromResult(r.Start % 4 == 0
-                ? new ItemsResult(r.Count, 0, r.Count, $"item {r.Start}: the judge refused", NoUsage)
+                ? new ItemsResult(r.Count, 0, r.Count, $"item {r.Start}: the judge refused", NoUsage, FailedSteps: r.Count)
                 : new ItemsResult(r.Count, r.Count, 0, null, NoUsage)),
         });
 
@@ -124,7 +124,9 @@ public sealed class RunOrchestratorTests
         var run = await harness.WaitForEndAsync(await harness.StartRunAsync(OrchestratorHarness.Input("ratio", window: 1, maxFailedItemsRatio: 0.1)));
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
-        Assert.Contains("3 of 20 items failed, more than maxFailedItemsRatio 0.1 allows", run.FailureDetails!.ErrorMessage);
+        // Items 9 to 19 were never started: the message counts them, and the failed steps, as the status does.
+        Assert.Contains("3 of 20 items failed (3 steps failed), more than maxFailedItemsRatio 0.1 allows, so the run stopped; 11 items were not started.",
+            run.FailureDetails!.ErrorMessage);
         Assert.Equal(Enumerable.Range(0, 9), harness.ItemCalls.Select(c => c.Start).Order());
         Assert.Empty(harness.Reports);
     }
