@@ -32,6 +32,9 @@ public sealed class JudgePanel(LlmClients clients, PromptBoundaryKey key)
     /// <summary>What is wrong with a judge's configuration, each problem naming its key.</summary>
     public IReadOnlyList<string> Problems(string name) => clients.Problems(RoleOf(name));
 
+    /// <summary>The judge model of section <c>Llm</c> writing reference answers, its calls counted under their own role.</summary>
+    public Microsoft.Extensions.AI.IChatClient ReferenceWriter => clients.ForRole(LlmRoles.Reference);
+
     /// <summary>The judges of a run: those it names, in its order, or the default judge alone.</summary>
     public IReadOnlyList<PanelJudge> For(IReadOnlyList<string>? names) =>
         names is { Count: > 0 } ? names.Select(Get).ToList() : [Get(JudgeVerdict.DefaultName)];

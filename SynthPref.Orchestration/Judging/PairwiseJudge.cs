@@ -30,11 +30,15 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
 
     /// <param name="structured">Ask for a JSON-schema answer; if the endpoint refuses <c>response_format</c>, the call
     /// is made again with the text template and the result says so (<see cref="JudgeCall.FellBackToText"/>).</param>
-    public async Task<JudgeCall> JudgeOnceAsync(string query, string first, string second, bool structured, CancellationToken ct)
+    public Task<JudgeCall> JudgeOnceAsync(string query, string first, string second, bool structured, CancellationToken ct) =>
+        JudgeOnceAsync(new JudgeSubject(query, first, second), structured, ct);
+
+    /// <param name="subject">What is compared, in presentation order (<see cref="JudgeSubject.First"/> is shown as A).</param>
+    public async Task<JudgeCall> JudgeOnceAsync(JudgeSubject subject, bool structured, CancellationToken ct)
     {
         var key = await _key.GetAsync(ct).ConfigureAwait(false);
         // The identical prompt is resent on retry so a replayed/recorded provider sees the same request both times.
-        var request = JudgePrompt.Create(query, first, second, key, structured);
+        var request = JudgePrompt.Create(subject, key, structured);
         var raw = string.Empty;
         var fellBack = false;
         List<string>? unparseable = null;
@@ -51,7 +55,7 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
                 // Refused before any answer, so this attempt is made again, with the seed's text template.
                 structured = false;
                 fellBack = true;
-                request = JudgePrompt.Create(query, first, second, key, structured: false);
+                request = JudgePrompt.Create(subject, key, structured: false);
                 attempt--;
                 continue;
             }
@@ -73,18 +77,31 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
     /// The response-cache keys of the first attempt in each order <see cref="JudgeAsync"/> will ask, so a caller can
     /// fetch them ahead; none when the client has no cache.
     /// </summary>
-    public async Task<IReadOnlyList<string>> CacheKeysAsync(string query, string responseA, string responseB, bool swapPositions,
-        bool structured, CancellationToken ct)
+    public Task<IReadOnlyList<string>> CacheKeysAsync(string query, string responseA, string responseB, bool swapPositions,
+        bool structured, CancellationToken ct) =>
+        CacheKeysAsync(new JudgeSubject(query, responseA, responseB), swapPositions, structured, ct);
+
+    public async Task<IReadOnlyList<string>> CacheKeysAsync(JudgeSubject subject, bool swapPositions, bool structured, CancellationToken ct)
     {
         if (_chat.GetService<StoredResponseCache>() is not { } cache) return [];
         var key = await _key.GetAsync(ct).ConfigureAwait(false);
         var keys = new List<string>(2)
         {
-            cache.KeyFor(JudgePrompt.Create(query, responseA, responseB, key, structured).Messages, OptionsFor(1, structured)),
+            cache.KeyFor(JudgePrompt.Create(subject, key, structured).Messages, OptionsFor(1, structured)),
         };
         if (swapPositions)
-            keys.Add(cache.KeyFor(JudgePrompt.Create(query, responseB, responseA, key, structured).Messages, OptionsFor(1, structured)));
+            keys.Add(cache.KeyFor(JudgePrompt.Create(subject.Swapped(), key, structured).Messages, OptionsFor(1, structured)));
         return keys;
+    }
+
+    /// <summary>The judge model's own answer to an item's prompt, in its conversation, to grade the pair against.
+    /// Cached like every call; counted under the <see cref="LlmRoles.Reference"/> role by the client it is given.</summary>
+    public static async Task<string> WriteReferenceAsync(IChatClient chat, string query, Input.Conversation? conversation, CancellationToken ct)
+    {
+        var response = await chat.GetResponseAsync(JudgePrompt.ReferenceRequest(query, conversation?.ContextA),
+            new ChatOptions { Temperature = 0 }, ct).ConfigureAwait(false);
+        var text = response.Text.Trim();
+        return text.Length > 0 ? text : throw new InvalidOperationException("The judge model returned an empty reference answer.");
     }
 
     static ChatOptions OptionsFor(int attempt, bool structured)
@@ -97,16 +114,20 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
         return options;
     }
 
-    public async Task<PairVerdict> JudgeAsync(
-        string query, string responseA, string responseB, bool swapPositions, CancellationToken ct, bool structured = false)
+    public Task<PairVerdict> JudgeAsync(
+        string query, string responseA, string responseB, bool swapPositions, CancellationToken ct, bool structured = false) =>
+        JudgeAsync(new JudgeSubject(query, responseA, responseB), swapPositions, ct, structured);
+
+    /// <param name="subject">The pair in the input's own A/B order.</param>
+    public async Task<PairVerdict> JudgeAsync(JudgeSubject subject, bool swapPositions, CancellationToken ct, bool structured = false)
     {
-        var forwardTask = JudgeOnceAsync(query, responseA, responseB, structured, ct);
+        var forwardTask = JudgeOnceAsync(subject, structured, ct);
         if (!swapPositions)
         {
             return VerdictCombiner.Combine(await forwardTask.ConfigureAwait(false), null);
         }
 
-        var swappedTask = JudgeOnceAsync(query, responseB, responseA, structured, ct);
+        var swappedTask = JudgeOnceAsync(subject.Swapped(), structured, ct);
         await Task.WhenAll(forwardTask, swappedTask).ConfigureAwait(false);
         return VerdictCombiner.Combine(await forwardTask.ConfigureAwait(false), await swappedTask.ConfigureAwait(false));
     }

@@ -13,6 +13,8 @@ namespace SynthPref.Orchestration.Pairs;
 /// How one run treats each item. Judges: the run's jury (null: the default judge). TextOnlyJudges: judges whose
 /// endpoint refused structured output earlier in the run, so they are asked with the text template from the start.
 /// Constitution: the run's own copy (null: the default). Seed: the run's, from which each round's principle is drawn.
+/// ReferenceCategories: the categories whose items without a reference get one written by the judge model (null: the
+/// defaults, <see cref="ItemReference.DefaultCategories"/>; empty: none).
 /// </summary>
 public sealed record ItemSettings(
     bool SwapPositions,
@@ -26,7 +28,8 @@ public sealed record ItemSettings(
     string? Constitution = null,
     int Seed = 0,
     IReadOnlyList<string>? CacheOnlyRoles = null,
-    string? CacheOnlyReason = null);
+    string? CacheOnlyReason = null,
+    IReadOnlyList<string>? ReferenceCategories = null);
 
 /// <summary>What a run of consecutive items came to: items done, pairs stored, items with a failed step (each step
 /// recorded in the <see cref="FailureStore"/>), the first failure's text, the LLM usage by role, the judges whose
@@ -106,8 +109,10 @@ public sealed class ItemProcessor(
         foreach (var judge in panel.For(settings.Judges))
         {
             var structured = settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal);
-            foreach (var item in items.Where(i => i.HasBothResponses))
-                keys.AddRange(await judge.Judge.CacheKeysAsync(item.Prompt, item.ResponseA!, item.ResponseB!, settings.SwapPositions, structured, ct));
+            // An item whose reference is still to be written has prompts that are not known yet.
+            foreach (var item in items.Where(i => i.HasBothResponses && (i.Reference is not null || !ItemReference.Wanted(settings.ReferenceCategories, i.Category))))
+                keys.AddRange(await judge.Judge.CacheKeysAsync(JudgeSubject.Of(item.Prompt, item.ResponseA!, item.ResponseB!, item.Conversation, item.Reference),
+                    settings.SwapPositions, structured, ct));
         }
         await cache.PrefetchAsync(keys, ct);
     }
@@ -128,11 +133,13 @@ public sealed class ItemProcessor(
             }
         }
 
+        // One reference per item, written once whichever step needs it first.
+        var reference = new Lazy<Task<ItemReference>>(() => ReferenceAsync(item, settings, ct));
         var steps = new List<(string Name, Task<PreferencePair> Pair)>();
         if (item.HasBothResponses)
-            steps.Add((ItemSteps.Judge, JudgeAsync(runId, item, settings, fellBack, ct)));
+            steps.Add((ItemSteps.Judge, JudgeAsync(runId, item, settings, fellBack, reference, ct)));
         if (settings.CritiqueRevise)
-            steps.Add((ItemSteps.Revise, ReviseAsync(runId, item, settings, fellBack, ct)));
+            steps.Add((ItemSteps.Revise, ReviseAsync(runId, item, settings, fellBack, reference, ct)));
 
         foreach (var (name, task) in steps)
         {
@@ -148,25 +155,51 @@ public sealed class ItemProcessor(
     }
 
     async Task<PreferencePair> JudgeAsync(string runId, InputItem item, ItemSettings settings,
-        ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
+        ConcurrentDictionary<string, bool> fellBack, Lazy<Task<ItemReference>> referenceTask, CancellationToken ct)
     {
-        var jury = Jury.Combine(await JuryAsync(item.Prompt, item.ResponseA!, item.ResponseB!, settings.SwapPositions, settings, fellBack, ct));
+        var reference = await referenceTask.Value;
+        var subject = JudgeSubject.Of(item.Prompt, item.ResponseA!, item.ResponseB!, item.Conversation, reference.Text);
+        var jury = Jury.Combine(await JuryAsync(subject, settings.SwapPositions, settings, fellBack, ct));
         return new PreferencePair(
             runId, PreferencePair.KeyFor(item.Index, PairSource.Judge), item.Index, item.Id, item.Category,
             PairSource.Judge, item.Prompt, item.ResponseA!, item.ResponseB!, item.ModelA, item.ModelB,
             jury.Preference, jury.Confidence, jury.Reasoning, jury.JudgedBothOrders, jury.PositionInconsistent,
-            jury.ForwardCall, jury.SwappedCall, jury.Calls, jury.JudgeModel, jury.Judges, TrustPoints: jury.TrustPoints);
+            jury.ForwardCall, jury.SwappedCall, jury.Calls, jury.JudgeModel, jury.Judges, TrustPoints: jury.TrustPoints,
+            Conversation: item.Conversation, Reference: reference.Text, ReferenceSource: reference.Source);
+    }
+
+    /// <summary>
+    /// The item's reference answer: its own, or for an item of one of the run's reference categories the judge model's
+    /// answer (one call, cached like every call, counted under role "reference"). One that cannot be written leaves
+    /// the item judged without a reference, which the pair says (<see cref="ReferenceSource.Unavailable"/>); a request
+    /// kept for a batch stops the step as any call does.
+    /// </summary>
+    async Task<ItemReference> ReferenceAsync(InputItem item, ItemSettings settings, CancellationToken ct)
+    {
+        if (item.Reference is { } given)
+            return new ItemReference(given, ReferenceSource.Input);
+        if (!ItemReference.Wanted(settings.ReferenceCategories, item.Category))
+            return ItemReference.None;
+        try
+        {
+            return new ItemReference(await PairwiseJudge.WriteReferenceAsync(panel.ReferenceWriter, item.Prompt, item.Conversation, ct),
+                ReferenceSource.Generated);
+        }
+        catch (Exception e) when (e is not BatchPendingException && IsStepFailure(e, ct))
+        {
+            return new ItemReference(null, ReferenceSource.Unavailable);
+        }
     }
 
     /// <summary>Every judge of the run on one pair, side by side; each judge's own client bounds its calls.</summary>
-    async Task<IReadOnlyList<JurorVerdict>> JuryAsync(string query, string a, string b, bool swap, ItemSettings settings,
+    async Task<IReadOnlyList<JurorVerdict>> JuryAsync(JudgeSubject subject, bool swap, ItemSettings settings,
         ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
     {
         var textOnly = settings.TextOnlyJudges ?? [];
         var calls = panel.For(settings.Judges).Select(async judge =>
         {
             var structured = settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal);
-            var verdict = await judge.Judge.JudgeAsync(query, a, b, swap, ct, structured);
+            var verdict = await judge.Judge.JudgeAsync(subject, swap, ct, structured);
             if (verdict.FellBackToText)
                 fellBack[judge.Name] = true;
             return new JurorVerdict(judge, verdict);
@@ -180,18 +213,23 @@ public sealed class ItemProcessor(
     /// (or jury) compares it with the original in both orders, and a revision that does not win is flagged.
     /// </summary>
     async Task<PreferencePair> ReviseAsync(string runId, InputItem item, ItemSettings settings,
-        ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
+        ConcurrentDictionary<string, bool> fellBack, Lazy<Task<ItemReference>> referenceTask, CancellationToken ct)
     {
         var original = item.ResponseA ?? throw new InvalidOperationException($"Item {item.Id} has no response_a to revise.");
         var constitution = await constitutions.LoadAsync(settings.Constitution, ct);
         var rounds = Math.Clamp(settings.RevisionRounds, 1, ConstitutionalReviser.MaxRounds);
         var principles = Enumerable.Range(1, rounds).Select(r => constitution.For(settings.Seed, item.Id, r)).ToList();
-        var revision = await reviser.ReviseAsync(item.Prompt, original, principles, ct);
+        // Both sides of a revision pair follow side A's conversation: the revision rewrites A's final turn.
+        var conversation = item.Conversation is { } c ? Conversation.Shared(c.ContextA) : null;
+        var revision = await reviser.ReviseAsync(item.Prompt, original, principles, ct, conversation?.ContextA);
 
         RevisionCheck? check = null;
+        var reference = ItemReference.None;
         if (settings.VerifyRevisions)
         {
-            var jury = Jury.Combine(await JuryAsync(item.Prompt, revision.Revised, original, swap: true, settings, fellBack, ct));
+            reference = await referenceTask.Value;
+            var subject = JudgeSubject.Of(item.Prompt, revision.Revised, original, conversation, reference.Text);
+            var jury = Jury.Combine(await JuryAsync(subject, swap: true, settings, fellBack, ct));
             check = new RevisionCheck(jury.Preference, jury.Preference is Preference.B or Preference.Tie, jury.Calls);
         }
 
@@ -199,7 +237,8 @@ public sealed class ItemProcessor(
             runId, PreferencePair.KeyFor(item.Index, PairSource.Revision), item.Index, item.Id, item.Category,
             PairSource.Revision, item.Prompt, revision.Revised, original, "critique-revise", item.ModelA,
             Preference.A, Confidence: null, Reasoning: revision.Critique, JudgedBothOrders: false, PositionInconsistent: false,
-            ForwardCall: null, SwappedCall: null, JudgeCalls: 0, Rounds: revision.Rounds, Verification: check);
+            ForwardCall: null, SwappedCall: null, JudgeCalls: 0, Rounds: revision.Rounds, Verification: check,
+            Conversation: conversation, Reference: reference.Text, ReferenceSource: reference.Source);
     }
 
     /// <summary>Anything but a storage failure (the durable layer's to retry) or the host shutting down.</summary>

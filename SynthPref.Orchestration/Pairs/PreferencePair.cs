@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Pairs;
 
@@ -20,6 +22,9 @@ public enum PairSource { Judge, Revision }
 /// Judges: each judge's own verdict (one entry with a single judge). Rounds: a revision pair's critique → revise
 /// rounds. Verification: a revision pair's check against its original, when the run asked for one. TrustPoints: how
 /// much the panel backs a decisive judge pair's verdict (see <see cref="Judging.TrustPoints"/>), null for other pairs.
+/// Conversation: each side's dialogue before its judged answer, for conversation items (Prompt is then the last user
+/// message, ResponseA/ResponseB the judged final turns; a revision pair's sides both follow side A's dialogue).
+/// Reference and ReferenceSource: the reference answer the judges graded against, and where it came from.
 /// </summary>
 public sealed record PreferencePair(
     string RunId,
@@ -45,8 +50,14 @@ public sealed record PreferencePair(
     IReadOnlyList<JudgeVerdict>? Judges = null,
     IReadOnlyList<RevisionRound>? Rounds = null,
     RevisionCheck? Verification = null,
-    int? TrustPoints = null)
+    int? TrustPoints = null,
+    Conversation? Conversation = null,
+    string? Reference = null,
+    ReferenceSource? ReferenceSource = null)
 {
+    /// <summary>The judges graded this pair against a reference answer.</summary>
+    public bool ReferenceGuided => Reference is not null;
+
     public bool IsDecisive => Verdict is Preference.A or Preference.B;
 
     /// <summary>A verified revision that did not beat its original: it stays stored and counted, but is no training row.</summary>

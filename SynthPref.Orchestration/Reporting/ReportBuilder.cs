@@ -108,7 +108,8 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             await FailuresAsync(run.RunId, ct),
             Examples(agreement, reviewed),
             trust?.Report,
-            shape.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null);
+            shape.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null,
+            References(stored, labelled));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
@@ -118,6 +119,23 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         var escalated = await output.WriteAsync(run.RunId, OutputStore.EscalatedName,
             string.Concat(TrlDataset.EscalatedJsonLines(trust.Escalated).Select(l => l + "\n")), "application/x-ndjson", ct);
         return new ReportOutputs(stored.Count, datasetLines.Count, json, html, dataset, escalated, trust.Escalated.Count);
+    }
+
+    /// <summary>The reference block; null when no pair had a reference or wanted one.</summary>
+    static ReferenceReport? References(IReadOnlyList<PreferencePair> stored, IReadOnlyList<PairLabel> labelled)
+    {
+        if (!stored.Any(p => p.ReferenceSource is not null)) return null;
+        var judgeLabels = labelled.Where(l => l.Pair.Source == PairSource.Judge).ToList();
+        return new ReferenceReport(
+            stored.Count(p => p.ReferenceGuided),
+            new SortedDictionary<string, int>(StringComparer.Ordinal)
+            {
+                ["generated"] = stored.Count(p => p.ReferenceGuided && p.ReferenceSource == ReferenceSource.Generated),
+                ["input"] = stored.Count(p => p.ReferenceGuided && p.ReferenceSource == ReferenceSource.Input),
+            },
+            stored.Count(p => p.ReferenceSource == ReferenceSource.Unavailable),
+            AgreementCalculator.Stats(AgreementCalculator.VotesOf(judgeLabels.Where(l => l.Pair.ReferenceGuided))),
+            AgreementCalculator.Stats(AgreementCalculator.VotesOf(judgeLabels.Where(l => !l.Pair.ReferenceGuided))));
     }
 
     /// <summary>Up to <see cref="ExamplesPerCategory"/> disagreements from each of the <see cref="ExampleCategories"/> most

@@ -157,7 +157,8 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
     async Task<StartedRun> StartAsync(DurableTaskClient client, RunInput run, CancellationToken ct)
     {
         var token = ReviewTokens.New();
-        var record = new RunRecord(run.RunId, run.Name, run.Source, run.InputBlob, ReviewTokens.Hash(token), DateTimeOffset.UtcNow);
+        var record = new RunRecord(run.RunId, run.Name, run.Source, run.InputBlob, ReviewTokens.Hash(token), DateTimeOffset.UtcNow,
+            HideReference: !run.Settings.ShowReferenceToReviewers);
         var added = await catalog.TryAddAsync(record, ct);
         if (!added)
             record = (await catalog.GetAsync(run.RunId, ct))!;

@@ -28,6 +28,8 @@ namespace SynthPref.Orchestration.Workflow;
 /// 1 − TrustAlpha, the dataset keeps the trusted pairs and the pairs people decided, and the rest are escalated
 /// (escalated.jsonl; with Escalate Review also sent to people in one more review round of at most MaxEscalatedReviews
 /// items). Batch: the roles this run sends through the provider's Batch API and how it polls (null: none; from 4.0).
+/// ReferenceCategories: the categories whose items without a reference get one written by the judge model (null: the
+/// defaults; empty: none). ShowReferenceToReviewers: the review page shows a pair's reference answer.
 /// Options added after 1.0 have defaults because runs started before them carry none.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
@@ -56,7 +58,9 @@ public sealed record RunSettings(
     double TrustAlpha = TrustCalibration.DefaultAlpha,
     Escalation Escalate = Escalation.None,
     int MaxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews,
-    BatchPlan? Batch = null)
+    BatchPlan? Batch = null,
+    IReadOnlyList<string>? ReferenceCategories = null,
+    bool ShowReferenceToReviewers = true)
 {
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;
@@ -67,7 +71,7 @@ public sealed record RunSettings(
         (long)failedItems * 1_000_000 > (long)MaxFailedItemsPerMillion * items;
 
     public ItemSettings ForItems => new(SwapPositions, CritiqueRevise, Cache, Judges, StructuredOutput, null,
-        RevisionRounds, VerifyRevisions, Constitution, Seed);
+        RevisionRounds, VerifyRevisions, Constitution, Seed, ReferenceCategories: ReferenceCategories);
 
     /// <summary>The trust options the report and the escalation take; null without trustTarget.</summary>
     public TrustOptions? Trust => TrustTarget is { } target ? new TrustOptions(target, TrustAlpha, Escalate, MaxEscalatedReviews) : null;
