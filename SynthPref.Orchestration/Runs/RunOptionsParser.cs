@@ -15,7 +15,9 @@ namespace SynthPref.Orchestration.Runs;
 /// TargetCiWidth (with MaxReviewSampleSize) turns on adaptive review rounds. TrustTarget (with TrustAlpha) calibrates the
 /// judges' trust points on people and splits the pairs into trusted and escalated; Escalate "review" (with
 /// MaxEscalatedReviews) sends the escalated pairs to people in one more review round. Batch turns the provider's Batch
-/// API on or off for the run (null: each LLM section's Batch setting).</summary>
+/// API on or off for the run (null: each LLM section's Batch setting). ReferenceCategories: the categories whose items
+/// without a reference get one written by the judge model (null: math, reasoning, coding; empty: none);
+/// ShowReferenceToReviewers: the review page shows the reference (null: true).</summary>
 public sealed record RunOptions(
     bool? SwapPositions = null,
     bool? CritiqueRevise = null,
@@ -40,7 +42,9 @@ public sealed record RunOptions(
     double? TrustAlpha = null,
     string? Escalate = null,
     int? MaxEscalatedReviews = null,
-    bool? Batch = null);
+    bool? Batch = null,
+    IReadOnlyList<string>? ReferenceCategories = null,
+    bool? ShowReferenceToReviewers = null);
 
 public static class RunOptionsParser
 {
@@ -98,6 +102,7 @@ public static class RunOptionsParser
         }
 
         var (trustTarget, trustAlpha, escalate, maxEscalated) = ResolveTrust(options, sampleSize, errors);
+        var referenceCategories = ResolveReferenceCategories(options.ReferenceCategories, errors);
 
         var swap = options.SwapPositions ?? true;
         var critique = options.CritiqueRevise ?? true;
@@ -130,7 +135,27 @@ public static class RunOptionsParser
             trustTarget,
             trustAlpha,
             escalate,
-            maxEscalated);
+            maxEscalated,
+            ReferenceCategories: referenceCategories,
+            ShowReferenceToReviewers: options.ShowReferenceToReviewers ?? true);
+    }
+
+    /// <summary>The categories that get a generated reference, as given (matched ignoring case), or the defaults; each
+    /// empty, overlong or repeated name refused.</summary>
+    static IReadOnlyList<string> ResolveReferenceCategories(IReadOnlyList<string>? categories, List<FieldError> errors)
+    {
+        if (categories is null) return ItemReference.DefaultCategories;
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var category in categories)
+        {
+            if (string.IsNullOrWhiteSpace(category))
+                errors.Add(new("options.referenceCategories", "a category name must not be empty; [] turns generated references off."));
+            else if (category.Length > Input.InputLimits.MaxCategoryChars)
+                errors.Add(new("options.referenceCategories", $"a category name has at most {Input.InputLimits.MaxCategoryChars} characters (got {category.Length})."));
+            else if (!seen.Add(category))
+                errors.Add(new("options.referenceCategories", $"'{category}' is given twice (names match ignoring case)."));
+        }
+        return categories.ToList();
     }
 
     /// <summary>trustTarget and the options that only mean something with it, each refused naming its field.</summary>
@@ -248,7 +273,12 @@ public static class RunOptionsParser
             Double(m, "trustAlpha", errors),
             m.GetValueOrDefault("escalate"),
             Int(m, "maxEscalatedReviews", errors),
-            Bool(m, "batch", errors));
+            Bool(m, "batch", errors),
+            // Comma-separated; an empty value is the empty list, which turns generated references off.
+            m.TryGetValue("referenceCategories", out var categories)
+                ? categories.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                : null,
+            Bool(m, "showReferenceToReviewers", errors));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)

@@ -211,6 +211,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             yield return JudgePanel.RoleOf(judge);
         if (settings.CritiqueRevise) yield return LlmRoles.Reviser;
         yield return LlmRoles.Policy;
+        if (settings.ReferenceCategories is not { Count: 0 }) yield return LlmRoles.Reference;
     }
 
     /// <summary>Every run needs the judge, so a judge that cannot be built refuses runs up front.</summary>
