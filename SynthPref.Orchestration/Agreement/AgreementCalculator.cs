@@ -1,6 +1,8 @@
+using SynthPref.Orchestration.Statistics;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
-using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Agreement;
 
@@ -9,9 +11,8 @@ public static class AgreementCalculator
 {
     static readonly Preference[] Classes = [Preference.A, Preference.B, Preference.Tie];
 
-    /// <summary>Categories with fewer votes than this are not ranked unless a run says otherwise: at three votes a
-    /// category's 95% interval spans more than half the scale, so ranking it ranks noise.</summary>
-    public const int DefaultMinCategoryVotes = 10;
+    /// <summary>See <see cref="RunSettings.DefaultMinCategoryVotes"/>.</summary>
+    public const int DefaultMinCategoryVotes = RunSettings.DefaultMinCategoryVotes;
 
     public static readonly IReadOnlyList<string> ConfusionLabels = ["A", "B", "tie"];
 

@@ -1,4 +1,4 @@
-using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Agreement;
 

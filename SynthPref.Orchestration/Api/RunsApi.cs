@@ -109,7 +109,7 @@ public static class RunsApi
                 r.Escalated is null ? null : r.EscalatedRows)
             : null;
         return TypedResults.Ok(new RunStatusResponse(view.RunId, view.Status, view.Degraded, view.Progress, view.Error, view.Name,
-            view.Source, view.CreatedAt, outputs, view.Review));
+            view.Source, view.CreatedAt, outputs, view.Review, view.InputErrors));
     }
 
     /// <summary>Every failed item step with its error, in item order; <c>skip</c> and <c>take</c> (at most 1000) page them.</summary>

@@ -2,17 +2,20 @@ using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Api;
 
-/// <summary>The body of POST /api/runs, for documentation: it is read streaming (<see cref="StartRunBodyReader"/>), never
-/// bound as a whole, so a large <c>items</c> array is never held in memory at once.</summary>
-public sealed record StartRunRequest(string? Name, IReadOnlyList<object>? Items, string? InputBlob, RunOptions? Options);
+/// <summary>The body of POST /api/runs, for documentation and clients: it is read streaming (<see cref="StartRunBodyReader"/>),
+/// never bound as a whole, so a large <c>items</c> array is never held in memory at once. Options: run options by their
+/// names (<see cref="RunOptionsParser.Names"/>), the same names blob metadata uses.</summary>
+public sealed record StartRunRequest(string? Name, IReadOnlyList<object>? Items, string? InputBlob, IReadOnlyDictionary<string, object>? Options);
 
 /// <summary>The review token is handed out here, once: storage keeps only its hash.</summary>
 public sealed record StartRunResponse(string RunId, string StatusUri, string ReviewUri, string ReviewToken);
 
-/// <summary>Degraded: the run lost at least one item step (see <see cref="RunView.Degraded"/>).</summary>
+/// <summary>Degraded: the run lost at least one item step (see <see cref="RunView.Degraded"/>). InputErrors: a run whose
+/// input was refused names each bad line and field here too, as a 400 for inline items does (null otherwise).</summary>
 public sealed record RunStatusResponse(
     string RunId,
     RunStatus Status,
@@ -23,7 +26,8 @@ public sealed record RunStatusResponse(
     string Source,
     DateTimeOffset CreatedAt,
     RunOutputs? Outputs,
-    ReviewProgress? Review);
+    ReviewProgress? Review,
+    IReadOnlyList<Input.InputError>? InputErrors = null);
 
 /// <summary>Escalated and EscalatedRows: escalated.jsonl, the escalated pairs no reviewer labelled (runs with trustTarget
 /// only; null otherwise).</summary>

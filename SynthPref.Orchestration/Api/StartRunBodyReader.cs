@@ -7,7 +7,8 @@ using SynthPref.Orchestration.Runs;
 namespace SynthPref.Orchestration.Api;
 
 /// <summary>A run request's fields other than its items, which went to the <see cref="InlineInput"/> as they came.</summary>
-public sealed record StartRunBody(string? Name, string? InputBlob, RunOptions? Options, bool HasItems, IReadOnlyList<FieldError> Errors);
+/// <summary>Options: the request's options object as given; <see cref="RunOptionsParser"/> reads it.</summary>
+public sealed record StartRunBody(string? Name, string? InputBlob, JsonElement? Options, bool HasItems, IReadOnlyList<FieldError> Errors);
 
 /// <summary>The body is not a run request at all (not JSON, not an object, a field of the wrong kind).</summary>
 public sealed class RequestBodyException(string field, string message) : Exception(message)
@@ -40,7 +41,7 @@ public static class StartRunBodyReader
         public Expect Expect = Expect.Root;
         public Field Field;
         public string? Name, InputBlob;
-        public RunOptions? Options;
+        public JsonElement? Options;
         public bool HasItems;
         public readonly List<FieldError> Errors = [];
     }
@@ -250,14 +251,8 @@ public static class StartRunBodyReader
                 state.InputBlob = Text(state, "inputBlob", value);
                 break;
             case Field.Options:
-                try
-                {
-                    state.Options = JsonSerializer.Deserialize<RunOptions>(value, Json);
-                }
-                catch (JsonException e)
-                {
-                    state.Errors.Add(new FieldError("options", e.Message));
-                }
+                using (var options = JsonDocument.Parse(value.ToArray()))
+                    state.Options = options.RootElement.Clone();
                 break;
         }
     }

@@ -1,5 +1,6 @@
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Statistics;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Audit;
 

@@ -1,6 +1,7 @@
 using Azure.Storage.Blobs.Specialized;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Storage;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Batch;
 

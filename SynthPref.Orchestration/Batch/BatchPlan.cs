@@ -1,30 +1,7 @@
 using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Batch;
-
-/// <summary>A role a run sends by batch, the section (endpoint) that answers it, and whether a request its batches
-/// leave unanswered after the retry is then sent live (else its step fails).</summary>
-public sealed record BatchRole(string Role, string Section, bool FallbackLive);
-
-/// <summary>
-/// How a run batches, fixed when it starts: which roles, and how long it first waits before asking for its
-/// batches' status (each wait after doubles, up to <see cref="LlmOptions.MaxBatchPollSeconds"/>).
-/// </summary>
-public sealed record BatchPlan(IReadOnlyList<BatchRole> Roles, int PollSeconds)
-{
-    public bool Batches(string role) => Roles.Any(r => r.Role == role);
-
-    /// <summary>Roles whose unanswered requests fail instead of going live.</summary>
-    public IReadOnlyList<string> NoLiveFallback => Roles.Where(r => !r.FallbackLive).Select(r => r.Role).ToList();
-
-    public IReadOnlyList<string> RoleNames => Roles.Select(r => r.Role).ToList();
-
-    /// <summary>The most cycles a run can need: each answer can reveal at most one more request of its item (a
-    /// policy sample, a judge's re-ask after an unparseable answer, each critique and revision, the verification's
-    /// judge calls and their re-ask), and each request may be sent a second time; one more finds nothing left.</summary>
-    public static int MaxCycles(int revisionRounds, bool verify) =>
-        BatchStore.MaxAttempts * (1 + 2 + 2 * Math.Clamp(revisionRounds, 1, 4) + (verify ? 2 : 0)) + 1;
-}
 
 /// <summary>
 /// How a run's batch phase went: the cycles it ran, requests sent by batch (a request sent again counts again), those
@@ -52,6 +29,12 @@ public sealed record BatchDecision(BatchPlan? Plan, IReadOnlyList<string> Reques
 /// </summary>
 public sealed class BatchPlanner(LlmSections sections)
 {
+    /// <summary>The most cycles a run can need: each answer can reveal at most one more request of its item (a
+    /// policy sample, a judge's re-ask after an unparseable answer, each critique and revision, the verification's
+    /// judge calls and their re-ask), and each request may be sent a second time; one more finds nothing left.</summary>
+    public static int MaxCycles(int revisionRounds, bool verify) =>
+        BatchStore.MaxAttempts * (1 + 2 + 2 * Math.Clamp(revisionRounds, 1, 4) + (verify ? 2 : 0)) + 1;
+
     public BatchDecision Decide(bool? option, bool cache, long? budgetTokens, IEnumerable<string> roles)
     {
         var errors = new List<string>();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Batch;
@@ -13,6 +14,7 @@ using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
+using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Orchestration.Hosting;
 
@@ -59,6 +61,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ReviewService>();
         services.AddSynthPrefLlm(configuration, JudgePrompt.TryExtract, JudgePrompt.WrapAnswer);
         services.AddSynthPrefHealthChecks();
+        // Both hosts' durable workers (the local gRPC worker, the Functions worker's executor) take it from here.
+        services.AddSingleton<IExceptionPropertiesProvider, FailureProperties>();
         return services;
     }
 }

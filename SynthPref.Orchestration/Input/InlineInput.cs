@@ -9,10 +9,10 @@ public sealed class InputLimitExceededException(string field, string message, bo
     public bool TooLarge { get; } = tooLarge;
 }
 
-/// <summary>What streaming an inline input came to: its item count, or its errors (the first ones, and how many).</summary>
-public sealed record InlineInputResult(int Items, IReadOnlyList<InputError> Errors, int TotalErrors, int InvalidLines)
+/// <summary>What streaming an inline input came to: its item count, and why it was refused when it was.</summary>
+public sealed record InlineInputResult(int Items, InputRejection? Rejection)
 {
-    public bool IsValid => TotalErrors == 0;
+    public bool IsValid => Rejection is null;
 }
 
 /// <summary>
@@ -80,7 +80,8 @@ public sealed class InlineInput(InputStore store, string runId, InputOptions lim
             total += reviseOnlyCount;
             lines += reviseOnlyCount;
         }
-        return new InlineInputResult(count, errors.OrderBy(e => e.Line).Take(ErrorsKept).ToList(), total, lines);
+        return new InlineInputResult(count,
+            total == 0 ? null : new InputRejection("items", errors.OrderBy(e => e.Line).Take(ErrorsKept).ToList(), total, lines));
     }
 
     /// <summary>Commits the copy of a valid input and returns its reference.</summary>

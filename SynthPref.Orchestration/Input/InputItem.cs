@@ -29,12 +29,3 @@ public sealed record InputError(int Line, string Field, string Message)
 {
     public override string ToString() => $"line {Line}, field '{Field}': {Message}";
 }
-
-/// <summary>A run never starts on part of an input, so items are handed out only when the whole input is valid.</summary>
-public sealed record InputParseResult(IReadOnlyList<InputItem> Items, IReadOnlyList<InputError> Errors)
-{
-    public bool IsValid => Errors.Count == 0;
-
-    public static InputParseResult Of(List<InputItem> items, List<InputError> errors) =>
-        errors.Count == 0 ? new(items, []) : new([], errors.OrderBy(e => e.Line).ToList());
-}

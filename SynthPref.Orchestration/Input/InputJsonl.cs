@@ -1,11 +1,9 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace SynthPref.Orchestration.Input;
 
-/// <summary>Writes validated items back as JSONL (the run's own copy of inline input) and lists input errors.</summary>
+/// <summary>Writes validated items back as JSONL: the run's own copy of inline input.</summary>
 public static class InputJsonl
 {
     static readonly JsonWriterOptions WriterOptions = new()
@@ -14,13 +12,6 @@ public static class InputJsonl
         // so one item remains one physical line.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
-
-    public static void Write(IEnumerable<InputItem> items, Stream destination)
-    {
-        ArgumentNullException.ThrowIfNull(items);
-        foreach (var item in items)
-            WriteItem(item, destination);
-    }
 
     /// <summary>One item as one physical line.</summary>
     public static void WriteItem(InputItem item, Stream destination)
@@ -51,31 +42,6 @@ public static class InputJsonl
             writer.WriteEndObject();
         }
         destination.WriteByte((byte)'\n');
-    }
-
-    public static string ToJsonl(IEnumerable<InputItem> items)
-    {
-        using var buffer = new MemoryStream();
-        Write(items, buffer);
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
-    /// <summary>"Input 'x' has N invalid line(s):" and the first <paramref name="max"/> errors, one a line.</summary>
-    public static string FormatErrors(IReadOnlyList<InputError> errors, string source, int max = 50, int? totalErrors = null, int? invalidLines = null)
-    {
-        ArgumentNullException.ThrowIfNull(errors);
-        ArgumentOutOfRangeException.ThrowIfNegative(max);
-
-        var lines = invalidLines ?? errors.Select(e => e.Line).Distinct().Count();
-        var total = totalErrors ?? errors.Count;
-        var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"Input '{source}' has {lines} invalid line(s):\n");
-        var shown = Math.Min(max, errors.Count);
-        for (var i = 0; i < shown; i++)
-            text.Append(errors[i].ToString()).Append('\n');
-        if (total > shown)
-            text.Append(CultureInfo.InvariantCulture, $"... and {total - shown} more\n");
-        return text.ToString().TrimEnd('\n');
     }
 
     static void WriteTurns(Utf8JsonWriter writer, string name, IReadOnlyList<ChatTurn> turns, string? finalAnswer)

@@ -2,11 +2,14 @@ using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Input;
 
-/// <summary>What loading found: the item counts by kind, or why the run cannot start.</summary>
-public sealed record LoadedInput(int Items, int ToGenerate, int ReviseOnly, string? Error)
-{
-    public static LoadedInput Failed(string error) => new(0, 0, 0, error);
-}
+/// <summary>What loading found: the item counts by kind. Error: why the run could not start, as builds before typed
+/// failures answered (they returned a refused input; this one throws <see cref="InputRejectedException"/>), so a result
+/// such a worker wrote still reads.</summary>
+public sealed record LoadedInput(int Items, int ToGenerate, int ReviseOnly, string? Error = null);
+
+/// <summary>One pass over an input: where each item sits in it (null when it was refused), the items by kind, or why it
+/// was refused.</summary>
+public sealed record InputScan(InputManifest? Manifest, int ToGenerate, int ReviseOnly, InputRejection? Rejection);
 
 /// <summary>
 /// Validates a run's whole input before any LLM call, streaming, so memory stays flat however large it is, and
@@ -15,17 +18,31 @@ public sealed record LoadedInput(int Items, int ToGenerate, int ReviseOnly, stri
 public sealed class InputLoader(InputStore store)
 {
     /// <summary>Errors kept for the message; all are counted.</summary>
-    const int ErrorsKept = 50;
+    public const int ErrorsKept = 50;
 
     /// <summary>Lines between two progress reports.</summary>
     public const int ProgressEvery = 10_000;
 
+    /// <summary>The run's input, validated and indexed; <see cref="InputRejectedException"/> when it is refused.</summary>
     public async Task<LoadedInput> LoadAsync(string runId, string inputBlob, string inputName, bool critiqueRevise,
         InputOptions limits, Func<InputLoadProgress, Task>? progress, CancellationToken ct)
     {
-        await using var stream = await store.OpenInputAsync(inputBlob, ct);
-        if (stream is null)
-            return LoadedInput.Failed($"Input '{inputName}' ({inputBlob}) does not exist.");
+        await using var stream = await store.OpenInputAsync(inputBlob, ct)
+            ?? throw new InputRejectedException(InputRejection.Whole(inputName, $"Input '{inputName}' ({inputBlob}) does not exist."));
+        var scan = await ScanAsync(stream, inputName, critiqueRevise, limits, progress, ct);
+        if (scan.Rejection is { } rejection)
+            throw new InputRejectedException(rejection);
+        await store.WriteManifestAsync(runId, scan.Manifest!, ct);
+        return new LoadedInput(scan.Manifest!.Count, scan.ToGenerate, scan.ReviseOnly);
+    }
+
+    /// <summary>
+    /// Every line of a JSONL input, validated as one input (ids unique across it): the manifest of its items, or every
+    /// bad line's errors (the first <see cref="ErrorsKept"/>, all counted). The stream is read once, front to back.
+    /// </summary>
+    public static async Task<InputScan> ScanAsync(Stream stream, string inputName, bool critiqueRevise, InputOptions limits,
+        Func<InputLoadProgress, Task>? progress, CancellationToken ct)
+    {
         var totalBytes = stream.CanSeek ? stream.Length : 0;
         if (progress is not null) await progress(new InputLoadProgress(0, 0, totalBytes));
         long lines = 0, bytes = 0;
@@ -42,7 +59,7 @@ public sealed class InputLoader(InputStore store)
             if (progress is not null && lines % ProgressEvery == 0) await progress(new InputLoadProgress(lines, bytes, totalBytes));
             if (line.IsBlank) continue;
             if (index == limits.MaxItems)
-                return LoadedInput.Failed($"Input '{inputName}' has more than {limits.MaxItems} items, the limit (Input:MaxItems).");
+                return Refused(InputRejection.Whole(inputName, $"Input '{inputName}' has more than {limits.MaxItems} items, the limit (Input:MaxItems)."));
             lineErrors.Clear();
             var item = InputReader.ParseLine(line, index, validator, lineErrors, limits.MaxLineBytes);
             index++;
@@ -61,12 +78,13 @@ public sealed class InputLoader(InputStore store)
         if (progress is not null) await progress(new InputLoadProgress(lines, totalBytes > 0 ? totalBytes : bytes, totalBytes));
 
         if (totalErrors > 0)
-            return LoadedInput.Failed(InputJsonl.FormatErrors(kept, inputName, ErrorsKept, totalErrors, invalidLines));
+            return Refused(new InputRejection(inputName, kept, totalErrors, invalidLines));
         if (entries.Count == 0)
-            return LoadedInput.Failed($"Input '{inputName}' has no items.");
-        await store.WriteManifestAsync(runId, new InputManifest(entries.ToArray()), ct);
-        return new LoadedInput(entries.Count, toGenerate, reviseOnly, null);
+            return Refused(InputRejection.Whole(inputName, $"Input '{inputName}' has no items."));
+        return new InputScan(new InputManifest(entries.ToArray()), toGenerate, reviseOnly, null);
     }
+
+    static InputScan Refused(InputRejection rejection) => new(null, 0, 0, rejection);
 }
 
 /// <summary>Host limits on one input (section <c>Input</c>).</summary>

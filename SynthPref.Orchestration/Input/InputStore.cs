@@ -24,16 +24,6 @@ public sealed class InputStore(StorageClients storage) : IDisposable
     static string ManifestPath(string runId) => $"{runId}/manifest.bin";
     static string WorkReference(string runId) => $"{StorageNames.WorkContainer}/{InputPath(runId)}";
 
-    /// <summary>Stores inline input for a run and returns its "container/path" reference.</summary>
-    public async Task<string> SaveInputAsync(string runId, IEnumerable<InputItem> items, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        InputJsonl.Write(items, buffer);
-        buffer.Position = 0;
-        await Work.GetBlobClient(InputPath(runId)).UploadAsync(buffer, overwrite: true, ct);
-        return WorkReference(runId);
-    }
-
     /// <summary>
     /// A writer for the run's own input copy that stages blocks as items come and commits only on request, so an
     /// input refused halfway leaves no blob behind (staged blocks that are never committed are discarded).
@@ -110,31 +100,38 @@ public sealed class InputStore(StorageClients storage) : IDisposable
         var last = manifest[start + count - 1];
         var span = last.Offset + last.Length - first.Offset;
         var validator = new InputValidator(critiqueRevise);
-        var items = new List<InputItem>(count);
         if (span <= MaxSpanBytes)
         {
             var content = (await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(first.Offset, span) }, ct)).Value.Content.ToMemory();
-            for (var i = start; i < start + count; i++)
-                items.Add(Parse(runId, i, manifest[i], content.Slice((int)(manifest[i].Offset - first.Offset), manifest[i].Length), validator));
-            return items;
+            return ItemsIn(content, first.Offset, manifest, start, count, validator, runId);
         }
+        var items = new List<InputItem>(count);
         for (var i = start; i < start + count; i++)
         {
             var content = (await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(manifest[i].Offset, manifest[i].Length) }, ct)).Value.Content;
-            items.Add(Parse(runId, i, manifest[i], content.ToMemory(), validator));
+            items.AddRange(ItemsIn(content.ToMemory(), manifest[i].Offset, manifest, i, 1, validator, runId));
         }
         return items;
     }
 
     const long MaxSpanBytes = 16L * 1024 * 1024;
 
-    static InputItem Parse(string runId, int index, ManifestEntry entry, ReadOnlyMemory<byte> line, InputValidator validator)
+    /// <summary>Items [start, start + count) from <paramref name="content"/>, the bytes of the input copy from
+    /// <paramref name="offset"/> on, each validated again as it was when the input was loaded (ids were checked for
+    /// duplicates then; here each item stands alone).</summary>
+    public static IReadOnlyList<InputItem> ItemsIn(ReadOnlyMemory<byte> content, long offset, InputManifest manifest, int start, int count,
+        InputValidator validator, string runId)
     {
-        var errors = new List<InputError>();
-        using var document = JsonDocument.Parse(line);
-        // Ids were checked for duplicates when the input was loaded; here each item stands alone.
-        return validator.Validate(document.RootElement, entry.Line, index, errors, checkDuplicateIds: false)
-               ?? throw new InvalidDataException($"Item {index} of run {runId} no longer validates: {string.Join("; ", errors)}");
+        var items = new List<InputItem>(count);
+        for (var i = start; i < start + count; i++)
+        {
+            var entry = manifest[i];
+            var errors = new List<InputError>();
+            using var document = JsonDocument.Parse(content.Slice((int)(entry.Offset - offset), entry.Length));
+            items.Add(validator.Validate(document.RootElement, entry.Line, i, errors, checkDuplicateIds: false)
+                ?? throw new InvalidDataException($"Item {i} of run {runId} no longer validates: {string.Join("; ", errors)}"));
+        }
+        return items;
     }
 
     async Task<InputManifest> ManifestAsync(string runId, CancellationToken ct) =>

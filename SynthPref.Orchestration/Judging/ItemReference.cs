@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Judging;
 
@@ -13,10 +14,7 @@ public sealed record ItemReference(string? Text, ReferenceSource? Source)
 {
     public static readonly ItemReference None = new(null, null);
 
-    /// <summary>The categories that get a generated reference when a run names none (FastChat's <c>NEED_REF_CATS</c>).</summary>
-    public static readonly IReadOnlyList<string> DefaultCategories = ["math", "reasoning", "coding"];
-
     /// <summary>Whether an item of <paramref name="category"/> gets a generated reference; categories match ignoring case.</summary>
     public static bool Wanted(IReadOnlyList<string>? categories, string category) =>
-        (categories ?? DefaultCategories).Contains(category, StringComparer.OrdinalIgnoreCase);
+        (categories ?? RunSettings.DefaultReferenceCategories).Contains(category, StringComparer.OrdinalIgnoreCase);
 }

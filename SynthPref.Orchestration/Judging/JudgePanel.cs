@@ -1,11 +1,18 @@
 using System.Collections.Concurrent;
 using SynthPref.Orchestration.Llm;
-using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Orchestration.Judging;
 
 /// <summary>A judge of the panel: its name, the role its calls are counted under, its model, and its client.</summary>
-public sealed record PanelJudge(string Name, string Role, string? Model, PairwiseJudge Judge);
+public sealed record PanelJudge(string Name, string Role, string? Model, PairwiseJudge Judge)
+{
+    /// <summary>This judge's verdict on a pair, under its name and model.</summary>
+    public Task<JudgeVerdict> JudgeAsync(string query, string responseA, string responseB, bool swapPositions, bool structured, CancellationToken ct) =>
+        Judge.JudgeAsync(query, responseA, responseB, swapPositions, ct, structured, Name, Model);
+
+    public Task<JudgeVerdict> JudgeAsync(JudgeSubject subject, bool swapPositions, bool structured, CancellationToken ct) =>
+        Judge.JudgeAsync(subject, swapPositions, ct, structured, Name, Model);
+}
 
 /// <summary>
 /// The judges a host can call: the default judge (section <c>Llm</c>, named <see cref="JudgeVerdict.DefaultName"/>,
@@ -46,39 +53,6 @@ public sealed class JudgePanel(LlmClients clients, PromptBoundaryKey key)
     });
 }
 
-/// <summary>One judge's verdict on a pair, as the jury sees it.</summary>
-public sealed record JurorVerdict(PanelJudge Judge, PairVerdict Verdict)
-{
-    /// <summary>Enough of an unparseable answer to see what went wrong; a model rambling on does not fill the pair.</summary>
-    public const int MaxKeptOutputChars = 8_000;
-
-    public JudgeVerdict ToStored() => new(
-        Judge.Name, Judge.Model, Verdict.Preference, Verdict.Confidence, Verdict.Reasoning,
-        Verdict.Forward.Preference, Verdict.Swapped?.Preference, Verdict.JudgedBothOrders, Verdict.PositionInconsistent, Verdict.Calls,
-        Verdict.Forward.Structured && (Verdict.Swapped?.Structured ?? true),
-        Verdict.Forward.UnparseableOutputs is null && Verdict.Swapped?.UnparseableOutputs is null
-            ? null
-            : [.. (Verdict.Forward.UnparseableOutputs ?? []).Concat(Verdict.Swapped?.UnparseableOutputs ?? []).Select(Shorten)]);
-
-    static string Shorten(string output) =>
-        output.Length <= MaxKeptOutputChars ? output : string.Concat(output.AsSpan(0, MaxKeptOutputChars), "…");
-}
-
-/// <summary>The pair's verdict from its judges' verdicts, and what the pair stores of each. TrustPoints: see
-/// <see cref="Judging.TrustPoints"/> (null unless the verdict is A or B).</summary>
-public sealed record JuryVerdict(
-    Preference Preference,
-    Confidence? Confidence,
-    string? Reasoning,
-    bool JudgedBothOrders,
-    bool PositionInconsistent,
-    Preference? ForwardCall,
-    Preference? SwappedCall,
-    int Calls,
-    string? JudgeModel,
-    IReadOnlyList<JudgeVerdict> Judges,
-    int? TrustPoints = null);
-
 /// <summary>
 /// The majority rule. A label (A, B or tie) wins when more than half of the judges that gave a parseable verdict
 /// chose it; otherwise the pair is a tie; with no parseable verdict at all it is unparseable. One judge is its own
@@ -99,34 +73,40 @@ public static class Jury
         return Preference.Tie;
     }
 
-    /// <summary>
-    /// The pair's fields: the majority verdict; the lowest confidence among the judges that voted for it (low when no
-    /// judge did, a tie for want of a majority); the reasoning of the first judge that voted for it; position flags
-    /// when any judge judged both orders or flipped between them; the first judge's positional answers; all calls.
-    /// </summary>
-    public static JuryVerdict Combine(IReadOnlyList<JurorVerdict> jurors)
-    {
-        ArgumentNullException.ThrowIfNull(jurors);
-        if (jurors.Count == 0) throw new ArgumentException("A jury needs at least one judge.", nameof(jurors));
+    /// <summary>Which panel judged a pair's verdict, as <see cref="Combine"/> names it.</summary>
+    public const string Name = "jury";
 
-        var verdict = Majority(jurors.Select(j => j.Verdict.Preference));
-        var voters = jurors.Where(j => j.Verdict.Preference == verdict && verdict != Preference.Unparseable).ToList();
+    /// <summary>
+    /// The pair's verdict, read as one judge's would be (named <see cref="Name"/>; Model: the judges' models joined by
+    /// ", "): the majority verdict; the lowest confidence among the judges that voted for it (low when no judge did, a
+    /// tie for want of a majority); the reasoning of the first judge that voted for it; position flags when any judge
+    /// judged both orders or flipped between them; the first judge's positional labels; all calls.
+    /// </summary>
+    public static JudgeVerdict Combine(IReadOnlyList<JudgeVerdict> judges)
+    {
+        ArgumentNullException.ThrowIfNull(judges);
+        if (judges.Count == 0) throw new ArgumentException("A jury needs at least one judge.", nameof(judges));
+
+        var verdict = Majority(judges.Select(j => j.Verdict));
+        var voters = judges.Where(j => j.Verdict == verdict && verdict != Preference.Unparseable).ToList();
         Confidence? confidence = verdict == Preference.Unparseable ? null
             : voters.Count == 0 ? Confidence.Low
-            : voters.Select(v => v.Verdict.Confidence).Where(c => c is not null).Min();
-        var first = jurors[0].Verdict;
-        var stored = jurors.Select(j => j.ToStored()).ToList();
-        return new JuryVerdict(
+            : voters.Select(v => v.Confidence).Where(c => c is not null).Min();
+        var first = judges[0];
+        return new JudgeVerdict(
+            Name,
+            string.Join(", ", judges.Select(j => j.Model).Where(m => m is not null)) is { Length: > 0 } models ? models : null,
             verdict,
             confidence,
-            voters.FirstOrDefault()?.Verdict.Reasoning,
-            jurors.Any(j => j.Verdict.JudgedBothOrders),
-            jurors.Any(j => j.Verdict.PositionInconsistent),
-            first.Forward.Preference,
-            first.Swapped?.Preference,
-            jurors.Sum(j => j.Verdict.Calls),
-            string.Join(", ", jurors.Select(j => j.Judge.Model).Where(m => m is not null)) is { Length: > 0 } models ? models : null,
-            stored,
-            Judging.TrustPoints.Of(verdict, stored));
+            voters.FirstOrDefault()?.Reasoning,
+            first.Forward,
+            first.Swapped,
+            judges.Any(j => j.JudgedBothOrders),
+            judges.Any(j => j.PositionInconsistent),
+            judges.Sum(j => j.Calls),
+            judges.All(j => j.Structured))
+        {
+            FellBackToText = judges.Any(j => j.FellBackToText),
+        };
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.AI;
 using SynthPref.Orchestration.Llm;
-using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Orchestration.Judging;
 
@@ -64,13 +63,12 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
             var fromJson = structured ? VerdictParser.ParseStructured(raw) : null;
             if ((fromJson ?? VerdictParser.ParseAnswer(raw, request.Boundary)) is { } verdict)
             {
-                return new JudgeCall(verdict.Preference, verdict.Confidence, verdict.Reasoning, raw, attempt, unparseable,
-                    Structured: fromJson is not null, FellBackToText: fellBack);
+                return new JudgeCall(verdict, raw, attempt, unparseable, Structured: fromJson is not null, FellBackToText: fellBack);
             }
             (unparseable ??= []).Add(raw);
         }
 
-        return new JudgeCall(Preference.Unparseable, null, null, raw, MaxAttempts, unparseable, FellBackToText: fellBack);
+        return new JudgeCall(JudgeAnswer.Unparseable, raw, MaxAttempts, unparseable, FellBackToText: fellBack);
     }
 
     /// <summary>
@@ -114,21 +112,24 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
         return options;
     }
 
-    public Task<PairVerdict> JudgeAsync(
-        string query, string responseA, string responseB, bool swapPositions, CancellationToken ct, bool structured = false) =>
-        JudgeAsync(new JudgeSubject(query, responseA, responseB), swapPositions, ct, structured);
+    /// <summary>This judge's verdict on a pair, named <paramref name="name"/>: input A shown first, and with
+    /// <paramref name="swapPositions"/> input B first too, side by side.</summary>
+    public Task<JudgeVerdict> JudgeAsync(string query, string responseA, string responseB, bool swapPositions, CancellationToken ct,
+        bool structured = false, string name = JudgeVerdict.DefaultName, string? model = null) =>
+        JudgeAsync(new JudgeSubject(query, responseA, responseB), swapPositions, ct, structured, name, model);
 
     /// <param name="subject">The pair in the input's own A/B order.</param>
-    public async Task<PairVerdict> JudgeAsync(JudgeSubject subject, bool swapPositions, CancellationToken ct, bool structured = false)
+    public async Task<JudgeVerdict> JudgeAsync(JudgeSubject subject, bool swapPositions, CancellationToken ct,
+        bool structured = false, string name = JudgeVerdict.DefaultName, string? model = null)
     {
         var forwardTask = JudgeOnceAsync(subject, structured, ct);
         if (!swapPositions)
         {
-            return VerdictCombiner.Combine(await forwardTask.ConfigureAwait(false), null);
+            return VerdictCombiner.Combine(name, model, await forwardTask.ConfigureAwait(false), null);
         }
 
         var swappedTask = JudgeOnceAsync(subject.Swapped(), structured, ct);
         await Task.WhenAll(forwardTask, swappedTask).ConfigureAwait(false);
-        return VerdictCombiner.Combine(await forwardTask.ConfigureAwait(false), await swappedTask.ConfigureAwait(false));
+        return VerdictCombiner.Combine(name, model, await forwardTask.ConfigureAwait(false), await swappedTask.ConfigureAwait(false));
     }
 }

@@ -1,5 +1,3 @@
-using SynthPref.Orchestration.Pairs;
-
 namespace SynthPref.Orchestration.Judging;
 
 /// <summary>

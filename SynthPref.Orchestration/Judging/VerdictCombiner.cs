@@ -1,5 +1,3 @@
-using SynthPref.Orchestration.Pairs;
-
 namespace SynthPref.Orchestration.Judging;
 
 /// <summary>
@@ -11,48 +9,53 @@ public static class VerdictCombiner
     public const string ForwardLabel = "[Input A shown first]";
     public const string SwappedLabel = "[Input B shown first]";
 
-    /// <param name="forward">Call with input A shown first, so its positional answer is already in input terms.</param>
-    /// <param name="swapped">Call with input B shown first, so its positional A means input B.</param>
-    public static PairVerdict Combine(JudgeCall forward, JudgeCall? swapped)
+    /// <summary>One judge's verdict on a pair from its call with input A shown first (<paramref name="forward"/>, whose
+    /// positional answer is already in input terms) and, when both orders were asked, its call with input B shown first
+    /// (<paramref name="swapped"/>, whose positional A means input B).</summary>
+    public static JudgeVerdict Combine(string name, string? model, JudgeCall forward, JudgeCall? swapped)
     {
         ArgumentNullException.ThrowIfNull(forward);
-
-        if (swapped is null)
+        var (verdict, judgedBothOrders, inconsistent) = Decide(forward.Answer, swapped?.Answer);
+        return new JudgeVerdict(name, model, verdict.Verdict, verdict.Confidence, verdict.Reasoning,
+            forward.Answer.Verdict, swapped?.Answer.Verdict, judgedBothOrders, inconsistent,
+            forward.Attempts + (swapped?.Attempts ?? 0),
+            forward.Structured && (swapped?.Structured ?? true),
+            forward.UnparseableOutputs is null && swapped?.UnparseableOutputs is null
+                ? null
+                : [.. (forward.UnparseableOutputs ?? []).Concat(swapped?.UnparseableOutputs ?? []).Select(Shorten)])
         {
-            return new PairVerdict(forward.Preference, forward.Confidence, forward.Reasoning,
-                JudgedBothOrders: false, PositionInconsistent: false, forward, null);
-        }
+            FellBackToText = forward.FellBackToText || swapped?.FellBackToText == true,
+        };
+    }
 
-        var forwardPreference = forward.Preference;
-        var swappedPreference = ToInputTerms(swapped.Preference);
-        var forwardParsed = forwardPreference != Preference.Unparseable;
-        var swappedParsed = swappedPreference != Preference.Unparseable;
+    static (JudgeAnswer Verdict, bool JudgedBothOrders, bool PositionInconsistent) Decide(JudgeAnswer forward, JudgeAnswer? swapped)
+    {
+        if (swapped is null)
+            return (forward, false, false);
+
+        var swappedInInputTerms = ToInputTerms(swapped.Verdict);
+        var forwardParsed = forward.Verdict != Preference.Unparseable;
+        var swappedParsed = swappedInInputTerms != Preference.Unparseable;
 
         if (!forwardParsed && !swappedParsed)
-        {
-            return new PairVerdict(Preference.Unparseable, null, null,
-                JudgedBothOrders: false, PositionInconsistent: false, forward, swapped);
-        }
+            return (JudgeAnswer.Unparseable, false, false);
 
         // Only one order was actually judged, so nothing guards this answer against position bias.
         if (!forwardParsed || !swappedParsed)
         {
-            var (preference, reasoning) = forwardParsed
-                ? (forwardPreference, forward.Reasoning)
-                : (swappedPreference, swapped.Reasoning);
-            return new PairVerdict(preference, Confidence.Low, reasoning,
-                JudgedBothOrders: false, PositionInconsistent: false, forward, swapped);
+            return forwardParsed
+                ? (new JudgeAnswer(forward.Verdict, Confidence.Low, forward.Reasoning), false, false)
+                : (new JudgeAnswer(swappedInInputTerms, Confidence.Low, swapped.Reasoning), false, false);
         }
 
-        if (forwardPreference == swappedPreference)
-        {
-            return new PairVerdict(forwardPreference, Lower(forward.Confidence, swapped.Confidence), forward.Reasoning,
-                JudgedBothOrders: true, PositionInconsistent: false, forward, swapped);
-        }
+        if (forward.Verdict == swappedInInputTerms)
+            return (new JudgeAnswer(forward.Verdict, Lower(forward.Confidence, swapped.Confidence), forward.Reasoning), true, false);
 
-        return new PairVerdict(Preference.Tie, Confidence.Low, JoinReasoning(forward.Reasoning, swapped.Reasoning),
-            JudgedBothOrders: true, PositionInconsistent: true, forward, swapped);
+        return (new JudgeAnswer(Preference.Tie, Confidence.Low, JoinReasoning(forward.Reasoning, swapped.Reasoning)), true, true);
     }
+
+    static string Shorten(string output) =>
+        output.Length <= JudgeVerdict.MaxKeptOutputChars ? output : string.Concat(output.AsSpan(0, JudgeVerdict.MaxKeptOutputChars), "…");
 
     /// <summary>Maps a positional answer from the swapped call (input B shown first) back to input terms.</summary>
     public static Preference ToInputTerms(Preference swappedPositional) => swappedPositional switch

@@ -1,10 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Orchestration.Judging;
-
-public sealed record ParsedVerdict(Preference Preference, Confidence? Confidence, string? Reasoning);
 
 /// <summary>
 /// Reads the judge's PREFERENCE / CONFIDENCE / REASONING answer. Models decorate the format freely
@@ -26,7 +23,7 @@ public static partial class VerdictParser
     /// contains) is never read, and an answer without the boundary has no verdict: the boundary is secret, so only the
     /// judge can have written it, after reading the prompt.
     /// </summary>
-    public static ParsedVerdict? ParseAnswer(string? text, string boundary)
+    public static JudgeAnswer? ParseAnswer(string? text, string boundary)
     {
         if (string.IsNullOrEmpty(text) || string.IsNullOrEmpty(boundary))
         {
@@ -43,7 +40,7 @@ public static partial class VerdictParser
     /// part of its explanation, not a second answer. Otherwise (a model that gives its verdict last) the whole block
     /// is read as <see cref="Parse"/> reads any text.
     /// </summary>
-    public static ParsedVerdict? ParseBlock(string? block)
+    public static JudgeAnswer? ParseBlock(string? block)
     {
         if (string.IsNullOrWhiteSpace(block))
         {
@@ -66,7 +63,7 @@ public static partial class VerdictParser
         }
 
         var body = string.Join('\n', new[] { reasoning.Value }.Concat(lines[(reasoning.LineIndex + 1)..])).Trim();
-        return new ParsedVerdict(ToPreference(preference),
+        return new JudgeAnswer(ToPreference(preference),
             ToConfidence(ReadValue(head, lines[..reasoning.LineIndex], "confidence", ConfidenceWords)),
             body.Length == 0 ? null : body);
     }
@@ -75,7 +72,7 @@ public static partial class VerdictParser
     /// The JSON object a structured-output request asks for (<see cref="StructuredVerdict"/>), tolerating a markdown code
     /// fence around it. Null when the text is not such an object or its preference is not exactly one of A, B, TIE.
     /// </summary>
-    public static ParsedVerdict? ParseStructured(string? text)
+    public static JudgeAnswer? ParseStructured(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -105,7 +102,7 @@ public static partial class VerdictParser
 
             var confidence = Field("confidence")?.Trim().ToLowerInvariant();
             var reasoning = Field("reasoning")?.Trim();
-            return new ParsedVerdict(ToPreference(preference),
+            return new JudgeAnswer(ToPreference(preference),
                 ToConfidence(confidence is not null && ConfidenceWords.Contains(confidence) ? confidence : null),
                 string.IsNullOrEmpty(reasoning) ? null : reasoning);
         }
@@ -130,7 +127,7 @@ public static partial class VerdictParser
         _ => null,
     };
 
-    public static ParsedVerdict? Parse(string? text)
+    public static JudgeAnswer? Parse(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -147,7 +144,7 @@ public static partial class VerdictParser
         }
 
         var confidence = ReadValue(labels, lines, "confidence", ConfidenceWords);
-        return new ParsedVerdict(
+        return new JudgeAnswer(
             preference switch
             {
                 "a" => Preference.A,

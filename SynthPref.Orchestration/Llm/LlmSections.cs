@@ -22,8 +22,6 @@ public static class LlmRoles
     /// <summary>The judge name in a role ("judge:gpt" → "gpt"), or null for other roles and the default judge.</summary>
     public static string? JudgeNameOf(string role) =>
         role.StartsWith(JudgePrefix, StringComparison.Ordinal) ? role[JudgePrefix.Length..] : null;
-
-    public static bool IsJudge(string role) => role == Judge || role.StartsWith(JudgePrefix, StringComparison.Ordinal);
 }
 
 /// <summary>Reads the LLM sections of the host's configuration by role.</summary>

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Llm;
 

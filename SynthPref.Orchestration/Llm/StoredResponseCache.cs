@@ -15,7 +15,7 @@ public sealed class StoredResponseCache : DistributedCachingChatClient
     public StoredResponseCache(IChatClient inner, IDistributedCache storage, IReadOnlyList<string> identity) : base(inner, storage)
     {
         CacheKeyAdditionalValues = identity.ToArray();
-        partition = "m" + Sampling.StableHash.Fnv1a(string.Join('\n', identity)).ToString("x8");
+        partition = "m" + Statistics.StableHash.Fnv1a(string.Join('\n', identity)).ToString("x8");
     }
 
     /// <summary>The key <see cref="GetResponseAsync"/> would use for this request.</summary>

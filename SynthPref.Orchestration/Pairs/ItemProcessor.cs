@@ -1,41 +1,23 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
 using Azure;
 using SynthPref.Orchestration.Generation;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Pairs;
 
-/// <summary>
-/// How one run treats each item. Judges: the run's jury (null: the default judge). TextOnlyJudges: judges whose
-/// endpoint refused structured output earlier in the run, so they are asked with the text template from the start.
-/// Constitution: the run's own copy (null: the default). Seed: the run's, from which each round's principle is drawn.
-/// ReferenceCategories: the categories whose items without a reference get one written by the judge model (null: the
-/// defaults, <see cref="ItemReference.DefaultCategories"/>; empty: none).
-/// </summary>
-public sealed record ItemSettings(
-    bool SwapPositions,
-    bool CritiqueRevise,
-    bool Cache,
-    IReadOnlyList<string>? Judges = null,
-    bool StructuredOutput = false,
-    IReadOnlyList<string>? TextOnlyJudges = null,
-    int RevisionRounds = 1,
-    bool VerifyRevisions = false,
-    string? Constitution = null,
-    int Seed = 0,
-    IReadOnlyList<string>? CacheOnlyRoles = null,
-    string? CacheOnlyReason = null,
-    IReadOnlyList<string>? ReferenceCategories = null);
-
 /// <summary>What a run of consecutive items came to: items done, pairs stored, items with a failed step (each step
 /// recorded in the <see cref="FailureStore"/>), the first failure's text, the LLM usage by role, the judges whose
-/// endpoint refused structured output, and the decisive judge pairs stored by their trust points.</summary>
+/// endpoint refused structured output (text-only from then on; "FellBackJudges" on the wire), and the decisive judge
+/// pairs stored by their trust points.</summary>
 public sealed record ItemsResult(int Items, int Pairs, int FailedItems, string? FirstError, IReadOnlyDictionary<string, LlmUsage> Usage,
-    IReadOnlyList<string>? FellBackJudges = null, IReadOnlyDictionary<int, int>? PairsByTrustPoints = null);
+    [property: JsonPropertyName("FellBackJudges")] IReadOnlyList<string>? TextOnlyJudges = null,
+    IReadOnlyDictionary<int, int>? PairsByTrustPoints = null);
 
 /// <summary>
 /// Items from input to stored pairs, one after another: generate (prompt-only items), then judge (every judge of the
@@ -52,7 +34,7 @@ public sealed class ItemProcessor(
     /// Items [start, start + count): read with one request, processed in order (the caller runs many such ranges side
     /// by side, so each range is one lane of the run's window), and their pairs written together at the end.
     /// </summary>
-    public async Task<ItemsResult> ProcessAsync(string runId, int start, int count, ItemSettings settings, CancellationToken ct)
+    public async Task<ItemsResult> ProcessAsync(string runId, int start, int count, RunSettings settings, CancellationToken ct)
     {
         using var scope = LlmCallScope.Begin(settings.Cache, settings.CacheOnlyRoles, settings.CacheOnlyReason);
         var items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
@@ -87,7 +69,7 @@ public sealed class ItemProcessor(
     /// role batches) and stops its step there; whatever an answered request leads to is found by the next pass, once
     /// the batch has answered it. Nothing is stored: no pair, no failure.
     /// </summary>
-    public async Task CollectAsync(string runId, int start, int count, ItemSettings settings, IBatchCollector collector,
+    public async Task CollectAsync(string runId, int start, int count, RunSettings settings, IBatchCollector collector,
         Func<CancellationToken, Task> flush, CancellationToken ct)
     {
         using var scope = LlmCallScope.BeginCollecting(collector);
@@ -101,7 +83,7 @@ public sealed class ItemProcessor(
     }
 
     /// <summary>The judge calls of every item are known up front: one query per model finds those already paid for.</summary>
-    async Task PrefetchAsync(IReadOnlyList<InputItem> items, ItemSettings settings, CancellationToken ct)
+    async Task PrefetchAsync(IReadOnlyList<InputItem> items, RunSettings settings, CancellationToken ct)
     {
         if (cache is null || !settings.Cache) return;
         var textOnly = settings.TextOnlyJudges ?? [];
@@ -117,7 +99,7 @@ public sealed class ItemProcessor(
         await cache.PrefetchAsync(keys, ct);
     }
 
-    async Task ProcessItemAsync(string runId, InputItem item, ItemSettings settings, List<PreferencePair> written,
+    async Task ProcessItemAsync(string runId, InputItem item, RunSettings settings, List<PreferencePair> written,
         List<ItemFailure> failed, ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
     {
         if (item.NeedsGeneration)
@@ -154,27 +136,20 @@ public sealed class ItemProcessor(
         }
     }
 
-    async Task<PreferencePair> JudgeAsync(string runId, InputItem item, ItemSettings settings,
+    async Task<PreferencePair> JudgeAsync(string runId, InputItem item, RunSettings settings,
         ConcurrentDictionary<string, bool> fellBack, Lazy<Task<ItemReference>> referenceTask, CancellationToken ct)
     {
         var reference = await referenceTask.Value;
         var subject = JudgeSubject.Of(item.Prompt, item.ResponseA!, item.ResponseB!, item.Conversation, reference.Text);
-        var jury = Jury.Combine(await JuryAsync(subject, settings.SwapPositions, settings, fellBack, ct));
-        return new PreferencePair(
-            runId, PreferencePair.KeyFor(item.Index, PairSource.Judge), item.Index, item.Id, item.Category,
-            PairSource.Judge, item.Prompt, item.ResponseA!, item.ResponseB!, item.ModelA, item.ModelB,
-            jury.Preference, jury.Confidence, jury.Reasoning, jury.JudgedBothOrders, jury.PositionInconsistent,
-            jury.ForwardCall, jury.SwappedCall, jury.Calls, jury.JudgeModel, jury.Judges, TrustPoints: jury.TrustPoints,
-            Conversation: item.Conversation, Reference: reference.Text, ReferenceSource: reference.Source);
+        return PreferencePair.Judged(runId, item, await JuryAsync(subject, settings.SwapPositions, settings, fellBack, ct), reference);
     }
-
     /// <summary>
     /// The item's reference answer: its own, or for an item of one of the run's reference categories the judge model's
     /// answer (one call, cached like every call, counted under role "reference"). One that cannot be written leaves
     /// the item judged without a reference, which the pair says (<see cref="ReferenceSource.Unavailable"/>); a request
     /// kept for a batch stops the step as any call does.
     /// </summary>
-    async Task<ItemReference> ReferenceAsync(InputItem item, ItemSettings settings, CancellationToken ct)
+    async Task<ItemReference> ReferenceAsync(InputItem item, RunSettings settings, CancellationToken ct)
     {
         if (item.Reference is { } given)
             return new ItemReference(given, ReferenceSource.Input);
@@ -192,17 +167,17 @@ public sealed class ItemProcessor(
     }
 
     /// <summary>Every judge of the run on one pair, side by side; each judge's own client bounds its calls.</summary>
-    async Task<IReadOnlyList<JurorVerdict>> JuryAsync(JudgeSubject subject, bool swap, ItemSettings settings,
+    async Task<IReadOnlyList<JudgeVerdict>> JuryAsync(JudgeSubject subject, bool swap, RunSettings settings,
         ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
     {
         var textOnly = settings.TextOnlyJudges ?? [];
         var calls = panel.For(settings.Judges).Select(async judge =>
         {
             var structured = settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal);
-            var verdict = await judge.Judge.JudgeAsync(subject, swap, ct, structured);
+            var verdict = await judge.JudgeAsync(subject, swap, structured, ct);
             if (verdict.FellBackToText)
                 fellBack[judge.Name] = true;
-            return new JurorVerdict(judge, verdict);
+            return verdict;
         }).ToList();
         return await Task.WhenAll(calls);
     }
@@ -212,7 +187,7 @@ public sealed class ItemProcessor(
     /// the one before. The final revision is stored as A and wins by construction; with verification on, the judge
     /// (or jury) compares it with the original in both orders, and a revision that does not win is flagged.
     /// </summary>
-    async Task<PreferencePair> ReviseAsync(string runId, InputItem item, ItemSettings settings,
+    async Task<PreferencePair> ReviseAsync(string runId, InputItem item, RunSettings settings,
         ConcurrentDictionary<string, bool> fellBack, Lazy<Task<ItemReference>> referenceTask, CancellationToken ct)
     {
         var original = item.ResponseA ?? throw new InvalidOperationException($"Item {item.Id} has no response_a to revise.");
@@ -230,14 +205,14 @@ public sealed class ItemProcessor(
             reference = await referenceTask.Value;
             var subject = JudgeSubject.Of(item.Prompt, revision.Revised, original, conversation, reference.Text);
             var jury = Jury.Combine(await JuryAsync(subject, swap: true, settings, fellBack, ct));
-            check = new RevisionCheck(jury.Preference, jury.Preference is Preference.B or Preference.Tie, jury.Calls);
+            check = new RevisionCheck(jury.Verdict, jury.Verdict is Preference.B or Preference.Tie, jury.Calls);
         }
 
         return new PreferencePair(
             runId, PreferencePair.KeyFor(item.Index, PairSource.Revision), item.Index, item.Id, item.Category,
             PairSource.Revision, item.Prompt, revision.Revised, original, "critique-revise", item.ModelA,
             Preference.A, Confidence: null, Reasoning: revision.Critique, JudgedBothOrders: false, PositionInconsistent: false,
-            ForwardCall: null, SwappedCall: null, JudgeCalls: 0, Rounds: revision.Rounds, Verification: check,
+            Forward: null, Swapped: null, Calls: 0, Rounds: revision.Rounds, Verification: check,
             Conversation: conversation, Reference: reference.Text, ReferenceSource: reference.Source);
     }
 

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Data.Tables;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Pairs;
@@ -25,10 +27,6 @@ public sealed class PairStore(StorageClients storage)
     };
 
     TableClient Table => storage.Table(StorageNames.PairsTable);
-
-    /// <summary>Upsert-replace, so an activity that runs twice leaves exactly one row.</summary>
-    public async Task SaveAsync(PreferencePair pair, CancellationToken ct) =>
-        await Table.UpsertEntityAsync(await ToEntityWithDetailsAsync(pair, ct), TableUpdateMode.Replace, ct);
 
     /// <summary>The pair's row with its details (jury, rounds, verification) inline, or in a blob the row names when
     /// they would not fit in the entity.</summary>
@@ -132,9 +130,9 @@ public sealed class PairStore(StorageClients storage)
             ["Confidence"] = p.Confidence?.ToString(),
             ["JudgedBothOrders"] = p.JudgedBothOrders,
             ["PositionInconsistent"] = p.PositionInconsistent,
-            ["ForwardCall"] = p.ForwardCall?.ToString(),
-            ["SwappedCall"] = p.SwappedCall?.ToString(),
-            ["JudgeCalls"] = p.JudgeCalls,
+            ["ForwardCall"] = p.Forward?.ToString(),
+            ["SwappedCall"] = p.Swapped?.ToString(),
+            ["JudgeCalls"] = p.Calls,
             ["JudgeModel"] = p.JudgeModel,
             ["RevisionRegression"] = p.Verification is null ? null : p.RevisionRegression,
             ["TrustPoints"] = p.TrustPoints,
@@ -187,9 +185,9 @@ public sealed class PairStore(StorageClients storage)
             Reasoning: LongText.Read(e, "Reasoning"),
             JudgedBothOrders: e.GetBoolean("JudgedBothOrders") ?? false,
             PositionInconsistent: e.GetBoolean("PositionInconsistent") ?? false,
-            ForwardCall: ParseOptional<Preference>(e.GetString("ForwardCall")),
-            SwappedCall: ParseOptional<Preference>(e.GetString("SwappedCall")),
-            JudgeCalls: e.GetInt32("JudgeCalls") ?? 0,
+            Forward: ParseOptional<Preference>(e.GetString("ForwardCall")),
+            Swapped: ParseOptional<Preference>(e.GetString("SwappedCall")),
+            Calls: e.GetInt32("JudgeCalls") ?? 0,
             JudgeModel: e.GetString("JudgeModel"),
             Judges: details?.Judges,
             Rounds: details?.Rounds,

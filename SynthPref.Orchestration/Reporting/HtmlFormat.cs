@@ -31,11 +31,11 @@ public static class HtmlFormat
     public static string Stats(Agreement.AgreementStats stats) =>
         $"{Percent(stats.Rate)} ({Int(stats.Agree)} of {Int(stats.Votes)}), κ {Kappa(stats.Kappa)}";
 
-    public static string Label(Pairs.Preference preference) => preference switch
+    public static string Label(Judging.Preference preference) => preference switch
     {
-        Pairs.Preference.A => "A",
-        Pairs.Preference.B => "B",
-        Pairs.Preference.Tie => "tie",
+        Judging.Preference.A => "A",
+        Judging.Preference.B => "B",
+        Judging.Preference.Tie => "tie",
         _ => "unparseable",
     };
 }

@@ -6,31 +6,17 @@ using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Reporting;
 
 /// <summary>What the report takes from the run besides storage: its name, audit, why review ended, how items fared,
-/// what the LLM calls cost, and what the run was asked to do.</summary>
+/// what the LLM calls cost, what the run was asked to do (its options, with the judges that fell back from structured
+/// output as its text-only judges), how many items were never started for the budget, and how its batch phase went
+/// (null: it did not batch).</summary>
 public sealed record ReportInputs(string RunId, string? Name, BiasReport Bias, ReviewEnd ReviewEndedBy, int FailedItems, string? FirstFailure,
-    IReadOnlyDictionary<string, LlmUsage> Usage, RunShape? Shape = null);
-
-/// <summary>The run's options as far as the report needs them, and what judging came to (TextOnlyJudges: judges that
-/// fell back from structured output; SkippedForBudget: items never started; MinCategoryVotes: the fewest votes a category
-/// needs to be ranked; Trust: trustTarget and its options, null without them).</summary>
-public sealed record RunShape(
-    IReadOnlyList<string>? Judges = null,
-    bool StructuredOutput = false,
-    IReadOnlyList<string>? TextOnlyJudges = null,
-    bool CritiqueRevise = false,
-    int RevisionRounds = 1,
-    bool VerifyRevisions = false,
-    string? ConstitutionSource = null,
-    long? BudgetTokens = null,
-    int SkippedForBudget = 0,
-    int MinCategoryVotes = AgreementCalculator.DefaultMinCategoryVotes,
-    TrustOptions? Trust = null,
-    BatchSummary? Batch = null);
+    IReadOnlyDictionary<string, LlmUsage> Usage, RunSettings Settings, int SkippedForBudget = 0, BatchSummary? Batch = null);
 
 /// <summary>
 /// Joins pairs and human labels into the agreement figures and writes report + dataset blobs. Labels are read from
@@ -52,7 +38,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
 
     public async Task<ReportOutputs> BuildAsync(ReportInputs run, CancellationToken ct)
     {
-        var shape = run.Shape ?? new RunShape();
+        var settings = run.Settings;
         var stored = await pairs.ListAsync(run.RunId, ct);
         var review = await reviews.ReadAsync(run.RunId, stored, ct);
         var labelled = review.Reviewed.Labels;
@@ -64,18 +50,18 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             ["judge"] = AgreementCalculator.Stats(AgreementCalculator.VotesOf(labelled.Where(l => l.Pair.Source == PairSource.Judge))),
             ["revision"] = AgreementCalculator.Stats(AgreementCalculator.VotesOf(labelled.Where(l => l.Pair.Source == PairSource.Revision))),
         };
-        var judges = shape.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName];
+        var judges = settings.Judges is { Count: > 0 } named ? named : [JudgeVerdict.DefaultName];
         var humanVotes = labelled.Select(l => (l.Pair, Human: l.Label)).ToList();
         var bias = run.Bias with { Length = run.Bias.Length with { Human = BiasAuditor.HumanBaseline(humanVotes) } };
 
-        var agreement = AgreementCalculator.Compute(votes, shape.MinCategoryVotes) with
+        var agreement = AgreementCalculator.Compute(votes, settings.MinCategoryVotes) with
         {
             ByJudge = JudgeAgreement.ByJudge(judges, humanVotes),
             Humans = HumanAgreementCalculator.Compute(reviewed.Select(r => new ItemLabels(r.Pair.Category, r.Pair.Verdict,
                 r.Labels.Select(l => l.Label).ToList()))),
         };
 
-        var trust = shape.Trust is { } trustOptions
+        var trust = TrustOptions.Of(settings) is { } trustOptions
             ? TrustAssessment.Assess(stored, reviewed, trustOptions, judges, review.Rounds, run.ReviewEndedBy)
             : null;
         var datasetLines = (trust is null ? TrlDataset.ToJsonLines(stored) : TrlDataset.ToJsonLines(trust.Dataset)).ToList();
@@ -94,21 +80,21 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
                 stored.Count(p => p.PositionInconsistent),
                 run.FailedItems,
                 run.FirstFailure,
-                shape.SkippedForBudget),
+                run.SkippedForBudget),
             bias,
             new ReviewCounts(review.Items.Count, review.Reviewers, votes.Count, run.ReviewEndedBy, review.Rounds, review.Phase?.Adaptive),
             agreement,
             bySource,
             datasetLines.Count,
             new CostReport(run.Usage.ToDictionary(kv => kv.Key, kv => TokenUsage.From(kv.Value)), Estimate(run.Usage)),
-            Judges(judges, shape, stored),
-            Revisions(shape, stored),
-            new BudgetReport(shape.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), shape.SkippedForBudget > 0,
-                shape.SkippedForBudget),
+            Judges(judges, settings, stored),
+            Revisions(settings, stored),
+            new BudgetReport(settings.BudgetTokens, run.Usage.Values.Sum(u => u.InputTokens + u.OutputTokens), run.SkippedForBudget > 0,
+                run.SkippedForBudget),
             await FailuresAsync(run.RunId, ct),
             Examples(agreement, reviewed),
             trust?.Report,
-            shape.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null,
+            run.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null,
             References(stored, labelled));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
@@ -166,16 +152,16 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         return string.Concat(text.AsSpan(0, cut).TrimEnd(), "…");
     }
 
-    JudgesReport Judges(IReadOnlyList<string> names, RunShape shape, IReadOnlyList<PreferencePair> stored)
+    JudgesReport Judges(IReadOnlyList<string> names, RunSettings settings, IReadOnlyList<PreferencePair> stored)
     {
         var judgePairs = stored.Where(p => p.Source == PairSource.Judge).OrderBy(p => p.ItemIndex).ToList();
-        var textOnly = shape.TextOnlyJudges ?? [];
+        var textOnly = settings.TextOnlyJudges ?? [];
         var panel = names.Select(name =>
         {
             var role = JudgePanel.RoleOf(name);
             var own = judgePairs.SelectMany(p => p.JudgeVerdicts.Where(j => j.Name == name)).ToList();
             return new JudgeSummary(name, role, sections.ModelOf(role), own.Count, own.Count(j => j.Verdict == Preference.Unparseable),
-                own.Sum(j => j.UnparseableOutputs?.Count ?? 0), shape.StructuredOutput, textOnly.Contains(name, StringComparer.Ordinal));
+                own.Sum(j => j.UnparseableOutputs?.Count ?? 0), settings.StructuredOutput, textOnly.Contains(name, StringComparer.Ordinal));
         }).ToList();
         var examples = judgePairs
             .SelectMany(p => p.JudgeVerdicts.SelectMany(j => (j.UnparseableOutputs ?? []).Select(o => new UnparseableOutput(p.InputId, j.Name,
@@ -185,14 +171,14 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         return new JudgesReport(panel, JudgeAgreement.Pairwise(names, judgePairs), examples);
     }
 
-    static RevisionReport Revisions(RunShape shape, IReadOnlyList<PreferencePair> stored)
+    static RevisionReport Revisions(RunSettings settings, IReadOnlyList<PreferencePair> stored)
     {
         var revisions = stored.Where(p => p.Source == PairSource.Revision).ToList();
         return new RevisionReport(
             revisions.Count,
-            shape.CritiqueRevise ? shape.RevisionRounds : 0,
-            shape.ConstitutionSource ?? Constitution.DefaultSource,
-            shape.VerifyRevisions,
+            settings.CritiqueRevise ? settings.RevisionRounds : 0,
+            settings.ConstitutionSource ?? Constitution.DefaultSource,
+            settings.VerifyRevisions,
             revisions.Count(p => p.Verification is { Verdict: not Preference.Unparseable }),
             revisions.Count(p => p.RevisionRegression),
             revisions.Count(p => p.Verification is { Verdict: Preference.Unparseable }));

@@ -5,6 +5,7 @@ using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Reporting;
 

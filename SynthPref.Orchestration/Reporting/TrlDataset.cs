@@ -3,6 +3,7 @@ using System.Text.Json;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Trust;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Reporting;
 

@@ -1,4 +1,5 @@
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Reviews;
 

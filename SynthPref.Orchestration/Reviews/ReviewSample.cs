@@ -1,6 +1,8 @@
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Sampling;
 using SynthPref.Orchestration.Storage;
+using SynthPref.Orchestration.Statistics;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Reviews;
 

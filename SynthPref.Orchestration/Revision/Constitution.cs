@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SynthPref.Orchestration.Sampling;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Revision;
 

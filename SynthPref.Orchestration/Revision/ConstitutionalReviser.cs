@@ -1,9 +1,11 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 using SynthPref.Orchestration.Input;
-using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Orchestration.Revision;
+
+/// <summary>One critique → revise round: the principle it drew, the critique, and the revised text.</summary>
+public sealed record RevisionRound(int Round, string Principle, string Critique, string Revision);
 
 /// <summary>The final critique and revision, and every round that led to them (null when no principles were given).</summary>
 public sealed record RevisionResult(string Critique, string Revised, IReadOnlyList<RevisionRound>? Rounds = null);

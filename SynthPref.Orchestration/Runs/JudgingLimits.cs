@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Configuration;
+
 namespace SynthPref.Orchestration.Runs;
 
-/// <summary>Section "Judging": how many items a run keeps in flight, and how many it judges per durable generation.</summary>
+/// <summary>Section "Judging": how many items a run keeps in flight, and how many it judges per execution (then it continues as new with a fresh history).</summary>
 public sealed class JudgingOptions
 {
     public const string SectionName = "Judging";
@@ -12,13 +14,15 @@ public sealed class JudgingOptions
     /// item further; fewer keeps one activity short (its worst case is this many items' worst cases).</summary>
     public int ItemsPerActivity { get; set; } = 8;
 
-    /// <summary>Items judged before the orchestration continues as new with a fresh history. Larger means fewer
+    /// <summary>Items judged before the orchestration continues as new with a fresh history (configured as
+    /// <c>Judging:ItemsPerGeneration</c>, the name hosts already use). Larger means fewer
     /// drains of the window, smaller means cheaper replays.</summary>
-    public int ItemsPerGeneration { get; set; } = 1000;
+    [ConfigurationKeyName("ItemsPerGeneration")]
+    public int ItemsPerExecution { get; set; } = 1000;
 }
 
-/// <summary>The judging limits a run is started with: its window, lane length and generation size.</summary>
-public sealed record JudgingLimits(int Window, int LlmConcurrency, int ItemsPerActivity, int ItemsPerGeneration)
+/// <summary>The judging limits a run is started with: its window, lane length and items per execution.</summary>
+public sealed record JudgingLimits(int Window, int LlmConcurrency, int ItemsPerActivity, int ItemsPerExecution)
 {
     /// <summary>
     /// A fixed window, or one that follows the LLM concurrency: enough items in flight that every concurrency slot is

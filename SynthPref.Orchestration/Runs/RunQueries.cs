@@ -124,14 +124,15 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStage reviews, OutputSt
             OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated => RunStatus.Failed,
             _ => progress.Phase,
         };
-        var error = status != RunStatus.Failed ? null
-            : instance is null ? record.Rejection
-            // The Azure Storage backend keeps a failed run's message as its output, not as failure details.
-            : FailureText.Clean(instance.FailureDetails?.ErrorMessage ?? instance.SerializedOutput ?? "The run was terminated.");
+        // The run's own failure, as it published it; a run failed before it could say (terminated, say) has only its
+        // message, which each backend keeps as it likes.
+        var failure = status != RunStatus.Failed ? null
+            : instance is null ? new RunFailure(record.Rejection!)
+            : progress.Failure ?? new RunFailure(instance.FailureDetails?.ErrorMessage ?? instance.SerializedOutput ?? "The run was terminated.");
         var result = status == RunStatus.Completed ? instance?.ReadOutputAs<RunResult>() : null;
         if (result is not null && result.FailedItems > progress.FailedItems)
             progress = progress with { FailedItems = result.FailedItems };
-        return new RunView(record.RunId, record.Name, record.Source, record.CreatedAt, status, progress with { Phase = status },
-            null, error, result);
+        return new RunView(record.RunId, record.Name, record.Source, record.CreatedAt, status, progress with { Phase = status, Failure = null },
+            null, failure?.Message, result, failure?.Input?.Errors);
     }
 }

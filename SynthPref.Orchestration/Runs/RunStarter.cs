@@ -12,6 +12,7 @@ using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Runs;
 
@@ -28,7 +29,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
     public const int MaxNameChars = 1024;
 
     JudgingLimits Limits => new(judging.Value.Window, llm.Value.MaxConcurrency, Math.Max(1, judging.Value.ItemsPerActivity),
-        Math.Max(1, judging.Value.ItemsPerGeneration));
+        Math.Max(1, judging.Value.ItemsPerExecution));
 
     public static string NewRunId() => $"run-{DateTime.UtcNow:yyyyMMddHHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
 
@@ -40,7 +41,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
     /// items are checked as they arrive, so the caller hears about bad lines at once; blob input is checked by the run.
     /// </summary>
     public async Task<Outcome<StartedRun>> StartFromHttpAsync(DurableTaskClient client, string runId, string? name, InlineInput? inline,
-        string? inputBlob, RunOptions? options, IReadOnlyList<FieldError> bodyErrors, CancellationToken ct)
+        string? inputBlob, System.Text.Json.JsonElement? options, IReadOnlyList<FieldError> bodyErrors, CancellationToken ct)
     {
         var errors = new List<FieldError>(bodyErrors);
         var hasItems = inline is not null;
@@ -48,8 +49,9 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             errors.Add(FieldError.General("Give exactly one of 'items' (inline input objects) or 'inputBlob' (\"container/path.jsonl\")."));
         if (name is { Length: > MaxNameChars })
             errors.Add(new FieldError("name", $"is {name.Length} characters long; the most is {MaxNameChars}."));
-        var settings = RunOptionsParser.Resolve(options, runId, Limits, errors, panel.Resolve);
-        settings = WithBatch(settings, options?.Batch, "options.batch", errors, out var batchProblem);
+        var requested = RequestedOptions.FromJson(options, errors);
+        var settings = RunOptionsParser.Resolve(requested, runId, Limits, errors, panel.Resolve);
+        settings = WithBatch(settings, requested.Bool(RunOptionsParser.Batch), $"options.{RunOptionsParser.Batch}", errors, out var batchProblem);
         // An unknown judge is the caller's mistake (400); a known one that cannot be built is the host's (503).
         if (errors.Count == 0 && (LlmProblem(settings) ?? batchProblem) is { } problem) return Outcome<StartedRun>.Unavailable(problem);
         if (inputBlob is not null && InputReferenceProblem(inputBlob) is { } refused)
@@ -59,11 +61,12 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
         if (inline is not null)
         {
             var parsed = inline.Finish(settings.CritiqueRevise);
-            errors.AddRange(parsed.Errors.Select(e => new FieldError(e.Line == 0 ? e.Field : $"line {e.Line}.{e.Field}", e.ToString())));
-            if (parsed.IsValid && parsed.Items == 0) errors.Add(new FieldError("items", "the array is empty."));
-            if (!parsed.IsValid)
-                return Outcome<StartedRun>.Invalid(
-                    InputJsonl.FormatErrors(parsed.Errors, "items", InlineInput.ErrorsKept, parsed.TotalErrors, parsed.InvalidLines), errors);
+            if (parsed.Rejection is { } rejection)
+            {
+                errors.AddRange(rejection.Errors.Select(e => new FieldError(e.Line == 0 ? e.Field : $"line {e.Line}.{e.Field}", e.ToString())));
+                return Outcome<StartedRun>.Invalid(rejection.Message, errors);
+            }
+            if (parsed.Items == 0) errors.Add(new FieldError("items", "the array is empty."));
         }
         if (errors.Count > 0) return Outcome<StartedRun>.Invalid("The run request is invalid.", errors);
         if (settings.ConstitutionSource is { } constitution)
@@ -119,9 +122,9 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             return Outcome<StartedRun>.Invalid(refused, []);
 
         var errors = new List<FieldError>();
-        var options = RunOptionsParser.FromMetadata(metadata, errors);
-        var settings = RunOptionsParser.Resolve(options, runId, Limits, errors, panel.Resolve);
-        settings = WithBatch(settings, options.Batch, "metadata batch", errors, out var batchProblem);
+        var requested = RequestedOptions.FromMetadata(metadata, errors);
+        var settings = RunOptionsParser.Resolve(requested, runId, Limits, errors, panel.Resolve);
+        settings = WithBatch(settings, requested.Bool(RunOptionsParser.Batch), $"metadata {RunOptionsParser.Batch}", errors, out var batchProblem);
         var name = metadata.FirstOrDefault(kv => kv.Key.Equals("name", StringComparison.OrdinalIgnoreCase)).Value ?? blobName;
         if (known is null && errors.Count == 0 && (LlmProblem(settings) ?? batchProblem) is { } problem) errors.Add(FieldError.General(problem));
         if (known is null && errors.Count == 0 && settings.ConstitutionSource is { } constitution)

@@ -7,6 +7,8 @@ namespace SynthPref.Orchestration.Runs;
 /// only its hash, so a repeated start (the same upload seen again) has none.</summary>
 public sealed record StartedRun(string RunId, string? ReviewToken, bool AlreadyExisted);
 
+/// <summary>Error: why a failed run failed. InputErrors: the bad lines of a run whose input was refused, each naming its
+/// line and field (the first ones; Error counts them all).</summary>
 public sealed record RunView(
     string RunId,
     string? Name,
@@ -16,7 +18,8 @@ public sealed record RunView(
     RunProgress Progress,
     ReviewProgress? Review,
     string? Error,
-    RunResult? Result)
+    RunResult? Result,
+    IReadOnlyList<Input.InputError>? InputErrors = null)
 {
     /// <summary>The run lost at least one item step (a pair it would have had). Beside Completed, this is how a run that
     /// finished with failures says so: the status stays Completed, so its outputs are served as usual.</summary>

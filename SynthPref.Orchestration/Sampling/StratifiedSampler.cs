@@ -1,3 +1,5 @@
+using SynthPref.Orchestration.Statistics;
+
 namespace SynthPref.Orchestration.Sampling;
 
 /// <summary>A pair that may be sampled. Stratum is what it is stratified by inside its category (for the review sample,

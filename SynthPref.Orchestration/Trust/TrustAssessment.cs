@@ -2,6 +2,8 @@ using System.Globalization;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Statistics;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Trust;
 

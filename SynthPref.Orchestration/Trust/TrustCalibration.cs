@@ -1,19 +1,20 @@
-using System.Text.Json.Serialization;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Trust;
 
-/// <summary>What a run does with the pairs under its trust threshold: nothing but list them (escalated.jsonl), or
-/// also send the unlabelled ones to people in one more review round.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<Escalation>))]
-public enum Escalation { None, Review }
-
 /// <summary>A run's trust options: the agreement with people the trusted pairs must be shown to reach, at confidence
 /// 1 − Alpha, and the escalation.</summary>
-public sealed record TrustOptions(double Target, double Alpha = TrustCalibration.DefaultAlpha, Escalation Escalate = Escalation.None,
-    int MaxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews);
+public sealed record TrustOptions(double Target, double Alpha = RunSettings.DefaultTrustAlpha, Escalation Escalate = Escalation.None,
+    int MaxEscalatedReviews = RunSettings.DefaultMaxEscalatedReviews)
+{
+    /// <summary>The run's trust options; null without trustTarget.</summary>
+    public static TrustOptions? Of(RunSettings settings) =>
+        settings.TrustTarget is { } target ? new TrustOptions(target, settings.TrustAlpha, settings.Escalate, settings.MaxEscalatedReviews) : null;
+}
 
 /// <summary>
 /// Calibrating the trust points on people, as "Trust or Escalate" (Jung et al., ICLR 2025) does: the levels are the
@@ -23,8 +24,8 @@ public sealed record TrustOptions(double Target, double Alpha = TrustCalibration
 /// </summary>
 public static class TrustCalibration
 {
-    public const double DefaultAlpha = 0.1;
-    public const int DefaultMaxEscalatedReviews = 200;
+    public const double DefaultAlpha = RunSettings.DefaultTrustAlpha;
+    public const int DefaultMaxEscalatedReviews = RunSettings.DefaultMaxEscalatedReviews;
 
     /// <summary>The sampling round whose items are calibration items: the first, drawn in proportion to the strata.
     /// Later rounds are drawn where agreement was uncertain, or below the threshold, so they would bias the rates.</summary>

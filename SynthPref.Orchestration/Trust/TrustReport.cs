@@ -1,3 +1,4 @@
+
 namespace SynthPref.Orchestration.Trust;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Azure;
 using Microsoft.DurableTask;
 using SynthPref.Orchestration.Audit;
@@ -15,7 +14,7 @@ namespace SynthPref.Orchestration.Workflow;
 /// The one typed call site of each activity, so the orchestrator never names an activity by string and its request
 /// and result types cannot drift apart from the activity's.
 /// </summary>
-public static partial class ActivityCalls
+public static class ActivityCalls
 {
     /// <summary>
     /// The durable layer retries an activity only for failures outside the LLM that can pass: storage and network
@@ -53,11 +52,22 @@ public static partial class ActivityCalls
     public static bool IsTransientV2(TaskFailureDetails failure) =>
         failure.IsCausedBy<AggregateException>()
             ? failure.InnerFailure is { } inner && IsTransientV2(inner)
-            : IsTransient(failure) && !(failure.IsCausedBy<RequestFailedException>() && PermanentStorageStatus().IsMatch(failure.ErrorMessage));
+            : IsTransient(failure) && !(failure.IsCausedBy<RequestFailedException>() && StorageStatus(failure) is >= 400 and < 500 and not 408 and not 429);
 
-    // Azure.RequestFailedException's message carries the status on a line of its own: "Status: 404 (The specified blob…)".
-    [GeneratedRegex(@"^Status: 4(?!08|29)\d\d\b", RegexOptions.Multiline)]
-    private static partial Regex PermanentStorageStatus();
+    /// <summary>The status storage answered, from the failure's properties (<see cref="FailureProperties"/>). A failure
+    /// recorded by a build before them has none; a run parked for review replays such failures, and must decide them as
+    /// it did then, so for those alone the status is read from the line the storage SDK writes it on ("Status: 404 (…)").</summary>
+    static int? StorageStatus(TaskFailureDetails failure) =>
+        FailureProperties.StorageStatusOf(failure) ?? RecordedStatus(failure.ErrorMessage);
+
+    static int? RecordedStatus(string message)
+    {
+        foreach (var line in message.AsSpan().EnumerateLines())
+            if (line.StartsWith("Status: ", StringComparison.Ordinal) && line.Length >= 11
+                && int.TryParse(line.Slice(8, 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status))
+                return status;
+        return null;
+    }
 
     public static Task<LoadedInput> LoadInputAsync(this TaskOrchestrationContext context, LoadInputRequest request) =>
         context.CallActivityAsync<LoadedInput>(nameof(LoadInputActivity), request, RetryFor(context));

@@ -1,11 +1,11 @@
 using System.Text.Json.Serialization;
-using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
 
@@ -15,67 +15,6 @@ namespace SynthPref.Orchestration.Workflow;
 // and each activity's request. Activities return stage types (LoadedInput, ItemsResult, BiasReport, ReviewOpened,
 // ReviewRoundResult, ReviewEnd, ReportOutputs), and the external events are the review stage's (ReviewsComplete,
 // ReviewClosed), so the stages never depend on the workflow that drives them.
-
-/// <summary>Options after defaults are applied and the seed is fixed, as the orchestration sees them. Window,
-/// ItemsPerActivity and ItemsPerGeneration come from the host's configuration when the run starts, and stay with the run. Judges: the
-/// jury, as the configuration spells their names (null: the default judge). Constitution: the run's own copy of the
-/// constitution it named (ConstitutionSource), null for the default. BudgetTokens: null for no budget.
-/// MaxFailedItemsPerMillion is the maxFailedItemsRatio option in parts per million, so the check is integer
-/// arithmetic and exact. MinCategoryVotes: the fewest votes a category needs to be ranked in the report.
-/// TargetCiWidth: with it, review goes in rounds until every category's 95% Wilson interval is at
-/// most this wide (null: one sample, as before); MaxReviewSampleSize caps the items sampled over all rounds (null: the
-/// pairs there are). TrustTarget: with it, the trust points are calibrated on the first review sample at confidence
-/// 1 − TrustAlpha, the dataset keeps the trusted pairs and the pairs people decided, and the rest are escalated
-/// (escalated.jsonl; with Escalate Review also sent to people in one more review round of at most MaxEscalatedReviews
-/// items). Batch: the roles this run sends through the provider's Batch API and how it polls (null: none; from 4.0).
-/// ReferenceCategories: the categories whose items without a reference get one written by the judge model (null: the
-/// defaults; empty: none). ShowReferenceToReviewers: the review page shows a pair's reference answer.
-/// Options added after 1.0 have defaults because runs started before them carry none.</summary>
-public sealed record RunSettings(
-    bool SwapPositions,
-    bool CritiqueRevise,
-    int ReviewSampleSize,
-    int MinReviewsPerItem,
-    TimeSpan ReviewDeadline,
-    int Seed,
-    bool Cache,
-    int Window,
-    int ItemsPerActivity,
-    int ItemsPerGeneration,
-    IReadOnlyList<string>? Judges = null,
-    bool StructuredOutput = false,
-    int RevisionRounds = 1,
-    bool VerifyRevisions = false,
-    string? Constitution = null,
-    string? ConstitutionSource = null,
-    long? BudgetTokens = null,
-    int MaxReviewersPerItem = RunSettings.DefaultMaxReviewersPerItem,
-    int MaxFailedItemsPerMillion = RunSettings.DefaultMaxFailedItemsPerMillion,
-    int MinCategoryVotes = RunSettings.DefaultMinCategoryVotes,
-    double? TargetCiWidth = null,
-    int? MaxReviewSampleSize = null,
-    double? TrustTarget = null,
-    double TrustAlpha = TrustCalibration.DefaultAlpha,
-    Escalation Escalate = Escalation.None,
-    int MaxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews,
-    BatchPlan? Batch = null,
-    IReadOnlyList<string>? ReferenceCategories = null,
-    bool ShowReferenceToReviewers = true)
-{
-    public const int DefaultMaxReviewersPerItem = 50;
-    public const int DefaultMaxFailedItemsPerMillion = 100_000;
-    public const int DefaultMinCategoryVotes = AgreementCalculator.DefaultMinCategoryVotes;
-
-    /// <summary>Whether more items failed than the run allows: failed / items &gt; ratio, exactly.</summary>
-    public bool TooManyFailed(int failedItems, int items) =>
-        (long)failedItems * 1_000_000 > (long)MaxFailedItemsPerMillion * items;
-
-    public ItemSettings ForItems => new(SwapPositions, CritiqueRevise, Cache, Judges, StructuredOutput, null,
-        RevisionRounds, VerifyRevisions, Constitution, Seed, ReferenceCategories: ReferenceCategories);
-
-    /// <summary>The trust options the report and the escalation take; null without trustTarget.</summary>
-    public TrustOptions? Trust => TrustTarget is { } target ? new TrustOptions(target, TrustAlpha, Escalate, MaxEscalatedReviews) : null;
-}
 
 /// <summary>
 /// The orchestration input: references and counters only, never the items themselves. A run that continues as new
@@ -97,7 +36,7 @@ public sealed record JudgingState(
     int FailedItems,
     string? FirstFailure,
     IReadOnlyDictionary<string, LlmUsage> Usage,
-    int Generation,
+    [property: JsonPropertyName("Generation")] int Execution,
     IReadOnlyList<string>? TextOnlyJudges = null,
     int SkippedForBudget = 0,
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
@@ -110,7 +49,7 @@ public sealed record JudgingState(
         FirstFailure = FirstFailure ?? result.FirstError,
         Usage = LlmUsage.Merge(Usage, result.Usage),
         // Sorted, so the same results give the same state in whatever order they arrive.
-        TextOnlyJudges = result.FellBackJudges is not { Count: > 0 } fellBack ? TextOnlyJudges
+        TextOnlyJudges = result.TextOnlyJudges is not { Count: > 0 } fellBack ? TextOnlyJudges
             : (TextOnlyJudges ?? []).Union(fellBack, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
         PairsByTrustPoints = AddCounts(PairsByTrustPoints, result.PairsByTrustPoints),
     };
@@ -140,7 +79,8 @@ public enum RunStatus { Pending, Loading, Judging, Auditing, AwaitingReview, Rep
 /// structured output, judging in text since. ReviewRound: the review sampling round under way (1 for the first
 /// sample; later rounds with targetCiWidth or escalation), 0 before review. EscalationRound: the round that sends people
 /// the pairs under the trust threshold, once it is drawn. PairsByTrustPoints: decisive judge pairs by trust points.
-/// Batch: the run's batches while it waits for them, and how its batch phase ended after.</summary>
+/// Batch: the run's batches while it waits for them, and how its batch phase ended after. Failure: set on the last
+/// status of a failed run, and only then (the status route reads it from here).</summary>
 public sealed record RunProgress(
     RunStatus Phase,
     int Items = 0,
@@ -159,7 +99,11 @@ public sealed record RunProgress(
     int ReviewRound = 0,
     IReadOnlyDictionary<int, int>? PairsByTrustPoints = null,
     int? EscalationRound = null,
-    BatchProgress? Batch = null);
+    BatchProgress? Batch = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunFailure? Failure = null);
+
+/// <summary>Why a run failed, published with its last status. Input: why its input was refused, line by line.</summary>
+public sealed record RunFailure(string Message, InputRejection? Input = null);
 
 /// <summary>A run's batch phase as its status shows it: the cycle, what it is doing ("collecting", "submitting",
 /// "waiting", "cancelling", "ingesting", then "ended"), the cycle's batches (the provider's id, state, requests,
@@ -201,7 +145,7 @@ public sealed record RunResult(
 
 /// <summary>A collecting pass over items [Start, Start + Count) for cycle Cycle. CheckAttempts: earlier batches of the
 /// run left requests unanswered, so those already sent twice are looked up and left out.</summary>
-public sealed record CollectBatchRequest(string RunId, int Cycle, int Start, int Count, ItemSettings Settings, BatchPlan Plan, bool CheckAttempts);
+public sealed record CollectBatchRequest(string RunId, int Cycle, int Start, int Count, RunSettings Settings, BatchPlan Plan, bool CheckAttempts);
 
 public sealed record SubmitBatchesRequest(string RunId, int Cycle, IReadOnlyList<BatchPart> Parts);
 
@@ -210,8 +154,9 @@ public sealed record BatchCycleRequest(string RunId, int Cycle);
 
 public sealed record LoadInputRequest(string RunId, string InputBlob, string InputName, bool CritiqueRevise);
 
-/// <summary>Items [Start, Start + Count) of the run, processed one after another.</summary>
-public sealed record ItemsRequest(string RunId, int Start, int Count, ItemSettings Settings);
+/// <summary>Items [Start, Start + Count) of the run, processed one after another, with the run's options (and the
+/// judges asked in text so far, <see cref="RunSettings.TextOnlyJudges"/>).</summary>
+public sealed record ItemsRequest(string RunId, int Start, int Count, RunSettings Settings);
 
 /// <summary>Rounds: the phase counts sampling rounds and its completion signal carries the round (runs from 2.0 on).
 /// TargetCiWidth and MaxReviewSampleSize: the adaptive review's target and cap, stored with the phase.</summary>
@@ -236,11 +181,4 @@ public sealed record RecordFailureRequest(string RunId, int Start, int Count, st
 public sealed record CloseReviewRequest(string RunId, ReviewEnd EndedBy);
 
 public sealed record ReportRequest(string RunId, string? Name, BiasReport Bias, ReviewEnd ReviewEndedBy, JudgingState Judging,
-    RunSettings? Settings = null)
-{
-    /// <summary>What the report needs of the run's options and of how judging went.</summary>
-    public RunShape Shape => new(
-        Settings?.Judges, Settings?.StructuredOutput ?? false, Judging.TextOnlyJudges, Settings?.CritiqueRevise ?? false,
-        Settings?.RevisionRounds ?? 1, Settings?.VerifyRevisions ?? false, Settings?.ConstitutionSource, Settings?.BudgetTokens,
-        Judging.SkippedForBudget, Settings?.MinCategoryVotes ?? RunSettings.DefaultMinCategoryVotes, Settings?.Trust, Judging.Batch);
-}
+    RunSettings? Settings = null);

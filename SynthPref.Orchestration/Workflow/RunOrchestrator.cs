@@ -1,14 +1,20 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Workflow;
 
-public sealed class InvalidInputException(string message) : Exception(message);
+/// <summary>The run's input was refused; Rejection says why, line by line (null from a worker that answered with text).</summary>
+public sealed class InvalidInputException(string message, InputRejection? rejection) : Exception(message)
+{
+    public InputRejection? Rejection { get; } = rejection;
+}
 
 /// <summary>More items failed than the run's maxFailedItemsRatio allows.</summary>
 public sealed class TooManyFailedItemsException(string runId, JudgingState state, RunSettings settings) : Exception(
@@ -23,33 +29,53 @@ public sealed class TooManyFailedItemsException(string runId, JudgingState state
 /// </summary>
 public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
 {
+    /// <summary>Every failure is also published with the run's last status (<see cref="RunProgress.Failure"/>): neither
+    /// backend keeps a failed run's failure details, only its message as text.</summary>
     public override async Task<RunResult> RunAsync(TaskOrchestrationContext context, RunInput run)
+    {
+        var published = new RunProgress(RunStatus.Pending);
+        void Publish(RunProgress progress)
+        {
+            published = progress;
+            context.SetCustomStatus(progress);
+        }
+
+        try
+        {
+            return await RunStepsAsync(context, run, Publish);
+        }
+        catch (Exception e)
+        {
+            context.SetCustomStatus(published with { Failure = new RunFailure(e.Message, (e as InvalidInputException)?.Rejection) });
+            throw;
+        }
+    }
+
+    static async Task<RunResult> RunStepsAsync(TaskOrchestrationContext context, RunInput run, Action<RunProgress> publish)
     {
         OrchestrationVersions.EnsureVersioned(context);
         var log = context.CreateReplaySafeLogger<RunOrchestrator>();
         var judging = run.Judging;
         if (judging is null)
         {
-            context.SetCustomStatus(new RunProgress(RunStatus.Loading));
-            var loaded = await context.LoadInputAsync(new LoadInputRequest(run.RunId, run.InputBlob, run.InputName, run.Settings.CritiqueRevise));
-            if (loaded.Error is not null)
-                throw new InvalidInputException(loaded.Error);
+            publish(new RunProgress(RunStatus.Loading));
+            var loaded = await LoadAsync(context, run);
             judging = new JudgingState(loaded.Items, 0, 0, 0, null, new Dictionary<string, LlmUsage>(), 0);
         }
 
         // From 4.0 a run that batches sends its requests through the provider's Batch API first; judging then finds them
-        // answered in the cache. Once, before the first item: later generations carry how it went.
+        // answered in the cache. Once, before the first item: later executions carry how it went.
         if (judging.NextItem == 0 && judging.Batch is null && run.Settings.Batch is { Roles.Count: > 0 } plan
             && context.IsAtLeast(OrchestrationVersions.V4))
-            judging = await BatchAsync(context, run, judging, plan);
+            judging = await BatchAsync(context, run, judging, plan, publish);
 
         if (judging.NextItem < judging.Items)
         {
-            judging = await JudgeAsync(context, run, judging);
+            judging = await JudgeAsync(context, run, judging, publish);
             if (judging.NextItem < judging.Items)
             {
                 // A fresh history keeps replay cost flat however many items a run has.
-                context.ContinueAsNew(run with { Judging = judging with { Generation = judging.Generation + 1 } });
+                context.ContinueAsNew(run with { Judging = judging with { Execution = judging.Execution + 1 } });
                 return null!;
             }
         }
@@ -62,11 +88,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 run.RunId, judging.FailedItems, judging.Items, judging.FirstFailure);
 
         var progress = Progress(RunStatus.Auditing, judging, judging.Items, run.Settings);
-        context.SetCustomStatus(progress);
+        publish(progress);
         var bias = await context.AuditPairsAsync(run.RunId);
 
-        var endedBy = await ReviewAsync(context, run, progress);
-        context.SetCustomStatus(progress with { Phase = RunStatus.Reporting });
+        var endedBy = await ReviewAsync(context, run, progress, publish);
+        publish(progress with { Phase = RunStatus.Reporting });
         var report = await context.BuildReportAsync(new ReportRequest(run.RunId, run.Name, bias, endedBy, judging, run.Settings));
         log.LogInformation("Run {RunId} completed: {Pairs} pairs, review ended by {EndedBy}", run.RunId, report.Pairs, endedBy.Spelling());
         return new RunResult(run.RunId, report.Pairs, judging.FailedItems, report.DatasetRows, report.ReportJson, report.ReportHtml, report.Dataset,
@@ -78,14 +104,14 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// items one after another, so the window holds that many items in flight and a lane starts its next item as each
     /// one finishes. A lane that ends is replaced at once, so one slow item holds up nothing but the items queued behind
     /// it in its own lane. Lanes of several items divide the durable overhead (queue messages, history, replays) per
-    /// item; near the end of a generation they shrink, so the lanes finish together. After
-    /// <see cref="RunSettings.ItemsPerGeneration"/> items the window drains and the caller continues as new, carrying
+    /// item; near the end of an execution they shrink, so the lanes finish together. After
+    /// <see cref="RunSettings.ItemsPerExecution"/> items the window drains and the caller continues as new, carrying
     /// only counters and the next index.
     /// </summary>
-    static async Task<JudgingState> JudgeAsync(TaskOrchestrationContext context, RunInput run, JudgingState state)
+    static async Task<JudgingState> JudgeAsync(TaskOrchestrationContext context, RunInput run, JudgingState state, Action<RunProgress> publish)
     {
         var settings = run.Settings;
-        var generationEnd = Math.Min(state.Items, state.NextItem + settings.ItemsPerGeneration);
+        var executionEnd = Math.Min(state.Items, state.NextItem + settings.ItemsPerExecution);
         var inFlight = new Dictionary<Task<ItemsResult>, (int Start, int Count)>(settings.Window);
         var next = state.NextItem;
         var done = state.NextItem;
@@ -97,14 +123,14 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
 
         void Fill()
         {
-            while (next < generationEnd && inFlight.Count < settings.Window && !BudgetReached())
+            while (next < executionEnd && inFlight.Count < settings.Window && !BudgetReached())
             {
                 // Guided self-scheduling: a lane takes a share of what is left, at most ItemsPerActivity. Judges that
                 // refused structured output so far are asked with the text template.
-                var share = (int)Math.Ceiling((generationEnd - next) / (2.0 * settings.Window));
+                var share = (int)Math.Ceiling((executionEnd - next) / (2.0 * settings.Window));
                 var count = Math.Clamp(share, 1, settings.ItemsPerActivity);
                 inFlight.Add(context.ProcessItemsAsync(new ItemsRequest(run.RunId, next, count,
-                    settings.ForItems with
+                    settings with
                     {
                         TextOnlyJudges = state.TextOnlyJudges,
                         CacheOnlyRoles = state.Batch?.CacheOnlyRoles,
@@ -115,7 +141,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         }
 
         Fill();
-        context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
+        publish(Progress(RunStatus.Judging, state, done, settings));
         while (inFlight.Count > 0)
         {
             var finished = await Task.WhenAny(inFlight.Keys);
@@ -141,11 +167,11 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             // during its batch wait lost its unanswered items by its owner's choice, and goes on with what it has.
             if (context.IsAtLeast(OrchestrationVersions.V2) && state.Batch?.Closed != true && settings.TooManyFailed(state.FailedItems, state.Items))
             {
-                context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
+                publish(Progress(RunStatus.Judging, state, done, settings));
                 throw new TooManyFailedItemsException(run.RunId, state, settings);
             }
             Fill();
-            context.SetCustomStatus(Progress(RunStatus.Judging, state, done, settings));
+            publish(Progress(RunStatus.Judging, state, done, settings));
         }
         // The run goes on to its audit with what it has; the rest is counted, not lost silently.
         if (BudgetReached() && next < state.Items)
@@ -169,12 +195,13 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// batch that cannot be prepared, created or read ends the phase too; judging then goes live (or fails, per the
     /// role's fallback) for what is unanswered.
     /// </summary>
-    static async Task<JudgingState> BatchAsync(TaskOrchestrationContext context, RunInput run, JudgingState state, BatchPlan plan)
+    static async Task<JudgingState> BatchAsync(TaskOrchestrationContext context, RunInput run, JudgingState state, BatchPlan plan,
+        Action<RunProgress> publish)
     {
         var log = context.CreateReplaySafeLogger<RunOrchestrator>();
         var settings = run.Settings;
         var closed = context.WaitForBatchClosedAsync();
-        var maxCycles = BatchPlan.MaxCycles(settings.RevisionRounds, settings.VerifyRevisions);
+        var maxCycles = BatchPlanner.MaxCycles(settings.RevisionRounds, settings.VerifyRevisions);
         var summary = new BatchSummary(plan.RoleNames, 0, 0, 0, 0, 0, "nothing-left");
         var progress = Progress(RunStatus.Judging, state, 0, settings);
         string? endedBy = null;
@@ -183,7 +210,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             if (closed.IsCompleted) { endedBy = "closed"; break; }
             if (cycle > maxCycles) { endedBy = "max-cycles"; break; }
 
-            context.SetCustomStatus(progress with { Batch = new BatchProgress(cycle, "collecting", [], 0, 0, 0) });
+            publish(progress with { Batch = new BatchProgress(cycle, "collecting", [], 0, 0, 0) });
             CollectedRequests collected;
             try
             {
@@ -201,7 +228,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 break;
             }
 
-            context.SetCustomStatus(progress with { Batch = new BatchProgress(cycle, "submitting", [], collected.Parts.Sum(p => p.Requests), 0, 0) });
+            publish(progress with { Batch = new BatchProgress(cycle, "submitting", [], collected.Parts.Sum(p => p.Requests), 0, 0) });
             BatchesStatus status;
             try
             {
@@ -223,7 +250,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             while (!status.AllEnded)
             {
                 var nextCheck = context.CurrentUtcDateTime.Add(delay);
-                context.SetCustomStatus(progress with { Batch = BatchProgress.Of(cycle, cancelled ? "cancelling" : "waiting", status, nextCheck) });
+                publish(progress with { Batch = BatchProgress.Of(cycle, cancelled ? "cancelling" : "waiting", status, nextCheck) });
                 using var timerCancel = new CancellationTokenSource();
                 var timer = context.CreateTimer(nextCheck, timerCancel.Token);
                 if (!cancelled && await Task.WhenAny(timer, closed) == closed)
@@ -239,7 +266,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, LlmOptions.MaxBatchPollSeconds));
             }
 
-            context.SetCustomStatus(progress with { Batch = BatchProgress.Of(cycle, "ingesting", status) });
+            publish(progress with { Batch = BatchProgress.Of(cycle, "ingesting", status) });
             BatchIngest ingested;
             try
             {
@@ -276,7 +303,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         bool checkAttempts)
     {
         var window = Math.Clamp(run.Settings.Window, 1, CollectWindow);
-        var items = run.Settings.ForItems with { TextOnlyJudges = state.TextOnlyJudges };
+        var items = run.Settings with { TextOnlyJudges = state.TextOnlyJudges };
         var inFlight = new List<Task<CollectedRequests>>();
         var parts = new List<BatchPart>();
         var exhausted = 0;
@@ -316,7 +343,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// Labels go to storage, not to this orchestration: it waits only for the phase to end, by the last needed label,
     /// by a close, or at the deadline, and then closes it in storage, where the report reads the labels as they stood.
     /// </summary>
-    static async Task<ReviewEnd> ReviewAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress)
+    static async Task<ReviewEnd> ReviewAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress, Action<RunProgress> publish)
     {
         var settings = run.Settings;
         var deadlineAt = context.CurrentUtcDateTime.Add(settings.ReviewDeadline);
@@ -327,9 +354,9 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             rounds, rounds ? settings.TargetCiWidth : null, rounds ? settings.MaxReviewSampleSize : null));
         if (opened.SampledItems == 0) return ReviewEnd.NothingToReview;
         if (opened.ClosedEarly) return ReviewEnd.Closed;
-        if (rounds) return await ReviewInRoundsAsync(context, run, progress, deadlineAt, opened.SampledItems);
+        if (rounds) return await ReviewInRoundsAsync(context, run, progress, deadlineAt, opened.SampledItems, publish);
 
-        context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = opened.SampledItems, ReviewDeadline = deadlineAt });
+        publish(progress with { Phase = RunStatus.AwaitingReview, SampledItems = opened.SampledItems, ReviewDeadline = deadlineAt });
         using var timerCancel = new CancellationTokenSource();
         var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
         // A 1.0 run's phase counts no rounds: its ReviewsComplete names none, and any one of them ends the phase.
@@ -353,13 +380,13 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
     /// current one (raised twice, or late) is passed over, so it cannot end a round drawn after it.
     /// </summary>
     static async Task<ReviewEnd> ReviewInRoundsAsync(TaskOrchestrationContext context, RunInput run, RunProgress progress, DateTime deadlineAt,
-        int sampled)
+        int sampled, Action<RunProgress> publish)
     {
         var settings = run.Settings;
         var round = 1;
         var escalate = context.IsAtLeast(OrchestrationVersions.V3) && settings.Escalate == Escalation.Review && settings.TrustTarget is not null;
         int? escalationRound = null;
-        context.SetCustomStatus(progress with { Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round });
+        publish(progress with { Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round });
         using var timerCancel = new CancellationTokenSource();
         var deadline = context.CreateTimer(deadlineAt, timerCancel.Token);
         var closed = context.WaitForReviewClosedAsync();
@@ -386,7 +413,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                 if (next.Added > 0)
                 {
                     (round, sampled) = (next.Round, next.SampledItems);
-                    context.SetCustomStatus(progress with
+                    publish(progress with
                     {
                         Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round,
                     });
@@ -402,7 +429,7 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             if (!escalation.AllReviewed) continue;
             if (escalation.Added == 0) { reason = ReviewEnd.Complete; break; }
             (round, sampled, escalationRound) = (escalation.Round, escalation.SampledItems, escalation.Round);
-            context.SetCustomStatus(progress with
+            publish(progress with
             {
                 Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round,
                 EscalationRound = escalationRound,
@@ -413,6 +440,25 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
         if (reason != ReviewEnd.Deadline) timerCancel.Cancel();
         // Storage keeps the first reason given, so a close that raced the deadline is reported as what it was.
         return await context.CloseReviewAsync(new CloseReviewRequest(run.RunId, reason.Value));
+    }
+
+    /// <summary>The run's input, loaded; a refused one fails the run with every bad line, as the loading step's failure
+    /// properties give them.</summary>
+    static async Task<LoadedInput> LoadAsync(TaskOrchestrationContext context, RunInput run)
+    {
+        LoadedInput loaded;
+        try
+        {
+            loaded = await context.LoadInputAsync(new LoadInputRequest(run.RunId, run.InputBlob, run.InputName, run.Settings.CritiqueRevise));
+        }
+        catch (TaskFailedException e) when (e.FailureDetails.IsCausedBy<InputRejectedException>())
+        {
+            throw new InvalidInputException(e.FailureDetails.ErrorMessage, FailureProperties.InputRejectionOf(e.FailureDetails));
+        }
+        // A worker from before typed failures answers a refused input with its text.
+        if (loaded.Error is not null)
+            throw new InvalidInputException(loaded.Error, null);
+        return loaded;
     }
 
     static async Task RecordFailureAsync(TaskOrchestrationContext context, RecordFailureRequest request)

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
-using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Bench;
 
@@ -44,18 +43,18 @@ public static class PlainLoop
         watch.Stop();
         return new LoopResult(calls, watch.Elapsed, expected, unparseable);
 
-        void Tally(ParsedVerdict? verdict, Preference want)
+        void Tally(JudgeAnswer? verdict, Preference want)
         {
             Interlocked.Increment(ref calls);
             if (verdict is null) Interlocked.Increment(ref unparseable);
-            else if (verdict.Preference == want) Interlocked.Increment(ref expected);
+            else if (verdict.Verdict == want) Interlocked.Increment(ref expected);
         }
     }
 
     // The loop has no storage account, so its prompt boundaries are keyed for this process alone.
     static readonly byte[] Key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
 
-    static async Task<ParsedVerdict?> JudgeAsync(IChatClient chat, string query, string first, string second, CancellationToken ct)
+    static async Task<JudgeAnswer?> JudgeAsync(IChatClient chat, string query, string first, string second, CancellationToken ct)
     {
         var request = JudgePrompt.Create(query, first, second, Key);
         var response = await chat.GetResponseAsync(request.Messages, new ChatOptions { Temperature = 0 }, ct);

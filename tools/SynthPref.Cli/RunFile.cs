@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Azure;
@@ -24,14 +23,10 @@ public sealed class RunFile
     /// is uploaded instead.</summary>
     public static readonly long InlineLimitBytes = new ApiOptions().MaxRequestBytes;
 
-    /// <summary>Option names as the API spells them, from the options record itself (camelCase, as JSON and
-    /// metadata take them).</summary>
-    public static readonly IReadOnlyList<string> OptionNames = typeof(RunOptions)
-        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name))
-        .ToList();
+    /// <summary>Option names as the API spells them, from the parser itself (as JSON and metadata take them).</summary>
+    public static readonly IReadOnlyList<string> OptionNames = RunOptionsParser.Names.Keys.ToList();
 
-    RunFile(string path, string name, IReadOnlyDictionary<string, string> metadata, RunOptions options)
+    RunFile(string path, string name, IReadOnlyDictionary<string, string> metadata, RequestedOptions options)
     {
         Path = path;
         Name = name;
@@ -43,7 +38,7 @@ public sealed class RunFile
     public string Name { get; }
     /// <summary>The options as given (key=value), keys spelled as the API spells them.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
-    public RunOptions Options { get; }
+    public RequestedOptions Options { get; }
     public long Length => new FileInfo(Path).Length;
 
     /// <summary>Every problem with the arguments at once, so they are fixed in one pass.</summary>
@@ -72,7 +67,7 @@ public sealed class RunFile
                 problems.Add($"--option {known} is given twice.");
         }
         var errors = new List<FieldError>();
-        var parsed = RunOptionsParser.FromMetadata(given, errors);
+        var parsed = RequestedOptions.FromMetadata(given, errors);
         problems.AddRange(errors.Select(e => $"--option {e.Field.Replace("metadata ", "", StringComparison.Ordinal)}: {e.Message}"));
         if (problems.Count > 0) throw new CliException(ExitCodes.BadInput, problems[0], problems.Skip(1).ToList());
         return new RunFile(path, name ?? System.IO.Path.GetFileName(path), given, parsed);
@@ -214,7 +209,7 @@ public sealed class RunFile
                 writer.WriteStartObject();
                 writer.WriteString("name", file.Name);
                 writer.WritePropertyName("options");
-                JsonSerializer.Serialize(writer, file.Options, OptionsJson);
+                JsonSerializer.Serialize(writer, file.Options.Given, OptionsJson);
                 writer.WritePropertyName("items");
                 writer.WriteStartArray();
             }

@@ -227,10 +227,20 @@ public sealed class DemoRun(DemoSettings settings)
             var uploads = blobs.GetBlobContainerClient(UploadsContainer);
             await uploads.CreateIfNotExistsAsync(cancellationToken: ct);
             await uploads.GetBlobClient(blobName).UploadAsync(settings.Input, overwrite: true, ct);
-            var body = new StartRunRequest(settings.Name, null, $"{UploadsContainer}/{blobName}", new RunOptions(
-                CritiqueRevise: false, ReviewSampleSize: settings.Sample, MinReviewsPerItem: Annotators.Length, Seed: settings.Seed,
-                TargetCiWidth: settings.TargetCiWidth, MaxReviewSampleSize: settings.MaxReviewSampleSize, TrustTarget: settings.TrustTarget,
-                Escalate: settings.Escalate, MaxEscalatedReviews: settings.MaxEscalatedReviews));
+            // The same options, by the same names, as the metadata of an upload.
+            var options = new Dictionary<string, object>
+            {
+                [RunOptionsParser.CritiqueRevise] = false,
+                [RunOptionsParser.ReviewSampleSize] = settings.Sample,
+                [RunOptionsParser.MinReviewsPerItem] = Annotators.Length,
+                [RunOptionsParser.Seed] = settings.Seed,
+            };
+            if (settings.TargetCiWidth is { } target) options[RunOptionsParser.TargetCiWidth] = target;
+            if (settings.MaxReviewSampleSize is { } sampleCap) options[RunOptionsParser.MaxReviewSampleSize] = sampleCap;
+            if (settings.TrustTarget is { } trustTarget) options[RunOptionsParser.TrustTarget] = trustTarget;
+            if (settings.Escalate is { } mode) options[RunOptionsParser.Escalate] = mode;
+            if (settings.MaxEscalatedReviews is { } escalated) options[RunOptionsParser.MaxEscalatedReviews] = escalated;
+            var body = new StartRunRequest(settings.Name, null, $"{UploadsContainer}/{blobName}", options);
             using var response = await http.PostAsJsonAsync("api/runs", body, Json, ct);
             if (response.StatusCode != HttpStatusCode.Accepted)
                 throw new DemoException($"POST /api/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");

@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Workflow.Activities;
 
@@ -7,5 +8,7 @@ public sealed class BuildReportActivity(ReportBuilder builder) : TaskActivity<Re
 {
     public override Task<ReportOutputs> RunAsync(TaskActivityContext context, ReportRequest request) =>
         builder.BuildAsync(new ReportInputs(request.RunId, request.Name, request.Bias, request.ReviewEndedBy,
-            request.Judging.FailedItems, request.Judging.FirstFailure, request.Judging.Usage, request.Shape), CancellationToken.None);
+            request.Judging.FailedItems, request.Judging.FirstFailure, request.Judging.Usage,
+            (request.Settings ?? RunSettings.Unrecorded) with { TextOnlyJudges = request.Judging.TextOnlyJudges }, request.Judging.SkippedForBudget),
+            CancellationToken.None);
 }

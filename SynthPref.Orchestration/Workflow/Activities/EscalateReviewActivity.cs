@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Workflow.Activities;
 

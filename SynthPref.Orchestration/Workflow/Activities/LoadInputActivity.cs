@@ -7,7 +7,8 @@ using SynthPref.Orchestration.Input;
 namespace SynthPref.Orchestration.Workflow.Activities;
 
 /// <summary>Validates the whole input before any LLM call and writes the run's manifest. Its progress goes to a row
-/// the status read joins, since an activity cannot set its orchestration's status.</summary>
+/// the status read joins, since an activity cannot set its orchestration's status. A refused input fails the activity
+/// with <see cref="InputRejectedException"/>, whose line errors travel as failure properties.</summary>
 public sealed class LoadInputActivity(InputLoader loader, LoadProgressStore progress, IOptions<InputOptions> limits,
     ILogger<LoadInputActivity> logger)
     : TaskActivity<LoadInputRequest, LoadedInput>
@@ -16,8 +17,7 @@ public sealed class LoadInputActivity(InputLoader loader, LoadProgressStore prog
     {
         var loaded = await loader.LoadAsync(request.RunId, request.InputBlob, request.InputName, request.CritiqueRevise,
             limits.Value, p => ReportAsync(request.RunId, p), CancellationToken.None);
-        if (loaded.Error is null)
-            logger.LogInformation("Run {RunId}: {Count} items loaded from {Input}", request.RunId, loaded.Items, request.InputBlob);
+        logger.LogInformation("Run {RunId}: {Count} items loaded from {Input}", request.RunId, loaded.Items, request.InputBlob);
         return loaded;
     }
 

@@ -1,4 +1,6 @@
 using Microsoft.DurableTask;
+using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 
 namespace SynthPref.Orchestration.Workflow.Activities;

@@ -41,10 +41,15 @@ public sealed class InputValidationTests(PipelineFixture fixture)
             new Azure.Storage.Blobs.Models.BlobUploadOptions { Metadata = new Dictionary<string, string> { ["critiqueRevise"] = "false" } });
 
         var runId = RunStarter.BlobRunId("synthpref-input", name, upload.Value.ETag.ToString());
-        var error = (await fixture.Api.WaitForAsync(await fixture.Api.WaitForRunAsync(runId), "Failed")).GetProperty("error").GetString()!;
+        var status = await fixture.Api.WaitForAsync(await fixture.Api.WaitForRunAsync(runId), "Failed");
+        var error = status.GetProperty("error").GetString()!;
         Assert.StartsWith($"Input 'synthpref-input/{name}' has 2 invalid line(s)", error);
         Assert.Contains("line 2, field 'prompt'", error);
         Assert.Contains("line 3, field 'response_b'", error);
+        // The same errors as data: they crossed from the loading step to the run as failure properties.
+        Assert.Equal([(2, "prompt"), (3, "response_b")],
+            status.GetProperty("inputErrors").EnumerateArray().Select(e => (e.GetProperty("line").GetInt32(), e.GetProperty("field").GetString())));
+        Assert.False(status.GetProperty("progress").TryGetProperty("failure", out _));
         Assert.Empty(await fixture.PairRowsAsync(runId));
     }
 

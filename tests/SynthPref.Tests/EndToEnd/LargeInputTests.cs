@@ -43,9 +43,9 @@ public sealed class LargeInputTests(PipelineFixture fixture)
     }
 
     [Fact]
-    public async Task A_run_longer_than_one_generation_continues_as_new_and_loses_nothing()
+    public async Task A_run_longer_than_one_execution_continues_as_new_and_loses_nothing()
     {
-        var items = 2 * PipelineFixture.ItemsPerGeneration + 7;
+        var items = 2 * PipelineFixture.ItemsPerExecution + 7;
         var tag = Guid.NewGuid().ToString("N")[..8];
         var run = await fixture.Api.StartAsync(new
         {
@@ -62,13 +62,13 @@ public sealed class LargeInputTests(PipelineFixture fixture)
         Assert.Equal(items, (await fixture.PairRowsAsync(run.RunId)).Count);
         Assert.Equal(items, (await fixture.Api.DatasetAsync(run.RunId)).Length);
 
-        // The final generation started from counters past the first two generations' items, and carried nothing else.
+        // The final execution started from counters past the first two executions' items, and carried nothing else.
         var instance = await fixture.Table("e2eInstances").GetEntityAsync<TableEntity>(run.RunId, "");
         var input = System.Text.Json.JsonDocument.Parse(instance.Value.GetString("Input")!).RootElement;
         var judging = input.GetProperty("Judging");
-        Assert.Equal(2 * PipelineFixture.ItemsPerGeneration, judging.GetProperty("NextItem").GetInt32());
+        Assert.Equal(2 * PipelineFixture.ItemsPerExecution, judging.GetProperty("NextItem").GetInt32());
         Assert.Equal(2, judging.GetProperty("Generation").GetInt32());
-        Assert.Equal(2 * PipelineFixture.ItemsPerGeneration, judging.GetProperty("PairsWritten").GetInt32());
+        Assert.Equal(2 * PipelineFixture.ItemsPerExecution, judging.GetProperty("PairsWritten").GetInt32());
         Assert.True(instance.Value.GetString("Input")!.Length < 2_000);
     }
 }

@@ -62,6 +62,22 @@ public sealed class FunctionsTaskRegistrationTests
         AssertCreatesEveryCoreTask(services.GetRequiredService<IDurableTaskFactory>(), services);
     }
 
+    [Fact]
+    public void Both_hosts_give_their_durable_worker_the_failure_properties()
+    {
+        // The local host's gRPC worker and the Functions worker's executor each take the provider from the container.
+        var local = LocalHost.CreateBuilder(["--urls", "http://127.0.0.1:0"]);
+        local.Configuration.AddInMemoryCollection(Judge);
+        using var localServices = local.Services.BuildServiceProvider();
+        Assert.IsType<FailureProperties>(localServices.GetService<IExceptionPropertiesProvider>());
+
+        var functions = FunctionsApplication.CreateBuilder([]);
+        functions.Configuration.AddInMemoryCollection(Judge);
+        FunctionsHost.Configure(functions);
+        using var functionServices = functions.Services.BuildServiceProvider();
+        Assert.IsType<FailureProperties>(functionServices.GetService<IExceptionPropertiesProvider>());
+    }
+
     static void AssertCreatesEveryCoreTask(IDurableTaskFactory factory, IServiceProvider services)
     {
         foreach (var type in Orchestrators)

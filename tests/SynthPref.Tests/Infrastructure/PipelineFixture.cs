@@ -20,7 +20,7 @@ public sealed record HostSettings(Uri Llm, IReadOnlyDictionary<string, string>? 
 public abstract class TestPipeline : IAsyncLifetime
 {
     /// <summary>Small, so ordinary test runs continue as new too.</summary>
-    public const int ItemsPerGeneration = 25;
+    public const int ItemsPerExecution = 25;
 
     readonly AzuriteFixture azurite = new();
 
@@ -47,7 +47,7 @@ public abstract class TestPipeline : IAsyncLifetime
         });
         var settings = new Dictionary<string, string>(JudgeSections(Llm.BaseUrl))
         {
-            ["Judging__ItemsPerGeneration"] = ItemsPerGeneration.ToString(),
+            ["Judging__ItemsPerGeneration"] = ItemsPerExecution.ToString(),
             // Prices for the default judge's model only: the other judges' tokens are reported unpriced.
             ["Pricing__fake-judge__InputPerMillion"] = "2.5",
             ["Pricing__fake-judge__OutputPerMillion"] = "10",

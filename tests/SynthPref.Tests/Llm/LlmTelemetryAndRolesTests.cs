@@ -8,7 +8,6 @@ using Microsoft.Extensions.DependencyInjection;
 using SynthPref.FakeLlm;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
-using SynthPref.Orchestration.Pairs;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.Llm;
@@ -103,7 +102,7 @@ public sealed class LlmTelemetryAndRolesTests
         {
             await clients.ForRole(LlmRoles.Reviser).GetResponseAsync([new ChatMessage(ChatRole.User, "rewrite")]);
             var verdict = await alpha.Judge.JudgeAsync("q", "[[good]] a", "b", swapPositions: false, CancellationToken.None);
-            Assert.Equal(Preference.A, verdict.Preference);
+            Assert.Equal(Preference.A, verdict.Verdict);
             Assert.Equal(["judge:alpha", "reviser"], scope.Snapshot().Keys.Order());
         }
         Assert.Contains(server.Requests, r => r.Model == "fake-reviser");

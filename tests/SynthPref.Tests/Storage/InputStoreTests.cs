@@ -60,7 +60,7 @@ public sealed class InputStoreTests(PipelineFixture fixture)
 
         Assert.Null(loaded.Error);
         Assert.Equal((3, 1, 1), (loaded.Items, loaded.ToGenerate, loaded.ReviseOnly));
-        var expected = (await InputReader.ParseJsonlAsync(jsonl, critiqueRevise: true)).Items;
+        var expected = (await SynthPref.Tests.Unit.RunInputs.LoadAsync(jsonl)).Items;
         for (var i = 0; i < 3; i++)
             Assert.Equal(expected[i], await store.ReadItemAsync(runId, i, critiqueRevise: true, default));
         Assert.Equal([1, 3, 5], expected.Select(e => e.Line));
@@ -78,12 +78,35 @@ public sealed class InputStoreTests(PipelineFixture fixture)
         await fixture.Container(StorageNames.WorkContainer).GetBlobClient(InputStore.InputPath(runId))
             .UploadAsync(BinaryData.FromString(string.Join("\n", lines)), overwrite: true);
 
-        var loaded = await new InputLoader(store).LoadAsync(runId, $"{StorageNames.WorkContainer}/{InputStore.InputPath(runId)}", "bad.jsonl",
-            critiqueRevise: true, new InputOptions(), null, default);
+        var refused = await Assert.ThrowsAsync<InputRejectedException>(() => new InputLoader(store).LoadAsync(runId,
+            $"{StorageNames.WorkContainer}/{InputStore.InputPath(runId)}", "bad.jsonl", critiqueRevise: true, new InputOptions(), null, default));
 
-        Assert.StartsWith("Input 'bad.jsonl' has 60 invalid line(s):", loaded.Error);
-        Assert.Contains("line 1, field 'prompt'", loaded.Error);
-        Assert.Contains("... and 10 more", loaded.Error);
+        Assert.StartsWith("Input 'bad.jsonl' has 60 invalid line(s):", refused.Message);
+        Assert.Contains("line 1, field 'prompt'", refused.Message);
+        Assert.Contains("... and 10 more", refused.Message);
+        Assert.Equal((InputLoader.ErrorsKept, 60, 60), (refused.Rejection.Errors.Count, refused.Rejection.TotalErrors, refused.Rejection.InvalidLines));
         Assert.False(await fixture.Container(StorageNames.WorkContainer).GetBlobClient($"{runId}/manifest.bin").ExistsAsync());
+    }
+
+    [Fact]
+    public async Task Inline_items_are_read_back_by_their_positions_through_the_run_copy()
+    {
+        // The whole path an inline input takes: streamed from the request into the run's copy, loaded by the run, and
+        // each item read back through the manifest.
+        var storage = StorageClients.FromConnectionString(fixture.StorageConnectionString);
+        await storage.EnsureCreatedAsync();
+        using var store = new InputStore(storage);
+        var runId = $"run-inline-{Guid.NewGuid():N}"[..30];
+        using var inline = new InlineInput(store, runId, new InputOptions());
+        await Orchestration.Api.StartRunBodyReader.ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(
+            """{"items":[{"prompt":"a"},{"id":9,"prompt":"b","response_a":"x","response_b":"y"}]}""")), inline, default);
+        Assert.True(inline.Finish(critiqueRevise: true).IsValid);
+        var reference = await inline.CommitAsync(default);
+
+        var loaded = await new InputLoader(store).LoadAsync(runId, reference, "items", critiqueRevise: true, new InputOptions(), null, default);
+
+        Assert.Equal(2, loaded.Items);
+        Assert.Equal(new InputItem(0, "1", "a", "uncategorized", null, null, null, null, Line: 1), await store.ReadItemAsync(runId, 0, true, default));
+        Assert.Equal(new InputItem(1, "9", "b", "uncategorized", "x", "y", null, null, Line: 2), await store.ReadItemAsync(runId, 1, true, default));
     }
 }

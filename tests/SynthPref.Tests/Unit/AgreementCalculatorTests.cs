@@ -1,4 +1,5 @@
 using SynthPref.Orchestration.Agreement;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Statistics;
 

@@ -4,6 +4,7 @@ using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Unit;
 
@@ -112,8 +113,8 @@ public sealed class BatchSettingsTests
     public void The_batch_option_is_read_from_blob_metadata()
     {
         var errors = new List<FieldError>();
-        Assert.True(RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["Batch"] = "true" }, errors).Batch);
-        Assert.Null(RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["batch"] = "soon" }, errors).Batch);
+        Assert.True(RequestedOptions.FromMetadata(new Dictionary<string, string> { ["Batch"] = "true" }, errors).Bool(RunOptionsParser.Batch));
+        Assert.Null(RequestedOptions.FromMetadata(new Dictionary<string, string> { ["batch"] = "soon" }, errors).Bool(RunOptionsParser.Batch));
         Assert.Equal("metadata batch", Assert.Single(errors).Field);
     }
 
@@ -121,8 +122,8 @@ public sealed class BatchSettingsTests
     public void A_run_needs_at_most_two_tries_per_request_of_its_longest_chain_and_one_last_pass()
     {
         // Policy, judge and its re-ask, four rounds of critique and revision, the verification and its re-ask: 13 requests deep.
-        Assert.Equal(2 * 13 + 1, BatchPlan.MaxCycles(4, verify: true));
-        Assert.Equal(2 * 5 + 1, BatchPlan.MaxCycles(1, verify: false));
+        Assert.Equal(2 * 13 + 1, BatchPlanner.MaxCycles(4, verify: true));
+        Assert.Equal(2 * 5 + 1, BatchPlanner.MaxCycles(1, verify: false));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using SynthPref.Orchestration.Audit;
 using SynthPref.Orchestration.Pairs;
 using static SynthPref.Tests.Unit.PairFactory;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 

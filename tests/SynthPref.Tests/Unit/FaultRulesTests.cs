@@ -4,6 +4,7 @@ using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Unit;
 
@@ -14,7 +15,7 @@ public sealed class FaultRulesTests
     static RunSettings Settings(double? ratio)
     {
         var errors = new List<FieldError>();
-        var settings = RunOptionsParser.Resolve(new RunOptions(MaxFailedItemsRatio: ratio), "run-x", new JudgingLimits(0, 8, 8, 500), errors);
+        var settings = RunRequests.FromJson(new { maxFailedItemsRatio = ratio }, errors);
         Assert.Empty(errors);
         return settings;
     }
@@ -51,7 +52,7 @@ public sealed class FaultRulesTests
     public void Out_of_range_limits_are_refused_by_name(double? ratio, int? maxReviewers, string field)
     {
         var errors = new List<FieldError>();
-        RunOptionsParser.Resolve(new RunOptions(MaxFailedItemsRatio: ratio, MaxReviewersPerItem: maxReviewers), "run-x", new JudgingLimits(0, 8, 8, 500), errors);
+        RunRequests.FromJson(new { maxFailedItemsRatio = ratio, maxReviewersPerItem = maxReviewers }, errors);
         Assert.Equal(field, Assert.Single(errors).Field);
     }
 
@@ -59,14 +60,14 @@ public sealed class FaultRulesTests
     public void Blob_metadata_sets_both_limits()
     {
         var errors = new List<FieldError>();
-        var options = RunOptionsParser.FromMetadata(new Dictionary<string, string>
+        var settings = RunRequests.FromMetadata(new Dictionary<string, string>
         {
             ["MaxFailedItemsRatio"] = "0.5", ["maxreviewersperitem"] = "7", ["maxFailedItemsRatioTypo"] = "x",
         }, errors);
         Assert.Empty(errors);
-        Assert.Equal(0.5, options.MaxFailedItemsRatio);
-        Assert.Equal(7, options.MaxReviewersPerItem);
-        RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["maxFailedItemsRatio"] = "ten percent" }, errors);
+        Assert.Equal(500_000, settings.MaxFailedItemsPerMillion);
+        Assert.Equal(7, settings.MaxReviewersPerItem);
+        RunRequests.FromMetadata(new Dictionary<string, string> { ["maxFailedItemsRatio"] = "ten percent" }, errors);
         Assert.Equal("metadata maxFailedItemsRatio", Assert.Single(errors).Field);
     }
 
@@ -74,24 +75,23 @@ public sealed class FaultRulesTests
     public void MinCategoryVotes_defaults_to_10_is_read_from_metadata_and_must_be_at_least_1()
     {
         var errors = new List<FieldError>();
-        var limits = new JudgingLimits(0, 8, 8, 500);
-        Assert.Equal(10, RunOptionsParser.Resolve(null, "run-x", limits, errors).MinCategoryVotes);
-        Assert.Equal(3, RunOptionsParser.Resolve(new RunOptions(MinCategoryVotes: 3), "run-x", limits, errors).MinCategoryVotes);
-        Assert.Equal(4, RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["mincategoryvotes"] = "4" }, errors).MinCategoryVotes);
+        Assert.Equal(10, RunOptionsParser.FromJson(null, "run-x", RunRequests.Limits, errors).MinCategoryVotes);
+        Assert.Equal(3, RunRequests.FromJson(new { minCategoryVotes = 3 }, errors).MinCategoryVotes);
+        Assert.Equal(4, RunRequests.FromMetadata(new Dictionary<string, string> { ["mincategoryvotes"] = "4" }, errors).MinCategoryVotes);
         Assert.Empty(errors);
 
-        RunOptionsParser.Resolve(new RunOptions(MinCategoryVotes: 0), "run-x", limits, errors);
+        RunRequests.FromJson(new { minCategoryVotes = 0 }, errors);
         Assert.Equal("options.minCategoryVotes", Assert.Single(errors).Field);
         errors.Clear();
-        RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["minCategoryVotes"] = "many" }, errors);
+        RunRequests.FromMetadata(new Dictionary<string, string> { ["minCategoryVotes"] = "many" }, errors);
         Assert.Equal("metadata minCategoryVotes", Assert.Single(errors).Field);
 
         // A run started before the option existed carries no value, and deserializes to the default.
         var old = System.Text.Json.JsonSerializer.Deserialize<RunSettings>(
             """{"SwapPositions":true,"CritiqueRevise":false,"ReviewSampleSize":20,"MinReviewsPerItem":1,"ReviewDeadline":"7.00:00:00","Seed":1,"Cache":true,"Window":6,"ItemsPerActivity":1,"ItemsPerGeneration":500}""")!;
         Assert.Equal(10, old.MinCategoryVotes);
-        Assert.Equal(10, new ReportRequest("r", null, null!, ReviewEnd.Closed,
-            new JudgingState(0, 0, 0, 0, null, new Dictionary<string, SynthPref.Orchestration.Llm.LlmUsage>(), 0), old).Shape.MinCategoryVotes);
+        // And a report request that carried no options (1.0 runs) reports with the default too.
+        Assert.Equal(10, RunSettings.Unrecorded.MinCategoryVotes);
     }
 
     [Fact]

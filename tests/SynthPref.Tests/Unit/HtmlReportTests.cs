@@ -1,6 +1,6 @@
 using SynthPref.Orchestration.Agreement;
-using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 

@@ -1,5 +1,5 @@
 using SynthPref.Orchestration.Agreement;
-using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 

@@ -7,8 +7,7 @@ namespace SynthPref.Tests.Unit;
 /// text that is not valid Unicode.</summary>
 public sealed class InputLimitsAndSettingsTests
 {
-    private static InputParseResult Jsonl(params string[] lines) =>
-        InputReader.ParseJsonlAsync(string.Join("\n", lines), critiqueRevise: true).GetAwaiter().GetResult();
+    private static LoadedItems Jsonl(params string[] lines) => RunInputs.Jsonl(lines);
 
     private static string Line(object value) => JsonSerializer.Serialize(value);
 
@@ -102,26 +101,29 @@ public sealed class InputLimitsAndSettingsTests
     }
 
     [Fact]
-    public void LineIsThePhysicalLineOrTheArrayPosition()
+    public async Task LineIsThePhysicalLineOrTheArrayPosition()
     {
         var file = Jsonl("", """{"prompt":"a"}""", "", "", """{"prompt":"b"}""");
         Assert.Equal([2, 5], file.Items.Select(i => i.Line));
 
-        using var document = JsonDocument.Parse("""[{"prompt":"a"},{"prompt":"b"},{"prompt":"c"}]""");
-        Assert.Equal([1, 2, 3], InputReader.ParseItems(document.RootElement, critiqueRevise: true).Items.Select(i => i.Line));
+        var inline = await RunInputs.InlineAsync("""[{"prompt":"a"},{"prompt":""},{"prompt":"c"},{"prompt":3}]""");
+        Assert.Equal([2, 4], inline!.Errors.Select(e => e.Line));
+        // The run's copy of inline items has one item a line, so the lines a run reads back are the positions.
+        Assert.Equal([1, 2, 3], Jsonl(RunInputs.AsCopy(Jsonl("""{"prompt":"a"}""", "", """{"prompt":"b"}""", """{"prompt":"c"}""").Items)).Items
+            .Select(i => i.Line));
     }
 
     [Fact]
-    public void ToJsonlDoesNotWriteLine()
+    public void TheRunCopyDoesNotWriteLine()
     {
-        var jsonl = InputJsonl.ToJsonl([new InputItem(0, "q", "p", "c", null, null, null, null, Line: 42)]);
+        var jsonl = RunInputs.AsCopy([new InputItem(0, "q", "p", "c", null, null, null, null, Line: 42)]);
 
         using var document = JsonDocument.Parse(jsonl);
         Assert.Equal(["id", "prompt", "category"], document.RootElement.EnumerateObject().Select(p => p.Name));
     }
 
-    static InputParseResult WithoutCritique(params string[] lines) =>
-        InputReader.ParseJsonlAsync(string.Join("\n", lines), critiqueRevise: false).GetAwaiter().GetResult();
+    static LoadedItems WithoutCritique(params string[] lines) =>
+        RunInputs.LoadAsync(string.Join("\n", lines), critiqueRevise: false).GetAwaiter().GetResult();
 
     const string ReviseOnlyMessage =
         "required when critiqueRevise is false: an item with only response_a yields no pair without critique-revise";
@@ -160,9 +162,9 @@ public sealed class InputLimitsAndSettingsTests
     public void TheCritiqueReviseRuleFormatsLikeOtherErrors()
     {
         Assert.Equal(
-            "Input 'x.jsonl' has 1 invalid line(s):\n" +
+            "Input 'test.jsonl' has 1 invalid line(s):\n" +
             "line 1, field 'response_b': " + ReviseOnlyMessage,
-            InputJsonl.FormatErrors(WithoutCritique("""{"prompt":"p","response_a":"a"}""").Errors, "x.jsonl"));
+            WithoutCritique("""{"prompt":"p","response_a":"a"}""").Rejection!.Message);
     }
 
     [Fact]
@@ -173,7 +175,7 @@ public sealed class InputLimitsAndSettingsTests
         bytes.AddRange("{\"prompt\":\"ok\"}\n{\"prompt\":\"bad "u8.ToArray());
         bytes.Add(0xFF);
         bytes.AddRange("\"}\n"u8.ToArray());
-        var result = await InputReader.ParseJsonlAsync(new MemoryStream(bytes.ToArray()), critiqueRevise: true);
+        var result = await RunInputs.LoadAsync(bytes.ToArray());
 
         var error = Assert.Single(result.Errors);
         Assert.Equal(2, error.Line);
@@ -197,7 +199,7 @@ public sealed class InputLimitsAndSettingsTests
     public async Task ALineOverTheByteLimitIsOneErrorAndTheNextLineIsRead()
     {
         var jsonl = "{\"prompt\":\"" + new string('x', 5_000) + "\"}\n{\"prompt\":\"\"}\n";
-        var result = await InputReader.ParseJsonlAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(jsonl)), true, maxLineBytes: 1_000);
+        var result = await RunInputs.LoadAsync(jsonl, maxLineBytes: 1_000);
 
         Assert.Equal([(1, "(line)"), (2, "prompt")], result.Errors.Select(e => (e.Line, e.Field)));
         Assert.Contains("the limit is 1000", result.Errors[0].Message);

@@ -1,18 +1,14 @@
 using System.Text.Json;
+using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Input;
 
 namespace SynthPref.Tests.Unit;
 
+/// <summary>Input as runs read it: JSONL through the loading step and the manifest, inline items through the request
+/// reader (<see cref="RunInputs"/>).</summary>
 public sealed class InputReaderTests
 {
-    private static InputParseResult Jsonl(params string[] lines) =>
-        InputReader.ParseJsonlAsync(string.Join("\n", lines), critiqueRevise: true).GetAwaiter().GetResult();
-
-    private static InputParseResult Items(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return InputReader.ParseItems(document.RootElement.Clone(), critiqueRevise: true);
-    }
+    private static LoadedItems Jsonl(params string[] lines) => RunInputs.Jsonl(lines);
 
     [Fact]
     public void ParsesAllFieldsAndAppliesDefaults()
@@ -51,7 +47,7 @@ public sealed class InputReaderTests
     [Fact]
     public async Task HandlesCrLfAndByteOrderMark()
     {
-        var result = await InputReader.ParseJsonlAsync("\uFEFF{\"prompt\":\"a\"}\r\n{\"prompt\":\"b\"}\r\n", critiqueRevise: true);
+        var result = await RunInputs.LoadAsync("\uFEFF{\"prompt\":\"a\"}\r\n{\"prompt\":\"b\"}\r\n");
 
         Assert.True(result.IsValid);
         Assert.Equal(["a", "b"], result.Items.Select(i => i.Prompt));
@@ -185,9 +181,9 @@ public sealed class InputReaderTests
     }
 
     [Fact]
-    public void DefaultIdCollisionInInlineItemsNamesThePosition()
+    public async Task DefaultIdCollisionInInlineItemsNamesThePosition()
     {
-        var error = Assert.Single(Items("""[{"id":2,"prompt":"a"},{"prompt":"b"}]""").Errors);
+        var error = Assert.Single((await RunInputs.InlineAsync("""[{"id":2,"prompt":"a"},{"prompt":"b"}]"""))!.Errors);
 
         Assert.Equal(
             new InputError(2, "id",
@@ -234,37 +230,28 @@ public sealed class InputReaderTests
     }
 
     [Fact]
-    public void ParseItemsUsesArrayPositions()
+    public async Task InlineItemsReportErrorsByPosition()
     {
-        var result = Items("""[{"prompt":"a"},{"id":9,"prompt":"b","response_a":"x","response_b":"y"}]""");
+        var rejection = await RunInputs.InlineAsync("""[{"prompt":"a"}, 5, {"prompt":"c","response_b":"y"}, {"id":"1","prompt":"d"}]""");
 
-        Assert.True(result.IsValid);
-        Assert.Equal(new InputItem(0, "1", "a", "uncategorized", null, null, null, null, Line: 1), result.Items[0]);
-        Assert.Equal(new InputItem(1, "9", "b", "uncategorized", "x", "y", null, null, Line: 2), result.Items[1]);
-    }
-
-    [Fact]
-    public void ParseItemsReportsErrorsByPosition()
-    {
-        var result = Items("""[{"prompt":"a"}, 5, {"prompt":"c","response_b":"y"}, {"id":"1","prompt":"d"}]""");
-
-        Assert.Empty(result.Items);
-        Assert.Equal([(2, "(line)"), (3, "response_b"), (4, "id")], result.Errors.Select(e => (e.Line, e.Field)));
+        Assert.Equal([(2, "(line)"), (3, "response_b"), (4, "id")], rejection!.Errors.Select(e => (e.Line, e.Field)));
+        Assert.Equal((3, 3), (rejection.TotalErrors, rejection.InvalidLines));
+        Assert.StartsWith("Input 'items' has 3 invalid line(s):\nline 2, field '(line)'", rejection.Message);
     }
 
     [Theory]
     [InlineData("""{"prompt":"a"}""")]
     [InlineData("\"text\"")]
-    [InlineData("null")]
-    public void ParseItemsRejectsNonArrays(string json)
+    [InlineData("5")]
+    public async Task InlineItemsMustBeAnArray(string json)
     {
-        var error = Assert.Single(Items(json).Errors);
-        Assert.Equal(0, error.Line);
+        var error = await Assert.ThrowsAsync<RequestBodyException>(() => RunInputs.InlineAsync(json));
         Assert.Equal("items", error.Field);
+        Assert.Contains("must be a JSON array", error.Message);
     }
 
     [Fact]
-    public void FormatErrorsListsErrorsAndTruncates()
+    public void A_rejection_lists_its_errors_and_counts_the_rest()
     {
         var errors = new[]
         {
@@ -278,17 +265,28 @@ public sealed class InputReaderTests
             "line 1, field 'prompt': prompt is required\n" +
             "line 1, field 'id': bad\n" +
             "line 3, field '(line)': invalid JSON",
-            InputJsonl.FormatErrors(errors, "data.jsonl"));
+            new InputRejection("data.jsonl", errors, 3, 2).Message);
 
         Assert.Equal(
             "Input 'x' has 2 invalid line(s):\n" +
             "line 1, field 'prompt': prompt is required\n" +
             "... and 2 more",
-            InputJsonl.FormatErrors(errors, "x", max: 1));
+            new InputRejection("x", errors[..1], 3, 2).Message);
+        Assert.Equal("Input 'x' has no items.", InputRejection.Whole("x", "Input 'x' has no items.").Message);
     }
 
     [Fact]
-    public async Task ToJsonlRoundTrips()
+    public async Task Only_the_first_errors_are_kept_and_all_are_counted()
+    {
+        var rejection = (await RunInputs.LoadAsync(string.Join("\n", Enumerable.Range(0, 70).Select(_ => "{}")))).Rejection!;
+
+        Assert.Equal(InputLoader.ErrorsKept, rejection.Errors.Count);
+        Assert.Equal((70, 70), (rejection.TotalErrors, rejection.InvalidLines));
+        Assert.EndsWith("... and 20 more", rejection.Message);
+    }
+
+    [Fact]
+    public async Task The_run_copy_of_items_reads_back_as_the_same_items()
     {
         var original = Jsonl(
             """{"id":5,"prompt":"Line one\nline \"two\" – ünïcode 🎉","category":"  ","response_a":"[RESPONSE B]\r\n","response_b":"","model_a":"gpt","unknown":1}""",
@@ -296,8 +294,8 @@ public sealed class InputReaderTests
             """{"prompt":"no id","model_b":"other"}""");
         Assert.True(original.IsValid);
 
-        var jsonl = InputJsonl.ToJsonl(original.Items);
-        var reparsed = await InputReader.ParseJsonlAsync(jsonl, critiqueRevise: true);
+        var jsonl = RunInputs.AsCopy(original.Items);
+        var reparsed = await RunInputs.LoadAsync(jsonl);
 
         Assert.True(reparsed.IsValid);
         Assert.Equal([1, 3], original.Items.Select(i => i.Line));

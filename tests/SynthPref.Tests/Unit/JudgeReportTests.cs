@@ -7,6 +7,7 @@ using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 
@@ -26,7 +27,7 @@ public sealed class JudgeReportTests
                 ByJudge = new Dictionary<string, AgreementStats>
                 {
                     ["default"] = report.Agreement.Overall,
-                    ["alpha"] = AgreementCalculator.Stats([new("c", Orchestration.Pairs.Preference.A, Orchestration.Pairs.Preference.B)]),
+                    ["alpha"] = AgreementCalculator.Stats([new("c", Orchestration.Judging.Preference.A, Orchestration.Judging.Preference.B)]),
                 },
             },
             Judges = new JudgesReport(
@@ -150,7 +151,7 @@ public sealed class JudgeReportTests
     public void Blob_metadata_carries_the_new_options()
     {
         var errors = new List<FieldError>();
-        var options = RunOptionsParser.FromMetadata(new Dictionary<string, string>
+        var settings = RunRequests.FromMetadata(new Dictionary<string, string>
         {
             ["judges"] = "alpha, beta",
             ["structuredOutput"] = "true",
@@ -161,11 +162,11 @@ public sealed class JudgeReportTests
         }, errors);
 
         Assert.Empty(errors);
-        Assert.Equal(["alpha", "beta"], options.Judges!);
+        Assert.Equal(["alpha", "beta"], settings.Judges!);
         Assert.Equal((true, 2, true, "synthpref-uploads/c.json", 5_000_000_000L),
-            (options.StructuredOutput, options.RevisionRounds, options.VerifyRevisions, options.Constitution, options.BudgetTokens));
+            (settings.StructuredOutput, settings.RevisionRounds, settings.VerifyRevisions, settings.ConstitutionSource, settings.BudgetTokens));
 
-        RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["budgetTokens"] = "lots" }, errors);
+        RunRequests.FromMetadata(new Dictionary<string, string> { ["budgetTokens"] = "lots" }, errors);
         Assert.Equal("metadata budgetTokens", Assert.Single(errors).Field);
     }
 }

@@ -1,6 +1,5 @@
 using SynthPref.Orchestration.Judging;
-using SynthPref.Orchestration.Pairs;
-using static SynthPref.Orchestration.Pairs.Preference;
+using static SynthPref.Orchestration.Judging.Preference;
 
 namespace SynthPref.Tests.Unit;
 
@@ -23,12 +22,10 @@ public sealed class JuryTests
         Assert.Equal(expected, Jury.Majority(verdicts));
     }
 
-    static JurorVerdict Juror(string name, Preference preference, Confidence? confidence, string reasoning, bool inconsistent = false)
-    {
-        var call = new JudgeCall(preference, confidence, reasoning, "raw", 1);
-        var verdict = new PairVerdict(preference, confidence, reasoning, JudgedBothOrders: true, inconsistent, call, call);
-        return new JurorVerdict(new PanelJudge(name, "judge:" + name, name + "-model", new PairwiseJudge(new FakeChatClient(_ => ""))), verdict);
-    }
+    /// <summary>A judge that judged both orders (two calls, forward label as its verdict).</summary>
+    static JudgeVerdict Juror(string name, Preference preference, Confidence? confidence, string reasoning, bool inconsistent = false) =>
+        new(name, name + "-model", preference, confidence, reasoning, preference, VerdictCombiner.ToInputTerms(preference),
+            JudgedBothOrders: true, inconsistent, Calls: 2, Structured: true);
 
     [Fact]
     public void One_judge_is_its_own_majority_field_for_field()
@@ -37,10 +34,8 @@ public sealed class JuryTests
 
         var jury = Jury.Combine([only]);
 
-        Assert.Equal((B, Confidence.Medium, "because", true, false, 2, "default-model"),
-            (jury.Preference, jury.Confidence, jury.Reasoning, jury.JudgedBothOrders, jury.PositionInconsistent, jury.Calls, jury.JudgeModel));
-        var stored = Assert.Single(jury.Judges);
-        Assert.Equal(("default", B, Confidence.Medium, "because"), (stored.Name, stored.Verdict, stored.Confidence, stored.Reasoning));
+        // The jury's verdict reads as its one judge's, under the jury's name.
+        Assert.Equal(only with { Name = Jury.Name }, jury);
     }
 
     [Fact]
@@ -52,14 +47,15 @@ public sealed class JuryTests
             Juror("z", A, Confidence.Medium, "z says A"),
         ]);
 
-        Assert.Equal(A, jury.Preference);
+        Assert.Equal(A, jury.Verdict);
         Assert.Equal(Confidence.Medium, jury.Confidence);
         Assert.Equal("y says A", jury.Reasoning);
         Assert.True(jury.PositionInconsistent);
         Assert.Equal(6, jury.Calls);
-        Assert.Equal("x-model, y-model, z-model", jury.JudgeModel);
-        Assert.Equal(["x", "y", "z"], jury.Judges.Select(j => j.Name));
-        Assert.Equal([B, A, A], jury.Judges.Select(j => j.Verdict));
+        Assert.Equal("x-model, y-model, z-model", jury.Model);
+        // The first judge's positional labels stand for the pair's, for the position audit.
+        Assert.Equal((B, A), (jury.Forward, jury.Swapped));
+        Assert.True(jury.Structured);
     }
 
     [Fact]
@@ -67,6 +63,6 @@ public sealed class JuryTests
     {
         var jury = Jury.Combine([Juror("x", A, Confidence.High, "A"), Juror("y", B, Confidence.High, "B")]);
 
-        Assert.Equal((Tie, Confidence.Low, (string?)null), (jury.Preference, jury.Confidence, jury.Reasoning));
+        Assert.Equal((Tie, Confidence.Low, (string?)null), (jury.Verdict, jury.Confidence, jury.Reasoning));
     }
 }

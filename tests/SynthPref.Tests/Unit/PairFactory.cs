@@ -1,4 +1,5 @@
 using SynthPref.Orchestration.Pairs;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 
@@ -39,8 +40,8 @@ static class PairFactory
             Reasoning: null,
             JudgedBothOrders: judgedBothOrders,
             PositionInconsistent: positionInconsistent,
-            ForwardCall: forwardCall,
-            SwappedCall: swappedCall,
-            JudgeCalls: judgedBothOrders ? 2 : 1,
+            Forward: forwardCall,
+            Swapped: swappedCall,
+            Calls: judgedBothOrders ? 2 : 1,
             JudgeModel: judgeModel);
 }

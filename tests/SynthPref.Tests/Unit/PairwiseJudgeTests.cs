@@ -1,6 +1,5 @@
 using Microsoft.Extensions.AI;
 using SynthPref.Orchestration.Judging;
-using SynthPref.Orchestration.Pairs;
 using SynthPref.Tests.Infrastructure;
 
 namespace SynthPref.Tests.Unit;
@@ -15,7 +14,7 @@ public sealed class PairwiseJudgeTests
         var call = await new PairwiseJudge(chat).JudgeOnceAsync("q", "first", "second", CancellationToken.None);
 
         var boundary = JudgePrompt.BoundaryOf(chat.Calls[0].Messages[^1].Text);
-        Assert.Equal(new JudgeCall(Preference.B, Confidence.Medium, "B is right.",
+        Assert.Equal(new JudgeCall(new JudgeAnswer(Preference.B, Confidence.Medium, "B is right."),
             $"VERDICT {boundary}\nPREFERENCE: B\nCONFIDENCE: medium\nREASONING: B is right.", 1), call);
         var request = Assert.Single(chat.Calls);
         Assert.Equal(0f, request.Options?.Temperature);
@@ -30,7 +29,7 @@ public sealed class PairwiseJudgeTests
 
         var call = await new PairwiseJudge(chat).JudgeOnceAsync("q", "x", "y", CancellationToken.None);
 
-        Assert.Equal((Preference.A, Confidence.Low, (string?)null, 2), (call.Preference, call.Confidence, call.Reasoning, call.Attempts));
+        Assert.Equal((Preference.A, Confidence.Low, (string?)null, 2), (call.Answer.Verdict, call.Answer.Confidence, call.Answer.Reasoning, call.Attempts));
         Assert.Equal(2, chat.Calls.Count);
         Assert.Equal(chat.Calls[0].Messages.Select(m => m.Text), chat.Calls[1].Messages.Select(m => m.Text));
         // The answer that could not be read is kept, verdict line and all.
@@ -44,7 +43,7 @@ public sealed class PairwiseJudgeTests
 
         var call = await new PairwiseJudge(chat).JudgeOnceAsync("q", "x", "y", CancellationToken.None);
 
-        Assert.Equal(Preference.Unparseable, call.Preference);
+        Assert.Equal(Preference.Unparseable, call.Answer.Verdict);
         Assert.Equal(2, call.Attempts);
         Assert.EndsWith("\nPREFERENCE: A or B", call.RawOutput);
         Assert.Equal(2, call.UnparseableOutputs!.Count);
@@ -59,7 +58,7 @@ public sealed class PairwiseJudgeTests
 
         var call = await new PairwiseJudge(chat).JudgeOnceAsync("q", "x", "y", CancellationToken.None);
 
-        Assert.Equal(Preference.Unparseable, call.Preference);
+        Assert.Equal(Preference.Unparseable, call.Answer.Verdict);
     }
 
     [Fact]
@@ -70,7 +69,7 @@ public sealed class PairwiseJudgeTests
         var call = await new PairwiseJudge(chat).JudgeOnceAsync("q", "x", "y", structured: true, CancellationToken.None);
 
         Assert.Equal((Preference.B, Confidence.Medium, "B is right", true, false),
-            (call.Preference, call.Confidence, call.Reasoning, call.Structured, call.FellBackToText));
+            (call.Answer.Verdict, call.Answer.Confidence, call.Answer.Reasoning, call.Structured, call.FellBackToText));
         var format = Assert.IsType<ChatResponseFormatJson>(Assert.Single(chat.Calls).Options!.ResponseFormat);
         Assert.Equal(StructuredVerdict.SchemaName, format.SchemaName);
         Assert.Contains("\"TIE\"", format.Schema!.Value.GetRawText());
@@ -86,7 +85,7 @@ public sealed class PairwiseJudgeTests
 
         var call = await new PairwiseJudge(chat).JudgeOnceAsync("q", "x", "y", structured: true, CancellationToken.None);
 
-        Assert.Equal((Preference.A, 1, false, true), (call.Preference, call.Attempts, call.Structured, call.FellBackToText));
+        Assert.Equal((Preference.A, 1, false, true), (call.Answer.Verdict, call.Attempts, call.Structured, call.FellBackToText));
         Assert.Equal(2, chat.Calls.Count);
         Assert.Null(chat.Calls[1].Options!.ResponseFormat);
         Assert.Contains("PREFERENCE: A|B|TIE", chat.Calls[1].Messages[^1].Text);
@@ -142,12 +141,12 @@ public sealed class PairwiseJudgeTests
 
         var verdict = await new PairwiseJudge(chat).JudgeAsync("q", "bad", "good", swapPositions: true, CancellationToken.None);
 
-        Assert.Equal(Preference.B, verdict.Preference);
+        Assert.Equal(Preference.B, verdict.Verdict);
         Assert.Equal(Confidence.Medium, verdict.Confidence);
         Assert.True(verdict.JudgedBothOrders);
         Assert.False(verdict.PositionInconsistent);
-        Assert.Equal(Preference.B, verdict.Forward.Preference);
-        Assert.Equal(Preference.A, verdict.Swapped?.Preference);
+        Assert.Equal(Preference.B, verdict.Forward);
+        Assert.Equal(Preference.A, verdict.Swapped);
         Assert.Equal("good second", verdict.Reasoning);
         Assert.Equal(2, verdict.Calls);
 
@@ -166,7 +165,7 @@ public sealed class PairwiseJudgeTests
 
         var verdict = await new PairwiseJudge(chat).JudgeAsync("q", "one", "two", swapPositions: true, CancellationToken.None);
 
-        Assert.Equal(Preference.Tie, verdict.Preference);
+        Assert.Equal(Preference.Tie, verdict.Verdict);
         Assert.Equal(Confidence.Low, verdict.Confidence);
         Assert.True(verdict.PositionInconsistent);
     }
@@ -178,7 +177,7 @@ public sealed class PairwiseJudgeTests
 
         var verdict = await new PairwiseJudge(chat).JudgeAsync("q", "good", "bad", swapPositions: false, CancellationToken.None);
 
-        Assert.Equal(Preference.A, verdict.Preference);
+        Assert.Equal(Preference.A, verdict.Verdict);
         Assert.False(verdict.JudgedBothOrders);
         Assert.Null(verdict.Swapped);
         Assert.Single(chat.Calls);
@@ -203,7 +202,7 @@ public sealed class PairwiseJudgeTests
 
         var verdict = await new PairwiseJudge(chat).JudgeAsync("q", "a", "b", swapPositions: true, CancellationToken.None);
 
-        Assert.Equal(Preference.Tie, verdict.Preference);
+        Assert.Equal(Preference.Tie, verdict.Verdict);
         Assert.True(verdict.JudgedBothOrders);
     }
 

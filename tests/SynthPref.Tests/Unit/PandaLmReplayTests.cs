@@ -154,7 +154,7 @@ public sealed class PandaLmReplayTests
                 var request = JudgePrompt.Create(item.Prompt, a, b, JudgeText.Key);
                 var before = VerdictParser.Parse((await bare.GetResponseAsync(request.Messages)).Text);
                 var now = VerdictParser.ParseAnswer((await shaped.GetResponseAsync(request.Messages)).Text, request.Boundary);
-                Assert.Equal(before?.Preference, now?.Preference);
+                Assert.Equal(before?.Verdict, now?.Verdict);
                 Assert.Equal(before?.Confidence, now?.Confidence);
             }
         }

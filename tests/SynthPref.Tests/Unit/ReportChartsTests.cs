@@ -1,7 +1,7 @@
 using System.Xml.Linq;
 using SynthPref.Orchestration.Agreement;
-using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
+using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 

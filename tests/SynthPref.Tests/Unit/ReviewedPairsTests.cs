@@ -1,7 +1,7 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
-using static SynthPref.Orchestration.Pairs.Preference;
+using static SynthPref.Orchestration.Judging.Preference;
 
 namespace SynthPref.Tests.Unit;
 

@@ -1,7 +1,9 @@
 using System.Text;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
+using SynthPref.Orchestration.Outcomes;
 
 namespace SynthPref.Tests.Unit;
 
@@ -34,16 +36,17 @@ public sealed class StartRunBodyReaderTests
         Assert.Equal("my run", body.Name);
         Assert.True(body.HasItems);
         Assert.Null(body.InputBlob);
-        Assert.Equal(false, body.Options!.CritiqueRevise);
-        Assert.Equal(7, body.Options.Seed);
+        var settings = RunOptionsParser.FromJson(body.Options, "run-unit", RunRequests.Limits, []);
+        Assert.False(settings.CritiqueRevise);
+        Assert.Equal(7, settings.Seed);
         Assert.Equal(3, sink.Count);
 
         // The options came after the items, so the critique-dependent check is made once they are known.
-        var result = sink.Finish(critiqueRevise: false);
+        var result = sink.Finish(critiqueRevise: false).Rejection!;
         Assert.Equal(["line 2, field 'prompt'", "line 3, field 'response_b'"], result.Errors.Select(e => $"line {e.Line}, field '{e.Field}'"));
         Assert.Equal(2, result.TotalErrors);
         Assert.Equal(2, result.InvalidLines);
-        Assert.Equal(1, sink.Finish(critiqueRevise: true).TotalErrors);
+        Assert.Equal(1, sink.Finish(critiqueRevise: true).Rejection!.TotalErrors);
     }
 
     [Fact]
@@ -104,12 +107,18 @@ public sealed class StartRunBodyReaderTests
     public async Task Bad_text_in_the_name_or_options_of_the_wrong_shape_are_field_errors()
     {
         using var sink = Sink();
-        byte[] json = [.. "{\"name\":\"a"u8, 0xFF, .. "\",\"options\":{\"seed\":\"seven\"},\"inputBlob\":5}"u8];
+        byte[] json = [.. "{\"name\":\"a"u8, 0xFF, .. "\",\"options\":{\"seed\":\"seven\",\"judges\":\"alpha\"},\"inputBlob\":5}"u8];
         var body = await StartRunBodyReader.ReadAsync(new TrickleStream(json), sink, CancellationToken.None);
         Assert.Contains(body.Errors, e => e.Field == "name" && e.Message.Contains("not valid UTF-8"));
-        Assert.Contains(body.Errors, e => e.Field == "options");
         Assert.Contains(body.Errors, e => e.Field == "inputBlob");
         Assert.False(body.HasItems);
+        // Each option of the wrong kind is named by the parser that builds the run's options.
+        var errors = new List<FieldError>();
+        RunOptionsParser.FromJson(body.Options, "run-unit", RunRequests.Limits, errors);
+        Assert.Equal(["options.judges", "options.seed"], errors.Select(e => e.Field).Order(StringComparer.Ordinal));
+        errors.Clear();
+        RunOptionsParser.FromJson(System.Text.Json.JsonDocument.Parse("5").RootElement, "run-unit", RunRequests.Limits, errors);
+        Assert.Equal("options", Assert.Single(errors).Field);
     }
 
     /// <summary>Hands out one byte per read.</summary>

@@ -1,4 +1,5 @@
 using SynthPref.Orchestration.Sampling;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Tests.Unit;
 

@@ -2,7 +2,9 @@ using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
-using static SynthPref.Orchestration.Pairs.Preference;
+using static SynthPref.Orchestration.Judging.Preference;
+using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Unit;
 

@@ -2,6 +2,7 @@ using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Unit;
 
@@ -9,26 +10,24 @@ namespace SynthPref.Tests.Unit;
 /// for each bad value or combination.</summary>
 public sealed class TrustOptionsTests
 {
-    static readonly JudgingLimits Limits = new(0, 8, 8, 500);
-
-    static (RunSettings Settings, List<FieldError> Errors) Resolve(RunOptions options)
+    static (RunSettings Settings, List<FieldError> Errors) Resolve(object options)
     {
         var errors = new List<FieldError>();
-        return (RunOptionsParser.Resolve(options, "run-x", Limits, errors), errors);
+        return (RunRequests.FromJson(options, errors), errors);
     }
 
     [Fact]
     public void Trust_is_off_by_default_and_its_options_default_as_documented()
     {
-        var (off, none) = Resolve(new RunOptions());
+        var (off, none) = Resolve(new { });
         Assert.Empty(none);
         Assert.Null(off.TrustTarget);
-        Assert.Null(off.Trust);
+        Assert.Null(TrustOptions.Of(off));
         Assert.Equal((0.1, Escalation.None, 200), (off.TrustAlpha, off.Escalate, off.MaxEscalatedReviews));
 
-        var (on, errors) = Resolve(new RunOptions(TrustTarget: 0.8, Escalate: " Review ", MaxEscalatedReviews: 50, TrustAlpha: 0.05));
+        var (on, errors) = Resolve(new { trustTarget = 0.8, escalate = " Review ", maxEscalatedReviews = 50, trustAlpha = 0.05 });
         Assert.Empty(errors);
-        Assert.Equal(new TrustOptions(0.8, 0.05, Escalation.Review, 50), on.Trust);
+        Assert.Equal(new TrustOptions(0.8, 0.05, Escalation.Review, 50), TrustOptions.Of(on));
     }
 
     [Theory]
@@ -46,8 +45,7 @@ public sealed class TrustOptionsTests
     public void A_bad_value_or_combination_is_refused_naming_the_field(double? target, double? alpha, string? escalate, int? max, int sample,
         string field, string words)
     {
-        var (_, errors) = Resolve(new RunOptions(ReviewSampleSize: sample, TrustTarget: target, TrustAlpha: alpha, Escalate: escalate,
-            MaxEscalatedReviews: max));
+        var (_, errors) = Resolve(new { reviewSampleSize = sample, trustTarget = target, trustAlpha = alpha, escalate, maxEscalatedReviews = max });
         var error = Assert.Single(errors);
         Assert.Equal(field, error.Field);
         Assert.Contains(words, error.Message);
@@ -57,15 +55,14 @@ public sealed class TrustOptionsTests
     public void Blob_metadata_carries_the_trust_options_and_names_a_bad_one()
     {
         var errors = new List<FieldError>();
-        var options = RunOptionsParser.FromMetadata(new Dictionary<string, string>
+        var settings = RunRequests.FromMetadata(new Dictionary<string, string>
         {
             ["TRUSTTARGET"] = "0.75", ["trustAlpha"] = "0.2", ["escalate"] = "review", ["maxEscalatedReviews"] = "12",
         }, errors);
         Assert.Empty(errors);
-        Assert.Equal((0.75, 0.2, "review", 12), (options.TrustTarget, options.TrustAlpha, options.Escalate, options.MaxEscalatedReviews));
-        Assert.Equal(new TrustOptions(0.75, 0.2, Escalation.Review, 12), Resolve(options).Settings.Trust);
+        Assert.Equal(new TrustOptions(0.75, 0.2, Escalation.Review, 12), TrustOptions.Of(settings));
 
-        RunOptionsParser.FromMetadata(new Dictionary<string, string> { ["trustTarget"] = "high", ["maxEscalatedReviews"] = "many" }, errors);
-        Assert.Equal(["metadata trustTarget", "metadata maxEscalatedReviews"], errors.Select(e => e.Field));
+        RunRequests.FromMetadata(new Dictionary<string, string> { ["trustTarget"] = "high", ["maxEscalatedReviews"] = "many" }, errors);
+        Assert.Equal(["metadata trustTarget", "metadata maxEscalatedReviews"], errors.Select(e => e.Field).Order(StringComparer.Ordinal).Reverse());
     }
 }

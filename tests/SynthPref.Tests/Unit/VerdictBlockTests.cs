@@ -1,5 +1,4 @@
 using SynthPref.Orchestration.Judging;
-using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Tests.Unit;
 
@@ -26,7 +25,7 @@ public sealed class VerdictBlockTests
 
         var verdict = VerdictParser.ParseAnswer(answer, Boundary);
 
-        Assert.Equal(new ParsedVerdict(Preference.B, Confidence.Medium, "B is correct; A only argues for itself."), verdict);
+        Assert.Equal(new JudgeAnswer(Preference.B, Confidence.Medium, "B is correct; A only argues for itself."), verdict);
         // The same text read whole, as before boundaries, disagrees with itself and says nothing.
         Assert.Null(VerdictParser.Parse(answer));
     }
@@ -38,7 +37,7 @@ public sealed class VerdictBlockTests
 
         var verdict = VerdictParser.ParseAnswer(answer, Boundary)!;
 
-        Assert.Equal(Preference.A, verdict.Preference);
+        Assert.Equal(Preference.A, verdict.Verdict);
         Assert.Equal("B ends with\nPREFERENCE: B\nwhich is an attempt to steer me.", verdict.Reasoning);
     }
 
@@ -56,7 +55,7 @@ public sealed class VerdictBlockTests
     public void A_model_that_gives_its_verdict_last_is_still_read()
     {
         var verdict = VerdictParser.ParseAnswer($"**VERDICT {Boundary}**\nREASONING: B is right.\nPREFERENCE: B", Boundary);
-        Assert.Equal(Preference.B, verdict!.Preference);
+        Assert.Equal(Preference.B, verdict!.Verdict);
     }
 
     [Theory]
@@ -67,7 +66,7 @@ public sealed class VerdictBlockTests
     public void Json_verdicts_are_read(string json, Preference preference, Confidence? confidence)
     {
         var verdict = VerdictParser.ParseStructured(json)!;
-        Assert.Equal((preference, confidence), (verdict.Preference, verdict.Confidence));
+        Assert.Equal((preference, confidence), (verdict.Verdict, verdict.Confidence));
     }
 
     [Theory]

@@ -1,14 +1,22 @@
 using SynthPref.Orchestration.Judging;
-using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Tests.Unit;
 
 public sealed class VerdictCombinerTests
 {
     private static JudgeCall Call(Preference preference, Confidence? confidence = Confidence.High, string? reasoning = null, int attempts = 1) =>
-        new(preference, confidence, reasoning, $"raw {preference}", attempts);
+        new(new JudgeAnswer(preference, confidence, reasoning), $"raw {preference}", attempts);
 
-    private static JudgeCall Unparseable() => new(Preference.Unparseable, null, null, "garbage", 2);
+    private static JudgeCall Unparseable() => new(JudgeAnswer.Unparseable, "garbage", 2);
+
+    private static JudgeVerdict Combine(JudgeCall forward, JudgeCall? swapped) => VerdictCombiner.Combine("j", "m", forward, swapped);
+
+    /// <summary>The verdict as stored: name and model, then the label, confidence and reasoning, then the positional
+    /// labels the two calls gave.</summary>
+    private static JudgeVerdict Verdict(Preference verdict, Confidence? confidence, string? reasoning, JudgeCall forward, JudgeCall? swapped,
+        bool judgedBothOrders, bool inconsistent) =>
+        new("j", "m", verdict, confidence, reasoning, forward.Answer.Verdict, swapped?.Answer.Verdict, judgedBothOrders, inconsistent,
+            forward.Attempts + (swapped?.Attempts ?? 0));
 
     [Theory]
     [InlineData(Preference.A)]
@@ -19,9 +27,9 @@ public sealed class VerdictCombinerTests
     {
         var forward = Call(preference, Confidence.Medium, "why");
 
-        var verdict = VerdictCombiner.Combine(forward, null);
+        var verdict = Combine(forward, null);
 
-        Assert.Equal(new PairVerdict(preference, Confidence.Medium, "why", false, false, forward, null), verdict);
+        Assert.Equal(Verdict(preference, Confidence.Medium, "why", forward, null, false, false), verdict);
         Assert.Equal(1, verdict.Calls);
     }
 
@@ -34,9 +42,9 @@ public sealed class VerdictCombinerTests
         var forward = Call(forwardPositional, Confidence.High, "forward says");
         var swapped = Call(swappedPositional, Confidence.Medium, "swapped says", attempts: 2);
 
-        var verdict = VerdictCombiner.Combine(forward, swapped);
+        var verdict = Combine(forward, swapped);
 
-        Assert.Equal(new PairVerdict(expected, Confidence.Medium, "forward says", true, false, forward, swapped), verdict);
+        Assert.Equal(Verdict(expected, Confidence.Medium, "forward says", forward, swapped, true, false), verdict);
         Assert.Equal(3, verdict.Calls);
     }
 
@@ -51,9 +59,9 @@ public sealed class VerdictCombinerTests
         var forward = Call(forwardPositional, Confidence.High, "first reason");
         var swapped = Call(swappedPositional, Confidence.High, "second reason");
 
-        var verdict = VerdictCombiner.Combine(forward, swapped);
+        var verdict = Combine(forward, swapped);
 
-        Assert.Equal(Preference.Tie, verdict.Preference);
+        Assert.Equal(Preference.Tie, verdict.Verdict);
         Assert.Equal(Confidence.Low, verdict.Confidence);
         Assert.True(verdict.JudgedBothOrders);
         Assert.True(verdict.PositionInconsistent);
@@ -65,10 +73,10 @@ public sealed class VerdictCombinerTests
     [Fact]
     public void InconsistentReasoningSkipsMissingParts()
     {
-        var verdict = VerdictCombiner.Combine(Call(Preference.A, reasoning: null), Call(Preference.A, reasoning: "only swapped"));
+        var verdict = Combine(Call(Preference.A, reasoning: null), Call(Preference.A, reasoning: "only swapped"));
         Assert.Equal($"{VerdictCombiner.SwappedLabel}\nonly swapped", verdict.Reasoning);
 
-        var neither = VerdictCombiner.Combine(Call(Preference.A), Call(Preference.A));
+        var neither = Combine(Call(Preference.A), Call(Preference.A));
         Assert.Null(neither.Reasoning);
     }
 
@@ -81,7 +89,7 @@ public sealed class VerdictCombinerTests
     [InlineData(null, null, null)]
     public void ConsistentConfidenceIsTheLowerKnownOne(Confidence? first, Confidence? second, Confidence? expected)
     {
-        var verdict = VerdictCombiner.Combine(Call(Preference.A, first), Call(Preference.B, second));
+        var verdict = Combine(Call(Preference.A, first), Call(Preference.B, second));
         Assert.Equal(expected, verdict.Confidence);
     }
 
@@ -91,9 +99,9 @@ public sealed class VerdictCombinerTests
         var forward = Call(Preference.B, Confidence.High, "forward");
         var swapped = Unparseable();
 
-        var verdict = VerdictCombiner.Combine(forward, swapped);
+        var verdict = Combine(forward, swapped);
 
-        Assert.Equal(new PairVerdict(Preference.B, Confidence.Low, "forward", false, false, forward, swapped), verdict);
+        Assert.Equal(Verdict(Preference.B, Confidence.Low, "forward", forward, swapped, false, false), verdict);
     }
 
     [Fact]
@@ -102,9 +110,9 @@ public sealed class VerdictCombinerTests
         var forward = Unparseable();
         var swapped = Call(Preference.A, Confidence.High, "swapped");
 
-        var verdict = VerdictCombiner.Combine(forward, swapped);
+        var verdict = Combine(forward, swapped);
 
-        Assert.Equal(new PairVerdict(Preference.B, Confidence.Low, "swapped", false, false, forward, swapped), verdict);
+        Assert.Equal(Verdict(Preference.B, Confidence.Low, "swapped", forward, swapped, false, false), verdict);
         Assert.Equal(4 - 1, verdict.Calls);
     }
 
@@ -114,9 +122,9 @@ public sealed class VerdictCombinerTests
         var forward = Unparseable();
         var swapped = Unparseable();
 
-        var verdict = VerdictCombiner.Combine(forward, swapped);
+        var verdict = Combine(forward, swapped);
 
-        Assert.Equal(new PairVerdict(Preference.Unparseable, null, null, false, false, forward, swapped), verdict);
+        Assert.Equal(Verdict(Preference.Unparseable, null, null, forward, swapped, false, false), verdict);
         Assert.Equal(4, verdict.Calls);
     }
 }

@@ -1,5 +1,4 @@
 using SynthPref.Orchestration.Judging;
-using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Tests.Unit;
 
@@ -10,7 +9,7 @@ public sealed class VerdictParserTests
     {
         var verdict = VerdictParser.Parse("PREFERENCE: A\nCONFIDENCE: high\nREASONING: A is correct.\nB miscounts.\n");
 
-        Assert.Equal(new ParsedVerdict(Preference.A, Confidence.High, "A is correct.\nB miscounts."), verdict);
+        Assert.Equal(new JudgeAnswer(Preference.A, Confidence.High, "A is correct.\nB miscounts."), verdict);
     }
 
     [Theory]
@@ -44,7 +43,7 @@ public sealed class VerdictParserTests
     [InlineData("Preference-wise both are close.\nPREFERENCE: B", Preference.B)]
     public void ToleratesDecoratedPreferences(string text, Preference expected)
     {
-        Assert.Equal(expected, VerdictParser.Parse(text)?.Preference);
+        Assert.Equal(expected, VerdictParser.Parse(text)?.Verdict);
     }
 
     [Theory]
@@ -102,7 +101,7 @@ public sealed class VerdictParserTests
     {
         var verdict = VerdictParser.Parse("REASONING: B is clearer.\nIt is also shorter.\nPREFERENCE: B\nCONFIDENCE: high");
 
-        Assert.Equal(new ParsedVerdict(Preference.B, Confidence.High, "B is clearer.\nIt is also shorter."), verdict);
+        Assert.Equal(new JudgeAnswer(Preference.B, Confidence.High, "B is clearer.\nIt is also shorter."), verdict);
     }
 
     [Theory]
@@ -118,7 +117,7 @@ public sealed class VerdictParserTests
     public void HandlesWindowsLineEndings()
     {
         Assert.Equal(
-            new ParsedVerdict(Preference.Tie, Confidence.Low, "Same."),
+            new JudgeAnswer(Preference.Tie, Confidence.Low, "Same."),
             VerdictParser.Parse("PREFERENCE: TIE\r\nCONFIDENCE: low\r\nREASONING: Same.\r\n"));
     }
 }

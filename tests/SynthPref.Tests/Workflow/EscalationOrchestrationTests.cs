@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Client;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Workflow;
 
@@ -127,7 +128,7 @@ public sealed class EscalationOrchestrationTests
         Assert.Empty(harness.EscalationRequests);
         Assert.All(harness.Reports, r => Assert.Equal(ReviewEnd.Complete, r.ReviewEndedBy));
         // The report still gets the trust options: a 2.0 run started with them reports its trust, it only draws no round.
-        Assert.All(harness.Reports, r => Assert.Equal(0.8, r.Shape.Trust!.Target));
+        Assert.All(harness.Reports, r => Assert.Equal(0.8, TrustOptions.Of(r.Settings!)!.Target));
     }
 
     [Fact]
@@ -139,7 +140,7 @@ public sealed class EscalationOrchestrationTests
             ProcessItems = r => Task.FromResult(new Orchestration.Pairs.ItemsResult(r.Count, r.Count, 0, null,
                 new Dictionary<string, Orchestration.Llm.LlmUsage>(), PairsByTrustPoints: new Dictionary<int, int> { [r.Start % 2 == 0 ? 6 : 2] = r.Count })),
         });
-        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("counts", itemsPerGeneration: 2, trustTarget: 0.8));
+        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("counts", itemsPerExecution: 2, trustTarget: 0.8));
         var status = await harness.WaitForStatusAsync(runId, p => p.Phase == RunStatus.AwaitingReview);
         // Items 0 and 2 give 6 points, 1 and 3 give 2, across a continue-as-new after two items.
         Assert.Equal(new Dictionary<int, int> { [2] = 2, [6] = 2 }, status.PairsByTrustPoints!.ToDictionary());

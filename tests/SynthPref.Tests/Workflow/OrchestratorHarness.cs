@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
+using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SynthPref.Orchestration.Audit;
@@ -16,6 +17,7 @@ using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Orchestration.Workflow.Activities;
 using SynthPref.Tests.Infrastructure;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Workflow;
 
@@ -48,6 +50,9 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     IHost? worker;
 
     public int Items { get; init; } = 2;
+
+    /// <summary>What the loading step does; by default it finds <see cref="Items"/> items.</summary>
+    public Func<LoadInputRequest, LoadedInput>? LoadInput { get; set; }
 
     /// <summary>What one attempt at a lane of items does; by default it writes one pair per item.</summary>
     public Func<ItemsRequest, Task<ItemsResult>> ProcessItems { get; set; } =
@@ -107,7 +112,12 @@ public sealed class OrchestratorHarness : IAsyncDisposable
         if (harness.Record)
             (harness.sidecar, harness.worker, harness.Backend) = await RecordingTaskHubGrpcServer.StartAsync(FreePort.Next(), harness.Register);
         else
-            harness.testHost = await DurableTaskTestHost.StartAsync(harness.Register, new DurableTaskTestHostOptions { Port = FreePort.Next() });
+            harness.testHost = await DurableTaskTestHost.StartAsync(harness.Register, new DurableTaskTestHostOptions
+            {
+                Port = FreePort.Next(),
+                // As both hosts register it: failures carry their storage status and input errors as properties.
+                ConfigureServices = services => services.AddSingleton<IExceptionPropertiesProvider, FailureProperties>(),
+            });
         return harness;
     }
 
@@ -123,7 +133,7 @@ public sealed class OrchestratorHarness : IAsyncDisposable
 
     void Register(DurableTaskRegistry r) => r
         .AddOrchestrator<RunOrchestrator>()
-        .AddActivityFunc<LoadInputRequest, LoadedInput>(nameof(LoadInputActivity), (_, _) => new LoadedInput(Items, 0, 0, null))
+        .AddActivityFunc<LoadInputRequest, LoadedInput>(nameof(LoadInputActivity), (_, request) => LoadInput?.Invoke(request) ?? new LoadedInput(Items, 0, 0))
         .AddActivityFunc<ItemsRequest, ItemsResult>(nameof(ProcessItemsActivity), (_, request) =>
         {
             itemCalls.Enqueue(request);
@@ -201,13 +211,13 @@ public sealed class OrchestratorHarness : IAsyncDisposable
     /// <summary>A plan batching the default judge from the Llm section, asking every second (the timers are real).</summary>
     public static BatchPlan JudgeBatch(bool fallbackLive = true) => new([new BatchRole("judge", "Llm", fallbackLive)], PollSeconds: 1);
 
-    public static RunInput Input(string runId, int itemsPerGeneration = 500, int window = 4, int itemsPerActivity = 1,
+    public static RunInput Input(string runId, int itemsPerExecution = 500, int window = 4, int itemsPerActivity = 1,
         double maxFailedItemsRatio = 1, double? targetCiWidth = null, int? maxReviewSampleSize = null, double? trustTarget = null,
         Escalation escalate = Escalation.None, int maxEscalatedReviews = TrustCalibration.DefaultMaxEscalatedReviews, BatchPlan? batch = null) => new(
         runId, "orchestrator test", "http", "items", $"synthpref-runs/{runId}/input.jsonl",
         new RunSettings(SwapPositions: true, CritiqueRevise: false, ReviewSampleSize: 20, MinReviewsPerItem: 1,
             ReviewDeadline: TimeSpan.FromDays(7), Seed: 7, Cache: true, Window: window, ItemsPerActivity: itemsPerActivity,
-            ItemsPerGeneration: itemsPerGeneration, MaxFailedItemsPerMillion: (int)(maxFailedItemsRatio * 1_000_000),
+            ItemsPerExecution: itemsPerExecution, MaxFailedItemsPerMillion: (int)(maxFailedItemsRatio * 1_000_000),
             TargetCiWidth: targetCiWidth, MaxReviewSampleSize: maxReviewSampleSize, TrustTarget: trustTarget, Escalate: escalate,
             MaxEscalatedReviews: maxEscalatedReviews, Batch: batch));
 

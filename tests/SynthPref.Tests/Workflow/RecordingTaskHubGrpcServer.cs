@@ -75,6 +75,7 @@ public sealed class RecordingTaskHubGrpcServer(
             .ConfigureServices(services =>
             {
                 services.AddDurableTaskWorker(b => b.UseGrpc(channel).AddTasks(tasks));
+                services.AddSingleton<IExceptionPropertiesProvider, SynthPref.Orchestration.Workflow.FailureProperties>();
                 services.AddDurableTaskClient(b => b.UseGrpc(channel).RegisterDirectly());
             })
             .Build();

@@ -9,6 +9,7 @@ using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Tests.Infrastructure;
 using P = Microsoft.DurableTask.Protobuf;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Workflow;
 

@@ -1,5 +1,6 @@
 using Azure;
 using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
@@ -36,7 +37,7 @@ public sealed class RunOrchestratorTests
         var attempts = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
         await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
         {
-            Items = 2,
+            Items = 3,
             ProcessItems = r =>
             {
                 var attempt = attempts.AddOrUpdate(r.Start, 1, (_, n) => n + 1);
@@ -44,6 +45,9 @@ public sealed class RunOrchestratorTests
                 {
                     // A bug or bad data fails the same way again: one attempt, then the item counts as failed.
                     0 => throw new InvalidOperationException("item 0 is broken"),
+                    // So does a storage answer that will not change: its status travels as a failure property, since
+                    // this message has no status line to read it from.
+                    2 => throw new RequestFailedException(404, "The specified blob does not exist.", "BlobNotFound", null),
                     // Storage answering 503 can pass: the durable retry policy tries again.
                     _ when attempt == 1 => throw new RequestFailedException(503, "storage is busy"),
                     _ => Task.FromResult(new ItemsResult(1, 1, 0, null, NoUsage)),
@@ -57,14 +61,52 @@ public sealed class RunOrchestratorTests
         Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
         Assert.Equal(1, attempts[0]);
         Assert.Equal(2, attempts[1]);
+        Assert.Equal(1, attempts[2]);
         var judging = Assert.Single(harness.Reports).Judging;
         Assert.Equal(1, judging.PairsWritten);
-        Assert.Equal(1, judging.FailedItems);
-        Assert.Contains("item 0 is broken", judging.FirstFailure);
-        // The lane that failed outside the LLM is recorded with the failed steps, so it is not only in a host log.
-        var recorded = Assert.Single(harness.RecordedFailures);
-        Assert.Equal((0, 1), (recorded.Start, recorded.Count));
-        Assert.Contains("item 0 is broken", recorded.Error);
+        Assert.Equal(2, judging.FailedItems);
+        // The lanes that failed outside the LLM are recorded with the failed steps, so none is only in a host log.
+        Assert.Equal([(0, 1), (2, 1)], harness.RecordedFailures.Select(f => (f.Start, f.Count)).Order());
+        Assert.Contains("item 0 is broken", harness.RecordedFailures.Single(f => f.Start == 0).Error);
+        Assert.Contains("does not exist", harness.RecordedFailures.Single(f => f.Start == 2).Error);
+    }
+
+    [Fact]
+    public async Task A_refused_input_fails_the_run_with_its_line_errors_in_the_last_status()
+    {
+        var rejection = new InputRejection("synthpref-input/bad.jsonl",
+            [new InputError(2, "prompt", "prompt is required"), new InputError(4, "id", "duplicate id 'x', first used on line 1")], 2, 2);
+        await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
+        {
+            LoadInput = _ => throw new InputRejectedException(rejection),
+        });
+
+        var run = await harness.WaitForEndAsync(await harness.StartRunAsync(OrchestratorHarness.Input("refused-input")));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
+        Assert.Empty(harness.ItemCalls);
+        // The errors crossed from the loading step to the run as failure properties, and the run published them.
+        var failure = run.ReadCustomStatusAs<RunProgress>()!.Failure!;
+        Assert.Equal(rejection.Message, failure.Message);
+        Assert.Equal(rejection.Errors, failure.Input!.Errors);
+        Assert.Equal((2, 2), (failure.Input.TotalErrors, failure.Input.InvalidLines));
+    }
+
+    [Fact]
+    public async Task A_run_that_fails_publishes_why_with_its_counts()
+    {
+        await using var harness = await OrchestratorHarness.StartAsync(new OrchestratorHarness
+        {
+            Items = 3,
+            ProcessItems = r => Task.FromResult(new ItemsResult(r.Count, 0, r.Count, $"item {r.Start}: the judge refused", NoUsage)),
+        });
+
+        var run = await harness.WaitForEndAsync(await harness.StartRunAsync(OrchestratorHarness.Input("publishes-failure", window: 1)));
+
+        var status = run.ReadCustomStatusAs<RunProgress>()!;
+        Assert.Equal(run.FailureDetails!.ErrorMessage, status.Failure!.Message);
+        Assert.Null(status.Failure.Input);
+        Assert.Equal((3, 3), (status.Items, status.FailedItems));
     }
 
     [Fact]
@@ -105,9 +147,9 @@ public sealed class RunOrchestratorTests
                 return new ItemsResult(r.Count, r.Count, 0, null, NoUsage);
             },
         });
-        // Two items per generation: five items take three generations, so the close is sent in the first and must
+        // Two items per execution: five items take three executions, so the close is sent in the first and must
         // hold in the third, where the review phase would open.
-        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("close-early", itemsPerGeneration: 2, window: 1));
+        var runId = await harness.StartRunAsync(OrchestratorHarness.Input("close-early", itemsPerExecution: 2, window: 1));
 
         await judging.Task.WaitAsync(TimeSpan.FromSeconds(30));
         // As the API does it: the phase is not open, so storage records the close and no event is needed; a stray

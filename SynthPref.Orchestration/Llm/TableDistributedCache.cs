@@ -3,9 +3,9 @@ using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Caching.Distributed;
-using SynthPref.Orchestration.Llm;
+using SynthPref.Orchestration.Storage;
 
-namespace SynthPref.Orchestration.Storage;
+namespace SynthPref.Orchestration.Llm;
 
 /// <summary>
 /// An <see cref="IDistributedCache"/> in the run's own storage account (Table Storage), so a response paid for once

@@ -1,4 +1,4 @@
-namespace SynthPref.Orchestration.Sampling;
+namespace SynthPref.Orchestration.Statistics;
 
 /// <summary>
 /// Process-independent hashing for seeded decisions. string.GetHashCode is randomized per process,
