@@ -210,7 +210,10 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         var batched = usage.Where(kv => batch.Roles.Contains(kv.Key, StringComparer.Ordinal)).Select(kv => kv.Value)
             .Aggregate(new LlmUsage(), (a, b) => a.Add(b));
         var rows = await batches.ListAsync(runId, cycle: null, ct);
-        return new BatchReport(batch.Roles, batch.EndedBy, batch.Cycles, batch.Requests, batched.BatchAnswers, batched.Calls - batched.FailedCalls,
+        // The reference role is planned for every run with reference categories, but listed once it asked for
+        // something: a run whose items needed no reference reports the roles it always did.
+        var roles = batch.Roles.Where(r => r != LlmRoles.Reference || usage.ContainsKey(r)).ToList();
+        return new BatchReport(roles, batch.EndedBy, batch.Cycles, batch.Requests, batched.BatchAnswers, batched.Calls - batched.FailedCalls,
             batched.CacheHits, batched.FailedCalls + batched.Unanswered, batch.Exhausted,
             rows.Select(r => new BatchReportRow(r.Cycle, r.BatchId ?? "", r.Role, r.State, r.Requests, r.Answered, r.Unanswered)).ToList());
     }
