@@ -118,6 +118,7 @@ public abstract class ConversationScenarios(TestPipeline fixture)
         // The bias audit measured the final turns, not the dialogues before them.
         var report = await fixture.Api.ReportAsync(run.RunId);
         Assert.False(report.TryGetProperty("references", out _));
+        Assert.DoesNotContain("Reference answers", await fixture.Api.Http.GetStringAsync($"/api/runs/{run.RunId}/report.html"));
     }
 
     [SkippableFact]
@@ -189,6 +190,9 @@ public abstract class ConversationScenarios(TestPipeline fixture)
         // With a reference: given and written agree, dialogue does not (2 of 3); without: missing and chat agree (2 of 2).
         Assert.Equal((3, 2), (block.GetProperty("withReference").GetProperty("votes").GetInt32(), block.GetProperty("withReference").GetProperty("agree").GetInt32()));
         Assert.Equal((2, 2), (block.GetProperty("withoutReference").GetProperty("votes").GetInt32(), block.GetProperty("withoutReference").GetProperty("agree").GetInt32()));
+        var html = await fixture.Api.Http.GetStringAsync($"/api/runs/{run.RunId}/report.html");
+        Assert.Contains("<h2>Reference answers</h2>", html);
+        Assert.Contains("3 (1 from the input, 2 written by the judge model)", html);
 
         // A rerun of the same input pays for nothing: every reference and judge call is answered from the cache.
         var before = fixture.Llm.Requests.Count(r => r.Messages.Any(m => m.Text.Contains(tag, StringComparison.Ordinal)));
