@@ -36,6 +36,10 @@ if [ "$ADAPTIVE" != 0 ]; then
   dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll prepare --data "$DATA" --out "$WORK/full" --count 1000000 --seed "$SEED"
 fi
 
+# The multi-turn run's recorded verdicts go beside PandaLM's; their texts are their own, so no PandaLM lookup changes.
+CONVERSATIONS="$ROOT/tools/SynthPref.Demo/data/conversations.jsonl"
+cat "$ROOT/tools/SynthPref.Demo/data/conversations.replay.jsonl" >> "$WORK/replay.jsonl"
+
 echo "==> starting SynthPref.Local on http://127.0.0.1:$PORT (Replay judge; log in .demo/host.log)"
 AzureWebJobsStorage="UseDevelopmentStorage=true" Llm__Provider=Replay Llm__ReplayFile="$WORK/replay.jsonl" Llm__Model=gpt-3.5-turbo \
   dotnet run --project SynthPref.Local -c Release --no-build -- --urls "http://127.0.0.1:$PORT" > "$WORK/host.log" 2>&1 &
@@ -46,6 +50,14 @@ demo_started=$SECONDS
 echo "==> the seed's exercise: $COUNT items, ${DEMO_SAMPLE:-20} reviewed"
 dotnet tools/SynthPref.Demo/bin/Release/net10.0/SynthPref.Demo.dll run --host "http://127.0.0.1:$PORT" \
   --data "$DATA" --input "$WORK/input.jsonl" --out "$WORK/output" --sample "${DEMO_SAMPLE:-20}" --seed "$SEED"
+
+echo
+echo "==> a small multi-turn run: 5 conversations judged on their final turns (2 graded against the input's reference;"
+echo "    the coding item's reference has no recording, so it is judged without one and counted as unavailable)"
+SYNTHPREF_URL="http://127.0.0.1:$PORT" dotnet tools/SynthPref.Cli/bin/Release/net10.0/synthpref.dll run "$CONVERSATIONS" \
+  --name conversations-demo --option critiqueRevise=false --option reviewSampleSize=0 --wait
+SYNTHPREF_URL="http://127.0.0.1:$PORT" dotnet tools/SynthPref.Cli/bin/Release/net10.0/synthpref.dll report conversations-demo -o "$WORK/output-conversations"
+SYNTHPREF_URL="http://127.0.0.1:$PORT" dotnet tools/SynthPref.Cli/bin/Release/net10.0/synthpref.dll dataset conversations-demo -o "$WORK/output-conversations/dataset.jsonl"
 
 if [ "$ADAPTIVE" != 0 ]; then
   # Twenty reviewed pairs cannot rank 50 categories. Adaptive review keeps drawing pairs from every category whose

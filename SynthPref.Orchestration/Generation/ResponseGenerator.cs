@@ -12,8 +12,12 @@ public sealed class ResponseGenerator(PolicyModel policy)
 {
     public async Task<InputItem> GenerateAsync(InputItem item, CancellationToken ct)
     {
-        var first = GenerateAsync(item.Prompt, seed: 1, ct);
-        var second = GenerateAsync(item.Prompt, seed: 2, ct);
+        // A messages item is answered in its conversation, as a chat product would.
+        IList<ChatMessage> messages = item.Conversation is { } conversation
+            ? conversation.ContextA.Select(t => new ChatMessage(new ChatRole(t.Role), t.Content)).ToList()
+            : [new ChatMessage(ChatRole.User, item.Prompt)];
+        var first = GenerateAsync(messages, seed: 1, ct);
+        var second = GenerateAsync(messages, seed: 2, ct);
         // Both awaited before either is read: a failed first sample must not leave the second running unobserved.
         await Task.WhenAll(first, second);
         var (a, b) = (await first, await second);
@@ -28,6 +32,6 @@ public sealed class ResponseGenerator(PolicyModel policy)
         };
     }
 
-    Task<ChatResponse> GenerateAsync(string prompt, int seed, CancellationToken ct) =>
-        policy.Chat.GetResponseAsync([new ChatMessage(ChatRole.User, prompt)], new ChatOptions { Temperature = 1.0f, Seed = seed }, ct);
+    Task<ChatResponse> GenerateAsync(IList<ChatMessage> messages, int seed, CancellationToken ct) =>
+        policy.Chat.GetResponseAsync(messages, new ChatOptions { Temperature = 1.0f, Seed = seed }, ct);
 }

@@ -20,15 +20,46 @@ public static class InputJsonl
         {
             writer.WriteStartObject();
             writer.WriteString("id", item.Id);
-            writer.WriteString("prompt", item.Prompt);
+            if (item.Conversation is null)
+                writer.WriteString("prompt", item.Prompt);
             writer.WriteString("category", item.Category);
-            WriteIfPresent(writer, "response_a", item.ResponseA);
-            WriteIfPresent(writer, "response_b", item.ResponseB);
+            // Written back in the shape that reads into the same item: a shared context as messages, else two conversations.
+            if (item.Conversation is { IsShared: false } conversation)
+            {
+                WriteTurns(writer, InputValidator.ConversationAField, conversation.ContextA, item.ResponseA);
+                WriteTurns(writer, InputValidator.ConversationBField, conversation.ContextB, item.ResponseB);
+            }
+            else
+            {
+                if (item.Conversation is { } shared)
+                    WriteTurns(writer, InputValidator.MessagesField, shared.ContextA, null);
+                WriteIfPresent(writer, "response_a", item.ResponseA);
+                WriteIfPresent(writer, "response_b", item.ResponseB);
+            }
+            WriteIfPresent(writer, "reference", item.Reference);
             WriteIfPresent(writer, "model_a", item.ModelA);
             WriteIfPresent(writer, "model_b", item.ModelB);
             writer.WriteEndObject();
         }
         destination.WriteByte((byte)'\n');
+    }
+
+    static void WriteTurns(Utf8JsonWriter writer, string name, IReadOnlyList<ChatTurn> turns, string? finalAnswer)
+    {
+        writer.WriteStartArray(name);
+        foreach (var turn in turns)
+            WriteTurn(writer, turn.Role, turn.Content);
+        if (finalAnswer is not null)
+            WriteTurn(writer, ChatTurn.Assistant, finalAnswer);
+        writer.WriteEndArray();
+    }
+
+    static void WriteTurn(Utf8JsonWriter writer, string role, string content)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("role", role);
+        writer.WriteString("content", content);
+        writer.WriteEndObject();
     }
 
     static void WriteIfPresent(Utf8JsonWriter writer, string name, string? value)

@@ -17,5 +17,9 @@ public static class InputLimits
     /// <summary>Each of model_a/model_b is stored as a single Table Storage property.</summary>
     public const int MaxModelChars = 200;
 
+    /// <summary>Messages in one of conversation_a, conversation_b or messages: every one is sent to the judge twice
+    /// (both orders) and shown to reviewers, and the judged turn is the last.</summary>
+    public const int MaxMessages = 100;
+
     public const string DefaultCategory = "uncategorized";
 }

@@ -32,6 +32,10 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
         var errorsBefore = errors.Count;
         var id = ReadId(element, line, errors);
         var prompt = ReadString(element, "prompt", line, errors);
+        var conversationA = ReadTurns(element, ConversationAField, line, errors);
+        var conversationB = ReadTurns(element, ConversationBField, line, errors);
+        var messages = ReadTurns(element, MessagesField, line, errors);
+        var reference = ReadString(element, "reference", line, errors);
         var category = ReadString(element, "category", line, errors);
         var responseA = ReadString(element, "response_a", line, errors);
         var responseB = ReadString(element, "response_b", line, errors);
@@ -43,7 +47,45 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
         CheckLength(modelA, "model_a", InputLimits.MaxModelChars, line, errors);
         CheckLength(modelB, "model_b", InputLimits.MaxModelChars, line, errors);
 
-        if (string.IsNullOrWhiteSpace(prompt) && !FieldHasError(errors, errorsBefore, "prompt"))
+        if (reference is not null && string.IsNullOrWhiteSpace(reference))
+            errors.Add(new InputError(line, "reference", "reference must not be empty; omit it when the item has none"));
+
+        Conversation? conversation = null;
+        var isConversation = conversationA is not null || conversationB is not null
+            || HasField(element, ConversationAField) || HasField(element, ConversationBField);
+        if (isConversation)
+        {
+            // The judged turns are the conversations' last; the prompt is the user message they answer.
+            foreach (var field in new[] { "prompt", "response_a", "response_b", MessagesField })
+                if (HasField(element, field))
+                    errors.Add(new InputError(line, field,
+                        $"{field} is not used with conversation_a and conversation_b: the prompt is their last user message and the judged responses are their final assistant turns"));
+            if (!HasField(element, ConversationAField))
+                errors.Add(new InputError(line, ConversationAField, "conversation_a is required with conversation_b"));
+            if (!HasField(element, ConversationBField))
+                errors.Add(new InputError(line, ConversationBField, "conversation_b is required with conversation_a"));
+            var aValid = conversationA is not null && CheckConversation(conversationA, ConversationAField, ChatTurn.Assistant, line, errors);
+            var bValid = conversationB is not null && CheckConversation(conversationB, ConversationBField, ChatTurn.Assistant, line, errors);
+            if (aValid && bValid && CheckSameUserTurns(conversationA!, conversationB!, line, errors))
+            {
+                conversation = new Conversation(conversationA![..^1], conversationB![..^1]);
+                if (conversation.IsShared) conversation = Conversation.Shared(conversation.ContextA);
+                prompt = conversation.LastUserMessage;
+                responseA = conversationA[^1].Content;
+                responseB = conversationB![^1].Content;
+            }
+        }
+        else if (messages is not null || HasField(element, MessagesField))
+        {
+            if (HasField(element, "prompt"))
+                errors.Add(new InputError(line, "prompt", "prompt is not used with messages: the prompt is the last user message"));
+            if (messages is not null && CheckConversation(messages, MessagesField, ChatTurn.User, line, errors))
+            {
+                conversation = Conversation.Shared(messages);
+                prompt = conversation.LastUserMessage;
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(prompt) && !FieldHasError(errors, errorsBefore, "prompt"))
             errors.Add(new InputError(line, "prompt", prompt is null ? "prompt is required" : "prompt must not be empty"));
 
         if (responseB is not null && responseA is null && !FieldHasError(errors, errorsBefore, "response_a"))
@@ -53,8 +95,16 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
         if (!critiqueRevise && responseA is not null && responseB is null && !FieldHasError(errors, errorsBefore, "response_b"))
             errors.Add(ReviseOnlyWithoutCritique(line));
 
-        var pairChars = PairTextChars(prompt, responseA, responseB);
-        if (pairChars > InputLimits.MaxTextChars)
+        var pairChars = PairTextChars(prompt, responseA, responseB) + (reference?.Length ?? 0);
+        if (conversation is not null)
+        {
+            pairChars += conversation.TextChars;
+            if (pairChars > InputLimits.MaxTextChars)
+                errors.Add(new InputError(line, LineField,
+                    $"a pair of this item would hold {pairChars} characters of text (every message of its conversation, the judged responses, " +
+                    $"a revision of response_a and the reference); the limit is {InputLimits.MaxTextChars} because pairs are stored as Table Storage entities (1 MB each)"));
+        }
+        else if (pairChars > InputLimits.MaxTextChars)
         {
             errors.Add(new InputError(line, LineField,
                 $"a pair of this item would hold {pairChars} characters of text (the prompt, response_a, and the longer of response_b " +
@@ -81,7 +131,115 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
         if (errors.Count != errorsBefore)
             return null;
         return new InputItem(index, id!, prompt!, string.IsNullOrWhiteSpace(category) ? InputLimits.DefaultCategory : category,
-            responseA, responseB, modelA, modelB, line);
+            responseA, responseB, modelA, modelB, line, conversation, reference);
+    }
+
+    public const string ConversationAField = "conversation_a";
+    public const string ConversationBField = "conversation_b";
+    public const string MessagesField = "messages";
+
+    static bool HasField(JsonElement item, string field) =>
+        item.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null;
+
+    /// <summary>A list of {role, content} messages, each problem named by its place (<c>messages[2].role</c>); null when
+    /// the field is absent or any message is bad.</summary>
+    static List<ChatTurn>? ReadTurns(JsonElement item, string field, int line, List<InputError> errors)
+    {
+        if (!item.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+            return null;
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(new InputError(line, field, $"expected an array of {{role, content}} messages but found {Describe(value)}"));
+            return null;
+        }
+        var count = value.GetArrayLength();
+        if (count > InputLimits.MaxMessages)
+        {
+            errors.Add(new InputError(line, field, $"{field} has {count} messages; the limit is {InputLimits.MaxMessages}"));
+            return null;
+        }
+        var turns = new List<ChatTurn>(count);
+        var valid = true;
+        var position = 0;
+        foreach (var message in value.EnumerateArray())
+        {
+            var at = $"{field}[{position++}]";
+            if (message.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new InputError(line, at, $"expected a {{role, content}} object but found {Describe(message)}"));
+                valid = false;
+                continue;
+            }
+            var before = errors.Count;
+            var role = ReadString(message, "role", line, errors, at + ".role");
+            if (role is null && errors.Count == before)
+                errors.Add(new InputError(line, at + ".role", "role is required (system, user or assistant)"));
+            else if (role is not null && !ChatTurn.Roles.Contains(role, StringComparer.Ordinal))
+            {
+                errors.Add(new InputError(line, at + ".role", $"unknown role '{Shorten(role)}'; expected system, user or assistant"));
+                role = null;
+            }
+            before = errors.Count;
+            var content = ReadString(message, "content", line, errors, at + ".content");
+            if (content is null && errors.Count == before)
+                errors.Add(new InputError(line, at + ".content", "content is required"));
+            if (role is null || content is null)
+            {
+                valid = false;
+                continue;
+            }
+            turns.Add(new ChatTurn(role, content));
+        }
+        return valid ? turns : null;
+    }
+
+    static string Article(string role) => role == ChatTurn.Assistant ? "an" : "a";
+
+    static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
+
+    /// <summary>Not empty, with a user message, and ending as the shape requires: a conversation with the assistant
+    /// turn that is judged, <c>messages</c> with the user message both responses answer.</summary>
+    static bool CheckConversation(List<ChatTurn> turns, string field, string lastRole, int line, List<InputError> errors)
+    {
+        if (turns.Count == 0)
+        {
+            errors.Add(new InputError(line, field, $"{field} is empty; it needs at least a user message{(lastRole == ChatTurn.Assistant ? " and the assistant's answer" : "")}"));
+            return false;
+        }
+        if (turns[^1].Role != lastRole)
+        {
+            errors.Add(new InputError(line, field, lastRole == ChatTurn.Assistant
+                ? $"{field} must end with an assistant message, the turn that is judged; it ends with {Article(turns[^1].Role)} {turns[^1].Role} message"
+                : $"{field} must end with a user message, the one response_a and response_b answer; it ends with {Article(turns[^1].Role)} {turns[^1].Role} message"));
+            return false;
+        }
+        if (!turns.Any(t => t.Role == ChatTurn.User))
+        {
+            errors.Add(new InputError(line, field, $"{field} has no user message; the judged answer must reply to one"));
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Both sides answered the same user: their user turns, in order, must be the same texts.</summary>
+    static bool CheckSameUserTurns(List<ChatTurn> a, List<ChatTurn> b, int line, List<InputError> errors)
+    {
+        var usersA = a.Select((t, i) => (t, i)).Where(x => x.t.Role == ChatTurn.User).ToList();
+        var usersB = b.Select((t, i) => (t, i)).Where(x => x.t.Role == ChatTurn.User).ToList();
+        if (usersA.Count != usersB.Count)
+        {
+            errors.Add(new InputError(line, ConversationBField,
+                $"conversation_b has {usersB.Count} user message(s) and conversation_a has {usersA.Count}; the user turns of the two conversations must match"));
+            return false;
+        }
+        for (var k = 0; k < usersA.Count; k++)
+        {
+            if (usersA[k].t.Content == usersB[k].t.Content) continue;
+            errors.Add(new InputError(line, $"{ConversationBField}[{usersB[k].i}].content",
+                $"user turn {k + 1} differs from conversation_a's (conversation_a[{usersA[k].i}]); the user turns of the two conversations must match"));
+            return false;
+        }
+        return true;
     }
 
     /// <summary>What rejectEmptyResponses refuses in one item, each naming its field: a response given but empty or only
@@ -165,16 +323,16 @@ public sealed partial class InputValidator(bool critiqueRevise, string defaultId
         return digits.Length > 0 && !digits.ContainsAnyExcept("0123456789");
     }
 
-    static string? ReadString(JsonElement item, string field, int line, List<InputError> errors)
+    static string? ReadString(JsonElement item, string field, int line, List<InputError> errors, string? name = null)
     {
         if (!item.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
             return null;
         if (value.ValueKind != JsonValueKind.String)
         {
-            errors.Add(new InputError(line, field, $"expected a string but found {Describe(value)}"));
+            errors.Add(new InputError(line, name ?? field, $"expected a string but found {Describe(value)}"));
             return null;
         }
-        return ReadText(value, field, line, errors);
+        return ReadText(value, name ?? field, line, errors);
     }
 
     /// <summary>

@@ -9,6 +9,9 @@ public sealed record PanelJudge(string Name, string Role, string? Model, Pairwis
     /// <summary>This judge's verdict on a pair, under its name and model.</summary>
     public Task<JudgeVerdict> JudgeAsync(string query, string responseA, string responseB, bool swapPositions, bool structured, CancellationToken ct) =>
         Judge.JudgeAsync(query, responseA, responseB, swapPositions, ct, structured, Name, Model);
+
+    public Task<JudgeVerdict> JudgeAsync(JudgeSubject subject, bool swapPositions, bool structured, CancellationToken ct) =>
+        Judge.JudgeAsync(subject, swapPositions, ct, structured, Name, Model);
 }
 
 /// <summary>
@@ -35,6 +38,9 @@ public sealed class JudgePanel(LlmClients clients, PromptBoundaryKey key)
 
     /// <summary>What is wrong with a judge's configuration, each problem naming its key.</summary>
     public IReadOnlyList<string> Problems(string name) => clients.Problems(RoleOf(name));
+
+    /// <summary>The judge model of section <c>Llm</c> writing reference answers, its calls counted under their own role.</summary>
+    public Microsoft.Extensions.AI.IChatClient ReferenceWriter => clients.ForRole(LlmRoles.Reference);
 
     /// <summary>The judges of a run: those it names, in its order, or the default judge alone.</summary>
     public IReadOnlyList<PanelJudge> For(IReadOnlyList<string>? names) =>

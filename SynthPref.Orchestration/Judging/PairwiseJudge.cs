@@ -29,11 +29,15 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
 
     /// <param name="structured">Ask for a JSON-schema answer; if the endpoint refuses <c>response_format</c>, the call
     /// is made again with the text template and the result says so (<see cref="JudgeCall.FellBackToText"/>).</param>
-    public async Task<JudgeCall> JudgeOnceAsync(string query, string first, string second, bool structured, CancellationToken ct)
+    public Task<JudgeCall> JudgeOnceAsync(string query, string first, string second, bool structured, CancellationToken ct) =>
+        JudgeOnceAsync(new JudgeSubject(query, first, second), structured, ct);
+
+    /// <param name="subject">What is compared, in presentation order (<see cref="JudgeSubject.First"/> is shown as A).</param>
+    public async Task<JudgeCall> JudgeOnceAsync(JudgeSubject subject, bool structured, CancellationToken ct)
     {
         var key = await _key.GetAsync(ct).ConfigureAwait(false);
         // The identical prompt is resent on retry so a replayed/recorded provider sees the same request both times.
-        var request = JudgePrompt.Create(query, first, second, key, structured);
+        var request = JudgePrompt.Create(subject, key, structured);
         var raw = string.Empty;
         var fellBack = false;
         List<string>? unparseable = null;
@@ -50,7 +54,7 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
                 // Refused before any answer, so this attempt is made again, with the seed's text template.
                 structured = false;
                 fellBack = true;
-                request = JudgePrompt.Create(query, first, second, key, structured: false);
+                request = JudgePrompt.Create(subject, key, structured: false);
                 attempt--;
                 continue;
             }
@@ -71,18 +75,31 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
     /// The response-cache keys of the first attempt in each order <see cref="JudgeAsync"/> will ask, so a caller can
     /// fetch them ahead; none when the client has no cache.
     /// </summary>
-    public async Task<IReadOnlyList<string>> CacheKeysAsync(string query, string responseA, string responseB, bool swapPositions,
-        bool structured, CancellationToken ct)
+    public Task<IReadOnlyList<string>> CacheKeysAsync(string query, string responseA, string responseB, bool swapPositions,
+        bool structured, CancellationToken ct) =>
+        CacheKeysAsync(new JudgeSubject(query, responseA, responseB), swapPositions, structured, ct);
+
+    public async Task<IReadOnlyList<string>> CacheKeysAsync(JudgeSubject subject, bool swapPositions, bool structured, CancellationToken ct)
     {
         if (_chat.GetService<StoredResponseCache>() is not { } cache) return [];
         var key = await _key.GetAsync(ct).ConfigureAwait(false);
         var keys = new List<string>(2)
         {
-            cache.KeyFor(JudgePrompt.Create(query, responseA, responseB, key, structured).Messages, OptionsFor(1, structured)),
+            cache.KeyFor(JudgePrompt.Create(subject, key, structured).Messages, OptionsFor(1, structured)),
         };
         if (swapPositions)
-            keys.Add(cache.KeyFor(JudgePrompt.Create(query, responseB, responseA, key, structured).Messages, OptionsFor(1, structured)));
+            keys.Add(cache.KeyFor(JudgePrompt.Create(subject.Swapped(), key, structured).Messages, OptionsFor(1, structured)));
         return keys;
+    }
+
+    /// <summary>The judge model's own answer to an item's prompt, in its conversation, to grade the pair against.
+    /// Cached like every call; counted under the <see cref="LlmRoles.Reference"/> role by the client it is given.</summary>
+    public static async Task<string> WriteReferenceAsync(IChatClient chat, string query, Input.Conversation? conversation, CancellationToken ct)
+    {
+        var response = await chat.GetResponseAsync(JudgePrompt.ReferenceRequest(query, conversation?.ContextA),
+            new ChatOptions { Temperature = 0 }, ct).ConfigureAwait(false);
+        var text = response.Text.Trim();
+        return text.Length > 0 ? text : throw new InvalidOperationException("The judge model returned an empty reference answer.");
     }
 
     static ChatOptions OptionsFor(int attempt, bool structured)
@@ -97,16 +114,21 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
 
     /// <summary>This judge's verdict on a pair, named <paramref name="name"/>: input A shown first, and with
     /// <paramref name="swapPositions"/> input B first too, side by side.</summary>
-    public async Task<JudgeVerdict> JudgeAsync(string query, string responseA, string responseB, bool swapPositions, CancellationToken ct,
+    public Task<JudgeVerdict> JudgeAsync(string query, string responseA, string responseB, bool swapPositions, CancellationToken ct,
+        bool structured = false, string name = JudgeVerdict.DefaultName, string? model = null) =>
+        JudgeAsync(new JudgeSubject(query, responseA, responseB), swapPositions, ct, structured, name, model);
+
+    /// <param name="subject">The pair in the input's own A/B order.</param>
+    public async Task<JudgeVerdict> JudgeAsync(JudgeSubject subject, bool swapPositions, CancellationToken ct,
         bool structured = false, string name = JudgeVerdict.DefaultName, string? model = null)
     {
-        var forwardTask = JudgeOnceAsync(query, responseA, responseB, structured, ct);
+        var forwardTask = JudgeOnceAsync(subject, structured, ct);
         if (!swapPositions)
         {
             return VerdictCombiner.Combine(name, model, await forwardTask.ConfigureAwait(false), null);
         }
 
-        var swappedTask = JudgeOnceAsync(query, responseB, responseA, structured, ct);
+        var swappedTask = JudgeOnceAsync(subject.Swapped(), structured, ct);
         await Task.WhenAll(forwardTask, swappedTask).ConfigureAwait(false);
         return VerdictCombiner.Combine(name, model, await forwardTask.ConfigureAwait(false), await swappedTask.ConfigureAwait(false));
     }

@@ -12,6 +12,9 @@ public static class LlmRoles
     public const string Judge = "judge";
     public const string Reviser = "reviser";
     public const string Policy = "policy";
+
+    /// <summary>The judge model writing its own answer to an item it will grade against it (section <c>Llm</c>).</summary>
+    public const string Reference = "reference";
     const string JudgePrefix = "judge:";
 
     public static string ForJudge(string name) => JudgePrefix + name;

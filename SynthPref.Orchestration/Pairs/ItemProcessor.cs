@@ -99,8 +99,10 @@ public sealed class ItemProcessor(
         foreach (var judge in panel.For(settings.Judges))
         {
             var structured = settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal);
-            foreach (var item in items.Where(i => i.HasBothResponses))
-                keys.AddRange(await judge.Judge.CacheKeysAsync(item.Prompt, item.ResponseA!, item.ResponseB!, settings.SwapPositions, structured, ct));
+            // An item whose reference is still to be written has prompts that are not known yet.
+            foreach (var item in items.Where(i => i.HasBothResponses && (i.Reference is not null || !ItemReference.Wanted(settings.ReferenceCategories, i.Category))))
+                keys.AddRange(await judge.Judge.CacheKeysAsync(JudgeSubject.Of(item.Prompt, item.ResponseA!, item.ResponseB!, item.Conversation, item.Reference),
+                    settings.SwapPositions, structured, ct));
         }
         await cache.PrefetchAsync(keys, ct);
     }
@@ -124,11 +126,13 @@ public sealed class ItemProcessor(
         // The run's key for the category; pairs keep the input's spelling when the key differs, for the report's merges.
         var spelling = item.Category;
         item = item with { Category = CategoryKeys.Key(spelling, settings.CategoryKey) };
+        // One reference per item, written once whichever step needs it first.
+        var reference = new Lazy<Task<ItemReference>>(() => ReferenceAsync(item, settings, ct));
         var steps = new List<(string Name, Task<PreferencePair> Pair)>();
         if (item.HasBothResponses)
-            steps.Add((ItemSteps.Judge, JudgeAsync(runId, item, settings, fellBack, ct)));
+            steps.Add((ItemSteps.Judge, JudgeAsync(runId, item, settings, fellBack, reference, ct)));
         if (settings.CritiqueRevise)
-            steps.Add((ItemSteps.Revise, ReviseAsync(runId, item, settings, fellBack, ct)));
+            steps.Add((ItemSteps.Revise, ReviseAsync(runId, item, settings, fellBack, reference, ct)));
 
         foreach (var (name, task) in steps)
         {
@@ -145,18 +149,44 @@ public sealed class ItemProcessor(
     }
 
     async Task<PreferencePair> JudgeAsync(string runId, InputItem item, RunSettings settings,
-        ConcurrentDictionary<string, bool> fellBack, CancellationToken ct) =>
-        PreferencePair.Judged(runId, item, await JuryAsync(item.Prompt, item.ResponseA!, item.ResponseB!, settings.SwapPositions, settings, fellBack, ct));
+        ConcurrentDictionary<string, bool> fellBack, Lazy<Task<ItemReference>> referenceTask, CancellationToken ct)
+    {
+        var reference = await referenceTask.Value;
+        var subject = JudgeSubject.Of(item.Prompt, item.ResponseA!, item.ResponseB!, item.Conversation, reference.Text);
+        return PreferencePair.Judged(runId, item, await JuryAsync(subject, settings.SwapPositions, settings, fellBack, ct), reference);
+    }
+    /// <summary>
+    /// The item's reference answer: its own, or for an item of one of the run's reference categories the judge model's
+    /// answer (one call, cached like every call, counted under role "reference"). One that cannot be written leaves
+    /// the item judged without a reference, which the pair says (<see cref="ReferenceSource.Unavailable"/>); a request
+    /// kept for a batch stops the step as any call does.
+    /// </summary>
+    async Task<ItemReference> ReferenceAsync(InputItem item, RunSettings settings, CancellationToken ct)
+    {
+        if (item.Reference is { } given)
+            return new ItemReference(given, ReferenceSource.Input);
+        if (!ItemReference.Wanted(settings.ReferenceCategories, item.Category))
+            return ItemReference.None;
+        try
+        {
+            return new ItemReference(await PairwiseJudge.WriteReferenceAsync(panel.ReferenceWriter, item.Prompt, item.Conversation, ct),
+                ReferenceSource.Generated);
+        }
+        catch (Exception e) when (e is not BatchPendingException && IsStepFailure(e, ct))
+        {
+            return new ItemReference(null, ReferenceSource.Unavailable);
+        }
+    }
 
     /// <summary>Every judge of the run on one pair, side by side; each judge's own client bounds its calls.</summary>
-    async Task<IReadOnlyList<JudgeVerdict>> JuryAsync(string query, string a, string b, bool swap, RunSettings settings,
+    async Task<IReadOnlyList<JudgeVerdict>> JuryAsync(JudgeSubject subject, bool swap, RunSettings settings,
         ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
     {
         var textOnly = settings.TextOnlyJudges ?? [];
         var calls = panel.For(settings.Judges).Select(async judge =>
         {
             var structured = settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal);
-            var verdict = await judge.JudgeAsync(query, a, b, swap, structured, ct);
+            var verdict = await judge.JudgeAsync(subject, swap, structured, ct);
             if (verdict.FellBackToText)
                 fellBack[judge.Name] = true;
             return verdict;
@@ -170,18 +200,23 @@ public sealed class ItemProcessor(
     /// (or jury) compares it with the original in both orders, and a revision that does not win is flagged.
     /// </summary>
     async Task<PreferencePair> ReviseAsync(string runId, InputItem item, RunSettings settings,
-        ConcurrentDictionary<string, bool> fellBack, CancellationToken ct)
+        ConcurrentDictionary<string, bool> fellBack, Lazy<Task<ItemReference>> referenceTask, CancellationToken ct)
     {
         var original = item.ResponseA ?? throw new InvalidOperationException($"Item {item.Id} has no response_a to revise.");
         var constitution = await constitutions.LoadAsync(settings.Constitution, ct);
         var rounds = Math.Clamp(settings.RevisionRounds, 1, ConstitutionalReviser.MaxRounds);
         var principles = Enumerable.Range(1, rounds).Select(r => constitution.For(settings.Seed, item.Id, r)).ToList();
-        var revision = await reviser.ReviseAsync(item.Prompt, original, principles, ct);
+        // Both sides of a revision pair follow side A's conversation: the revision rewrites A's final turn.
+        var conversation = item.Conversation is { } c ? Conversation.Shared(c.ContextA) : null;
+        var revision = await reviser.ReviseAsync(item.Prompt, original, principles, ct, conversation?.ContextA);
 
         RevisionCheck? check = null;
+        var reference = ItemReference.None;
         if (settings.VerifyRevisions)
         {
-            var jury = Jury.Combine(await JuryAsync(item.Prompt, revision.Revised, original, swap: true, settings, fellBack, ct));
+            reference = await referenceTask.Value;
+            var subject = JudgeSubject.Of(item.Prompt, revision.Revised, original, conversation, reference.Text);
+            var jury = Jury.Combine(await JuryAsync(subject, swap: true, settings, fellBack, ct));
             check = new RevisionCheck(jury.Verdict, jury.Verdict is Preference.B or Preference.Tie, jury.Calls);
         }
 
@@ -189,7 +224,8 @@ public sealed class ItemProcessor(
             runId, PreferencePair.KeyFor(item.Index, PairSource.Revision), item.Index, item.Id, item.Category,
             PairSource.Revision, item.Prompt, revision.Revised, original, "critique-revise", item.ModelA,
             Preference.A, Confidence: null, Reasoning: revision.Critique, JudgedBothOrders: false, PositionInconsistent: false,
-            Forward: null, Swapped: null, Calls: 0, Rounds: revision.Rounds, Verification: check);
+            Forward: null, Swapped: null, Calls: 0, Rounds: revision.Rounds, Verification: check,
+            Conversation: conversation, Reference: reference.Text, ReferenceSource: reference.Source);
     }
 
     /// <summary>Anything but a storage failure (the durable layer's to retry) or the host shutting down.</summary>

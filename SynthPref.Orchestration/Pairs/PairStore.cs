@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Data.Tables;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Revision;
 using SynthPref.Orchestration.Storage;
@@ -35,7 +36,8 @@ public sealed class PairStore(StorageClients storage)
         var entity = ToEntity(pair);
         if (Details(pair) is { } details)
         {
-            var texts = pair.Prompt.Length + pair.ResponseA.Length + pair.ResponseB.Length + (pair.Reasoning?.Length ?? 0);
+            var texts = pair.Prompt.Length + pair.ResponseA.Length + pair.ResponseB.Length + (pair.Reasoning?.Length ?? 0)
+                + (pair.Reference?.Length ?? 0) + (ConversationJson(pair.Conversation)?.Length ?? 0);
             if (2L * (texts + details.Length) <= MaxEntityTextBytes)
                 LongText.Write(entity, "Details", details);
             else
@@ -178,7 +180,25 @@ public sealed class PairStore(StorageClients storage)
         LongText.Write(e, "ResponseA", p.ResponseA);
         LongText.Write(e, "ResponseB", p.ResponseB);
         LongText.Write(e, "Reasoning", p.Reasoning);
+        // Conversation items only, so a single-turn pair's row is as it always was.
+        LongText.Write(e, "Conversation", ConversationJson(p.Conversation));
+        LongText.Write(e, "Reference", p.Reference);
+        if (p.ReferenceSource is { } source) e["ReferenceSource"] = source.ToString();
         return e;
+    }
+
+    /// <summary>A conversation as stored: each side's turns before its judged answer, side B's left out when it is the
+    /// same as A's.</summary>
+    sealed record StoredConversation(IReadOnlyList<ChatTurn> ContextA, IReadOnlyList<ChatTurn>? ContextB);
+
+    static string? ConversationJson(Conversation? conversation) => conversation is null ? null
+        : JsonSerializer.Serialize(new StoredConversation(conversation.ContextA, conversation.IsShared ? null : conversation.ContextB), DetailsJson);
+
+    static Conversation? ReadConversation(string? json)
+    {
+        if (json is null) return null;
+        var stored = JsonSerializer.Deserialize<StoredConversation>(json, DetailsJson)!;
+        return stored.ContextB is null ? Conversation.Shared(stored.ContextA) : new Conversation(stored.ContextA, stored.ContextB);
     }
 
     async Task<PreferencePair> FromEntityAsync(TableEntity e, CancellationToken ct)
@@ -212,7 +232,10 @@ public sealed class PairStore(StorageClients storage)
             Rounds: details?.Rounds,
             Verification: details?.Verification,
             TrustPoints: e.GetInt32("TrustPoints"),
-            CategorySpelling: e.GetString("CategorySpelling"));
+            CategorySpelling: e.GetString("CategorySpelling"),
+            Conversation: ReadConversation(LongText.Read(e, "Conversation")),
+            Reference: LongText.Read(e, "Reference"),
+            ReferenceSource: ParseOptional<Judging.ReferenceSource>(e.GetString("ReferenceSource")));
         // Pairs stored before trust points were: worked out from the verdicts they keep, as a new pair's are.
         return pair.TrustPoints is null && pair.Source == PairSource.Judge && pair.IsDecisive
             ? pair with { TrustPoints = Judging.TrustPoints.Of(pair.Verdict, pair.JudgeVerdicts) }

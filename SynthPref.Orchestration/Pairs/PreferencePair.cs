@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Revision;
 
@@ -21,6 +22,9 @@ public enum DatasetExclusion { EmptyResponse, IdenticalResponses }
 /// much the panel backs a decisive judge pair's verdict (see <see cref="Judging.TrustPoints"/>), null for other pairs.
 /// CategorySpelling: the input's own spelling of the category when the run's categoryKey folded it into another key
 /// (Category), null when they are the same.
+/// Conversation: each side's dialogue before its judged answer, for conversation items (Prompt is then the last user
+/// message, ResponseA/ResponseB the judged final turns; a revision pair's sides both follow side A's dialogue).
+/// Reference and ReferenceSource: the reference answer the judges graded against, and where it came from.
 /// </summary>
 public sealed record PreferencePair(
     string RunId,
@@ -47,17 +51,25 @@ public sealed record PreferencePair(
     IReadOnlyList<RevisionRound>? Rounds = null,
     RevisionCheck? Verification = null,
     int? TrustPoints = null,
-    string? CategorySpelling = null)
+    string? CategorySpelling = null,
+    Conversation? Conversation = null,
+    string? Reference = null,
+    ReferenceSource? ReferenceSource = null)
 {
-    /// <summary>A judge pair with its jury's verdict and every judge's own.</summary>
-    public static PreferencePair Judged(string runId, Input.InputItem item, IReadOnlyList<JudgeVerdict> judges)
+    /// <summary>The judges graded this pair against a reference answer.</summary>
+    public bool ReferenceGuided => Reference is not null;
+
+    /// <summary>A judge pair with its jury's verdict and every judge's own, its item's conversation, and the reference
+    /// the judges graded against (none: no reference was wanted).</summary>
+    public static PreferencePair Judged(string runId, Input.InputItem item, IReadOnlyList<JudgeVerdict> judges, ItemReference? reference = null)
     {
         var jury = Jury.Combine(judges);
         return new PreferencePair(
             runId, KeyFor(item.Index, PairSource.Judge), item.Index, item.Id, item.Category,
             PairSource.Judge, item.Prompt, item.ResponseA!, item.ResponseB!, item.ModelA, item.ModelB,
             jury.Verdict, jury.Confidence, jury.Reasoning, jury.JudgedBothOrders, jury.PositionInconsistent,
-            jury.Forward, jury.Swapped, jury.Calls, jury.Model, judges, TrustPoints: Judging.TrustPoints.Of(jury.Verdict, judges));
+            jury.Forward, jury.Swapped, jury.Calls, jury.Model, judges, TrustPoints: Judging.TrustPoints.Of(jury.Verdict, judges),
+            Conversation: item.Conversation, Reference: reference?.Text, ReferenceSource: reference?.Source);
     }
 
     public bool IsDecisive => Verdict is Preference.A or Preference.B;

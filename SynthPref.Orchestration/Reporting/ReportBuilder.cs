@@ -153,7 +153,8 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             run.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null,
             tally.Exclusions(),
             tally.Merges(settings.CategoryKey),
-            Failures(run, failureReport));
+            Failures(run, failureReport,
+            tally.References(labelled));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);
         var html = await output.WriteAsync(run.RunId, OutputStore.ReportHtmlName, await HtmlReport.RenderAsync(report), "text/html; charset=utf-8", ct);
@@ -273,6 +274,9 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         public void Add(PreferencePair pair)
         {
             Total++;
+            if (pair.ReferenceSource == ReferenceSource.Unavailable) ReferenceUnavailable++;
+            else if (pair.ReferenceGuided && pair.ReferenceSource == ReferenceSource.Generated) ReferenceGenerated++;
+            else if (pair.ReferenceGuided && pair.ReferenceSource == ReferenceSource.Input) ReferenceInput++;
             if (pair.DatasetExclusion == DatasetExclusion.EmptyResponse) EmptyResponses++;
             if (pair.DatasetExclusion == DatasetExclusion.IdenticalResponses) IdenticalResponses++;
             if (!spellings.TryGetValue(pair.Category, out var category))
@@ -350,6 +354,22 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
                 .Select(kv => new CategoryMerge(kv.Key, kv.Value.Spellings.ToList(), kv.Value.Pairs))
                 .ToList());
 
+        public int ReferenceGenerated, ReferenceInput, ReferenceUnavailable;
+
+        /// <summary>The reference block; null when no pair had a reference or wanted one. Agreement over the reviewed judge
+        /// pairs graded with a reference and over those graded without one.</summary>
+        public ReferenceReport? References(IReadOnlyList<PairLabel> labelled)
+        {
+            if (ReferenceGenerated + ReferenceInput + ReferenceUnavailable == 0) return null;
+            var judgeLabels = labelled.Where(l => l.Pair.Source == PairSource.Judge).ToList();
+            return new ReferenceReport(
+                ReferenceGenerated + ReferenceInput,
+                new SortedDictionary<string, int>(StringComparer.Ordinal) { ["generated"] = ReferenceGenerated, ["input"] = ReferenceInput },
+                ReferenceUnavailable,
+                AgreementCalculator.Stats(AgreementCalculator.VotesOf(judgeLabels.Where(l => l.Pair.ReferenceGuided))),
+                AgreementCalculator.Stats(AgreementCalculator.VotesOf(judgeLabels.Where(l => !l.Pair.ReferenceGuided))));
+        }
+
         readonly record struct UnparseableSeen(string InputId, int Order, int Count);
     }
 
@@ -379,7 +399,10 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         var batched = usage.Where(kv => batch.Roles.Contains(kv.Key, StringComparer.Ordinal)).Select(kv => kv.Value)
             .Aggregate(new LlmUsage(), (a, b) => a.Add(b));
         var rows = await batches.ListAsync(runId, cycle: null, ct);
-        return new BatchReport(batch.Roles, batch.EndedBy, batch.Cycles, batch.Requests, batched.BatchAnswers, batched.Calls - batched.FailedCalls,
+        // The reference role is planned for every run with reference categories, but listed once it asked for
+        // something: a run whose items needed no reference reports the roles it always did.
+        var roles = batch.Roles.Where(r => r != LlmRoles.Reference || usage.ContainsKey(r)).ToList();
+        return new BatchReport(roles, batch.EndedBy, batch.Cycles, batch.Requests, batched.BatchAnswers, batched.Calls - batched.FailedCalls,
             batched.CacheHits, batched.FailedCalls + batched.Unanswered, batch.Exhausted,
             rows.Select(r => new BatchReportRow(r.Cycle, r.BatchId ?? "", r.Role, r.State, r.Requests, r.Answered, r.Unanswered)).ToList());
     }

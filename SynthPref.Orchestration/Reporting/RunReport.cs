@@ -101,7 +101,19 @@ public sealed record RunReport(
     // The blocks below are left out when null, so a run they say nothing about keeps its report.json as it was.
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DatasetExclusions? ExcludedFromDataset = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CategoryMerges? Categories = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FailureCounts? FailureCounts = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FailureCounts? FailureCounts = null,
+    // Only runs with a pair that had or wanted a reference answer have one; the others' report.json stays as it was.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReferenceReport? References = null);
+
+/// <summary>
+/// Reference-guided judging: GuidedPairs are the pairs whose judges graded against a reference answer, BySource how many
+/// of them had it from the input ("input") and how many from the judge model ("generated"); Unavailable the pairs of
+/// a reference category whose reference could not be written, judged without one. WithReference and WithoutReference:
+/// the judge–human agreement over the reviewed judge pairs graded with a reference and over those graded without one
+/// (revision pairs are left out, as their agreement measures the reviser).
+/// </summary>
+public sealed record ReferenceReport(int GuidedPairs, IReadOnlyDictionary<string, int> BySource, int Unavailable,
+    AgreementStats WithReference, AgreementStats WithoutReference);
 
 /// <summary>
 /// A run that batched (null for one that did not): the roles it batched, why its batch phase ended

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Judging;
@@ -15,6 +16,10 @@ namespace SynthPref.Orchestration.Reporting;
 /// A pair with an empty or identical response is never a row (<see cref="PreferencePair.DatasetExclusion"/>). Every row
 /// of a file has the same fields, null where unknown: prompt, chosen, rejected, id, category, source, confidence (the
 /// judges', null for a revision or a choice people made) and label_source (null without trustTarget).
+/// Conversation pairs use TRL's conversational formats: when both sides share everything but the judged answer,
+/// <c>prompt</c> is that message list and <c>chosen</c>/<c>rejected</c> are one-message lists (explicit prompt); when
+/// their earlier assistant turns differ, <c>chosen</c> and <c>rejected</c> are the two whole conversations and there is
+/// no <c>prompt</c> (implicit prompt). Single-turn pairs keep the string format.
 /// </summary>
 public static class TrlDataset
 {
@@ -105,9 +110,26 @@ public static class TrlDataset
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
-            writer.WriteString("prompt", pair.Prompt);
-            writer.WriteString("chosen", chosen);
-            writer.WriteString("rejected", rejected);
+            if (pair.Conversation is not { } conversation)
+            {
+                writer.WriteString("prompt", pair.Prompt);
+                writer.WriteString("chosen", chosen);
+                writer.WriteString("rejected", rejected);
+            }
+            else if (conversation.IsShared)
+            {
+                WriteMessages(writer, "prompt", conversation.ContextA, null);
+                WriteMessages(writer, "chosen", [], chosen);
+                WriteMessages(writer, "rejected", [], rejected);
+            }
+            else
+            {
+                var (chosenContext, rejectedContext) = choice == Preference.A
+                    ? (conversation.ContextA, conversation.ContextB)
+                    : (conversation.ContextB, conversation.ContextA);
+                WriteMessages(writer, "chosen", chosenContext, chosen);
+                WriteMessages(writer, "rejected", rejectedContext, rejected);
+            }
             writer.WriteString("id", pair.InputId);
             writer.WriteString("category", pair.Category);
             writer.WriteString("source", pair.Source == PairSource.Judge ? "judge" : "revision");
@@ -127,6 +149,25 @@ public static class TrlDataset
             }
             writer.WriteEndObject();
         }
+    }
+
+    /// <summary>A list of {role, content} messages, as TRL's conversational formats hold them, ending with the answer when given.</summary>
+    private static void WriteMessages(Utf8JsonWriter writer, string name, IReadOnlyList<ChatTurn> turns, string? answer)
+    {
+        writer.WriteStartArray(name);
+        foreach (var turn in turns)
+            WriteMessage(writer, turn.Role, turn.Content);
+        if (answer is not null)
+            WriteMessage(writer, ChatTurn.Assistant, answer);
+        writer.WriteEndArray();
+    }
+
+    private static void WriteMessage(Utf8JsonWriter writer, string role, string content)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("role", role);
+        writer.WriteString("content", content);
+        writer.WriteEndObject();
     }
 
     private static string ConfidenceName(Confidence confidence) => confidence switch

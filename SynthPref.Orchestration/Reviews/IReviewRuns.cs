@@ -12,6 +12,9 @@ public interface IReviewRuns
     /// such run exists.</summary>
     Task<string?> ReviewTokenHashAsync(string runId, CancellationToken ct);
 
+    /// <summary>Whether reviewers may see the reference answers the judges graded against (the run's showReferenceToReviewers).</summary>
+    Task<bool> ShowsReferenceAsync(string runId, CancellationToken ct);
+
     /// <summary>Whether the run is still running and has not begun its report, so its review can still be closed.</summary>
     Task<bool> IsBeforeReportAsync(DurableTaskClient client, string runId, CancellationToken ct);
 

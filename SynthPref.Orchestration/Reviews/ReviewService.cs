@@ -38,6 +38,7 @@ public sealed partial class ReviewService(StorageClients storage, PairStore pair
         var etag = "\"" + StorageKeys.Hash(string.Join(",", sampled.Select(i => i.ItemId)), 16) + "\"";
         if (ifNoneMatch == etag) return Outcome<ReviewItemsPage>.Ok(new ReviewItemsPage(etag, null));
 
+        var showReference = await runs.ShowsReferenceAsync(runId, ct);
         var views = new ReviewItemView?[sampled.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, sampled.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
             async (i, token) =>
@@ -46,8 +47,21 @@ public sealed partial class ReviewService(StorageClients storage, PairStore pair
                 var pair = await pairs.GetAsync(runId, item.PairId, token);
                 if (pair is null) return;
                 var (first, second) = item.Flipped ? (pair.ResponseB, pair.ResponseA) : (pair.ResponseA, pair.ResponseB);
-                views[i] = new ReviewItemView(item.ItemId, pair.Prompt, pair.Category, first, second,
+                var view = new ReviewItemView(item.ItemId, pair.Prompt, pair.Category, first, second,
                     ReviewMarkdown.ToHtml(first), ReviewMarkdown.ToHtml(second));
+                if (pair.Conversation is { } conversation)
+                {
+                    // The dialogues follow their answers into the blind order, so nothing tells which side is A.
+                    var (firstContext, secondContext) = item.Flipped
+                        ? (conversation.ContextB, conversation.ContextA)
+                        : (conversation.ContextA, conversation.ContextB);
+                    view = conversation.IsShared
+                        ? view with { Dialogue = ReviewTurn.Of(conversation.ContextA) }
+                        : view with { FirstDialogue = ReviewTurn.Of(firstContext), SecondDialogue = ReviewTurn.Of(secondContext) };
+                }
+                if (showReference && pair.Reference is { } reference)
+                    view = view with { Reference = reference, ReferenceHtml = ReviewMarkdown.ToHtml(reference) };
+                views[i] = view;
             });
         return Outcome<ReviewItemsPage>.Ok(new ReviewItemsPage(etag, views.OfType<ReviewItemView>().ToList()));
     }

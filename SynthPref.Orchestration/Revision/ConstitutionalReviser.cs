@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
+using SynthPref.Orchestration.Input;
 
 namespace SynthPref.Orchestration.Revision;
 
@@ -27,7 +28,10 @@ public sealed partial class ConstitutionalReviser(IChatClient chat)
     }
 
     /// <summary>One round per principle, each critiquing and revising the text the round before it produced.</summary>
-    public async Task<RevisionResult> ReviseAsync(string prompt, string response, IReadOnlyList<Principle> principles, CancellationToken ct)
+    /// <param name="context">For a conversation item, the dialogue before the response (ending with the user message
+    /// it answers), sent as the turns before it; null: the prompt alone.</param>
+    public async Task<RevisionResult> ReviseAsync(string prompt, string response, IReadOnlyList<Principle> principles, CancellationToken ct,
+        IReadOnlyList<ChatTurn>? context = null)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(response);
@@ -40,15 +44,16 @@ public sealed partial class ConstitutionalReviser(IChatClient chat)
         var critique = string.Empty;
         foreach (var principle in principles)
         {
-            (critique, text) = await RoundAsync(prompt, text, principle, ct).ConfigureAwait(false);
+            (critique, text) = await RoundAsync(prompt, text, principle, ct, context).ConfigureAwait(false);
             rounds.Add(new RevisionRound(rounds.Count + 1, principle.Name, critique, text));
         }
         return new RevisionResult(critique, text, rounds);
     }
 
-    private async Task<(string Critique, string Revised)> RoundAsync(string prompt, string response, Principle? principle, CancellationToken ct)
+    private async Task<(string Critique, string Revised)> RoundAsync(string prompt, string response, Principle? principle, CancellationToken ct,
+        IReadOnlyList<ChatTurn>? context = null)
     {
-        var critiqueResponse = await _chat.GetResponseAsync(CritiquePrompts.BuildCritique(prompt, response, principle), cancellationToken: ct)
+        var critiqueResponse = await _chat.GetResponseAsync(CritiquePrompts.BuildCritique(prompt, response, principle, context), cancellationToken: ct)
             .ConfigureAwait(false);
         var critique = critiqueResponse.Text.Trim();
         // An empty assistant turn would make the revision request meaningless, so fail here with the real cause.
@@ -57,7 +62,7 @@ public sealed partial class ConstitutionalReviser(IChatClient chat)
             throw new InvalidOperationException("The model returned an empty critique; cannot ask for a revision without one.");
         }
 
-        var revisionResponse = await _chat.GetResponseAsync(CritiquePrompts.BuildRevision(prompt, response, critique, principle), cancellationToken: ct)
+        var revisionResponse = await _chat.GetResponseAsync(CritiquePrompts.BuildRevision(prompt, response, critique, principle, context), cancellationToken: ct)
             .ConfigureAwait(false);
         var revised = RevisionLabel().Replace(revisionResponse.Text.Trim(), string.Empty, 1).Trim();
         // Storing an empty "revised" text would create a pair whose winner is blank.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using SynthPref.Orchestration.Input;
 
 namespace SynthPref.Orchestration.Revision;
 
@@ -22,16 +23,19 @@ public static class CritiquePrompts
     // Without this the model tends to wrap the rewrite in commentary, which would end up in the stored pair.
     private const string RevisionOutputRule = "Reply with the rewritten response only, without any preamble or commentary.";
 
-    public static IList<ChatMessage> BuildCritique(string prompt, string response, Principle? principle = null) =>
+    /// <param name="context">A conversation's turns before the response (ending with the user message it answers),
+    /// which stand in for the prompt; null: the prompt alone, as always.</param>
+    public static IList<ChatMessage> BuildCritique(string prompt, string response, Principle? principle = null, IReadOnlyList<ChatTurn>? context = null) =>
     [
-        new ChatMessage(ChatRole.User, prompt),
+        .. context is null ? [new ChatMessage(ChatRole.User, prompt)] : context.Select(t => new ChatMessage(new ChatRole(t.Role), t.Content)),
         new ChatMessage(ChatRole.Assistant, response),
         new ChatMessage(ChatRole.User, $"{CritiqueMarker} {CritiqueRequest}{InParticular(principle?.Critique)}"),
     ];
 
-    public static IList<ChatMessage> BuildRevision(string prompt, string response, string critique, Principle? principle = null) =>
+    public static IList<ChatMessage> BuildRevision(string prompt, string response, string critique, Principle? principle = null,
+        IReadOnlyList<ChatTurn>? context = null) =>
     [
-        .. BuildCritique(prompt, response, principle),
+        .. BuildCritique(prompt, response, principle, context),
         new ChatMessage(ChatRole.Assistant, critique),
         new ChatMessage(ChatRole.User, $"{RevisionMarker} {RevisionRequest}{InParticular(principle?.Revision)} {RevisionOutputRule}"),
     ];

@@ -8,7 +8,8 @@ namespace SynthPref.Orchestration.Runs;
 /// <summary>
 /// What the durable backend doesn't keep for us: where a run came from and the hash of its review token (never the
 /// token, see <see cref="ReviewTokens"/>). A run refused before it could start (an upload with bad metadata) has a
-/// Rejection and no orchestration.
+/// Rejection and no orchestration. HideReference: the run's showReferenceToReviewers was false, so the review page
+/// shows no reference answer (stored only then, so every other row is as it was).
 /// </summary>
 public sealed record RunRecord(
     string RunId,
@@ -17,7 +18,8 @@ public sealed record RunRecord(
     string InputBlob,
     string ReviewTokenHash,
     DateTimeOffset CreatedAt,
-    string? Rejection = null);
+    string? Rejection = null,
+    bool HideReference = false);
 
 public sealed class RunCatalog(StorageClients storage)
 {
@@ -37,6 +39,7 @@ public sealed class RunCatalog(StorageClients storage)
                 ["ReviewTokenHash"] = run.ReviewTokenHash,
                 ["CreatedAt"] = run.CreatedAt,
                 ["Rejection"] = run.Rejection,
+                ["HideReference"] = run.HideReference ? true : null,
             }, ct);
             return true;
         }
@@ -102,5 +105,6 @@ public sealed class RunCatalog(StorageClients storage)
         // Runs registered by a build that stored the token itself are checked against its hash all the same.
         e.GetString("ReviewTokenHash") ?? (e.GetString("ReviewToken") is { Length: > 0 } plain ? ReviewTokens.Hash(plain) : ""),
         e.GetDateTimeOffset("CreatedAt") ?? e.Timestamp ?? DateTimeOffset.MinValue,
-        e.GetString("Rejection"));
+        e.GetString("Rejection"),
+        e.GetBoolean("HideReference") ?? false);
 }

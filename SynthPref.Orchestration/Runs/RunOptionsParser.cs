@@ -132,6 +132,8 @@ public enum OptionKind { Bool, Int, Long, Number, Text, Names }
 /// pairs into trusted and escalated; escalate "review" (with maxEscalatedReviews) sends the escalated pairs to people.
 /// batch turns the provider's Batch API on or off for the run (not given: each LLM section's Batch setting); the
 /// starter decides it with the host's sections (<c>BatchPlanner</c>) and sets <see cref="RunSettings.Batch"/>.
+/// referenceCategories names the categories whose items without a reference get one written by the judge model
+/// (not given: math, reasoning, coding; [] or an empty metadata value: none); showReferenceToReviewers (default true).
 /// </summary>
 public static class RunOptionsParser
 {
@@ -160,6 +162,8 @@ public static class RunOptionsParser
     public const string Batch = "batch";
     public const string RejectEmptyResponses = "rejectEmptyResponses";
     public const string CategoryKeyOption = "categoryKey";
+    public const string ReferenceCategories = "referenceCategories";
+    public const string ShowReferenceToReviewers = "showReferenceToReviewers";
 
     /// <summary>Every option a run takes, by the name requests and metadata give it, with its kind.</summary>
     public static readonly IReadOnlyDictionary<string, OptionKind> Names = new Dictionary<string, OptionKind>(StringComparer.OrdinalIgnoreCase)
@@ -171,7 +175,7 @@ public static class RunOptionsParser
         [MaxReviewersPerItem] = OptionKind.Int, [MaxFailedItemsRatio] = OptionKind.Number, [MinCategoryVotes] = OptionKind.Int,
         [TargetCiWidth] = OptionKind.Number, [MaxReviewSampleSize] = OptionKind.Int, [TrustTarget] = OptionKind.Number,
         [TrustAlpha] = OptionKind.Number, [Escalate] = OptionKind.Text, [MaxEscalatedReviews] = OptionKind.Int,
-        [Batch] = OptionKind.Bool, [RejectEmptyResponses] = OptionKind.Bool, [CategoryKeyOption] = OptionKind.Text,
+        [Batch] = OptionKind.Bool, [RejectEmptyResponses] = OptionKind.Bool, [CategoryKeyOption] = OptionKind.Text, [ReferenceCategories] = OptionKind.Names, [ShowReferenceToReviewers] = OptionKind.Bool,
     };
 
     /// <summary>The metadata key that names an uploaded run; not an option.</summary>
@@ -274,6 +278,7 @@ public static class RunOptionsParser
         var (trustTarget, trustAlpha, escalate, maxEscalated) = ResolveTrust(options, sampleSize, errors);
         var categoryKey = CategoryKeys.Parse(options.Text(CategoryKeyOption), out var badKey);
         if (badKey is not null) errors.Add(new("options.categoryKey", badKey));
+        var referenceCategories = ResolveReferenceCategories(options.Names(ReferenceCategories), errors);
 
         var swap = options.Bool(SwapPositions) ?? true;
         var critique = options.Bool(CritiqueRevise) ?? true;
@@ -308,7 +313,27 @@ public static class RunOptionsParser
             escalate,
             maxEscalated,
             RejectEmptyResponses: options.Bool(RejectEmptyResponses) ?? false,
-            CategoryKey: categoryKey ?? CategoryKey.Exact);
+            CategoryKey: categoryKey ?? CategoryKey.Exact,
+            ReferenceCategories: referenceCategories,
+            ShowReferenceToReviewers: options.Bool(ShowReferenceToReviewers) ?? true);
+    }
+
+    /// <summary>The categories that get a generated reference, as given (matched ignoring case), or the defaults; each
+    /// empty, overlong or repeated name refused.</summary>
+    static IReadOnlyList<string> ResolveReferenceCategories(IReadOnlyList<string>? categories, List<FieldError> errors)
+    {
+        if (categories is null) return RunSettings.DefaultReferenceCategories;
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var category in categories)
+        {
+            if (string.IsNullOrWhiteSpace(category))
+                errors.Add(new("options.referenceCategories", "a category name must not be empty; [] turns generated references off."));
+            else if (category.Length > Input.InputLimits.MaxCategoryChars)
+                errors.Add(new("options.referenceCategories", $"a category name has at most {Input.InputLimits.MaxCategoryChars} characters (got {category.Length})."));
+            else if (!seen.Add(category))
+                errors.Add(new("options.referenceCategories", $"'{category}' is given twice (names match ignoring case)."));
+        }
+        return categories.ToList();
     }
 
     /// <summary>trustTarget and the options that only mean something with it, each refused naming its field.</summary>

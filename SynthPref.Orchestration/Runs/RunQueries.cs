@@ -98,6 +98,8 @@ public sealed class RunQueries(RunCatalog catalog, ReviewStage reviews, OutputSt
 
     public async Task<string?> ReviewTokenHashAsync(string runId, CancellationToken ct) => (await catalog.GetAsync(runId, ct))?.ReviewTokenHash;
 
+    public async Task<bool> ShowsReferenceAsync(string runId, CancellationToken ct) => (await catalog.GetAsync(runId, ct))?.HideReference != true;
+
     /// <summary>Running (or about to), and not yet reporting: the phase the orchestration publishes says so.</summary>
     public async Task<bool> IsBeforeReportAsync(DurableTaskClient client, string runId, CancellationToken ct)
     {

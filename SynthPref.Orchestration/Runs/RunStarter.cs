@@ -160,7 +160,8 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
     async Task<StartedRun> StartAsync(DurableTaskClient client, RunInput run, CancellationToken ct)
     {
         var token = ReviewTokens.New();
-        var record = new RunRecord(run.RunId, run.Name, run.Source, run.InputBlob, ReviewTokens.Hash(token), DateTimeOffset.UtcNow);
+        var record = new RunRecord(run.RunId, run.Name, run.Source, run.InputBlob, ReviewTokens.Hash(token), DateTimeOffset.UtcNow,
+            HideReference: !run.Settings.ShowReferenceToReviewers);
         var added = await catalog.TryAddAsync(record, ct);
         if (!added)
             record = (await catalog.GetAsync(run.RunId, ct))!;
@@ -213,6 +214,7 @@ public sealed class RunStarter(RunCatalog catalog, InputStore input, IOptions<Ll
             yield return JudgePanel.RoleOf(judge);
         if (settings.CritiqueRevise) yield return LlmRoles.Reviser;
         yield return LlmRoles.Policy;
+        if (settings.ReferenceCategories is not { Count: 0 }) yield return LlmRoles.Reference;
     }
 
     /// <summary>Every run needs the judge, so a judge that cannot be built refuses runs up front.</summary>

@@ -33,7 +33,10 @@ public enum CategoryKey { Exact, Folded }
 /// RejectEmptyResponses: a pair input with an empty or identical response is an input error instead of a pair left out
 /// of the dataset. CategoryKey: how categories become keys (exact, or folded).
 /// This is the one options record: <see cref="Runs.RunOptionsParser"/> builds it once from the request (the options
-/// object or the blob's metadata), the run carries it (<c>RunInput.Settings</c>), and the lanes and the report take it.</summary>
+/// object or the blob's metadata), the run carries it (<c>RunInput.Settings</c>), and the lanes and the report take it.
+/// ReferenceCategories: the categories whose items without a reference get one written by the judge model, matched
+/// ignoring case (null, as runs from before it carry: <see cref="DefaultReferenceCategories"/>; empty: none).
+/// ShowReferenceToReviewers: the review page shows a pair's reference answer.</summary>
 public sealed record RunSettings(
     bool SwapPositions,
     bool CritiqueRevise,
@@ -66,8 +69,13 @@ public sealed record RunSettings(
     IReadOnlyList<string>? CacheOnlyRoles = null,
     string? CacheOnlyReason = null,
     bool RejectEmptyResponses = false,
-    CategoryKey CategoryKey = CategoryKey.Exact)
+    CategoryKey CategoryKey = CategoryKey.Exact,
+    IReadOnlyList<string>? ReferenceCategories = null,
+    bool ShowReferenceToReviewers = true)
 {
+    /// <summary>The categories that get a generated reference answer when a run names none (FastChat's <c>NEED_REF_CATS</c>).</summary>
+    public static readonly IReadOnlyList<string> DefaultReferenceCategories = ["math", "reasoning", "coding"];
+
     public const int DefaultMaxReviewersPerItem = 50;
     public const int DefaultMaxFailedItemsPerMillion = 100_000;
     /// <summary>Categories with fewer votes than this are not ranked unless a run says otherwise: at three votes a

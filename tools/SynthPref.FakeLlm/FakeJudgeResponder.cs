@@ -23,6 +23,8 @@ public static class FakeJudgeResponder
     public const string RevisionPrefix = "(improved) ";
     public const string RegressedRevision = "worse";
     public const string PolicyPrefix = "Policy answer to: ";
+    public const string ReferencePrefix = "Reference answer to: ";
+    public const string NoReferenceMarker = "[[noreference]]";
     public const string NoCritiqueMarker = "[[nocritique]]";
     /// <summary>Any request holding it is answered HTTP 500 with an OpenAI-style error body carrying
     /// <see cref="ServerErrorMessage"/>, as a provider's outage is.</summary>
@@ -54,6 +56,12 @@ public static class FakeJudgeResponder
         if (last.Contains(CritiqueMarker, StringComparison.Ordinal) && request.Messages.Any(m => m.Text.Contains(NoCritiqueMarker, StringComparison.Ordinal)))
             return FakeReply.Error(StatusCodes.Status400BadRequest, "fake critic: unavailable for this item");
 
+        // The judge model writing its own answer, to grade an item against: a reference the judge's rules can tell apart.
+        if (request.Messages.FirstOrDefault()?.Text.StartsWith(JudgePrompt.ReferenceMarker, StringComparison.Ordinal) == true)
+            return last.Contains(NoReferenceMarker, StringComparison.Ordinal)
+                ? FakeReply.Error(StatusCodes.Status400BadRequest, "fake judge: no reference for this item")
+                : FakeReply.Answer(ReferencePrefix + last);
+
         var trimmed = last.TrimStart();
         if (trimmed.StartsWith(RevisionMarker, StringComparison.Ordinal))
             return Revise(request);
@@ -66,7 +74,7 @@ public static class FakeJudgeResponder
 
         // A lone user message without the judge template is the policy model being asked for a response.
         if (!reader(last, out var query, out var a, out var b))
-            return request.Messages.Count(m => m.Role != "system") == 1
+            return request.Messages.Count(m => m.Role != "system") == 1 || request.Messages[^1].Role == "user" && !last.Contains(CritiqueMarker, StringComparison.Ordinal)
                 ? FakeReply.Answer(PolicyPrefix + last)
                 : FakeReply.Error(StatusCodes.Status400BadRequest, "fake judge: last user message is not a judge prompt");
 

@@ -85,11 +85,32 @@ function goTo(i) {
   const item = items[index];
   $("category").textContent = item.category;
   $("prompt").textContent = item.prompt;
+  // A conversation: the dialogue so far turn by turn (shared, in place of the prompt, which is its last message; or
+  // each side's own above its answer), and the two final answers set apart as the turn being judged.
+  const conversation = !!(item.dialogue || item.firstDialogue);
+  showTurns("dialogue", item.dialogue); showTurns("first-dialogue", item.firstDialogue); showTurns("second-dialogue", item.secondDialogue);
+  show("prompt", !item.dialogue);
+  for (const side of ["first", "second"]) { show(side + "-judged", conversation); $(side + "-response").classList.toggle("judged", conversation); }
+  $("question").textContent = conversation ? "Which final answer is better, given its conversation?" : "Which response answers the prompt better?";
+  show("reference", item.reference != null);
+  $("reference-md").innerHTML = item.referenceHtml || ""; $("reference-raw").textContent = item.reference || "";
   // Rendered by the server from Markdown with raw HTML disabled and unsafe links removed.
   $("first-md").innerHTML = item.firstHtml; $("second-md").innerHTML = item.secondHtml;
   $("first-raw").textContent = item.first; $("second-raw").textContent = item.second;
   $("prev").disabled = index === 0;
   setScreen("item"); render(); summarise();
+}
+function showTurns(id, turns) {
+  const box = $(id); box.textContent = ""; show(id, !!turns);
+  for (const t of turns || []) {
+    const turn = document.createElement("div"); turn.className = "turn " + t.role;
+    const who = document.createElement("div"); who.className = "role";
+    who.textContent = { system: "System", user: "User", assistant: "Assistant" }[t.role] || t.role;
+    // Rendered by the server from Markdown with raw HTML disabled, as the answers are.
+    const md = document.createElement("div"); md.className = "md"; md.innerHTML = t.html;
+    const raw = document.createElement("pre"); raw.className = "raw"; raw.textContent = t.text;
+    turn.append(who, md, raw); box.append(turn);
+  }
 }
 function render() {
   if (screen !== "item") return;
