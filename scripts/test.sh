@@ -8,6 +8,9 @@ source "$(dirname "$0")/common.sh"
 ensure_azurite
 ensure_chromium
 build_solution
+# One style for the whole solution (.editorconfig): a change that dotnet format would rewrite fails the run.
+echo "==> dotnet format --verify-no-changes"
+dotnet format SynthPref.sln --verify-no-changes --no-restore
 echo "==> bicep build + lint"
 bash scripts/validate-bicep.sh
 echo "==> dotnet test"

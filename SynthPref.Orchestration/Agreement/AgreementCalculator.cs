@@ -1,8 +1,8 @@
-using SynthPref.Orchestration.Statistics;
 using SynthPref.Orchestration.Judging;
-using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Agreement;
 

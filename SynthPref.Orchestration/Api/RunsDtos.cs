@@ -1,9 +1,9 @@
 using System.Text.Json.Serialization;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Workflow;
-using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Api;
 

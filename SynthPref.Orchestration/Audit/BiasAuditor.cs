@@ -1,6 +1,6 @@
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Statistics;
-using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Audit;
 
@@ -76,7 +76,7 @@ public static class BiasAuditor
     /// Over the decisive pairs where exactly one side has a trait (<paramref name="aHasTrait"/> says whether it is
     /// A, or null when both or neither have it, which shows nothing), how many there are and how often that side won.
     /// </summary>
-    private static (int Pairs, int TraitWon) Contest(IEnumerable<PreferencePair> judgePairs, Func<PreferencePair, bool?> aHasTrait)
+    static (int Pairs, int TraitWon) Contest(IEnumerable<PreferencePair> judgePairs, Func<PreferencePair, bool?> aHasTrait)
     {
         int pairs = 0, won = 0;
         foreach (var pair in judgePairs.Where(p => p.IsDecisive))
@@ -96,7 +96,7 @@ public static class BiasAuditor
 
     // hits/total − 0.5 scaled by 20·total, so the 0.15 margin becomes 3·total and the comparison stays in integers:
     // in doubles 13/20 − 0.5 lands just above 0.15 and would flag a share sitting exactly on the margin.
-    private static long ScaledDistanceFromHalf(int hits, int total) => 20L * hits - 10L * total;
+    static long ScaledDistanceFromHalf(int hits, int total) => 20L * hits - 10L * total;
 
     /// <summary>|hits/total − 0.5| &gt; 0.15, exactly; false without data.</summary>
     internal static bool BeyondMargin(int hits, int total) =>

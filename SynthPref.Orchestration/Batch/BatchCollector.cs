@@ -1,7 +1,7 @@
 using Azure.Storage.Blobs.Specialized;
 using SynthPref.Orchestration.Llm;
-using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Batch;
 

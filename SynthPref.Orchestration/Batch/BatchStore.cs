@@ -42,8 +42,12 @@ public sealed record BatchRecord(
 
     public BatchRecord With(BatchInfo info) => this with
     {
-        State = info.Status, Completed = info.Completed, Failed = info.Failed, OutputFileId = info.OutputFileId ?? OutputFileId,
-        ErrorFileId = info.ErrorFileId ?? ErrorFileId, Error = info.Error ?? Error,
+        State = info.Status,
+        Completed = info.Completed,
+        Failed = info.Failed,
+        OutputFileId = info.OutputFileId ?? OutputFileId,
+        ErrorFileId = info.ErrorFileId ?? ErrorFileId,
+        Error = info.Error ?? Error,
     };
 }
 

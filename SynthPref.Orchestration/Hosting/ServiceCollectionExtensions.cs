@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.DurableTask.Worker;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Batch;

@@ -58,7 +58,7 @@ public static partial class JudgePrompt
     /// <summary>Hex characters of the boundary: 96 bits, beyond guessing.</summary>
     const int BoundaryChars = 24;
 
-    private const string Criteria = """
+    const string Criteria = """
         Evaluate both responses on these criteria:
         1. Helpfulness: does the response address the user's actual need?
         2. Accuracy: is the information correct, with no fabricated facts?
@@ -70,12 +70,12 @@ public static partial class JudgePrompt
         Choose TIE only when neither response is better overall.
         """;
 
-    private const string QueryName = "USER QUERY";
-    private const string AName = "RESPONSE A";
-    private const string BName = "RESPONSE B";
+    const string QueryName = "USER QUERY";
+    const string AName = "RESPONSE A";
+    const string BName = "RESPONSE B";
 
-    private const string ReferenceName = "REFERENCE ANSWER";
-    private const string FinalAnswer = "FINAL ANSWER";
+    const string ReferenceName = "REFERENCE ANSWER";
+    const string FinalAnswer = "FINAL ANSWER";
 
     /// <summary>The system message of a conversation's judge (FastChat's multi-turn pair prompt is the model).</summary>
     public const string ConversationSystemMessage =
@@ -83,13 +83,13 @@ public static partial class JudgePrompt
         "You judge only the content of each assistant's final answer, read in the light of the conversation before it. " +
         "You do not favour an answer because of its length, its position, or the name of the assistant that wrote it.";
 
-    private const string ConversationCriteria = """
+    const string ConversationCriteria = """
         Judge only the two FINAL ANSWER messages: which assistant answers the user's last message better, given its own
         conversation so far (what the user asked before, and what that assistant itself already said)?
         """;
 
     // FastChat's pair-math-v1 is the model: compare both answers with the reference, and find the mistakes.
-    private const string ReferenceCriteria = """
+    const string ReferenceCriteria = """
         A reference answer is given between the REFERENCE ANSWER markers. Grade correctness against it first: compare each
         answer with the reference, identify any mistakes, and prefer the answer that is correct. An answer that disagrees
         with the reference on the result is wrong, however confident or well presented it is.
@@ -187,7 +187,7 @@ public static partial class JudgePrompt
         REASONING: <a short explanation of your choice>
         """;
 
-    private const string StructuredInstructions = """
+    const string StructuredInstructions = """
 
         Answer with a JSON object and nothing else: "preference" is "A", "B" or "TIE"; "confidence" is "high", "medium"
         or "low"; "reasoning" is a short explanation of your choice.
@@ -336,14 +336,14 @@ public static partial class JudgePrompt
             && TryReadSection(userMessage, BName, tag, ref position, out responseB);
     }
 
-    private static string Section(string name, string tag, string text) =>
+    static string Section(string name, string tag, string text) =>
         $"{Open(name, tag)}\n{text}\n{Close(name, tag)}";
 
-    private static string Open(string name, string tag) => tag.Length == 0 ? $"[{name}]" : $"[{name} {tag}]";
+    static string Open(string name, string tag) => tag.Length == 0 ? $"[{name}]" : $"[{name} {tag}]";
 
-    private static string Close(string name, string tag) => Open("END " + name, tag);
+    static string Close(string name, string tag) => Open("END " + name, tag);
 
-    private static bool TryReadSection(string message, string name, string tag, ref int position, out string text)
+    static bool TryReadSection(string message, string name, string tag, ref int position, out string text)
     {
         text = string.Empty;
         var open = Open(name, tag) + "\n";

@@ -16,8 +16,8 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
     /// that consistently ignores the format, which the run report should surface instead.</summary>
     public const int MaxAttempts = 2;
 
-    private readonly IChatClient _chat = chat ?? throw new ArgumentNullException(nameof(chat));
-    private readonly PromptBoundaryKey _key = key ?? throw new ArgumentNullException(nameof(key));
+    readonly IChatClient client = chat ?? throw new ArgumentNullException(nameof(chat));
+    readonly PromptBoundaryKey boundaryKey = key ?? throw new ArgumentNullException(nameof(key));
 
     /// <summary>A judge whose prompt boundaries are keyed for this process only (tests and tools without storage).</summary>
     public PairwiseJudge(IChatClient chat) : this(chat, PromptBoundaryKey.Ephemeral())
@@ -35,7 +35,7 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
     /// <param name="subject">What is compared, in presentation order (<see cref="JudgeSubject.First"/> is shown as A).</param>
     public async Task<JudgeCall> JudgeOnceAsync(JudgeSubject subject, bool structured, CancellationToken ct)
     {
-        var key = await _key.GetAsync(ct).ConfigureAwait(false);
+        var key = await boundaryKey.GetAsync(ct).ConfigureAwait(false);
         // The identical prompt is resent on retry so a replayed/recorded provider sees the same request both times.
         var request = JudgePrompt.Create(subject, key, structured);
         var raw = string.Empty;
@@ -47,7 +47,7 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
             ChatResponse response;
             try
             {
-                response = await _chat.GetResponseAsync(request.Messages, options, ct).ConfigureAwait(false);
+                response = await client.GetResponseAsync(request.Messages, options, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (structured && StructuredVerdict.IsRejection(e))
             {
@@ -81,8 +81,8 @@ public sealed class PairwiseJudge(IChatClient chat, PromptBoundaryKey key)
 
     public async Task<IReadOnlyList<string>> CacheKeysAsync(JudgeSubject subject, bool swapPositions, bool structured, CancellationToken ct)
     {
-        if (_chat.GetService<StoredResponseCache>() is not { } cache) return [];
-        var key = await _key.GetAsync(ct).ConfigureAwait(false);
+        if (client.GetService<StoredResponseCache>() is not { } cache) return [];
+        var key = await boundaryKey.GetAsync(ct).ConfigureAwait(false);
         var keys = new List<string>(2)
         {
             cache.KeyFor(JudgePrompt.Create(subject, key, structured).Messages, OptionsFor(1, structured)),

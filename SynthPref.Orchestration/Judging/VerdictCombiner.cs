@@ -65,14 +65,14 @@ public static class VerdictCombiner
         _ => swappedPositional,
     };
 
-    private static Confidence? Lower(Confidence? first, Confidence? second) => (first, second) switch
+    static Confidence? Lower(Confidence? first, Confidence? second) => (first, second) switch
     {
         (null, _) => second,
         (_, null) => first,
         _ => first < second ? first : second,
     };
 
-    private static string? JoinReasoning(string? forward, string? swapped)
+    static string? JoinReasoning(string? forward, string? swapped)
     {
         var parts = new List<string>(2);
         if (!string.IsNullOrWhiteSpace(forward))

@@ -10,12 +10,12 @@ namespace SynthPref.Orchestration.Judging;
 /// </summary>
 public static partial class VerdictParser
 {
-    private enum ValueKind { None, Single, Ambiguous }
+    enum ValueKind { None, Single, Ambiguous }
 
-    private readonly record struct LabelLine(int LineIndex, string Label, string Value);
+    readonly record struct LabelLine(int LineIndex, string Label, string Value);
 
-    private static readonly string[] PreferenceWords = ["a", "b", "tie"];
-    private static readonly string[] ConfidenceWords = ["high", "medium", "low"];
+    static readonly string[] PreferenceWords = ["a", "b", "tie"];
+    static readonly string[] ConfidenceWords = ["high", "medium", "low"];
 
     /// <summary>
     /// Reads a judge's answer to a prompt with this boundary: only the verdict block after the last occurrence of the
@@ -112,14 +112,14 @@ public static partial class VerdictParser
         }
     }
 
-    private static Preference ToPreference(string word) => word switch
+    static Preference ToPreference(string word) => word switch
     {
         "a" => Preference.A,
         "b" => Preference.B,
         _ => Preference.Tie,
     };
 
-    private static Confidence? ToConfidence(string? word) => word switch
+    static Confidence? ToConfidence(string? word) => word switch
     {
         "high" => Confidence.High,
         "medium" => Confidence.Medium,
@@ -167,7 +167,7 @@ public static partial class VerdictParser
     public static bool HasVerdictLine(string? text) =>
         !string.IsNullOrWhiteSpace(text) && FindLabelLines(text.ReplaceLineEndings("\n").Split('\n')).Any(l => l.Label == "preference");
 
-    private static List<LabelLine> FindLabelLines(string[] lines)
+    static List<LabelLine> FindLabelLines(string[] lines)
     {
         var found = new List<LabelLine>();
         for (var i = 0; i < lines.Length; i++)
@@ -186,7 +186,7 @@ public static partial class VerdictParser
     /// Every line carrying the label must agree: a repeated label with a different answer is as ambiguous as
     /// "A or B". Label lines whose value is not a choice at all (prose such as "Preference-wise, ...") are ignored.
     /// </summary>
-    private static string? ReadValue(List<LabelLine> labels, string[] lines, string label, string[] words)
+    static string? ReadValue(List<LabelLine> labels, string[] lines, string label, string[] words)
     {
         string? chosen = null;
         foreach (var line in labels.Where(l => l.Label == label))
@@ -214,7 +214,7 @@ public static partial class VerdictParser
         return chosen;
     }
 
-    private static (ValueKind Kind, string? Word) ClassifyValue(string value, string[] words)
+    static (ValueKind Kind, string? Word) ClassifyValue(string value, string[] words)
     {
         var match = ValuePattern().Match(value);
         if (!match.Success)
@@ -244,7 +244,7 @@ public static partial class VerdictParser
         return (ValueKind.Single, word);
     }
 
-    private static string? ReadReasoning(List<LabelLine> labels, string[] lines)
+    static string? ReadReasoning(List<LabelLine> labels, string[] lines)
     {
         var start = labels.FirstOrDefault(l => l.Label == "reasoning");
         if (start.Label is null)
@@ -265,7 +265,7 @@ public static partial class VerdictParser
         return reasoning.Length == 0 ? null : reasoning;
     }
 
-    private static string? NextNonBlankLine(string[] lines, int after)
+    static string? NextNonBlankLine(string[] lines, int after)
     {
         for (var i = after + 1; i < lines.Length; i++)
         {
@@ -278,9 +278,9 @@ public static partial class VerdictParser
         return null;
     }
 
-    private static bool IsBlankAfterDecoration(string value) => value.Trim(Decoration).Length == 0;
+    static bool IsBlankAfterDecoration(string value) => value.Trim(Decoration).Length == 0;
 
-    private static readonly char[] Decoration = [' ', '\t', '*', '_', '`', '#', '>', ':', '-'];
+    static readonly char[] Decoration = [' ', '\t', '*', '_', '`', '#', '>', ':', '-'];
 
     // A label at the start of a line, after optional heading/quote/list markers and markdown emphasis, followed by
     // a colon, dash or equals sign (emphasis may close before or after it), or by nothing for heading style.

@@ -64,7 +64,7 @@ public static class ChatClientFactory
     /// <param name="offline">The same client over a transport that keeps each request's body and sends nothing (see
     /// <see cref="RequestCaptureHandler"/>): how a batch line gets exactly the body a live call would send. It needs no
     /// credential, since authentication does not touch the body.</param>
-    private static IChatClient CreateProviderClient(LlmOptions options, JudgePromptReader reader, JudgeAnswerWriter? writer,
+    static IChatClient CreateProviderClient(LlmOptions options, JudgePromptReader reader, JudgeAnswerWriter? writer,
         out string[] identity, bool offline = false)
     {
         var timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);

@@ -9,13 +9,13 @@ namespace SynthPref.Orchestration.Llm;
 /// </summary>
 public sealed class ConcurrencyLimitingChatClient : DelegatingChatClient
 {
-    private readonly SemaphoreSlim _slots;
+    readonly SemaphoreSlim slots;
 
     public ConcurrencyLimitingChatClient(IChatClient innerClient, int maxConcurrency) : base(innerClient)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrency, 1);
         MaxConcurrency = maxConcurrency;
-        _slots = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+        slots = new SemaphoreSlim(maxConcurrency, maxConcurrency);
     }
 
     public int MaxConcurrency { get; }
@@ -23,21 +23,21 @@ public sealed class ConcurrencyLimitingChatClient : DelegatingChatClient
     public override async Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            _slots.Release();
+            slots.Release();
         }
     }
 
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
@@ -45,14 +45,14 @@ public sealed class ConcurrencyLimitingChatClient : DelegatingChatClient
         }
         finally
         {
-            _slots.Release();
+            slots.Release();
         }
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
-            _slots.Dispose();
+            slots.Dispose();
         base.Dispose(disposing);
     }
 }

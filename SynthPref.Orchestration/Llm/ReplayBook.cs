@@ -17,18 +17,18 @@ public sealed class ReplayFormatException(string message) : FormatException(mess
 /// </summary>
 public sealed class ReplayBook
 {
-    private readonly Dictionary<(string Query, string R1, string R2), ReplayRecord> _byQueryAndTexts = new();
-    private readonly Dictionary<(string R1, string R2), ReplayRecord> _byTexts = new();
+    readonly Dictionary<(string Query, string R1, string R2), ReplayRecord> byQueryAndTexts = new();
+    readonly Dictionary<(string R1, string R2), ReplayRecord> byTexts = new();
 
-    private ReplayBook(IReadOnlyList<ReplayRecord> records)
+    ReplayBook(IReadOnlyList<ReplayRecord> records)
     {
         Records = records;
         // First recording wins for duplicate keys, so lookups are stable regardless of dictionary internals.
         foreach (var r in records)
         {
             if (r.Query is not null)
-                _byQueryAndTexts.TryAdd((r.Query, r.Response1, r.Response2), r);
-            _byTexts.TryAdd((r.Response1, r.Response2), r);
+                byQueryAndTexts.TryAdd((r.Query, r.Response1, r.Response2), r);
+            byTexts.TryAdd((r.Response1, r.Response2), r);
         }
     }
 
@@ -63,16 +63,16 @@ public sealed class ReplayBook
     {
         if (query is not null)
         {
-            if (_byQueryAndTexts.TryGetValue((query, responseA, responseB), out record!)) { swapped = false; return true; }
-            if (_byQueryAndTexts.TryGetValue((query, responseB, responseA), out record!)) { swapped = true; return true; }
+            if (byQueryAndTexts.TryGetValue((query, responseA, responseB), out record!)) { swapped = false; return true; }
+            if (byQueryAndTexts.TryGetValue((query, responseB, responseA), out record!)) { swapped = true; return true; }
         }
-        if (_byTexts.TryGetValue((responseA, responseB), out record!)) { swapped = false; return true; }
-        if (_byTexts.TryGetValue((responseB, responseA), out record!)) { swapped = true; return true; }
+        if (byTexts.TryGetValue((responseA, responseB), out record!)) { swapped = false; return true; }
+        if (byTexts.TryGetValue((responseB, responseA), out record!)) { swapped = true; return true; }
         swapped = false;
         return false;
     }
 
-    private static ReplayRecord ParseLine(string line, int lineNumber, string source)
+    static ReplayRecord ParseLine(string line, int lineNumber, string source)
     {
         string Where() => $"Replay file '{source}' line {lineNumber}";
 

@@ -13,19 +13,19 @@ public sealed class ReplayMissException(string message) : InvalidOperationExcept
 public sealed class ReplayChatClient : IChatClient
 {
     public const string ModelId = "replay";
-    private const int QuoteLength = 80;
+    const int QuoteLength = 80;
 
-    private readonly ReplayBook _book;
-    private readonly JudgePromptReader _reader;
-    private readonly JudgeAnswerWriter? _writer;
+    readonly ReplayBook book;
+    readonly JudgePromptReader reader;
+    readonly JudgeAnswerWriter? writer;
 
     /// <param name="writer">Shapes each answer as the prompt asks (its verdict line); without one, answers are the bare
     /// verdict block.</param>
     public ReplayChatClient(ReplayBook book, JudgePromptReader reader, JudgeAnswerWriter? writer = null)
     {
-        _book = book ?? throw new ArgumentNullException(nameof(book));
-        _reader = reader ?? throw new ArgumentNullException(nameof(reader));
-        _writer = writer;
+        this.book = book ?? throw new ArgumentNullException(nameof(book));
+        this.reader = reader ?? throw new ArgumentNullException(nameof(reader));
+        this.writer = writer;
     }
 
     public Task<ChatResponse> GetResponseAsync(
@@ -67,15 +67,15 @@ public sealed class ReplayChatClient : IChatClient
     {
     }
 
-    private string Answer(IEnumerable<ChatMessage> messages)
+    string Answer(IEnumerable<ChatMessage> messages)
     {
         var lastUser = messages.LastOrDefault(m => m.Role == ChatRole.User)?.Text
             ?? throw new ReplayMissException("Replay provider got no user message to answer");
 
-        if (!_reader(lastUser, out var query, out var a, out var b))
+        if (!reader(lastUser, out var query, out var a, out var b))
             throw new ReplayMissException($"Replay provider only answers judge prompts; this user message is not one: \"{Quote(lastUser)}\"");
 
-        if (!_book.TryFind(query, a, b, out var record, out var swapped))
+        if (!book.TryFind(query, a, b, out var record, out var swapped))
             throw new ReplayMissException(
                 $"No replay recording for response A \"{Quote(a)}\" and response B \"{Quote(b)}\" (query \"{Quote(query)}\"), in either order");
 
@@ -95,8 +95,8 @@ public sealed class ReplayChatClient : IChatClient
         return Shape(lastUser, $"PREFERENCE: {preference}\nREASONING: {record.Reason}");
     }
 
-    private string Shape(string userMessage, string block) => _writer is null ? block : _writer(userMessage, block);
+    string Shape(string userMessage, string block) => writer is null ? block : writer(userMessage, block);
 
-    private static string Quote(string text) =>
+    static string Quote(string text) =>
         text.Length <= QuoteLength ? text : string.Concat(text.AsSpan(0, QuoteLength), "…");
 }

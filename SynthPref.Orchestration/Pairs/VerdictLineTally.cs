@@ -26,11 +26,11 @@ public sealed record VerdictLineTally(int Answers, int WithoutVerdictLine, strin
     {
         var tallies = new SortedDictionary<string, VerdictLineTally>(StringComparer.Ordinal);
         foreach (var pair in pairs.Where(p => p.Source == PairSource.Judge).OrderBy(p => p.ItemIndex))
-        foreach (var verdict in pair.JudgeVerdicts.Where(j => !j.Structured))
-        {
-            var tally = Of(verdict);
-            tallies[verdict.Name] = tallies.TryGetValue(verdict.Name, out var sum) ? sum.Add(tally) : tally;
-        }
+            foreach (var verdict in pair.JudgeVerdicts.Where(j => !j.Structured))
+            {
+                var tally = Of(verdict);
+                tallies[verdict.Name] = tallies.TryGetValue(verdict.Name, out var sum) ? sum.Add(tally) : tally;
+            }
         return tallies;
     }
 

@@ -153,7 +153,7 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             run.Batch is { } batch ? await BatchAsync(run.RunId, batch, run.Usage, ct) : null,
             tally.Exclusions(),
             tally.Merges(settings.CategoryKey),
-            Failures(run, failureReport,
+            Failures(run, failureReport),
             tally.References(labelled));
 
         var json = await output.WriteAsync(run.RunId, OutputStore.ReportJsonName, ReportJson.Serialize(report), "application/json", ct);

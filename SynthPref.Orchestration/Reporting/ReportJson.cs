@@ -16,7 +16,7 @@ public static class ReportJson
         return JsonSerializer.Serialize(report, Options);
     }
 
-    private static JsonSerializerOptions CreateOptions()
+    static JsonSerializerOptions CreateOptions()
     {
         var options = new JsonSerializerOptions
         {

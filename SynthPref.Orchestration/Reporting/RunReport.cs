@@ -1,11 +1,11 @@
 using System.Text.Json.Serialization;
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
-using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Reporting;
 

@@ -2,9 +2,9 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Trust;
-using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Orchestration.Reporting;
 
@@ -24,7 +24,7 @@ namespace SynthPref.Orchestration.Reporting;
 public static class TrlDataset
 {
     // Relaxed escaping keeps non-ASCII text readable in the file; JSONL is never embedded in HTML.
-    private static readonly JsonWriterOptions WriterOptions = new()
+    static readonly JsonWriterOptions WriterOptions = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Indented = false,
@@ -40,7 +40,7 @@ public static class TrlDataset
     /// original is no evidence of a better answer, and a pair with an empty or identical response is no preference.</summary>
     public static bool IsRow(PreferencePair pair) => pair.IsDecisive && !pair.RevisionRegression && pair.DatasetExclusion is null;
 
-    private static IEnumerable<PreferencePair> Rows(IEnumerable<PreferencePair> pairs) =>
+    static IEnumerable<PreferencePair> Rows(IEnumerable<PreferencePair> pairs) =>
         pairs.Where(IsRow)
             .OrderBy(p => p.ItemIndex)
             .ThenBy(p => p.Source)
@@ -62,9 +62,9 @@ public static class TrlDataset
         return pairs.Select(p => ToJsonLine(p, p.Verdict, LabelSource.Judge, escalated: true));
     }
 
-    private static string ToJsonLine(PreferencePair pair) => ToJsonLine(pair, pair.Verdict, null, escalated: false);
+    static string ToJsonLine(PreferencePair pair) => ToJsonLine(pair, pair.Verdict, null, escalated: false);
 
-    private static string ToJsonLine(PreferencePair pair, Preference choice, LabelSource? labelSource, bool escalated)
+    static string ToJsonLine(PreferencePair pair, Preference choice, LabelSource? labelSource, bool escalated)
     {
         var buffer = new ArrayBufferWriter<byte>();
         Write(buffer, pair, choice, labelSource, escalated);
@@ -101,7 +101,7 @@ public static class TrlDataset
         }
     }
 
-    private static void Write(IBufferWriter<byte> buffer, PreferencePair pair, Preference choice, LabelSource? labelSource, bool escalated)
+    static void Write(IBufferWriter<byte> buffer, PreferencePair pair, Preference choice, LabelSource? labelSource, bool escalated)
     {
         var (chosen, rejected) = choice == Preference.A
             ? (pair.ResponseA, pair.ResponseB)
@@ -152,7 +152,7 @@ public static class TrlDataset
     }
 
     /// <summary>A list of {role, content} messages, as TRL's conversational formats hold them, ending with the answer when given.</summary>
-    private static void WriteMessages(Utf8JsonWriter writer, string name, IReadOnlyList<ChatTurn> turns, string? answer)
+    static void WriteMessages(Utf8JsonWriter writer, string name, IReadOnlyList<ChatTurn> turns, string? answer)
     {
         writer.WriteStartArray(name);
         foreach (var turn in turns)
@@ -162,7 +162,7 @@ public static class TrlDataset
         writer.WriteEndArray();
     }
 
-    private static void WriteMessage(Utf8JsonWriter writer, string role, string content)
+    static void WriteMessage(Utf8JsonWriter writer, string role, string content)
     {
         writer.WriteStartObject();
         writer.WriteString("role", role);
@@ -170,7 +170,7 @@ public static class TrlDataset
         writer.WriteEndObject();
     }
 
-    private static string ConfidenceName(Confidence confidence) => confidence switch
+    static string ConfidenceName(Confidence confidence) => confidence switch
     {
         Confidence.High => "high",
         Confidence.Medium => "medium",

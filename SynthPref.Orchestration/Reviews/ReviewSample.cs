@@ -1,8 +1,8 @@
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Sampling;
-using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Statistics;
-using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Storage;
 
 namespace SynthPref.Orchestration.Reviews;
 

@@ -1,5 +1,5 @@
-using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Pairs;
 
 namespace SynthPref.Orchestration.Reviews;
 

@@ -16,7 +16,7 @@ public sealed partial class ConstitutionalReviser(IChatClient chat)
     public const string Role = Llm.LlmRoles.Reviser;
     public const int MaxRounds = 4;
 
-    private readonly IChatClient _chat = chat ?? throw new ArgumentNullException(nameof(chat));
+    readonly IChatClient client = chat ?? throw new ArgumentNullException(nameof(chat));
 
     /// <summary>One round with the seed's critique alone.</summary>
     public async Task<RevisionResult> ReviseAsync(string prompt, string response, CancellationToken ct)
@@ -50,10 +50,10 @@ public sealed partial class ConstitutionalReviser(IChatClient chat)
         return new RevisionResult(critique, text, rounds);
     }
 
-    private async Task<(string Critique, string Revised)> RoundAsync(string prompt, string response, Principle? principle, CancellationToken ct,
+    async Task<(string Critique, string Revised)> RoundAsync(string prompt, string response, Principle? principle, CancellationToken ct,
         IReadOnlyList<ChatTurn>? context = null)
     {
-        var critiqueResponse = await _chat.GetResponseAsync(CritiquePrompts.BuildCritique(prompt, response, principle, context), cancellationToken: ct)
+        var critiqueResponse = await client.GetResponseAsync(CritiquePrompts.BuildCritique(prompt, response, principle, context), cancellationToken: ct)
             .ConfigureAwait(false);
         var critique = critiqueResponse.Text.Trim();
         // An empty assistant turn would make the revision request meaningless, so fail here with the real cause.
@@ -62,7 +62,7 @@ public sealed partial class ConstitutionalReviser(IChatClient chat)
             throw new InvalidOperationException("The model returned an empty critique; cannot ask for a revision without one.");
         }
 
-        var revisionResponse = await _chat.GetResponseAsync(CritiquePrompts.BuildRevision(prompt, response, critique, principle, context), cancellationToken: ct)
+        var revisionResponse = await client.GetResponseAsync(CritiquePrompts.BuildRevision(prompt, response, critique, principle, context), cancellationToken: ct)
             .ConfigureAwait(false);
         var revised = RevisionLabel().Replace(revisionResponse.Text.Trim(), string.Empty, 1).Trim();
         // Storing an empty "revised" text would create a pair whose winner is blank.

@@ -21,7 +21,7 @@ public static class CritiquePrompts
         "Please rewrite the assistant response to fix the problems the critique identified, so that it is accurate, complete and safe.";
 
     // Without this the model tends to wrap the rewrite in commentary, which would end up in the stored pair.
-    private const string RevisionOutputRule = "Reply with the rewritten response only, without any preamble or commentary.";
+    const string RevisionOutputRule = "Reply with the rewritten response only, without any preamble or commentary.";
 
     /// <param name="context">A conversation's turns before the response (ending with the user message it answers),
     /// which stand in for the prompt; null: the prompt alone, as always.</param>

@@ -5,11 +5,11 @@ using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Statistics;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
-using SynthPref.Orchestration.Statistics;
-using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Runs;
 

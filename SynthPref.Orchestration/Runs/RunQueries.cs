@@ -1,6 +1,6 @@
-using SynthPref.Orchestration.Batch;
 using System.Globalization;
 using Microsoft.DurableTask.Client;
+using SynthPref.Orchestration.Batch;
 using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;

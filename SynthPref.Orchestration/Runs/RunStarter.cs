@@ -10,9 +10,9 @@ using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Revision;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Storage;
 using SynthPref.Orchestration.Workflow;
-using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Runs;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
-using SynthPref.Orchestration.Statistics;
-using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Statistics;
 
 namespace SynthPref.Orchestration.Trust;
 

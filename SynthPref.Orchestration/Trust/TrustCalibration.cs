@@ -1,6 +1,6 @@
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
-using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Statistics;
 

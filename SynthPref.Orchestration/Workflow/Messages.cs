@@ -5,8 +5,8 @@ using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
-using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Workflow;

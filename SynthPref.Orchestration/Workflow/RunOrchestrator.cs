@@ -1,12 +1,12 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
-using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Batch;
+using SynthPref.Orchestration.Input;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
-using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Workflow;
 
@@ -428,7 +428,10 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
                     (round, sampled) = (next.Round, next.SampledItems);
                     publish(progress with
                     {
-                        Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round,
+                        Phase = RunStatus.AwaitingReview,
+                        SampledItems = sampled,
+                        ReviewDeadline = deadlineAt,
+                        ReviewRound = round,
                     });
                     continue;
                 }
@@ -444,7 +447,10 @@ public sealed class RunOrchestrator : TaskOrchestrator<RunInput, RunResult>
             (round, sampled, escalationRound) = (escalation.Round, escalation.SampledItems, escalation.Round);
             publish(progress with
             {
-                Phase = RunStatus.AwaitingReview, SampledItems = sampled, ReviewDeadline = deadlineAt, ReviewRound = round,
+                Phase = RunStatus.AwaitingReview,
+                SampledItems = sampled,
+                ReviewDeadline = deadlineAt,
+                ReviewRound = round,
                 EscalationRound = escalationRound,
             });
         }

@@ -102,7 +102,7 @@ public static class FakeJudgeResponder
         : "high";
 
     /// <summary>"A", "B" or "TIE" and the rule that chose it; a null preference for an unparseable answer.</summary>
-    private static (string? Preference, string Rule) Decide(string query, string a, string b)
+    static (string? Preference, string Rule) Decide(string query, string a, string b)
     {
         if (query.Contains("[[garbage]]", StringComparison.Ordinal))
             return (null, "garbage");

@@ -1,7 +1,7 @@
 using Microsoft.DurableTask;
 using SynthPref.Orchestration.Reviews;
-using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Trust;
 
 namespace SynthPref.Orchestration.Workflow.Activities;
 

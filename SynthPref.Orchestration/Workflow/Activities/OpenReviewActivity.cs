@@ -1,7 +1,7 @@
 using Microsoft.DurableTask;
-using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Orchestration.Workflow.Activities;
 

@@ -38,10 +38,10 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
             // The fixture's judge sections too, so the worker can run a jury the functions start.
             var started = pipeline.CreateHost("fn" + Guid.NewGuid().ToString("N")[..10], pipeline.Llm.BaseUrl,
                 new Dictionary<string, string>(PipelineFixture.JudgeSections(pipeline.Llm.BaseUrl))
-            {
-                ["DurableTask__GrpcPort"] = grpcPort.ToString(),
-                ["BlobTrigger__Enabled"] = "false",
-            });
+                {
+                    ["DurableTask__GrpcPort"] = grpcPort.ToString(),
+                    ["BlobTrigger__Enabled"] = "false",
+                });
             await started.StartAsync();
             channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
             Services = CreateServices(pipeline, channel, pipeline.Llm.BaseUrl.ToString());

@@ -12,7 +12,7 @@ namespace SynthPref.Tests.Llm;
 
 public sealed class ChatClientFactoryHttpTests
 {
-    private static IChatClient OpenAiCompatible(FakeOpenAiServer server, int maxConcurrency = 8, string model = "judge-model", int maxRetries = 2) =>
+    static IChatClient OpenAiCompatible(FakeOpenAiServer server, int maxConcurrency = 8, string model = "judge-model", int maxRetries = 2) =>
         ChatClientFactory.Create(
             new LlmOptions
             {
@@ -214,7 +214,7 @@ public sealed class ChatClientFactoryHttpTests
         Assert.Equal(400, notJudge.Status);
     }
 
-    private static async Task<int> MaxInFlight(Func<IChatClient, IChatClient> wrap, int viaFactoryLimit)
+    static async Task<int> MaxInFlight(Func<IChatClient, IChatClient> wrap, int viaFactoryLimit)
     {
         var inFlight = 0;
         var max = 0;
@@ -242,7 +242,7 @@ public sealed class ChatClientFactoryHttpTests
         return max;
     }
 
-    private static void InterlockedMax(ref int target, int value)
+    static void InterlockedMax(ref int target, int value)
     {
         int seen;
         while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)

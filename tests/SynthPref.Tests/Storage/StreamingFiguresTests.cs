@@ -164,9 +164,14 @@ public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.
         var usage = new Dictionary<string, LlmUsage> { [JudgePanel.RoleOf(JudgeVerdict.DefaultName)] = new(Requests: 10, Calls: 10, InputTokens: 1000, OutputTokens: 200) };
         var settings = RunSettings.Unrecorded with
         {
-            Judges = scenario.Judges, CritiqueRevise = scenario.RevisionShare > 0, VerifyRevisions = scenario.RevisionShare > 0, MinCategoryVotes = 5,
-            TrustTarget = scenario.Trust?.Target, TrustAlpha = scenario.Trust?.Alpha ?? RunSettings.DefaultTrustAlpha,
-            Escalate = scenario.Trust?.Escalate ?? Escalation.None, MaxEscalatedReviews = scenario.Trust?.MaxEscalatedReviews ?? RunSettings.DefaultMaxEscalatedReviews,
+            Judges = scenario.Judges,
+            CritiqueRevise = scenario.RevisionShare > 0,
+            VerifyRevisions = scenario.RevisionShare > 0,
+            MinCategoryVotes = 5,
+            TrustTarget = scenario.Trust?.Target,
+            TrustAlpha = scenario.Trust?.Alpha ?? RunSettings.DefaultTrustAlpha,
+            Escalate = scenario.Trust?.Escalate ?? Escalation.None,
+            MaxEscalatedReviews = scenario.Trust?.MaxEscalatedReviews ?? RunSettings.DefaultMaxEscalatedReviews,
         };
         var outputs = await services.GetRequiredService<ReportBuilder>().BuildAsync(
             new ReportInputs(runId, $"streaming {name}", bias, ended, 0, null, usage, settings), default);

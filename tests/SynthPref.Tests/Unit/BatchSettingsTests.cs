@@ -62,8 +62,11 @@ public sealed class BatchSettingsTests
         var errors = new LlmOptions { Provider = LlmProvider.OpenAICompatible, Endpoint = "http://h/v1", BatchPollSeconds = 0, BatchMaxRequests = 0 }.Validate();
         Assert.Contains("Llm:BatchPollSeconds must be 1 to 600 (was 0)", errors);
         Assert.Contains("Llm:BatchMaxRequests must be at least 1 (was 0)", errors);
-        Assert.Empty(new LlmOptions { Provider = LlmProvider.AzureOpenAI, Endpoint = "https://x.openai.azure.com/", Model = "m", Batch = true,
-            BatchDeployment = "m-batch" }.Validate());
+        Assert.Empty(new LlmOptions
+        {
+            Provider = LlmProvider.AzureOpenAI, Endpoint = "https://x.openai.azure.com/", Model = "m", Batch = true,
+            BatchDeployment = "m-batch"
+        }.Validate());
     }
 
     [Fact]

@@ -1,14 +1,14 @@
 using SynthPref.Orchestration.Audit;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using static SynthPref.Tests.Unit.PairFactory;
-using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 
 public class BiasAuditorTests
 {
-    private const string Short = "one two";
-    private const string Long = "one two three four";
+    const string Short = "one two";
+    const string Long = "one two three four";
 
     [Fact]
     public void Length_counts_longer_winner_and_excludes_equal_length_and_non_decisive()
@@ -107,8 +107,8 @@ public class BiasAuditorTests
         Assert.Null(position.FirstPreferredRate);
     }
 
-    private const string Judge = "gpt-4o-mini";
-    private const string Bullets = "- one\n- two";
+    const string Judge = "gpt-4o-mini";
+    const string Bullets = "- one\n- two";
 
     [Fact]
     public void Self_preference_counts_decisive_judge_pairs_with_exactly_one_response_from_the_judge_model()

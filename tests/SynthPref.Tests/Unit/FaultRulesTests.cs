@@ -3,8 +3,8 @@ using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Runs;
-using SynthPref.Orchestration.Workflow;
 using SynthPref.Orchestration.Settings;
+using SynthPref.Orchestration.Workflow;
 
 namespace SynthPref.Tests.Unit;
 

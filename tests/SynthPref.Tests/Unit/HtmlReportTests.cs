@@ -1,6 +1,6 @@
 using SynthPref.Orchestration.Agreement;
-using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Reporting;
 
 namespace SynthPref.Tests.Unit;
 

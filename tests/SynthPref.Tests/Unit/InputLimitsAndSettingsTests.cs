@@ -7,9 +7,9 @@ namespace SynthPref.Tests.Unit;
 /// text that is not valid Unicode.</summary>
 public sealed class InputLimitsAndSettingsTests
 {
-    private static LoadedItems Jsonl(params string[] lines) => RunInputs.Jsonl(lines);
+    static LoadedItems Jsonl(params string[] lines) => RunInputs.Jsonl(lines);
 
-    private static string Line(object value) => JsonSerializer.Serialize(value);
+    static string Line(object value) => JsonSerializer.Serialize(value);
 
     [Theory]
     [InlineData("id", InputLimits.MaxIdChars)]

@@ -8,7 +8,7 @@ namespace SynthPref.Tests.Unit;
 /// reader (<see cref="RunInputs"/>).</summary>
 public sealed class InputReaderTests
 {
-    private static LoadedItems Jsonl(params string[] lines) => RunInputs.Jsonl(lines);
+    static LoadedItems Jsonl(params string[] lines) => RunInputs.Jsonl(lines);
 
     [Fact]
     public void ParsesAllFieldsAndAppliesDefaults()

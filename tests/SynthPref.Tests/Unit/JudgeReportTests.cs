@@ -2,12 +2,12 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using SynthPref.Cli;
 using SynthPref.Orchestration.Agreement;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Runs;
-using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 

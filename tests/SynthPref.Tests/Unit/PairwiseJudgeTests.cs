@@ -102,7 +102,7 @@ public sealed class PairwiseJudgeTests
     }
 
     /// <summary>A bare pipeline response with a status, for exceptions that need one.</summary>
-    private sealed class StatusResponse(int status) : System.ClientModel.Primitives.PipelineResponse
+    sealed class StatusResponse(int status) : System.ClientModel.Primitives.PipelineResponse
     {
         public override int Status => status;
         public override string ReasonPhrase => "Bad Request";
@@ -126,7 +126,7 @@ public sealed class PairwiseJudgeTests
     }
 
     /// <summary>A judge that always prefers the text "good", whichever position it is shown in.</summary>
-    private static string PrefersGood(IReadOnlyList<ChatMessage> messages)
+    static string PrefersGood(IReadOnlyList<ChatMessage> messages)
     {
         Assert.True(JudgePrompt.TryExtract(messages[^1].Text, out _, out var first, out _));
         return JudgeText.Answer(messages, first == "good"
@@ -206,7 +206,7 @@ public sealed class PairwiseJudgeTests
         Assert.True(verdict.JudgedBothOrders);
     }
 
-    private sealed class GatedChatClient(Func<IReadOnlyList<ChatMessage>, Task<string>> answer) : IChatClient
+    sealed class GatedChatClient(Func<IReadOnlyList<ChatMessage>, Task<string>> answer) : IChatClient
     {
         public async Task<ChatResponse> GetResponseAsync(
             IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>

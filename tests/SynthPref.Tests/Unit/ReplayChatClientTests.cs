@@ -1,5 +1,5 @@
-using SynthPref.Orchestration.Judging;
 using Microsoft.Extensions.AI;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Llm;
 using SynthPref.Tests.Infrastructure;
 
@@ -7,7 +7,7 @@ namespace SynthPref.Tests.Unit;
 
 public sealed class ReplayChatClientTests
 {
-    private const string Replay = """
+    const string Replay = """
         {"query": "Capital of France?", "response_1": "Paris.", "response_2": "Lyon.", "verdict": "1", "reason": "Paris is the capital."}
         {"query": "Say hi", "response_1": "hi", "response_2": "hello there", "verdict": "2", "reason": "Friendlier."}
 
@@ -17,10 +17,10 @@ public sealed class ReplayChatClientTests
         {"query": "Other prompt", "response_1": "Paris.", "response_2": "Lyon.", "verdict": "2", "reason": "Other prompt wanted Lyon."}
         """;
 
-    private static ReplayChatClient Client() =>
+    static ReplayChatClient Client() =>
         new(ReplayBook.Parse(new StringReader(Replay), "test.jsonl"), JudgePrompt.TryExtract);
 
-    private static async Task<ChatResponse> Ask(IChatClient client, string query, string a, string b) =>
+    static async Task<ChatResponse> Ask(IChatClient client, string query, string a, string b) =>
         await client.GetResponseAsync([new ChatMessage(ChatRole.System, "You are a judge."), new ChatMessage(ChatRole.User, JudgeText.Of(query, a, b))]);
 
     [Fact]

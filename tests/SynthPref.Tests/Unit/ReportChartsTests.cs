@@ -1,7 +1,7 @@
 using System.Xml.Linq;
 using SynthPref.Orchestration.Agreement;
-using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Reporting;
 
 namespace SynthPref.Tests.Unit;
 

@@ -1,7 +1,7 @@
 using SynthPref.Orchestration.Agreement;
 using SynthPref.Orchestration.Audit;
-using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Judging;
+using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
 
 namespace SynthPref.Tests.Unit;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using SynthPref.Orchestration.Agreement;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
-using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 
@@ -79,8 +79,11 @@ public class ReportJsonTests
         Assert.StartsWith("No category has the 10 votes needed", agreement.GetProperty("ranking").GetString());
         Assert.Equal("[[3,0,1],[1,1,0],[0,0,0]]", agreement.GetProperty("confusion").GetProperty("counts").GetRawText().Replace(" ", "")
             .Replace("\n", "").Replace("\r", ""));
-        var ranked = Parse(ReportFactory.Build() with { Agreement = AgreementCalculator.Compute(
-            ReportFactory.Votes("Code Review"), minCategoryVotes: 2) }).GetProperty("agreement").GetProperty("mostDivergent");
+        var ranked = Parse(ReportFactory.Build() with
+        {
+            Agreement = AgreementCalculator.Compute(
+            ReportFactory.Votes("Code Review"), minCategoryVotes: 2)
+        }).GetProperty("agreement").GetProperty("mostDivergent");
         Assert.Equal(["category", "votes", "agree", "rate", "ci95", "divergesSignificantly"], ranked[0].EnumerateObject().Select(p => p.Name));
         Assert.Equal(["Code Review", "chat"], ranked.EnumerateArray().Select(e => e.GetProperty("category").GetString()));
     }

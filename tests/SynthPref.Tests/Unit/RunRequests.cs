@@ -1,7 +1,7 @@
 using System.Text.Json;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Settings;
-using SynthPref.Orchestration.Outcomes;
 
 namespace SynthPref.Tests.Unit;
 

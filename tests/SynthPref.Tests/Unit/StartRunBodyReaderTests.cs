@@ -1,9 +1,9 @@
 using System.Text;
 using SynthPref.Orchestration.Api;
 using SynthPref.Orchestration.Input;
+using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Runs;
 using SynthPref.Orchestration.Storage;
-using SynthPref.Orchestration.Outcomes;
 
 namespace SynthPref.Tests.Unit;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using static SynthPref.Tests.Unit.PairFactory;
-using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 

@@ -1,10 +1,10 @@
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Trust;
 using static SynthPref.Orchestration.Judging.Preference;
-using SynthPref.Orchestration.Judging;
-using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Unit;
 

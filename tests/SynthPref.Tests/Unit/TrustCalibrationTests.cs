@@ -1,7 +1,7 @@
+using SynthPref.Orchestration.Judging;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reviews;
 using SynthPref.Orchestration.Trust;
-using SynthPref.Orchestration.Judging;
 
 namespace SynthPref.Tests.Unit;
 

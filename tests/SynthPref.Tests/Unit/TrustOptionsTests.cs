@@ -1,8 +1,8 @@
 using SynthPref.Orchestration.Outcomes;
 using SynthPref.Orchestration.Runs;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
-using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Unit;
 

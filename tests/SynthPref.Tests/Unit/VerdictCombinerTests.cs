@@ -4,16 +4,16 @@ namespace SynthPref.Tests.Unit;
 
 public sealed class VerdictCombinerTests
 {
-    private static JudgeCall Call(Preference preference, Confidence? confidence = Confidence.High, string? reasoning = null, int attempts = 1) =>
+    static JudgeCall Call(Preference preference, Confidence? confidence = Confidence.High, string? reasoning = null, int attempts = 1) =>
         new(new JudgeAnswer(preference, confidence, reasoning), $"raw {preference}", attempts);
 
-    private static JudgeCall Unparseable() => new(JudgeAnswer.Unparseable, "garbage", 2);
+    static JudgeCall Unparseable() => new(JudgeAnswer.Unparseable, "garbage", 2);
 
-    private static JudgeVerdict Combine(JudgeCall forward, JudgeCall? swapped) => VerdictCombiner.Combine("j", "m", forward, swapped);
+    static JudgeVerdict Combine(JudgeCall forward, JudgeCall? swapped) => VerdictCombiner.Combine("j", "m", forward, swapped);
 
     /// <summary>The verdict as stored: name and model, then the label, confidence and reasoning, then the positional
     /// labels the two calls gave.</summary>
-    private static JudgeVerdict Verdict(Preference verdict, Confidence? confidence, string? reasoning, JudgeCall forward, JudgeCall? swapped,
+    static JudgeVerdict Verdict(Preference verdict, Confidence? confidence, string? reasoning, JudgeCall forward, JudgeCall? swapped,
         bool judgedBothOrders, bool inconsistent) =>
         new("j", "m", verdict, confidence, reasoning, forward.Answer.Verdict, swapped?.Answer.Verdict, judgedBothOrders, inconsistent,
             forward.Attempts + (swapped?.Attempts ?? 0));

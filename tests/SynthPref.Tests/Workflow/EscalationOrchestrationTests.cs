@@ -1,9 +1,9 @@
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
-using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Workflow;
 

@@ -13,11 +13,11 @@ using SynthPref.Orchestration.Llm;
 using SynthPref.Orchestration.Pairs;
 using SynthPref.Orchestration.Reporting;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Orchestration.Workflow.Activities;
 using SynthPref.Tests.Infrastructure;
-using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Workflow;
 

@@ -5,11 +5,11 @@ using Google.Protobuf;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker.Grpc;
 using SynthPref.Orchestration.Reviews;
+using SynthPref.Orchestration.Settings;
 using SynthPref.Orchestration.Trust;
 using SynthPref.Orchestration.Workflow;
 using SynthPref.Tests.Infrastructure;
 using P = Microsoft.DurableTask.Protobuf;
-using SynthPref.Orchestration.Settings;
 
 namespace SynthPref.Tests.Workflow;
 
