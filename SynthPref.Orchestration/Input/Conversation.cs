@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace SynthPref.Orchestration.Input;
 
 /// <summary>One message of a dialogue, in the chat-log shape arena battles and chat products keep: a role
@@ -9,6 +11,28 @@ public sealed record ChatTurn(string Role, string Content)
     public const string Assistant = "assistant";
 
     public static readonly IReadOnlyList<string> Roles = [System, User, Assistant];
+
+    /// <summary>Turns as a JSON list of {role, content} messages (the input's shape and TRL's conversational one),
+    /// ending with <paramref name="finalAnswer"/> as the assistant's turn when given.</summary>
+    public static void WriteList(Utf8JsonWriter writer, string name, IReadOnlyList<ChatTurn> turns, string? finalAnswer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(turns);
+        writer.WriteStartArray(name);
+        foreach (var turn in turns)
+            WriteOne(writer, turn.Role, turn.Content);
+        if (finalAnswer is not null)
+            WriteOne(writer, Assistant, finalAnswer);
+        writer.WriteEndArray();
+    }
+
+    static void WriteOne(Utf8JsonWriter writer, string role, string content)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("role", role);
+        writer.WriteString("content", content);
+        writer.WriteEndObject();
+    }
 }
 
 /// <summary>

@@ -26,13 +26,13 @@ public static class InputJsonl
             // Written back in the shape that reads into the same item: a shared context as messages, else two conversations.
             if (item.Conversation is { IsShared: false } conversation)
             {
-                WriteTurns(writer, InputValidator.ConversationAField, conversation.ContextA, item.ResponseA);
-                WriteTurns(writer, InputValidator.ConversationBField, conversation.ContextB, item.ResponseB);
+                ChatTurn.WriteList(writer, InputValidator.ConversationAField, conversation.ContextA, item.ResponseA);
+                ChatTurn.WriteList(writer, InputValidator.ConversationBField, conversation.ContextB, item.ResponseB);
             }
             else
             {
                 if (item.Conversation is { } shared)
-                    WriteTurns(writer, InputValidator.MessagesField, shared.ContextA, null);
+                    ChatTurn.WriteList(writer, InputValidator.MessagesField, shared.ContextA, null);
                 WriteIfPresent(writer, "response_a", item.ResponseA);
                 WriteIfPresent(writer, "response_b", item.ResponseB);
             }
@@ -42,24 +42,6 @@ public static class InputJsonl
             writer.WriteEndObject();
         }
         destination.WriteByte((byte)'\n');
-    }
-
-    static void WriteTurns(Utf8JsonWriter writer, string name, IReadOnlyList<ChatTurn> turns, string? finalAnswer)
-    {
-        writer.WriteStartArray(name);
-        foreach (var turn in turns)
-            WriteTurn(writer, turn.Role, turn.Content);
-        if (finalAnswer is not null)
-            WriteTurn(writer, ChatTurn.Assistant, finalAnswer);
-        writer.WriteEndArray();
-    }
-
-    static void WriteTurn(Utf8JsonWriter writer, string role, string content)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("role", role);
-        writer.WriteString("content", content);
-        writer.WriteEndObject();
     }
 
     static void WriteIfPresent(Utf8JsonWriter writer, string name, string? value)

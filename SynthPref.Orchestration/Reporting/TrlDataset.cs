@@ -118,17 +118,17 @@ public static class TrlDataset
             }
             else if (conversation.IsShared)
             {
-                WriteMessages(writer, "prompt", conversation.ContextA, null);
-                WriteMessages(writer, "chosen", [], chosen);
-                WriteMessages(writer, "rejected", [], rejected);
+                ChatTurn.WriteList(writer, "prompt", conversation.ContextA, null);
+                ChatTurn.WriteList(writer, "chosen", [], chosen);
+                ChatTurn.WriteList(writer, "rejected", [], rejected);
             }
             else
             {
                 var (chosenContext, rejectedContext) = choice == Preference.A
                     ? (conversation.ContextA, conversation.ContextB)
                     : (conversation.ContextB, conversation.ContextA);
-                WriteMessages(writer, "chosen", chosenContext, chosen);
-                WriteMessages(writer, "rejected", rejectedContext, rejected);
+                ChatTurn.WriteList(writer, "chosen", chosenContext, chosen);
+                ChatTurn.WriteList(writer, "rejected", rejectedContext, rejected);
             }
             writer.WriteString("id", pair.InputId);
             writer.WriteString("category", pair.Category);
@@ -149,25 +149,6 @@ public static class TrlDataset
             }
             writer.WriteEndObject();
         }
-    }
-
-    /// <summary>A list of {role, content} messages, as TRL's conversational formats hold them, ending with the answer when given.</summary>
-    static void WriteMessages(Utf8JsonWriter writer, string name, IReadOnlyList<ChatTurn> turns, string? answer)
-    {
-        writer.WriteStartArray(name);
-        foreach (var turn in turns)
-            WriteMessage(writer, turn.Role, turn.Content);
-        if (answer is not null)
-            WriteMessage(writer, ChatTurn.Assistant, answer);
-        writer.WriteEndArray();
-    }
-
-    static void WriteMessage(Utf8JsonWriter writer, string role, string content)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("role", role);
-        writer.WriteString("content", content);
-        writer.WriteEndObject();
     }
 
     static string ConfidenceName(Confidence confidence) => confidence switch

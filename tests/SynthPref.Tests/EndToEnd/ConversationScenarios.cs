@@ -72,7 +72,11 @@ public abstract class ConversationScenarios(TestPipeline fixture)
         Assert.Equal("Day 2: Vatican Museums.", forward.FirstContext![4].Content);
         Assert.Equal("The Borghese Gallery.", forward.SecondContext![4].Content);
         Assert.Equal(forward.FirstContext!.Select(t => t.Content), swapped.SecondContext!.Select(t => t.Content));
-        var prompt = fixture.Llm.Requests.First(r => r.Messages.Count == 2 && r.Messages[^1].Text.Contains("Day 2: Vatican Museums.")).Messages[^1].Text;
+        // The forward order's prompt: side A's dialogue (with the Vatican) comes before side B's, whichever order was sent first.
+        var prompt = fixture.Llm.Requests.Select(r => r.Messages)
+            .Where(m => m.Count == 2 && m[^1].Text.Contains("Day 2: Vatican Museums.") && m[^1].Text.Contains("The Borghese Gallery."))
+            .Select(m => m[^1].Text)
+            .First(t => t.IndexOf("Day 2: Vatican Museums.", StringComparison.Ordinal) < t.IndexOf("The Borghese Gallery.", StringComparison.Ordinal));
         var boundary = JudgePrompt.BoundaryOf(prompt)!;
         Assert.Contains($"[A ASSISTANT {boundary}]\nDay 2: Vatican Museums.\n[END A ASSISTANT {boundary}]", prompt);
         Assert.Contains($"[B USER {boundary}]\nAdd a museum.\n[END B USER {boundary}]", prompt);

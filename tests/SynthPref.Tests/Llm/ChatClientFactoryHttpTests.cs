@@ -209,8 +209,14 @@ public sealed class ChatClientFactoryHttpTests
         var policy = await client.GetResponseAsync("Write a haiku");
         Assert.Equal(FakeJudgeResponder.PolicyPrefix + "Write a haiku", policy.Text);
 
+        // A dialogue ending with its user's turn is the policy model asked to answer a conversation item.
+        var dialogue = await client.GetResponseAsync(
+            [new ChatMessage(ChatRole.User, "hi"), new ChatMessage(ChatRole.Assistant, "hello"), new ChatMessage(ChatRole.User, "just chatting")]);
+        Assert.Equal(FakeJudgeResponder.PolicyPrefix + "just chatting", dialogue.Text);
+
         var notJudge = await Assert.ThrowsAsync<ClientResultException>(() => client.GetResponseAsync(
-            [new ChatMessage(ChatRole.User, "hi"), new ChatMessage(ChatRole.Assistant, "hello"), new ChatMessage(ChatRole.User, "just chatting")]));
+            [new ChatMessage(ChatRole.User, "hi"), new ChatMessage(ChatRole.Assistant, "hello"), new ChatMessage(ChatRole.User, "just chatting"),
+                new ChatMessage(ChatRole.Assistant, "sure")]));
         Assert.Equal(400, notJudge.Status);
     }
 
