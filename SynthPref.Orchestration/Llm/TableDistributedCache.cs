@@ -11,13 +11,15 @@ namespace SynthPref.Orchestration.Llm;
 /// An <see cref="IDistributedCache"/> in the run's own storage account (Table Storage), so a response paid for once
 /// survives retries, replays, restarts and other hosts. Entries do not expire: a completed chat response stays
 /// valid for the same request. Keys of the form "partition/digest" (<see cref="StoredResponseCache"/>) keep one
-/// model's entries in one partition, which lets a unit of work read its entries ahead in one query
-/// (<see cref="PrefetchAsync"/>) and lets concurrent writes share a transaction: a write waits until it is stored
+/// model's entries in one partition, which lets concurrent writes share a transaction: a write waits until it is stored
 /// (so an answer handed back is never lost to a crash), but writes that arrive while one transaction is on its way
 /// go together in the next (group commit). A run with <c>cache: false</c> (see <see cref="LlmCallScope"/>) neither
 /// reads nor writes.
 /// </summary>
 /// <remarks>
+/// A unit of work reads its entries ahead (<see cref="PrefetchAsync"/>), side by side, one point read each: a query
+/// naming several row keys ("RowKey eq a or RowKey eq b") is a partition scan in Table Storage, and in Azurite a scan
+/// of the whole table, so its cost grew with every entry the cache held.
 /// A read-ahead is a snapshot: a lane reads its entries when it starts and makes its calls one item after another, so
 /// an answer another lane stored meanwhile would be paid for again if the snapshot's "absent" were believed. So the
 /// cache remembers which keys this process stored lately, in order, and an absence read before one of them was stored
@@ -29,8 +31,9 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     // Binary properties hold at most 64 KiB; an entity at most 1 MiB. Larger values are not cached.
     const int ChunkBytes = 60 * 1024;
     const int MaxChunks = 15;
-    // Row keys per query: the filter stays well under the URL length limit.
-    const int KeysPerQuery = 20;
+    // Point reads in flight for one read-ahead: enough to hide their latency, few enough to leave the connection pool
+    // to the calls.
+    const int ReadsInFlight = 8;
 
     readonly Dictionary<string, PartitionWriter> writers = new(StringComparer.Ordinal);
     readonly StoredKeys stored = new(capacity: 8192);
@@ -54,25 +57,20 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
         return entity.HasValue ? ValueOf(entity.Value!) : null;
     }
 
-    /// <summary>Reads the entries for these keys into the current scope, one query per partition and few keys, so
-    /// the calls that follow find them (or know they are absent) without a request each.</summary>
+    /// <summary>Reads the entries for these keys into the current scope, side by side, so the calls that follow find
+    /// them (or know they are absent) without waiting for a read each.</summary>
     public async Task PrefetchAsync(IEnumerable<string> keys, CancellationToken ct)
     {
         if (Scope is not { CacheEnabled: true } scope) return;
-        foreach (var partition in keys.Distinct(StringComparer.Ordinal).Select(k => (Key: k, Parts: Keys(k))).GroupBy(k => k.Parts.Partition))
-        {
-            foreach (var chunk in partition.Chunk(KeysPerQuery))
+        await Parallel.ForEachAsync(keys.Distinct(StringComparer.Ordinal), new ParallelOptions { MaxDegreeOfParallelism = ReadsInFlight, CancellationToken = ct },
+            async (key, token) =>
             {
-                // Counted before the query: a write stored while it runs may or may not be in its answer.
+                var (partition, row) = Keys(key);
+                // Counted before the read: a write stored while it runs may or may not be in its answer.
                 var storedBefore = stored.Count;
-                var rows = string.Join(" or ", chunk.Select(k => $"RowKey eq '{k.Parts.Row}'"));
-                var found = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
-                await foreach (var entity in Table.QueryAsync<TableEntity>($"PartitionKey eq '{partition.Key}' and ({rows})", cancellationToken: ct))
-                    found[entity.RowKey] = ValueOf(entity);
-                foreach (var (key, parts) in chunk)
-                    scope.Prefetched[key] = new CacheReadAhead(found.GetValueOrDefault(parts.Row), storedBefore);
-            }
-        }
+                var entity = await Table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: token).ConfigureAwait(false);
+                scope.Prefetched[key] = new CacheReadAhead(entity.HasValue ? ValueOf(entity.Value!) : null, storedBefore);
+            }).ConfigureAwait(false);
     }
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();

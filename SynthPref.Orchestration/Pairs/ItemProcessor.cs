@@ -90,7 +90,7 @@ public sealed class ItemProcessor(
         }
     }
 
-    /// <summary>The judge calls of every item are known up front: one query per model finds those already paid for.</summary>
+    /// <summary>The judge calls of every item are known up front: their cache entries are read ahead, side by side.</summary>
     async Task PrefetchAsync(IReadOnlyList<InputItem> items, RunSettings settings, CancellationToken ct)
     {
         if (cache is null || !settings.Cache) return;

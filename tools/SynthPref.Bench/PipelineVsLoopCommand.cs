@@ -114,16 +114,17 @@ public static class PipelineVsLoopCommand
             {
                 ct.ThrowIfCancellationRequested();
                 var items = SyntheticItems.Generate(size, seed: 1);
-                var needed = swap ? size * 2 : size;
+                var judgeCalls = swap ? size * 2 : size;
+                var needed = judgeCalls + items.Count(i => ItemReference.Wanted(null, i.Category));
 
                 Console.WriteLine();
-                Console.WriteLine($"== {size} items: {needed} judge calls needed ==");
+                Console.WriteLine($"== {size} items: {needed} calls needed ({judgeCalls} judge calls, {needed - judgeCalls} reference answers) ==");
                 llm.ResetCounters();
                 var (machineBefore, ownBefore) = (CpuUsage.MachineBusy(), System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime);
                 var loop = await PlainLoop.RunAsync(items, llm.BaseUrl, concurrency, swap, ct);
                 var loopOthers = CpuUsage.MachineBusy() - machineBefore - (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - ownBefore);
-                if (loop.Calls != needed || loop.Unparseable > 0 || loop.Expected != needed)
-                    throw new BenchException($"plain loop: {loop.Calls} calls of {needed}, {loop.Unparseable} unparseable, {loop.Expected} as expected");
+                if (loop.Calls != needed || loop.Unparseable > 0 || loop.Expected != judgeCalls)
+                    throw new BenchException($"plain loop: {loop.Calls} calls of {needed}, {loop.Unparseable} unparseable, {loop.Expected} verdicts of {judgeCalls} as expected");
                 Console.WriteLine($"plain loop   {loop.Wall.TotalSeconds,8:0.0} s  {loop.Calls} calls, {loop.Calls / loop.Wall.TotalSeconds:0.0} calls/s, " +
                                   $"peak {llm.PeakInFlight} in flight at the fake; every verdict as expected; " +
                                   $"other processes on the machine used {Math.Max(0, loopOthers.TotalSeconds):0.0} CPU s meanwhile");
@@ -158,7 +159,7 @@ public static class PipelineVsLoopCommand
         Console.WriteLine($"SynthPref    {wall,8:0.0} s  run {p.RunId} Completed: {p.Pairs} pairs, {p.FailedItems} failed items");
         Console.WriteLine($"  ratio SynthPref/loop {wall / r.Loop.Wall.TotalSeconds:0.00}x; physical limit {Limit(r.CallsNeeded, latency, concurrency):0.0} s " +
                           $"({r.CallsNeeded} calls x {latency.TotalMilliseconds:0} ms / {concurrency})");
-        Console.WriteLine($"  judge calls made {p.JudgeCalls} of {r.CallsNeeded} needed; {p.JudgeCalls / wall:0.0} calls/s; peak {p.PeakInFlight} in flight at the fake");
+        Console.WriteLine($"  calls made {p.JudgeCalls} of {r.CallsNeeded} needed; {p.JudgeCalls / wall:0.0} calls/s; peak {p.PeakInFlight} in flight at the fake");
         var load = p.JudgeLoad;
         Console.WriteLine($"  fake judge load (50 ms samples): mean {load.MeanInFlight:0.0} of {concurrency} in flight ({load.MeanInFlight / concurrency:P0}); " +
                           $"nothing in flight {load.IdleShare:P0} of the time; all {concurrency} in flight {load.SaturatedShare:P0}; " +
