@@ -309,6 +309,9 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
                 "--skipApiVersionCheck", "--loose",
             ],
             Path.Combine(logDir, $"azurite-{service}.log"),
+            // Azurite holds every entity in its JavaScript heap (about 8 KB per row here, a pair or a cached answer):
+            // a 200,000-item run needs more than Node's default limit of about 4 GB.
+            environment: new Dictionary<string, string> { ["NODE_OPTIONS"] = "--max-old-space-size=16384" },
             workingDirectory: logDir);
 
     static async Task WaitHealthyAsync(HttpClient http, ChildProcess host, CancellationToken ct)
