@@ -32,13 +32,13 @@ public sealed class PairRangeTests : IClassFixture<PairRangeTests.Storage>
         {
             PreferencePair.KeyFor(0, PairSource.Judge), PreferencePair.KeyFor(0, PairSource.Revision),
             PreferencePair.KeyFor(499, PairSource.Judge), PreferencePair.KeyFor(500, PairSource.Judge),
-            PreferencePair.KeyFor(1_700, PairSource.Judge), // 1,000 to 1,499: an empty range
+            PreferencePair.KeyFor(3_700, PairSource.Judge), // 1,000 to 1,999 and 4,000 to 4,999 stay empty
             PreferencePair.KeyFor(5_000_123, PairSource.Judge), // thousands of empty ranges passed over at once
             PreferencePair.KeyFor(9_999_999, PairSource.Revision), // the last range, read open-ended
             "10000000-judge", // eight digits: string order puts it among the 1,000,000s
             "zzz", // no item index at all
         };
-        // A range holding a full page: 500 items with both sources.
+        // A range holding more than a page: 500 items with both sources, and one more.
         for (var i = 2_000; i < 2_500; i++)
         {
             keys.Add(PreferencePair.KeyFor(i, PairSource.Judge));
