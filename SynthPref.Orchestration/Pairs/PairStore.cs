@@ -86,7 +86,7 @@ public sealed class PairStore(StorageClients storage)
         2L * e.Sum(kv => kv.Value is string text ? text.Length : 0) + 2_048;
 
     /// <summary>
-    /// Every pair of the run, one query page at a time, so nothing holds the whole run: in row-key order, which is item
+    /// Every pair of the run, one range of items at a time (<see cref="QueryRunAsync"/>), so nothing holds the whole run: in row-key order, which is item
     /// order (then judge before revision) while item indexes have at most seven digits. Readers that depend on item order
     /// use <see cref="ReadInItemOrderAsync"/>.
     /// </summary>
@@ -122,7 +122,7 @@ public sealed class PairStore(StorageClients storage)
         return bySource != 0 ? bySource : string.CompareOrdinal(a.PairId, b.PairId);
     });
 
-    /// <summary>What sampling needs of every pair, without texts or details: one projected query, a page at a time.</summary>
+    /// <summary>What sampling needs of every pair, without texts or details: projected, one range of items at a time.</summary>
     public async IAsyncEnumerable<PairSummary> ReadSummariesAsync(string runId, [EnumeratorCancellation] CancellationToken ct)
     {
         await foreach (var e in QueryRunAsync(runId, ["RowKey", "ItemIndex", "Category", "Source", "Verdict", "Confidence"], ct))
@@ -152,13 +152,12 @@ public sealed class PairStore(StorageClients storage)
     /// </summary>
     async IAsyncEnumerable<TableEntity> QueryRunAsync(string runId, IEnumerable<string>? select, [EnumeratorCancellation] CancellationToken ct)
     {
-        const int lastIndex = 9_999_999;
         var from = "";
         var index = 0;
-        while (index <= lastIndex - ItemsPerRange)
+        while (index <= PreferencePair.MaxOrderedItemIndex - ItemsPerRange)
         {
             var next = index + ItemsPerRange;
-            var to = next.ToString("D7", System.Globalization.CultureInfo.InvariantCulture);
+            var to = PreferencePair.KeyPrefix(next);
             var any = false;
             await foreach (var entity in Table.QueryAsync<TableEntity>(
                                TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey ge {from} and RowKey lt {to}"),
@@ -178,20 +177,13 @@ public sealed class PairStore(StorageClients storage)
                 break;
             }
             if (after is null) yield break;
-            if (!TryItemIndex(after, out var found)) break;
+            if (!PreferencePair.TryItemIndexOf(after, out var found)) break;
             index = found - found % ItemsPerRange;
-            from = index.ToString("D7", System.Globalization.CultureInfo.InvariantCulture);
+            from = PreferencePair.KeyPrefix(index);
         }
         await foreach (var entity in Table.QueryAsync<TableEntity>(
                            TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey ge {from}"), select: select, cancellationToken: ct))
             yield return entity;
-    }
-
-    static bool TryItemIndex(string rowKey, out int index)
-    {
-        index = 0;
-        return rowKey.Length > 7 && rowKey[7] == '-'
-            && int.TryParse(rowKey.AsSpan(0, 7), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index);
     }
 
     public async Task<PreferencePair?> GetAsync(string runId, string pairId, CancellationToken ct)

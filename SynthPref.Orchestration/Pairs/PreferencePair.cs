@@ -93,7 +93,22 @@ public sealed record PreferencePair(
 
     /// <summary>Deterministic row keys make a retried activity overwrite its earlier write.</summary>
     public static string KeyFor(int itemIndex, PairSource source) =>
-        $"{itemIndex:D7}-{(source == PairSource.Judge ? "judge" : "revision")}";
+        $"{KeyPrefix(itemIndex)}-{(source == PairSource.Judge ? "judge" : "revision")}";
+
+    /// <summary>The largest item index whose keys sort in item order: <see cref="KeyPrefix"/> has seven digits.</summary>
+    public const int MaxOrderedItemIndex = 9_999_999;
+
+    /// <summary>The start of an item's row keys: its index in seven digits, so keys sort in item order up to
+    /// <see cref="MaxOrderedItemIndex"/>.</summary>
+    public static string KeyPrefix(int itemIndex) => itemIndex.ToString("D7", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The item index a row key of <see cref="KeyFor"/>'s form names.</summary>
+    public static bool TryItemIndexOf(string key, out int itemIndex)
+    {
+        itemIndex = 0;
+        return key.Length > 7 && key[7] == '-'
+            && int.TryParse(key.AsSpan(0, 7), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out itemIndex);
+    }
 }
 
 /// <summary>A stored pair as sampling sees it: its keys, category, source, verdict and the judge's confidence, without
