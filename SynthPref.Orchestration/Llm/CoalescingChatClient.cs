@@ -6,8 +6,9 @@ namespace SynthPref.Orchestration.Llm;
 /// <summary>
 /// Makes concurrent identical requests to one client one call: the first goes on to the cache and the provider, the
 /// others wait for its answer, and count as cache hits (they are requests that reached no provider). The first's call
-/// returns only once the cache has stored its answer, so a request arriving while the answer is on its way to storage
-/// waits too; one arriving after that finds it stored (<see cref="TableDistributedCache"/>). Without it, two
+/// returns only once the cache holds its answer (stored, or held in this process until its lane flushes it), so a
+/// request arriving while the answer is on its way to the cache waits too; one arriving after that finds it there
+/// (<see cref="TableDistributedCache"/>). Without it, two
 /// items with the same texts started together would both miss the response cache and both pay, so what a run pays
 /// would depend on timing. Outermost in the pipeline, so followers take no concurrency slot and no cache read. A run
 /// with the cache off (see <see cref="LlmCallScope"/>) asked to pay for every call, and is not coalesced.

@@ -42,9 +42,10 @@ public sealed class LlmCallScope : IDisposable
     readonly ConcurrentDictionary<string, Counters> byRole = new(StringComparer.Ordinal);
 
     LlmCallScope(bool cacheEnabled, LlmCallScope? outer, IBatchCollector? collector = null, IReadOnlyCollection<string>? cacheOnlyRoles = null,
-        string? cacheOnlyReason = null)
+        string? cacheOnlyReason = null, bool defersCacheWrites = false)
     {
         CacheEnabled = cacheEnabled;
+        DefersCacheWrites = cacheEnabled && defersCacheWrites;
         this.outer = outer;
         Collector = collector;
         CacheOnlyRoles = cacheOnlyRoles;
@@ -54,6 +55,13 @@ public sealed class LlmCallScope : IDisposable
     public static LlmCallScope? Current => Ambient.Value;
 
     public bool CacheEnabled { get; }
+
+    /// <summary>Whether this unit's cache writes wait for it to flush them (<see cref="TableDistributedCache.FlushAsync"/>),
+    /// so they go in a few transactions rather than one each.</summary>
+    public bool DefersCacheWrites { get; }
+
+    /// <summary>The cache keys this unit wrote and has not flushed yet.</summary>
+    internal ConcurrentQueue<string> DeferredCacheKeys { get; } = new();
 
     /// <summary>Set for a collecting pass: no call reaches a provider; every request the cache cannot answer is handed
     /// to the collector (when its role batches) and its step stops there (see <see cref="BatchChatClient"/>).</summary>
@@ -68,10 +76,11 @@ public sealed class LlmCallScope : IDisposable
     /// <summary>Cache entries read ahead for this unit of work: a key with a null value was absent when it was read.</summary>
     public ConcurrentDictionary<string, CacheReadAhead> Prefetched { get; } = new(StringComparer.Ordinal);
 
-    public static LlmCallScope Begin(bool cacheEnabled, IReadOnlyCollection<string>? cacheOnlyRoles = null, string? cacheOnlyReason = null)
+    public static LlmCallScope Begin(bool cacheEnabled, IReadOnlyCollection<string>? cacheOnlyRoles = null, string? cacheOnlyReason = null,
+        bool deferCacheWrites = false)
     {
         var scope = new LlmCallScope(cacheEnabled, Ambient.Value, cacheOnlyRoles: cacheOnlyRoles is { Count: > 0 } ? cacheOnlyRoles : null,
-            cacheOnlyReason: cacheOnlyReason);
+            cacheOnlyReason: cacheOnlyReason, defersCacheWrites: deferCacheWrites);
         Ambient.Value = scope;
         return scope;
     }

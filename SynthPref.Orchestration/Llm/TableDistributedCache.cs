@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
@@ -13,8 +14,11 @@ namespace SynthPref.Orchestration.Llm;
 /// valid for the same request. Keys of the form "partition/digest" (<see cref="StoredResponseCache"/>) keep one
 /// model's entries in one partition, which lets concurrent writes share a transaction: a write waits until it is stored
 /// (so an answer handed back is never lost to a crash), but writes that arrive while one transaction is on its way
-/// go together in the next (group commit). A run with <c>cache: false</c> (see <see cref="LlmCallScope"/>) neither
-/// reads nor writes.
+/// go together in the next (group commit). A unit of work that defers its writes (a judging lane, see
+/// <see cref="LlmCallScope.DefersCacheWrites"/>) has them held in this process, readable at once by every unit here,
+/// until it flushes them before it stores what it made of them: a crash before the flush loses answers that nothing
+/// stored refers to, and the retry pays for them again. A run with <c>cache: false</c> (see <see cref="LlmCallScope"/>)
+/// neither reads nor writes.
 /// </summary>
 /// <remarks>
 /// A unit of work reads its entries ahead (<see cref="PrefetchAsync"/>), side by side, one point read each: a query
@@ -23,8 +27,9 @@ namespace SynthPref.Orchestration.Llm;
 /// A read-ahead is a snapshot: a lane reads its entries when it starts and makes its calls one item after another, so
 /// an answer another lane stored meanwhile would be paid for again if the snapshot's "absent" were believed. So the
 /// cache remembers which keys this process stored lately, in order, and an absence read before one of them was stored
-/// is read again. (An identical request while the first is in flight, or answered but not yet stored, never gets here:
-/// <see cref="CoalescingChatClient"/>, outside the cache, holds it until the leader's write is stored.)
+/// is read again; a deferred write not flushed yet is found in the pending set before any of this. (An identical
+/// request while the first is in flight never gets here: <see cref="CoalescingChatClient"/>, outside the cache, holds it
+/// until the leader's answer is in the cache.)
 /// </remarks>
 public sealed class TableDistributedCache(StorageClients storage) : IDistributedCache
 {
@@ -36,6 +41,9 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     const int ReadsInFlight = 8;
 
     readonly Dictionary<string, PartitionWriter> writers = new(StringComparer.Ordinal);
+    // Deferred writes not flushed yet, by cache key. Removed only after the flush has marked them stored, so a reader
+    // finds an entry here or is told by the stored keys to read it again.
+    readonly ConcurrentDictionary<string, (byte[] Value, TableEntity Entity)> pending = new(StringComparer.Ordinal);
     readonly StoredKeys stored = new(capacity: 8192);
 
     TableClient Table => storage.Table(StorageNames.LlmCacheTable);
@@ -49,6 +57,7 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
         if (!Enabled) return null;
+        if (pending.TryGetValue(key, out var held)) return held.Value;
         var (partition, row) = Keys(key);
         if (Scope?.Prefetched.TryGetValue(key, out var known) == true
             && (known.Value is not null || !stored.StoredSince(partition, row, known.StoredBefore)))
@@ -78,13 +87,44 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     public async Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
     {
         if (!Enabled || Entity(key, value) is not { } entity) return;
-        PartitionWriter writer;
+        if (Scope is { DefersCacheWrites: true } scope)
+        {
+            pending[key] = (value, entity);
+            scope.DeferredCacheKeys.Enqueue(key);
+            return;
+        }
+        await WriterFor(entity.PartitionKey).WriteAllAsync([entity]).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores the writes <paramref name="scope"/> deferred, one partition's together (transactions of up to 100).
+    /// They leave this process's pending set whether or not the write succeeds: a failed one is paid for again.</summary>
+    public async Task FlushAsync(LlmCallScope scope)
+    {
+        var keys = new List<string>();
+        while (scope.DeferredCacheKeys.TryDequeue(out var key)) keys.Add(key);
+        if (keys.Count == 0) return;
+        var held = keys.Distinct(StringComparer.Ordinal)
+            .Select(key => (Key: key, Found: pending.TryGetValue(key, out var entry), entry))
+            .Where(e => e.Found).ToList();
+        try
+        {
+            await Task.WhenAll(held.GroupBy(e => e.entry.Entity.PartitionKey, StringComparer.Ordinal)
+                .Select(g => WriterFor(g.Key).WriteAllAsync(g.Select(e => e.entry.Entity).ToList()))).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var (key, _, entry) in held) pending.TryRemove(new KeyValuePair<string, (byte[], TableEntity)>(key, entry));
+        }
+    }
+
+    PartitionWriter WriterFor(string partition)
+    {
         lock (writers)
         {
-            if (!writers.TryGetValue(entity.PartitionKey, out writer!))
-                writers[entity.PartitionKey] = writer = new PartitionWriter(this);
+            if (!writers.TryGetValue(partition, out var writer))
+                writers[partition] = writer = new PartitionWriter(this);
+            return writer;
         }
-        await writer.WriteAsync(entity).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -98,18 +138,18 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
         readonly List<(TableEntity Entity, TaskCompletionSource Done)> queued = [];
         bool writing;
 
-        public Task WriteAsync(TableEntity entity)
+        public Task WriteAllAsync(IReadOnlyList<TableEntity> entities)
         {
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var done = entities.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToList();
             bool start;
             lock (queued)
             {
-                queued.Add((entity, done));
+                for (var i = 0; i < entities.Count; i++) queued.Add((entities[i], done[i]));
                 start = !writing;
                 writing = true;
             }
             if (start) _ = Task.Run(DrainAsync);
-            return done.Task;
+            return Task.WhenAll(done.Select(d => d.Task));
         }
 
         async Task DrainAsync()

@@ -41,19 +41,37 @@ public sealed class ItemProcessor(
     /// </summary>
     public async Task<ItemsResult> ProcessAsync(string runId, int start, int count, RunSettings settings, CancellationToken ct)
     {
-        using var scope = LlmCallScope.Begin(settings.Cache, settings.CacheOnlyRoles, settings.CacheOnlyReason);
-        var items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
-        await PrefetchAsync(items, settings, ct);
+        // The lane's cache writes go together, before its pairs (see TableDistributedCache).
+        using var scope = LlmCallScope.Begin(settings.Cache, settings.CacheOnlyRoles, settings.CacheOnlyReason, deferCacheWrites: cache is not null);
         var written = new List<PreferencePair>();
         var failed = new List<ItemFailure>();
         var fellBack = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         var failedItems = 0;
-        foreach (var item in items)
+        IReadOnlyList<InputItem> items;
+        try
         {
-            var failuresBefore = failed.Count;
-            await ProcessItemAsync(runId, item, settings, written, failed, fellBack, ct);
-            if (failed.Count > failuresBefore) failedItems++;
+            items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
+            await PrefetchAsync(items, settings, ct);
+            foreach (var item in items)
+            {
+                var failuresBefore = failed.Count;
+                await ProcessItemAsync(runId, item, settings, written, failed, fellBack, ct);
+                if (failed.Count > failuresBefore) failedItems++;
+            }
         }
+        catch when (cache is not null)
+        {
+            // What the lane paid for is kept for its retry when storage allows; the lane's own failure is what escapes.
+            try
+            {
+                await cache.FlushAsync(scope);
+            }
+            catch (Exception e) when (e is RequestFailedException or IOException or OperationCanceledException)
+            {
+            }
+            throw;
+        }
+        if (cache is not null) await cache.FlushAsync(scope);
         await pairs.SaveAllAsync(runId, written, ct);
         foreach (var failure in failed)
             await failures.RecordAsync(runId, failure, ct);

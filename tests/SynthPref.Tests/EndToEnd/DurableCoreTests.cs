@@ -150,6 +150,44 @@ public sealed class DurableCoreTests(PipelineFixture fixture)
         Assert.Single(server.Requests);
     }
 
+    /// <summary>
+    /// A judging lane defers its cache writes: this process reads them at once, from any unit of work, while the table
+    /// (and so another process) has none of them until the lane flushes, and then has them all.
+    /// </summary>
+    [Fact]
+    public async Task Deferred_cache_writes_are_read_here_at_once_and_stored_when_the_lane_flushes()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var storage = StorageClients.FromConnectionString(fixture.StorageConnectionString);
+        var cache = new TableDistributedCache(storage);
+        var otherProcess = new TableDistributedCache(storage);
+        var keys = Enumerable.Range(0, 3).Select(i => $"p{tag}/request {i}").ToArray();
+        byte[] Value(int i) => System.Text.Encoding.UTF8.GetBytes($"answer {i} {tag}");
+        var table = storage.Table(StorageNames.LlmCacheTable);
+        async Task<int> Stored()
+        {
+            var count = 0;
+            await foreach (var _ in table.QueryAsync<TableEntity>($"PartitionKey eq 'p{tag}'")) count++;
+            return count;
+        }
+
+        using var lane = LlmCallScope.Begin(cacheEnabled: true, deferCacheWrites: true);
+        for (var i = 0; i < keys.Length; i++)
+            await cache.SetAsync(keys[i], Value(i), new DistributedCacheEntryOptions());
+        Assert.Equal(0, await Stored());
+        using (LlmCallScope.Begin(cacheEnabled: true))
+        {
+            Assert.Equal(Value(1), await cache.GetAsync(keys[1]));
+            Assert.Null(await otherProcess.GetAsync(keys[1]));
+        }
+
+        await cache.FlushAsync(lane);
+        Assert.Equal(3, await Stored());
+        for (var i = 0; i < keys.Length; i++)
+            Assert.Equal(Value(i), await otherProcess.GetAsync(keys[i]));
+        Assert.Equal(Value(2), await cache.GetAsync(keys[2]));
+    }
+
     /// <summary>The real cache, with every write held until the test lets it through.</summary>
     sealed class HeldWrites(IDistributedCache inner) : IDistributedCache
     {
