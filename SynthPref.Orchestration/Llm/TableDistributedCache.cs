@@ -41,8 +41,8 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     const int ReadsInFlight = 8;
 
     readonly Dictionary<string, PartitionWriter> writers = new(StringComparer.Ordinal);
-    // Deferred writes not flushed yet, by cache key. Removed only after the flush has marked them stored, so a reader
-    // finds an entry here or is told by the stored keys to read it again.
+    // Deferred writes not flushed yet, by cache key. Removed once their flush ends: after a stored one is marked stored
+    // (so a reader finds it here, or is told by the stored keys to read it again), and a failed one to be paid again.
     readonly ConcurrentDictionary<string, (byte[] Value, TableEntity Entity)> pending = new(StringComparer.Ordinal);
     readonly StoredKeys stored = new(capacity: 8192);
 
