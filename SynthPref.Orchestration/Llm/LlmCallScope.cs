@@ -73,8 +73,9 @@ public sealed class LlmCallScope : IDisposable
     public IReadOnlyCollection<string>? CacheOnlyRoles { get; }
     public string? CacheOnlyReason { get; }
 
-    /// <summary>Cache entries read ahead for this unit of work: a key with a null value was absent when it was read.</summary>
-    public ConcurrentDictionary<string, CacheReadAhead> Prefetched { get; } = new(StringComparer.Ordinal);
+    /// <summary>Cache entries read ahead for this unit of work, each a read that may still be on its way: a key with a
+    /// null value was absent when it was read.</summary>
+    public ConcurrentDictionary<string, Task<CacheReadAhead>> Prefetched { get; } = new(StringComparer.Ordinal);
 
     public static LlmCallScope Begin(bool cacheEnabled, IReadOnlyCollection<string>? cacheOnlyRoles = null, string? cacheOnlyReason = null,
         bool deferCacheWrites = false)

@@ -21,7 +21,7 @@ namespace SynthPref.Orchestration.Llm;
 /// neither reads nor writes.
 /// </summary>
 /// <remarks>
-/// A unit of work reads its entries ahead (<see cref="PrefetchAsync"/>), side by side, one point read each: a query
+/// A unit of work reads its entries ahead (<see cref="PrefetchAsync"/>), while its calls begin, one point read each: a query
 /// naming several row keys ("RowKey eq a or RowKey eq b") is a partition scan in Table Storage, and in Azurite a scan
 /// of the whole table, so its cost grew with every entry the cache held.
 /// A read-ahead is a snapshot: a lane reads its entries when it starts and makes its calls one item after another, so
@@ -57,29 +57,59 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
         if (!Enabled) return null;
+        // Waited for first: a deferred write that arrives meanwhile is found in the pending set below.
+        CacheReadAhead? known = Scope?.Prefetched.TryGetValue(key, out var read) == true ? await read.WaitAsync(token).ConfigureAwait(false) : null;
         if (pending.TryGetValue(key, out var held)) return held.Value;
         var (partition, row) = Keys(key);
-        if (Scope?.Prefetched.TryGetValue(key, out var known) == true
-            && (known.Value is not null || !stored.StoredSince(partition, row, known.StoredBefore)))
-            return known.Value;
+        if (known is { } k && (k.Value is not null || !stored.StoredSince(partition, row, k.StoredBefore)))
+            return k.Value;
         var entity = await Table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: token).ConfigureAwait(false);
         return entity.HasValue ? ValueOf(entity.Value!) : null;
     }
 
-    /// <summary>Reads the entries for these keys into the current scope, side by side, so the calls that follow find
-    /// them (or know they are absent) without waiting for a read each.</summary>
-    public async Task PrefetchAsync(IEnumerable<string> keys, CancellationToken ct)
+    /// <summary>
+    /// Reads the entries for these keys into the current scope, in order and a few side by side, so the calls that
+    /// follow find them (or know they are absent) without a read of their own. Every key's read is registered before
+    /// the first one starts, and a call waits for its own key's read only: a lane's first item starts as soon as its
+    /// keys are read, not when the whole lane's are. The task ends when every read has; it does not fault, since a
+    /// failed read is the failure of the call that needs it (its task holds the exception).
+    /// </summary>
+    public Task PrefetchAsync(IEnumerable<string> keys, CancellationToken ct)
     {
-        if (Scope is not { CacheEnabled: true } scope) return;
-        await Parallel.ForEachAsync(keys.Distinct(StringComparer.Ordinal), new ParallelOptions { MaxDegreeOfParallelism = ReadsInFlight, CancellationToken = ct },
-            async (key, token) =>
+        if (Scope is not { CacheEnabled: true } scope) return Task.CompletedTask;
+        var reads = new List<(string Key, TaskCompletionSource<CacheReadAhead> Done)>();
+        foreach (var key in keys)
+        {
+            var done = new TaskCompletionSource<CacheReadAhead>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (scope.Prefetched.TryAdd(key, done.Task)) reads.Add((key, done));
+        }
+        var next = -1;
+        async Task ReadInOrderAsync()
+        {
+            for (var i = Interlocked.Increment(ref next); i < reads.Count; i = Interlocked.Increment(ref next))
             {
+                var (key, done) = reads[i];
                 var (partition, row) = Keys(key);
-                // Counted before the read: a write stored while it runs may or may not be in its answer.
-                var storedBefore = stored.Count;
-                var entity = await Table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: token).ConfigureAwait(false);
-                scope.Prefetched[key] = new CacheReadAhead(entity.HasValue ? ValueOf(entity.Value!) : null, storedBefore);
-            }).ConfigureAwait(false);
+                try
+                {
+                    // Counted before the read: a write stored while it runs may or may not be in its answer.
+                    var storedBefore = stored.Count;
+                    var entity = await Table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: ct).ConfigureAwait(false);
+                    done.TrySetResult(new CacheReadAhead(entity.HasValue ? ValueOf(entity.Value!) : null, storedBefore));
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    done.TrySetCanceled(ct);
+                }
+                catch (Exception e)
+                {
+                    done.TrySetException(e);
+                    // Observed here: a key whose call never comes (its item failed first) must not surface at finalization.
+                    _ = done.Task.Exception;
+                }
+            }
+        }
+        return Task.WhenAll(Enumerable.Range(0, Math.Min(ReadsInFlight, reads.Count)).Select(_ => ReadInOrderAsync()));
     }
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();

@@ -48,20 +48,25 @@ public sealed class ItemProcessor(
         var fellBack = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         var failedItems = 0;
         IReadOnlyList<InputItem> items;
+        var readAhead = Task.CompletedTask;
         try
         {
             items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
-            await PrefetchAsync(items, settings, ct);
+            // Not awaited first: each item waits for its own entries' reads only.
+            readAhead = await StartReadAheadAsync(items, settings, ct);
             foreach (var item in items)
             {
                 var failuresBefore = failed.Count;
                 await ProcessItemAsync(runId, item, settings, written, failed, fellBack, ct);
                 if (failed.Count > failuresBefore) failedItems++;
             }
+            await readAhead;
         }
         catch when (cache is not null)
         {
             // What the lane paid for is kept for its retry when storage allows; the lane's own failure is what escapes.
+            // Its read-ahead ends first (it never faults), so no read outlives the lane.
+            await readAhead;
             try
             {
                 await cache.FlushAsync(scope);
@@ -102,27 +107,32 @@ public sealed class ItemProcessor(
         var items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
         foreach (var chunk in items.Chunk(CollectChunk))
         {
-            await PrefetchAsync(chunk, settings, ct);
+            var readAhead = await StartReadAheadAsync(chunk, settings, ct);
             await Task.WhenAll(chunk.Select(item => ProcessItemAsync(runId, item, settings, [], [], new ConcurrentDictionary<string, bool>(), ct)));
+            await readAhead;
             await flush(ct);
         }
     }
 
-    /// <summary>The judge calls of every item are known up front: their cache entries are read ahead, side by side.</summary>
-    async Task PrefetchAsync(IReadOnlyList<InputItem> items, RunSettings settings, CancellationToken ct)
+    /// <summary>
+    /// The judge calls of every item are known up front: their cache entries are read ahead, item by item. Returns once
+    /// every read is registered in the scope (the keys take a boundary key that may have to be loaded), with the task
+    /// of the reads themselves, so the caller's items start while they are under way.
+    /// </summary>
+    async Task<Task> StartReadAheadAsync(IReadOnlyList<InputItem> items, RunSettings settings, CancellationToken ct)
     {
-        if (cache is null || !settings.Cache) return;
+        if (cache is null || !settings.Cache) return Task.CompletedTask;
         var textOnly = settings.TextOnlyJudges ?? [];
+        var judges = panel.For(settings.Judges)
+            .Select(judge => (judge.Judge, Structured: settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal)))
+            .ToList();
         var keys = new List<string>();
-        foreach (var judge in panel.For(settings.Judges))
-        {
-            var structured = settings.StructuredOutput && !textOnly.Contains(judge.Name, StringComparer.Ordinal);
-            // An item whose reference is still to be written has prompts that are not known yet.
-            foreach (var item in items.Where(i => i.HasBothResponses && (i.Reference is not null || !ItemReference.Wanted(settings.ReferenceCategories, i.Category))))
-                keys.AddRange(await judge.Judge.CacheKeysAsync(JudgeSubject.Of(item.Prompt, item.ResponseA!, item.ResponseB!, item.Conversation, item.Reference),
+        // An item whose reference is still to be written has prompts that are not known yet.
+        foreach (var item in items.Where(i => i.HasBothResponses && (i.Reference is not null || !ItemReference.Wanted(settings.ReferenceCategories, i.Category))))
+            foreach (var (judge, structured) in judges)
+                keys.AddRange(await judge.CacheKeysAsync(JudgeSubject.Of(item.Prompt, item.ResponseA!, item.ResponseB!, item.Conversation, item.Reference),
                     settings.SwapPositions, structured, ct));
-        }
-        await cache.PrefetchAsync(keys, ct);
+        return cache.PrefetchAsync(keys, ct);
     }
 
     async Task ProcessItemAsync(string runId, InputItem item, RunSettings settings, List<PreferencePair> written,

@@ -163,16 +163,15 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             : new ReportOutputs(tally.Total, dataset.Rows, json, html, dataset.Path);
     }
 
-    /// <summary>A JSONL deliverable written by <paramref name="write"/> as a stream, committed once it is done.</summary>
+    /// <summary>A JSONL deliverable written by <paramref name="write"/> as a stream, committed once it is done (a failure
+    /// before that leaves the file as it was).</summary>
     async Task<(int Rows, string Path)> WriteLinesAsync(string runId, string name, Func<TrlDataset.LineWriter, Task> write, CancellationToken ct)
     {
-        var (stream, path) = await output.OpenWriteAsync(runId, name, "application/x-ndjson", ct);
-        await using (stream)
-        {
-            var lines = new TrlDataset.LineWriter(stream);
-            await write(lines);
-            return (lines.Lines, path);
-        }
+        await using var stream = output.OpenWrite(runId, name, "application/x-ndjson");
+        var lines = new TrlDataset.LineWriter(stream);
+        await write(lines);
+        await stream.CommitAsync(ct);
+        return (lines.Lines, stream.Path);
     }
 
     /// <summary>Up to <see cref="ExamplesPerCategory"/> disagreements from each of the <see cref="ExampleCategories"/> most

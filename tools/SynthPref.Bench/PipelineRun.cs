@@ -13,25 +13,32 @@ public readonly record struct StorageCounts(long Blob, long Queue, long Table)
     public static StorageCounts operator -(StorageCounts a, StorageCounts b) => new(a.Blob - b.Blob, a.Queue - b.Queue, a.Table - b.Table);
 }
 
-public readonly record struct CpuUsage(TimeSpan Host, TimeSpan Blob, TimeSpan Queue, TimeSpan Table, TimeSpan Bench, TimeSpan Machine)
+public readonly record struct CpuUsage(TimeSpan Host, TimeSpan Blob, TimeSpan Queue, TimeSpan Table, TimeSpan Bench, MachineCpu Machine)
 {
     public TimeSpan Azurite => Blob + Queue + Table;
 
     /// <summary>CPU the rest of the machine used meanwhile (other work on the box skews the figures).</summary>
-    public TimeSpan Others => Machine - Host - Azurite - Bench;
+    public TimeSpan Others => Machine.Busy - Host - Azurite - Bench;
 
     public static CpuUsage operator -(CpuUsage a, CpuUsage b) =>
         new(a.Host - b.Host, a.Blob - b.Blob, a.Queue - b.Queue, a.Table - b.Table, a.Bench - b.Bench, a.Machine - b.Machine);
+}
 
-    /// <summary>Busy CPU time of the whole machine (all cores, everything but idle and iowait), from /proc/stat.</summary>
-    public static TimeSpan MachineBusy()
+/// <summary>The whole machine's CPU time over all cores, from /proc/stat: Busy is everything but idle, iowait and
+/// steal; Stolen is the time the hypervisor ran other guests while this one had work, which no process here used but
+/// which slows every process here, so a run with much of it was not taken on a quiet machine.</summary>
+public readonly record struct MachineCpu(TimeSpan Busy, TimeSpan Stolen)
+{
+    public static MachineCpu Now()
     {
         var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
         // cpu user nice system idle iowait irq softirq steal ...
         long Field(int i) => i < cpu.Length ? long.Parse(cpu[i]) : 0;
-        var busy = Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8);
-        return TimeSpan.FromSeconds(busy / 100.0);
+        static TimeSpan Ticks(long t) => TimeSpan.FromSeconds(t / 100.0);
+        return new(Ticks(Field(1) + Field(2) + Field(3) + Field(6) + Field(7)), Ticks(Field(8)));
     }
+
+    public static MachineCpu operator -(MachineCpu a, MachineCpu b) => new(a.Busy - b.Busy, a.Stolen - b.Stolen);
 }
 
 /// <summary>One status poll: when, the run's status (Phase is its status field), the host's resident set and its peak
@@ -149,7 +156,7 @@ public sealed class PipelineRun(string repoRoot, FakeOpenAiServer llm, int concu
 
         // Everything is up and idle: snapshot, then start the clock at the POST.
         CpuUsage Cpu() => new(host.CpuTime(), blob.CpuTime(), queue.CpuTime(), table.CpuTime(),
-            Process.GetCurrentProcess().TotalProcessorTime, CpuUsage.MachineBusy());
+            Process.GetCurrentProcess().TotalProcessorTime, MachineCpu.Now());
         StorageCounts Lines() => new(blob.LogLines(), queue.LogLines(), table.LogLines());
         llm.ResetCounters();
         var linesBefore = Lines();

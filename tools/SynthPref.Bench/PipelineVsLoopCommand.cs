@@ -120,14 +120,16 @@ public static class PipelineVsLoopCommand
                 Console.WriteLine();
                 Console.WriteLine($"== {size} items: {needed} calls needed ({judgeCalls} judge calls, {needed - judgeCalls} reference answers) ==");
                 llm.ResetCounters();
-                var (machineBefore, ownBefore) = (CpuUsage.MachineBusy(), System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime);
+                var (machineBefore, ownBefore) = (MachineCpu.Now(), System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime);
                 var loop = await PlainLoop.RunAsync(items, llm.BaseUrl, concurrency, swap, ct);
-                var loopOthers = CpuUsage.MachineBusy() - machineBefore - (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - ownBefore);
+                var loopMachine = MachineCpu.Now() - machineBefore;
+                var loopOthers = loopMachine.Busy - (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - ownBefore);
                 if (loop.Calls != needed || loop.Unparseable > 0 || loop.Expected != judgeCalls)
                     throw new BenchException($"plain loop: {loop.Calls} calls of {needed}, {loop.Unparseable} unparseable, {loop.Expected} verdicts of {judgeCalls} as expected");
                 Console.WriteLine($"plain loop   {loop.Wall.TotalSeconds,8:0.0} s  {loop.Calls} calls, {loop.Calls / loop.Wall.TotalSeconds:0.0} calls/s, " +
                                   $"peak {llm.PeakInFlight} in flight at the fake; every verdict as expected; " +
-                                  $"other processes on the machine used {Math.Max(0, loopOthers.TotalSeconds):0.0} CPU s meanwhile");
+                                  $"other processes on the machine used {Math.Max(0, loopOthers.TotalSeconds):0.0} CPU s meanwhile, " +
+                                  $"the hypervisor stole {loopMachine.Stolen.TotalSeconds:0.0}");
 
                 var logDir = Path.Combine(keepLogs ?? scratch, $"size-{size}");
                 if (Directory.Exists(logDir)) Directory.Delete(logDir, recursive: true);
@@ -180,7 +182,7 @@ public static class PipelineVsLoopCommand
                           $"(blob {cpu.Blob.TotalSeconds:0.0}, queue {cpu.Queue.TotalSeconds:0.0}, table {cpu.Table.TotalSeconds:0.0}), " +
                           $"bench+fake {cpu.Bench.TotalSeconds:0.0}; {Environment.ProcessorCount} cores x {wall:0.0} s = {Environment.ProcessorCount * wall:0.0} available " +
                           $"({(cpu.Host + cpu.Azurite + cpu.Bench).TotalSeconds / (Environment.ProcessorCount * wall):P0} busy); " +
-                          $"other processes on the machine {Math.Max(0, cpu.Others.TotalSeconds):0.0}");
+                          $"other processes on the machine {Math.Max(0, cpu.Others.TotalSeconds):0.0}; stolen by the hypervisor {cpu.Machine.Stolen.TotalSeconds:0.0}");
     }
 
     static void PrintSummary(List<SizeResult> results, TimeSpan latency, int concurrency)

@@ -188,6 +188,35 @@ public sealed class DurableCoreTests(PipelineFixture fixture)
         Assert.Equal(Value(2), await cache.GetAsync(keys[2]));
     }
 
+    /// <summary>
+    /// A read-ahead registers every key's read before it returns, so a call made at once waits for its own key's read
+    /// instead of reading again; what the reads found (present, absent, stored by this process since) is what the
+    /// calls get.
+    /// </summary>
+    [Fact]
+    public async Task A_read_ahead_is_registered_at_once_and_each_call_takes_its_own_keys_read()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var storage = StorageClients.FromConnectionString(fixture.StorageConnectionString);
+        var cache = new TableDistributedCache(storage);
+        var keys = Enumerable.Range(0, 20).Select(i => $"r{tag}/request {i}").ToArray();
+        byte[] Value(int i) => System.Text.Encoding.UTF8.GetBytes($"answer {i} {tag}");
+        for (var i = 0; i < keys.Length; i += 2)
+            await cache.SetAsync(keys[i], Value(i), new DistributedCacheEntryOptions());
+
+        using var lane = LlmCallScope.Begin(cacheEnabled: true);
+        var reads = cache.PrefetchAsync(keys.Concat(keys.Take(3)), CancellationToken.None);
+        Assert.Equal(keys.Length, lane.Prefetched.Count);
+        Assert.Equal(Value(0), await cache.GetAsync(keys[0]));
+        // Absent when it was read, then stored by this process: read again, not taken from the read-ahead.
+        await cache.SetAsync(keys[1], Value(1), new DistributedCacheEntryOptions());
+        Assert.Equal(Value(1), await cache.GetAsync(keys[1]));
+        await reads;
+        Assert.All(lane.Prefetched.Values, read => Assert.True(read.IsCompletedSuccessfully));
+        for (var i = 2; i < keys.Length; i++)
+            Assert.Equal(i % 2 == 0 ? Value(i) : null, await cache.GetAsync(keys[i]));
+    }
+
     /// <summary>The real cache, with every write held until the test lets it through.</summary>
     sealed class HeldWrites(IDistributedCache inner) : IDistributedCache
     {
