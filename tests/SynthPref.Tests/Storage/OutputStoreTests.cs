@@ -10,18 +10,11 @@ namespace SynthPref.Tests.Storage;
 /// several blocks were staged, leaves the file an earlier pass wrote whole; a committed one replaces it, every block
 /// in order, with its content type.
 /// </summary>
-public sealed class OutputStoreTests : IClassFixture<OutputStoreTests.Storage>
+public sealed class OutputStoreTests : IClassFixture<AzuriteStorage>
 {
     readonly StorageClients storage;
 
-    public sealed class Storage : IAsyncLifetime
-    {
-        public AzuriteFixture Azurite { get; } = new();
-        public Task InitializeAsync() => Azurite.InitializeAsync();
-        public Task DisposeAsync() => Azurite.DisposeAsync();
-    }
-
-    public OutputStoreTests(Storage fixture) => storage = StorageClients.FromConnectionString(fixture.Azurite.ConnectionString);
+    public OutputStoreTests(AzuriteStorage fixture) => storage = StorageClients.FromConnectionString(fixture.Azurite.ConnectionString);
 
     [Fact]
     public async Task A_stream_that_fails_before_its_commit_leaves_the_earlier_file_whole()

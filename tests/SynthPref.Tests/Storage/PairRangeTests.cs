@@ -10,18 +10,11 @@ namespace SynthPref.Tests.Storage;
 /// in real storage (Azurite) it still returns every row of the run, and only those, in row-key order, across a full
 /// range, empty ranges, a long jump, the last seven-digit index, and keys no item index names.
 /// </summary>
-public sealed class PairRangeTests : IClassFixture<PairRangeTests.Storage>
+public sealed class PairRangeTests : IClassFixture<AzuriteStorage>
 {
     readonly StorageClients storage;
 
-    public sealed class Storage : IAsyncLifetime
-    {
-        public AzuriteFixture Azurite { get; } = new();
-        public Task InitializeAsync() => Azurite.InitializeAsync();
-        public Task DisposeAsync() => Azurite.DisposeAsync();
-    }
-
-    public PairRangeTests(Storage fixture) => storage = StorageClients.FromConnectionString(fixture.Azurite.ConnectionString);
+    public PairRangeTests(AzuriteStorage fixture) => storage = StorageClients.FromConnectionString(fixture.Azurite.ConnectionString);
 
     [Fact]
     public async Task Every_row_of_the_run_comes_once_in_row_key_order_whatever_the_gaps()

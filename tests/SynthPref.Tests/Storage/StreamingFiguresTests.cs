@@ -26,7 +26,7 @@ namespace SynthPref.Tests.Storage;
 /// under Fixtures/Streaming were captured from the in-memory implementation (each pair list held whole) with
 /// SYNTHPREF_RECORD_FIXTURES=1, and must still come out byte for byte.
 /// </summary>
-public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.Storage>
+public sealed class StreamingFiguresTests : IClassFixture<AzuriteStorage>
 {
     static readonly string FixtureRoot = Path.Combine(RepoPaths.Root, "tests", "SynthPref.Tests", "Storage", "Fixtures", "Streaming");
     static readonly DateTimeOffset LabelTime = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
@@ -40,15 +40,7 @@ public sealed class StreamingFiguresTests : IClassFixture<StreamingFiguresTests.
 
     readonly ServiceProvider services;
 
-    /// <summary>One in-memory Azurite for the class.</summary>
-    public sealed class Storage : IAsyncLifetime
-    {
-        public AzuriteFixture Azurite { get; } = new();
-        public Task InitializeAsync() => Azurite.InitializeAsync();
-        public Task DisposeAsync() => Azurite.DisposeAsync();
-    }
-
-    public StreamingFiguresTests(Storage fixture)
+    public StreamingFiguresTests(AzuriteStorage fixture)
     {
         var azurite = fixture.Azurite;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
