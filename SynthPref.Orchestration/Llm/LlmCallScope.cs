@@ -42,9 +42,10 @@ public sealed class LlmCallScope : IDisposable
     readonly ConcurrentDictionary<string, Counters> byRole = new(StringComparer.Ordinal);
 
     LlmCallScope(bool cacheEnabled, LlmCallScope? outer, IBatchCollector? collector = null, IReadOnlyCollection<string>? cacheOnlyRoles = null,
-        string? cacheOnlyReason = null, bool defersCacheWrites = false)
+        string? cacheOnlyReason = null, bool defersCacheWrites = false, string? cachePass = null)
     {
         CacheEnabled = cacheEnabled;
+        CachePass = cacheEnabled ? cachePass : null;
         DefersCacheWrites = cacheEnabled && defersCacheWrites;
         this.outer = outer;
         Collector = collector;
@@ -59,6 +60,11 @@ public sealed class LlmCallScope : IDisposable
     /// <summary>Whether this unit's cache writes wait for it to flush them (<see cref="TableDistributedCache.FlushAsync"/>),
     /// so they go in a few transactions rather than one each.</summary>
     public bool DefersCacheWrites { get; }
+
+    /// <summary>The pass of the run this unit belongs to (its judging, or one batch cycle's collecting), when it has one:
+    /// the cache then lists a model's stored keys once per pass and takes an absence from that listing, and from what this
+    /// process stored since, instead of reading each key (see <see cref="TableDistributedCache"/>).</summary>
+    public string? CachePass { get; }
 
     /// <summary>The cache keys this unit wrote and has not flushed yet.</summary>
     internal ConcurrentQueue<string> DeferredCacheKeys { get; } = new();
@@ -78,19 +84,19 @@ public sealed class LlmCallScope : IDisposable
     public ConcurrentDictionary<string, Task<CacheReadAhead>> Prefetched { get; } = new(StringComparer.Ordinal);
 
     public static LlmCallScope Begin(bool cacheEnabled, IReadOnlyCollection<string>? cacheOnlyRoles = null, string? cacheOnlyReason = null,
-        bool deferCacheWrites = false)
+        bool deferCacheWrites = false, string? cachePass = null)
     {
         var scope = new LlmCallScope(cacheEnabled, Ambient.Value, cacheOnlyRoles: cacheOnlyRoles is { Count: > 0 } ? cacheOnlyRoles : null,
-            cacheOnlyReason: cacheOnlyReason, defersCacheWrites: deferCacheWrites);
+            cacheOnlyReason: cacheOnlyReason, defersCacheWrites: deferCacheWrites, cachePass: cachePass);
         Ambient.Value = scope;
         return scope;
     }
 
     /// <summary>A collecting pass (always with the cache: what it collects is exactly what the cache lacks).</summary>
-    public static LlmCallScope BeginCollecting(IBatchCollector collector)
+    public static LlmCallScope BeginCollecting(IBatchCollector collector, string? cachePass = null)
     {
         ArgumentNullException.ThrowIfNull(collector);
-        var scope = new LlmCallScope(cacheEnabled: true, Ambient.Value, collector);
+        var scope = new LlmCallScope(cacheEnabled: true, Ambient.Value, collector, cachePass: cachePass);
         Ambient.Value = scope;
         return scope;
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
@@ -30,6 +31,12 @@ namespace SynthPref.Orchestration.Llm;
 /// is read again; a deferred write not flushed yet is found in the pending set before any of this. (An identical
 /// request while the first is in flight never gets here: <see cref="CoalescingChatClient"/>, outside the cache, holds it
 /// until the leader's answer is in the cache.)
+/// A unit of a pass (<see cref="LlmCallScope.CachePass"/>: a run's judging, or one batch cycle's collecting) reads no
+/// key the pass's listing shows absent. The first unit of a pass lists the partition's row keys (one query, pages of
+/// 1,000), and this process adds every key it stores from then on, so on a fresh cache a run's reads cost one query
+/// instead of one request per call. The listing is what the pass can know: an answer stored before the pass began is
+/// found; one another process stores during the pass is paid for again. A partition too large to list (over
+/// <see cref="MaxListedKeys"/>, counting this process's writes) is read key by key from then on.
 /// </remarks>
 public sealed class TableDistributedCache(StorageClients storage) : IDistributedCache
 {
@@ -45,8 +52,17 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     // (so a reader finds it here, or is told by the stored keys to read it again), and a failed one to be paid again.
     readonly ConcurrentDictionary<string, (byte[] Value, TableEntity Entity)> pending = new(StringComparer.Ordinal);
     readonly StoredKeys stored = new(capacity: 8192);
+    // The listings of the (pass, partition)s used last, least recently used first (a run's judging uses one per model,
+    // so a few runs at once fit); partitions too large to list.
+    const int ListingsKept = 16;
+    readonly List<((string Pass, string Partition) Key, KeyListing Listing)> listings = [];
+    readonly HashSet<string> unlisted = new(StringComparer.Ordinal);
 
     TableClient Table => storage.Table(StorageNames.LlmCacheTable);
+
+    /// <summary>The most row keys a pass's listing of one partition holds (about 20 bytes each); a partition with more
+    /// is read key by key.</summary>
+    public int MaxListedKeys { get; init; } = 50_000;
 
     static LlmCallScope? Scope => LlmCallScope.Current;
 
@@ -63,6 +79,7 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
         var (partition, row) = Keys(key);
         if (known is { } k && (k.Value is not null || !stored.StoredSince(partition, row, k.StoredBefore)))
             return k.Value;
+        if (await ListedAbsentAsync(partition, row, token).ConfigureAwait(false)) return null;
         var entity = await Table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: token).ConfigureAwait(false);
         return entity.HasValue ? ValueOf(entity.Value!) : null;
     }
@@ -94,6 +111,11 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
                 {
                     // Counted before the read: a write stored while it runs may or may not be in its answer.
                     var storedBefore = stored.Count;
+                    if (await ListedAbsentAsync(partition, row, ct).ConfigureAwait(false))
+                    {
+                        done.TrySetResult(new CacheReadAhead(null, storedBefore));
+                        continue;
+                    }
                     var entity = await Table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: ct).ConfigureAwait(false);
                     done.TrySetResult(new CacheReadAhead(entity.HasValue ? ValueOf(entity.Value!) : null, storedBefore));
                 }
@@ -145,6 +167,79 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
         {
             foreach (var (key, _, entry) in held) pending.TryRemove(new KeyValuePair<string, (byte[], TableEntity)>(key, entry));
         }
+    }
+
+    /// <summary>Whether the current pass's listing shows this key absent: stored neither when the pass listed its
+    /// partition nor by this process since. False when there is no listing to go by.</summary>
+    async ValueTask<bool> ListedAbsentAsync(string partition, string row, CancellationToken ct)
+    {
+        if (Scope?.CachePass is not { } pass || ListingFor(pass, partition) is not { } listing) return false;
+        return await listing.Ready.WaitAsync(ct).ConfigureAwait(false) && listing.Lacks(row);
+    }
+
+    KeyListing? ListingFor(string pass, string partition)
+    {
+        KeyListing listing;
+        lock (listings)
+        {
+            if (unlisted.Contains(partition)) return null;
+            var at = listings.FindIndex(l => l.Key == (pass, partition));
+            if (at >= 0)
+            {
+                var used = listings[at];
+                listings.RemoveAt(at);
+                listings.Add(used);
+                return used.Listing;
+            }
+            // Registered before its query starts, so a key stored meanwhile is in the query's answer or added here.
+            listings.Add(((pass, partition), listing = new KeyListing(MaxListedKeys)));
+            if (listings.Count > ListingsKept) listings.RemoveAt(0);
+        }
+        _ = ListAsync(partition, listing);
+        return listing;
+    }
+
+    async Task ListAsync(string partition, KeyListing listing)
+    {
+        try
+        {
+            var rows = Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), maxPerPage: 1000,
+                select: ["RowKey"]);
+            await foreach (var entity in rows.ConfigureAwait(false))
+                if (!listing.Add(entity.RowKey)) break;
+            if (listing.Overflowed) Unlist(partition);
+            listing.Complete(!listing.Overflowed);
+        }
+        catch (Exception)
+        {
+            // A listing is a saving, never a source of answers: without it the pass's units read key by key, and the
+            // next unit to come lists again.
+            lock (listings) listings.RemoveAll(l => l.Listing == listing);
+            listing.Complete(false);
+        }
+    }
+
+    void Unlist(string partition)
+    {
+        lock (listings)
+        {
+            unlisted.Add(partition);
+            listings.RemoveAll(l => l.Key.Partition == partition);
+        }
+    }
+
+    /// <summary>Adds keys this process stored to the listings of their partition.</summary>
+    void Listed(string partition, IEnumerable<string> rows)
+    {
+        List<KeyListing> open;
+        lock (listings) open = listings.Where(l => l.Key.Partition == partition).Select(l => l.Listing).ToList();
+        foreach (var listing in open)
+            foreach (var row in rows)
+                if (!listing.Add(row))
+                {
+                    Unlist(partition);
+                    return;
+                }
     }
 
     PartitionWriter WriterFor(string partition)
@@ -213,6 +308,8 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
                     await owner.Table.SubmitTransactionAsync(actions).ConfigureAwait(false);
                     // Before anyone waiting is told: from here on the entry is readable, and known to be.
                     foreach (var (entity, _) in batch) owner.stored.Add(entity.PartitionKey, entity.RowKey);
+                    foreach (var partition in batch.GroupBy(b => b.Entity.PartitionKey, StringComparer.Ordinal))
+                        owner.Listed(partition.Key, partition.Select(b => b.Entity.RowKey));
                     foreach (var (_, done) in batch) done.TrySetResult();
                 }
                 catch (Exception e)
@@ -221,6 +318,54 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The row keys of one partition: those its query listed and those this process stored since, each by its first 64
+    /// bits (row keys are SHA-256 digests in hex), so a key counted absent is absent and one counted present costs a
+    /// read. Past <paramref name="maxKeys"/> it keeps none and is of no use.
+    /// </summary>
+    sealed class KeyListing(int maxKeys)
+    {
+        readonly HashSet<ulong> keys = [];
+        readonly TaskCompletionSource<bool> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool overflowed;
+
+        /// <summary>Ends when the query has: true if the listing can be gone by.</summary>
+        public Task<bool> Ready => ready.Task;
+
+        public bool Overflowed
+        {
+            get { lock (keys) return overflowed; }
+        }
+
+        public void Complete(bool usable) => ready.TrySetResult(usable);
+
+        /// <summary>False once the listing holds too many keys to keep.</summary>
+        public bool Add(string row)
+        {
+            lock (keys)
+            {
+                if (overflowed) return false;
+                // A row key not of this class's making is no key a lookup asks for.
+                if (Prefix(row) is not { } prefix) return true;
+                keys.Add(prefix);
+                if (keys.Count <= maxKeys) return true;
+                overflowed = true;
+                keys.Clear();
+                keys.TrimExcess();
+                return false;
+            }
+        }
+
+        public bool Lacks(string row)
+        {
+            if (Prefix(row) is not { } prefix) return false;
+            lock (keys) return !overflowed && !keys.Contains(prefix);
+        }
+
+        static ulong? Prefix(string row) =>
+            row.Length >= 16 && ulong.TryParse(row.AsSpan(0, 16), NumberStyles.AllowHexSpecifier, null, out var prefix) ? prefix : null;
     }
 
     /// <summary>

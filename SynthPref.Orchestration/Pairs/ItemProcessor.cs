@@ -41,8 +41,10 @@ public sealed class ItemProcessor(
     /// </summary>
     public async Task<ItemsResult> ProcessAsync(string runId, int start, int count, RunSettings settings, CancellationToken ct)
     {
-        // The lane's cache writes go together, before its pairs (see TableDistributedCache).
-        using var scope = LlmCallScope.Begin(settings.Cache, settings.CacheOnlyRoles, settings.CacheOnlyReason, deferCacheWrites: cache is not null);
+        // The lane's cache writes go together, before its pairs (see TableDistributedCache). Every lane of the run's
+        // judging is one pass: it comes after the batch phase, whose answers are stored by then.
+        using var scope = LlmCallScope.Begin(settings.Cache, settings.CacheOnlyRoles, settings.CacheOnlyReason, deferCacheWrites: cache is not null,
+            cachePass: $"{runId}/judging");
         var written = new List<PreferencePair>();
         var failed = new List<ItemFailure>();
         var fellBack = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
@@ -95,15 +97,16 @@ public sealed class ItemProcessor(
     public const int CollectChunk = 32;
 
     /// <summary>
-    /// A collecting pass over items [start, start + count): the same steps as <see cref="ProcessAsync"/>, with no call
+    /// A collecting pass (batch cycle <paramref name="cycle"/>) over items [start, start + count): the same steps as <see cref="ProcessAsync"/>, with no call
     /// reaching a provider. Every request the cache cannot answer is handed to <paramref name="collector"/> (when its
     /// role batches) and stops its step there; whatever an answered request leads to is found by the next pass, once
     /// the batch has answered it. Nothing is stored: no pair, no failure.
     /// </summary>
-    public async Task CollectAsync(string runId, int start, int count, RunSettings settings, IBatchCollector collector,
+    public async Task CollectAsync(string runId, int cycle, int start, int count, RunSettings settings, IBatchCollector collector,
         Func<CancellationToken, Task> flush, CancellationToken ct)
     {
-        using var scope = LlmCallScope.BeginCollecting(collector);
+        // A cycle's pass comes after the previous cycle's answers were ingested.
+        using var scope = LlmCallScope.BeginCollecting(collector, cachePass: $"{runId}/collect/{cycle}");
         var items = await input.ReadItemsAsync(runId, start, count, settings.CritiqueRevise, ct);
         foreach (var chunk in items.Chunk(CollectChunk))
         {

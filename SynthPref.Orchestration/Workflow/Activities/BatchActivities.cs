@@ -13,7 +13,7 @@ public sealed class CollectBatchRequestsActivity(ItemProcessor processor, Storag
     public override async Task<CollectedRequests> RunAsync(TaskActivityContext context, CollectBatchRequest request)
     {
         await using var collector = new BatchCollector(storage, store, request.RunId, request.Cycle, request.Start, request.Plan, request.CheckAttempts);
-        await processor.CollectAsync(request.RunId, request.Start, request.Count, request.Settings, collector, collector.FlushAsync, CancellationToken.None);
+        await processor.CollectAsync(request.RunId, request.Cycle, request.Start, request.Count, request.Settings, collector, collector.FlushAsync, CancellationToken.None);
         return await collector.CompleteAsync(CancellationToken.None);
     }
 }

@@ -217,6 +217,54 @@ public sealed class DurableCoreTests(PipelineFixture fixture)
             Assert.Equal(i % 2 == 0 ? Value(i) : null, await cache.GetAsync(keys[i]));
     }
 
+    /// <summary>
+    /// A pass lists a partition once and reads no key its listing shows absent: an answer stored before the pass began
+    /// is found, one this process stores during it is found, one another process stores during it is not (it would be
+    /// paid for again), and the next pass finds it. A partition too large to list is read key by key.
+    /// </summary>
+    [Fact]
+    public async Task A_pass_takes_absences_from_one_listing_and_this_processs_writes()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var storage = StorageClients.FromConnectionString(fixture.StorageConnectionString);
+        var cache = new TableDistributedCache(storage);
+        var otherProcess = new TableDistributedCache(storage);
+        var keys = Enumerable.Range(0, 5).Select(i => $"l{tag}/request {i}").ToArray();
+        byte[] Value(int i) => System.Text.Encoding.UTF8.GetBytes($"answer {i} {tag}");
+        var options = new DistributedCacheEntryOptions();
+        await otherProcess.SetAsync(keys[0], Value(0), options);
+
+        using (LlmCallScope.Begin(cacheEnabled: true, cachePass: $"{tag}/judging"))
+        {
+            Assert.Equal(Value(0), await cache.GetAsync(keys[0]));
+            Assert.Null(await cache.GetAsync(keys[1]));
+            await otherProcess.SetAsync(keys[1], Value(1), options);
+            Assert.Null(await cache.GetAsync(keys[1]));
+            await cache.SetAsync(keys[2], Value(2), options);
+            Assert.Equal(Value(2), await cache.GetAsync(keys[2]));
+        }
+        using (var lane = LlmCallScope.Begin(cacheEnabled: true, cachePass: $"{tag}/judging"))
+        {
+            await cache.PrefetchAsync(keys, CancellationToken.None);
+            var read = await Task.WhenAll(keys.Select(k => lane.Prefetched[k]));
+            Assert.Equal([Value(0), null, Value(2), null, null], read.Select(r => r.Value));
+        }
+        // Without a pass, and in the next one, every key is read.
+        using (LlmCallScope.Begin(cacheEnabled: true))
+            Assert.Equal(Value(1), await cache.GetAsync(keys[1]));
+        using (LlmCallScope.Begin(cacheEnabled: true, cachePass: $"{tag}/collect/2"))
+            Assert.Equal([Value(0), Value(1), Value(2), null], await Task.WhenAll(keys[..4].Select(k => cache.GetAsync(k))));
+
+        // Two keys are as many as this cache's listings may hold, and the partition has three: it is read key by key.
+        var small = new TableDistributedCache(storage) { MaxListedKeys = 2 };
+        using (LlmCallScope.Begin(cacheEnabled: true, cachePass: $"{tag}/small"))
+        {
+            Assert.Null(await small.GetAsync(keys[3]));
+            await otherProcess.SetAsync(keys[3], Value(3), options);
+            Assert.Equal(Value(3), await small.GetAsync(keys[3]));
+        }
+    }
+
     /// <summary>The real cache, with every write held until the test lets it through.</summary>
     sealed class HeldWrites(IDistributedCache inner) : IDistributedCache
     {
