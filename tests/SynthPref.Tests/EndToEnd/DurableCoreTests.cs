@@ -157,12 +157,7 @@ public sealed class DurableCoreTests(PipelineFixture fixture)
     [Fact]
     public async Task Deferred_cache_writes_are_read_here_at_once_and_stored_when_the_lane_flushes()
     {
-        var tag = Guid.NewGuid().ToString("N")[..8];
-        var storage = StorageClients.FromConnectionString(fixture.StorageConnectionString);
-        var cache = new TableDistributedCache(storage);
-        var otherProcess = new TableDistributedCache(storage);
-        var keys = Enumerable.Range(0, 3).Select(i => $"p{tag}/request {i}").ToArray();
-        byte[] Value(int i) => System.Text.Encoding.UTF8.GetBytes($"answer {i} {tag}");
+        var (storage, cache, otherProcess, tag, keys, value) = TwoCaches(3);
         var table = storage.Table(StorageNames.LlmCacheTable);
         async Task<int> Stored()
         {
@@ -173,19 +168,19 @@ public sealed class DurableCoreTests(PipelineFixture fixture)
 
         using var lane = LlmCallScope.Begin(cacheEnabled: true, deferCacheWrites: true);
         for (var i = 0; i < keys.Length; i++)
-            await cache.SetAsync(keys[i], Value(i), new DistributedCacheEntryOptions());
+            await cache.SetAsync(keys[i], value(i), new DistributedCacheEntryOptions());
         Assert.Equal(0, await Stored());
         using (LlmCallScope.Begin(cacheEnabled: true))
         {
-            Assert.Equal(Value(1), await cache.GetAsync(keys[1]));
+            Assert.Equal(value(1), await cache.GetAsync(keys[1]));
             Assert.Null(await otherProcess.GetAsync(keys[1]));
         }
 
         await cache.FlushAsync(lane);
         Assert.Equal(3, await Stored());
         for (var i = 0; i < keys.Length; i++)
-            Assert.Equal(Value(i), await otherProcess.GetAsync(keys[i]));
-        Assert.Equal(Value(2), await cache.GetAsync(keys[2]));
+            Assert.Equal(value(i), await otherProcess.GetAsync(keys[i]));
+        Assert.Equal(value(2), await cache.GetAsync(keys[2]));
     }
 
     /// <summary>
@@ -196,25 +191,21 @@ public sealed class DurableCoreTests(PipelineFixture fixture)
     [Fact]
     public async Task A_read_ahead_is_registered_at_once_and_each_call_takes_its_own_keys_read()
     {
-        var tag = Guid.NewGuid().ToString("N")[..8];
-        var storage = StorageClients.FromConnectionString(fixture.StorageConnectionString);
-        var cache = new TableDistributedCache(storage);
-        var keys = Enumerable.Range(0, 20).Select(i => $"r{tag}/request {i}").ToArray();
-        byte[] Value(int i) => System.Text.Encoding.UTF8.GetBytes($"answer {i} {tag}");
+        var (_, cache, _, _, keys, value) = TwoCaches(20);
         for (var i = 0; i < keys.Length; i += 2)
-            await cache.SetAsync(keys[i], Value(i), new DistributedCacheEntryOptions());
+            await cache.SetAsync(keys[i], value(i), new DistributedCacheEntryOptions());
 
         using var lane = LlmCallScope.Begin(cacheEnabled: true);
         var reads = cache.PrefetchAsync(keys.Concat(keys.Take(3)), CancellationToken.None);
         Assert.Equal(keys.Length, lane.Prefetched.Count);
-        Assert.Equal(Value(0), await cache.GetAsync(keys[0]));
+        Assert.Equal(value(0), await cache.GetAsync(keys[0]));
         // Absent when it was read, then stored by this process: read again, not taken from the read-ahead.
-        await cache.SetAsync(keys[1], Value(1), new DistributedCacheEntryOptions());
-        Assert.Equal(Value(1), await cache.GetAsync(keys[1]));
+        await cache.SetAsync(keys[1], value(1), new DistributedCacheEntryOptions());
+        Assert.Equal(value(1), await cache.GetAsync(keys[1]));
         await reads;
         Assert.All(lane.Prefetched.Values, read => Assert.True(read.IsCompletedSuccessfully));
         for (var i = 2; i < keys.Length; i++)
-            Assert.Equal(i % 2 == 0 ? Value(i) : null, await cache.GetAsync(keys[i]));
+            Assert.Equal(i % 2 == 0 ? value(i) : null, await cache.GetAsync(keys[i]));
     }
 
     /// <summary>
@@ -225,44 +216,51 @@ public sealed class DurableCoreTests(PipelineFixture fixture)
     [Fact]
     public async Task A_pass_takes_absences_from_one_listing_and_this_processs_writes()
     {
-        var tag = Guid.NewGuid().ToString("N")[..8];
-        var storage = StorageClients.FromConnectionString(fixture.StorageConnectionString);
-        var cache = new TableDistributedCache(storage);
-        var otherProcess = new TableDistributedCache(storage);
-        var keys = Enumerable.Range(0, 5).Select(i => $"l{tag}/request {i}").ToArray();
-        byte[] Value(int i) => System.Text.Encoding.UTF8.GetBytes($"answer {i} {tag}");
+        var (storage, cache, otherProcess, tag, keys, value) = TwoCaches(5);
         var options = new DistributedCacheEntryOptions();
-        await otherProcess.SetAsync(keys[0], Value(0), options);
+        await otherProcess.SetAsync(keys[0], value(0), options);
 
         using (LlmCallScope.Begin(cacheEnabled: true, cachePass: $"{tag}/judging"))
         {
-            Assert.Equal(Value(0), await cache.GetAsync(keys[0]));
+            Assert.Equal(value(0), await cache.GetAsync(keys[0]));
             Assert.Null(await cache.GetAsync(keys[1]));
-            await otherProcess.SetAsync(keys[1], Value(1), options);
+            await otherProcess.SetAsync(keys[1], value(1), options);
             Assert.Null(await cache.GetAsync(keys[1]));
-            await cache.SetAsync(keys[2], Value(2), options);
-            Assert.Equal(Value(2), await cache.GetAsync(keys[2]));
+            await cache.SetAsync(keys[2], value(2), options);
+            Assert.Equal(value(2), await cache.GetAsync(keys[2]));
         }
         using (var lane = LlmCallScope.Begin(cacheEnabled: true, cachePass: $"{tag}/judging"))
         {
             await cache.PrefetchAsync(keys, CancellationToken.None);
             var read = await Task.WhenAll(keys.Select(k => lane.Prefetched[k]));
-            Assert.Equal([Value(0), null, Value(2), null, null], read.Select(r => r.Value));
+            Assert.Equal([value(0), null, value(2), null, null], read.Select(r => r.Value));
         }
         // Without a pass, and in the next one, every key is read.
         using (LlmCallScope.Begin(cacheEnabled: true))
-            Assert.Equal(Value(1), await cache.GetAsync(keys[1]));
+            Assert.Equal(value(1), await cache.GetAsync(keys[1]));
         using (LlmCallScope.Begin(cacheEnabled: true, cachePass: $"{tag}/collect/2"))
-            Assert.Equal([Value(0), Value(1), Value(2), null], await Task.WhenAll(keys[..4].Select(k => cache.GetAsync(k))));
+            Assert.Equal([value(0), value(1), value(2), null], await Task.WhenAll(keys[..4].Select(k => cache.GetAsync(k))));
 
         // Two keys are as many as this cache's listings may hold, and the partition has three: it is read key by key.
         var small = new TableDistributedCache(storage) { MaxListedKeys = 2 };
         using (LlmCallScope.Begin(cacheEnabled: true, cachePass: $"{tag}/small"))
         {
             Assert.Null(await small.GetAsync(keys[3]));
-            await otherProcess.SetAsync(keys[3], Value(3), options);
-            Assert.Equal(Value(3), await small.GetAsync(keys[3]));
+            await otherProcess.SetAsync(keys[3], value(3), options);
+            Assert.Equal(value(3), await small.GetAsync(keys[3]));
         }
+    }
+
+    /// <summary>The real response cache twice over the fixture's storage, as two processes have it, and
+    /// <paramref name="count"/> keys in a partition of the test's own (named by <c>tag</c>); <c>value(i)</c> is what a
+    /// test stores under key i.</summary>
+    (StorageClients Storage, TableDistributedCache Cache, TableDistributedCache OtherProcess, string Tag, string[] Keys, Func<int, byte[]> Value)
+        TwoCaches(int count)
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var storage = StorageClients.FromConnectionString(fixture.StorageConnectionString);
+        return (storage, new TableDistributedCache(storage), new TableDistributedCache(storage), tag,
+            Enumerable.Range(0, count).Select(i => $"p{tag}/request {i}").ToArray(), i => System.Text.Encoding.UTF8.GetBytes($"answer {i} {tag}"));
     }
 
     /// <summary>The real cache, with every write held until the test lets it through.</summary>

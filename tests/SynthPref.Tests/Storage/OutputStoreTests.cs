@@ -10,16 +10,13 @@ namespace SynthPref.Tests.Storage;
 /// several blocks were staged, leaves the file an earlier pass wrote whole; a committed one replaces it, every block
 /// in order, with its content type.
 /// </summary>
-public sealed class OutputStoreTests : IClassFixture<AzuriteStorage>
+public sealed class OutputStoreTests(AzuriteStorage azurite) : IClassFixture<AzuriteStorage>
 {
-    readonly StorageClients storage;
-
-    public OutputStoreTests(AzuriteStorage fixture) => storage = StorageClients.FromConnectionString(fixture.Azurite.ConnectionString);
+    readonly StorageClients storage = azurite.Storage;
 
     [Fact]
     public async Task A_stream_that_fails_before_its_commit_leaves_the_earlier_file_whole()
     {
-        await storage.EnsureCreatedAsync();
         var output = new OutputStore(storage);
         var runId = "run-staged-" + Guid.NewGuid().ToString("N")[..8];
         var complete = string.Concat(Enumerable.Range(0, 40).Select(i => $"{{\"row\":{i},\"text\":\"naïve café 😀\"}}\n"));

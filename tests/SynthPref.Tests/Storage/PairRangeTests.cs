@@ -10,16 +10,13 @@ namespace SynthPref.Tests.Storage;
 /// in real storage (Azurite) it still returns every row of the run, and only those, in row-key order, across a full
 /// range, empty ranges, a long jump, the last seven-digit index, and keys no item index names.
 /// </summary>
-public sealed class PairRangeTests : IClassFixture<AzuriteStorage>
+public sealed class PairRangeTests(AzuriteStorage azurite) : IClassFixture<AzuriteStorage>
 {
-    readonly StorageClients storage;
-
-    public PairRangeTests(AzuriteStorage fixture) => storage = StorageClients.FromConnectionString(fixture.Azurite.ConnectionString);
+    readonly StorageClients storage = azurite.Storage;
 
     [Fact]
     public async Task Every_row_of_the_run_comes_once_in_row_key_order_whatever_the_gaps()
     {
-        await storage.EnsureCreatedAsync();
         var runId = "run-ranges-" + Guid.NewGuid().ToString("N")[..8];
         var keys = new List<string>
         {
@@ -56,7 +53,6 @@ public sealed class PairRangeTests : IClassFixture<AzuriteStorage>
     [Fact]
     public async Task A_run_without_pairs_reads_as_empty()
     {
-        await storage.EnsureCreatedAsync();
         var read = new List<string>();
         await foreach (var key in new PairStore(storage).ReadKeysAsync("run-empty-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None))
             read.Add(key);
