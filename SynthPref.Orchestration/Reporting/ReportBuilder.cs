@@ -264,7 +264,14 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
         public JudgePairTally JudgePairs { get; } = new(judges);
         public IReadOnlyDictionary<int, int> DecisivePoints => decisivePoints;
         public int EmptyResponses, IdenticalResponses;
-        readonly Dictionary<string, (SortedSet<string> Spellings, int Pairs)> spellings = new(StringComparer.Ordinal);
+        /// <summary>One category key: the input's spellings that became it, and its pairs.</summary>
+        sealed class CategorySeen
+        {
+            public SortedSet<string> Spellings { get; } = new(StringComparer.Ordinal);
+            public int Pairs;
+        }
+
+        readonly Dictionary<string, CategorySeen> spellings = new(StringComparer.Ordinal);
         readonly SortedDictionary<string, VerdictLineTally> verdictLines = new(StringComparer.Ordinal);
         readonly Dictionary<(string Judge, string Output), UnparseableSeen> unparseable = [];
         /// <summary>Each judge's text answers and those without the PREFERENCE line, judges in ordinal order.</summary>
@@ -278,10 +285,9 @@ public sealed class ReportBuilder(PairStore pairs, ReviewStage reviews, OutputSt
             else if (pair.ReferenceGuided && pair.ReferenceSource == ReferenceSource.Input) ReferenceInput++;
             if (pair.DatasetExclusion == DatasetExclusion.EmptyResponse) EmptyResponses++;
             if (pair.DatasetExclusion == DatasetExclusion.IdenticalResponses) IdenticalResponses++;
-            if (!spellings.TryGetValue(pair.Category, out var category))
-                spellings[pair.Category] = category = (new SortedSet<string>(StringComparer.Ordinal), 0);
+            if (!spellings.TryGetValue(pair.Category, out var category)) spellings[pair.Category] = category = new CategorySeen();
             category.Spellings.Add(pair.CategorySpelling ?? pair.Category);
-            spellings[pair.Category] = category with { Pairs = category.Pairs + 1 };
+            category.Pairs++;
             if (pair.Verdict == Preference.Unparseable) Unparseable++;
             if (pair.Verdict == Preference.Tie) Ties++;
             if (pair.PositionInconsistent) PositionInconsistent++;
