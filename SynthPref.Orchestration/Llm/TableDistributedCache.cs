@@ -193,7 +193,11 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
             }
             // Registered before its query starts, so a key stored meanwhile is in the query's answer or added here.
             listings.Add(((pass, partition), listing = new KeyListing(MaxListedKeys)));
-            if (listings.Count > ListingsKept) listings.RemoveAt(0);
+            if (listings.Count > ListingsKept)
+            {
+                listings[0].Listing.Abandon();
+                listings.RemoveAt(0);
+            }
         }
         _ = ListAsync(partition, listing);
         return listing;
@@ -207,8 +211,8 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
                 select: ["RowKey"]);
             await foreach (var entity in rows.ConfigureAwait(false))
                 if (!listing.Add(entity.RowKey)) break;
-            if (listing.Overflowed) Unlist(partition);
-            listing.Complete(!listing.Overflowed);
+            if (listing.TooLarge) Unlist(partition);
+            listing.Complete(!listing.Abandoned);
         }
         catch (Exception)
         {
@@ -224,6 +228,7 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
         lock (listings)
         {
             unlisted.Add(partition);
+            foreach (var (_, listing) in listings.Where(l => l.Key.Partition == partition)) listing.Abandon();
             listings.RemoveAll(l => l.Key.Partition == partition);
         }
     }
@@ -237,8 +242,8 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
             foreach (var row in rows)
                 if (!listing.Add(row))
                 {
-                    Unlist(partition);
-                    return;
+                    if (listing.TooLarge) Unlist(partition);
+                    break;
                 }
     }
 
@@ -323,45 +328,62 @@ public sealed class TableDistributedCache(StorageClients storage) : IDistributed
     /// <summary>
     /// The row keys of one partition: those its query listed and those this process stored since, each by its first 64
     /// bits (row keys are SHA-256 digests in hex), so a key counted absent is absent and one counted present costs a
-    /// read. Past <paramref name="maxKeys"/> it keeps none and is of no use.
+    /// read. Abandoned (past <paramref name="maxKeys"/>, or dropped), it keeps none and counts every key present.
     /// </summary>
     sealed class KeyListing(int maxKeys)
     {
         readonly HashSet<ulong> keys = [];
         readonly TaskCompletionSource<bool> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool overflowed;
+        bool abandoned, tooLarge;
 
         /// <summary>Ends when the query has: true if the listing can be gone by.</summary>
         public Task<bool> Ready => ready.Task;
 
-        public bool Overflowed
+        public bool Abandoned
         {
-            get { lock (keys) return overflowed; }
+            get { lock (keys) return abandoned; }
+        }
+
+        /// <summary>Whether it was abandoned for holding more than its keys' limit.</summary>
+        public bool TooLarge
+        {
+            get { lock (keys) return tooLarge; }
         }
 
         public void Complete(bool usable) => ready.TrySetResult(usable);
 
-        /// <summary>False once the listing holds too many keys to keep.</summary>
+        /// <summary>False once the listing is abandoned, for this key or before.</summary>
         public bool Add(string row)
         {
             lock (keys)
             {
-                if (overflowed) return false;
+                if (abandoned) return false;
                 // A row key not of this class's making is no key a lookup asks for.
                 if (Prefix(row) is not { } prefix) return true;
                 keys.Add(prefix);
                 if (keys.Count <= maxKeys) return true;
-                overflowed = true;
+                tooLarge = true;
+                Abandon();
+                return false;
+            }
+        }
+
+        /// <summary>From now on every key counts as present: a listing no longer told of this process's writes (dropped,
+        /// or its partition too large) must not answer a unit that still holds it.</summary>
+        public void Abandon()
+        {
+            lock (keys)
+            {
+                abandoned = true;
                 keys.Clear();
                 keys.TrimExcess();
-                return false;
             }
         }
 
         public bool Lacks(string row)
         {
             if (Prefix(row) is not { } prefix) return false;
-            lock (keys) return !overflowed && !keys.Contains(prefix);
+            lock (keys) return !abandoned && !keys.Contains(prefix);
         }
 
         static ulong? Prefix(string row) =>
